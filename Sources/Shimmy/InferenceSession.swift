@@ -1,0 +1,143 @@
+/// A token id in a model's vocabulary.
+public typealias TokenID = Int32
+
+/// One chat message.
+public struct ChatMessage: Sendable, Equatable, Codable {
+    /// `system`, `user` or `assistant` (other roles are passed to the template as written).
+    public var role: String
+    public var content: String
+    public init(role: String, content: String) {
+        self.role = role
+        self.content = content
+    }
+    public static func system(_ text: String) -> ChatMessage { ChatMessage(role: "system", content: text) }
+    public static func user(_ text: String) -> ChatMessage { ChatMessage(role: "user", content: text) }
+    public static func assistant(_ text: String) -> ChatMessage { ChatMessage(role: "assistant", content: text) }
+}
+
+/// What to generate from: raw text, or messages rendered with the model's chat template.
+public enum Prompt: Sendable, Equatable {
+    /// Raw text. Special tokens written in it are parsed as llama.cpp does; BOS only if the model asks for it.
+    case text(String)
+    /// Chat messages; the model's chat template is applied and the assistant turn opened.
+    case messages([ChatMessage])
+}
+
+/// How the next token is chosen. Defaults follow llama.cpp's, except temperature (shimmy's API default, 0.7).
+public struct SamplingParameters: Sendable, Equatable {
+    /// 0 means greedy.
+    public var temperature: Float = 0.7
+    /// 0 or less disables top-k.
+    public var topK: Int = 40
+    /// 1 disables top-p.
+    public var topP: Float = 0.95
+    /// 0 disables min-p.
+    public var minP: Float = 0.05
+    /// 1 disables the repeat penalty.
+    public var repeatPenalty: Float = 1.0
+    /// How many of the last tokens the penalties look at (0: none, -1: the whole context).
+    public var repeatLastN: Int = 64
+    public var presencePenalty: Float = 0
+    public var frequencyPenalty: Float = 0
+    /// Fixes the random sequence; nil picks a random seed.
+    public var seed: UInt64? = nil
+
+    public init(temperature: Float = 0.7, topK: Int = 40, topP: Float = 0.95, minP: Float = 0.05,
+                repeatPenalty: Float = 1.0, repeatLastN: Int = 64, presencePenalty: Float = 0,
+                frequencyPenalty: Float = 0, seed: UInt64? = nil) {
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.minP = minP
+        self.repeatPenalty = repeatPenalty
+        self.repeatLastN = repeatLastN
+        self.presencePenalty = presencePenalty
+        self.frequencyPenalty = frequencyPenalty
+        self.seed = seed
+    }
+
+    /// Greedy decoding: always the most likely token.
+    public static let greedy = SamplingParameters(temperature: 0)
+}
+
+/// One generation request.
+public struct GenerationRequest: Sendable, Equatable {
+    public var prompt: Prompt
+    public var sampling: SamplingParameters
+    /// Most tokens to generate.
+    public var maxTokens: Int
+    /// Generation stops before any of these strings; the returned text never contains one.
+    public var stop: [String]
+
+    public init(prompt: Prompt, sampling: SamplingParameters = SamplingParameters(), maxTokens: Int = 100,
+                stop: [String] = []) {
+        self.prompt = prompt
+        self.sampling = sampling
+        self.maxTokens = maxTokens
+        self.stop = stop
+    }
+}
+
+/// Why a generation ended.
+public enum FinishReason: String, Sendable, Equatable, Codable {
+    /// An end-of-generation token or a stop string.
+    case stop
+    /// `maxTokens` reached, or the context is full.
+    case length
+    /// The consumer went away.
+    case cancelled
+}
+
+/// Timings of one generation, in milliseconds.
+public struct GenerationTimings: Sendable, Equatable, Codable {
+    public var promptMilliseconds: Double
+    public var generationMilliseconds: Double
+    public init(promptMilliseconds: Double = 0, generationMilliseconds: Double = 0) {
+        self.promptMilliseconds = promptMilliseconds
+        self.generationMilliseconds = generationMilliseconds
+    }
+}
+
+/// What a finished generation reports.
+public struct GenerationStats: Sendable, Equatable {
+    public var promptTokens: Int
+    public var completionTokens: Int
+    public var finishReason: FinishReason
+    public var timings: GenerationTimings
+    public init(promptTokens: Int, completionTokens: Int, finishReason: FinishReason,
+                timings: GenerationTimings = GenerationTimings()) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.finishReason = finishReason
+        self.timings = timings
+    }
+}
+
+/// One event of a generation stream.
+public enum GenerationEvent: Sendable, Equatable {
+    /// Text that is complete UTF-8, with the ids of the tokens that produced it. A chunk's text may be
+    /// empty (a token that ends the generation, or bytes held back until a character is whole).
+    case chunk(text: String, tokens: [TokenID])
+    /// The last event: counts, timings, finish reason.
+    case done(GenerationStats)
+}
+
+/// The one interface the CLI, the server and Swift programs use to generate text.
+///
+/// ```swift
+/// let model = try await ModelRegistry.standard.load("default")
+/// for try await event in model.generate(GenerationRequest(prompt: .text("Hello"), maxTokens: 20)) {
+///     if case .chunk(let text, _) = event { print(text, terminator: "") }
+/// }
+/// ```
+/// Cancelling the consuming task stops generation within one token.
+public protocol InferenceSession: Sendable {
+    /// The name the model is known by (`SmolLM2-135M-Instruct.Q4_1`, `llama3:8b`).
+    var modelName: String { get }
+    /// The context size generations run in.
+    var contextLength: Int { get }
+    /// Token count of a prompt as this session would feed it (chat template applied for messages).
+    func countTokens(_ prompt: Prompt) throws -> Int
+    /// Starts a generation; the stream ends after `.done`, or throws a `ShimmyError`.
+    func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, Error>
+}

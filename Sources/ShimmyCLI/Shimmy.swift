@@ -1,0 +1,12 @@
+import ArgumentParser
+import Shimmy
+
+@main
+struct ShimmyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shimmy",
+        abstract: "Local LLM inference: serve, generate and inspect GGUF models.",
+        version: "1.1.0",
+        subcommands: []
+    )
+}

@@ -1,0 +1,1 @@
+// Test support: GGUF builders and fixture paths.
