@@ -35,6 +35,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: cpuFlags),
+        .executableTarget(name: "KernelBench", dependencies: ["GGUF", "Tensors"], path: "Benchmarks/KernelBench",
+                          swiftSettings: fast),
         .target(name: "ShimmyTestSupport", dependencies: ["GGUF", "Shimmy"], path: "Tests/ShimmyTestSupport",
                 swiftSettings: cpuFlags),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "ShimmyTestSupport"], swiftSettings: cpuFlags),

@@ -7,6 +7,9 @@ struct ShimmyCommand: AsyncParsableCommand {
         commandName: "shimmy",
         abstract: "Local LLM inference: serve, generate and inspect GGUF models.",
         version: "1.1.0",
-        subcommands: []
+        subcommands: [
+            ServeCommand.self, GenerateCommand.self, ChatCommand.self, PerplexityCommand.self, ProbeCommand.self,
+            QuantizeCommand.self, TokenizeCommand.self, ListCommand.self, DiagCommand.self, BenchCommand.self,
+        ]
     )
 }
