@@ -136,8 +136,32 @@ public protocol InferenceSession: Sendable {
     var modelName: String { get }
     /// The context size generations run in.
     var contextLength: Int { get }
+    /// What the model is (for `/api/show`, `/v1/models`, `shimmy probe`).
+    var details: ModelDetails { get }
     /// Token count of a prompt as this session would feed it (chat template applied for messages).
     func countTokens(_ prompt: Prompt) throws -> Int
     /// Starts a generation; the stream ends after `.done`, or throws a `ShimmyError`.
     func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, Error>
+}
+
+/// Facts about a loaded model, as Ollama's `/api/show` reports them.
+public struct ModelDetails: Sendable, Equatable {
+    /// `general.architecture` (`llama`).
+    public var family: String
+    /// Total parameters (elements of all tensors).
+    public var parameterCount: Int
+    /// Most common tensor type of the 2-D weights (`Q4_1`, `F16`).
+    public var quantizationLevel: String
+    /// The model's own context length (`llama.context_length`).
+    public var trainedContextLength: Int
+    /// The raw `tokenizer.chat_template`, when the file has one.
+    public var chatTemplate: String?
+    public init(family: String = "", parameterCount: Int = 0, quantizationLevel: String = "",
+                trainedContextLength: Int = 0, chatTemplate: String? = nil) {
+        self.family = family
+        self.parameterCount = parameterCount
+        self.quantizationLevel = quantizationLevel
+        self.trainedContextLength = trainedContextLength
+        self.chatTemplate = chatTemplate
+    }
 }
