@@ -1,0 +1,254 @@
+import Foundation
+import Testing
+
+@testable import Shimmy
+
+/// Runs `draws` samples over fixed `logits` (nothing accepted) and counts how often each id came out.
+private func histogram(_ logits: [Float], _ parameters: SamplingParameters, draws: Int) -> [Int] {
+    var sampler = Sampler(parameters: parameters, vocabularySize: logits.count)
+    var counts = [Int](repeating: 0, count: logits.count)
+    logits.withUnsafeBufferPointer { p in
+        for _ in 0..<draws { counts[Int(sampler.sample(p.baseAddress!))] += 1 }
+    }
+    return counts
+}
+
+private func sampleOnce(_ sampler: inout Sampler, _ logits: [Float]) -> TokenID {
+    logits.withUnsafeBufferPointer { sampler.sample($0.baseAddress!) }
+}
+
+/// Ids that were drawn at least once.
+private func drawn(_ counts: [Int]) -> Set<Int> {
+    Set(counts.indices.filter { counts[$0] > 0 })
+}
+
+private func softmax(_ logits: [Float], temperature: Float = 1) -> [Double] {
+    let scaled = logits.map { Double($0 / temperature) }
+    let m = scaled.max() ?? 0
+    let e = scaled.map { Foundation.exp($0 - m) }
+    let s = e.reduce(0, +)
+    return e.map { $0 / s }
+}
+
+/// Deterministic pseudo-random logits in [-scale, scale].
+private func randomLogits(_ count: Int, seed: UInt64, scale: Double = 8) -> [Float] {
+    var rng = RandomSource(seed: seed)
+    return (0..<count).map { _ in Float((rng.nextUnitInterval() * 2 - 1) * scale) }
+}
+
+@Suite("Sampler")
+struct SamplerTests {
+    @Test("greedy picks the highest logit, the lowest id among ties, and leaves the logits alone")
+    func greedy() {
+        let logits: [Float] = [0.5, 3, -1, 3, 2.9]
+        var sampler = Sampler(parameters: .greedy, vocabularySize: logits.count)
+        let token = sampleOnce(&sampler, logits)
+        #expect(token == 1, "greedy chose \(token)")
+        #expect(logits == [0.5, 3, -1, 3, 2.9])
+        let nanFirst: [Float] = [.nan, -2, 5, .nan]
+        var nanSampler = Sampler(parameters: .greedy, vocabularySize: 4)
+        #expect(sampleOnce(&nanSampler, nanFirst) == 2)
+    }
+
+    @Test("negative temperature is greedy too")
+    func negativeTemperature() {
+        let logits = randomLogits(1000, seed: 3)
+        let best = logits.indices.max { logits[$0] < logits[$1] }!
+        var sampler = Sampler(parameters: SamplingParameters(temperature: -1, seed: 1), vocabularySize: 1000)
+        for _ in 0..<5 { #expect(sampleOnce(&sampler, logits) == TokenID(best)) }
+    }
+
+    @Test("top-k keeps only the k best", arguments: [1, 3, 10])
+    func topK(k: Int) {
+        let logits = randomLogits(500, seed: 11, scale: 1)
+        let params = SamplingParameters(temperature: 5, topK: k, topP: 1, minP: 0, seed: 9)
+        let seen = drawn(histogram(logits, params, draws: 3000))
+        let expected = Set(logits.indices.sorted { logits[$0] > logits[$1] }.prefix(k))
+        #expect(seen == expected, "drawn \(seen.sorted()), expected \(expected.sorted())")
+    }
+
+    @Test("top-p keeps the smallest prefix reaching p")
+    func topP() {
+        // probabilities 0.5, 0.3, 0.15, 0.05
+        let logits = [0.5, 0.3, 0.15, 0.05].map { Float(Foundation.log($0)) }
+        for topK in [0, 40] {
+            let params = SamplingParameters(temperature: 1, topK: topK, topP: 0.75, minP: 0, seed: 5)
+            let counts = histogram(logits, params, draws: 4000)
+            #expect(drawn(counts) == [0, 1], "top-k \(topK): counts \(counts)")
+            // renormalised over the kept two: 0.625 / 0.375
+            let share = Double(counts[0]) / 4000
+            #expect(abs(share - 0.625) < 0.03, "share of id 0: \(share)")
+        }
+    }
+
+    @Test("top-p without top-k ranks past its first 256 guesses on a flat distribution")
+    func topPFlat() {
+        let n = 2000
+        let logits = [Float](repeating: 0, count: n)
+        let params = SamplingParameters(temperature: 1, topK: 0, topP: 0.5, minP: 0, seed: 21)
+        let seen = drawn(histogram(logits, params, draws: 5000))
+        // equal logits rank by id, so the kept prefix is ids 0..<~1000
+        let maxSeen = seen.max() ?? -1
+        #expect(maxSeen >= 900 && maxSeen <= 1001, "highest id drawn \(maxSeen)")
+    }
+
+    @Test("min-p keeps tokens with at least p times the best probability", arguments: [0, 40])
+    func minP(topK: Int) {
+        let logits: [Float] = [-2, 0, -1, -5, -1.7]
+        // threshold: 0 + ln(0.2) = -1.609
+        let params = SamplingParameters(temperature: 1, topK: topK, topP: 1, minP: 0.2, seed: 4)
+        let seen = drawn(histogram(logits, params, draws: 3000))
+        #expect(seen == [1, 2], "drawn \(seen.sorted())")
+    }
+
+    @Test("repeat penalty divides positive logits and multiplies negative ones")
+    func repeatPenalty() {
+        let params = SamplingParameters(temperature: 0, repeatPenalty: 2)
+        var positive = Sampler(parameters: params, vocabularySize: 3)
+        #expect(sampleOnce(&positive, [2.0, 1.9, -1]) == 0)
+        positive.accept(0)
+        #expect(sampleOnce(&positive, [2.0, 1.9, -1]) == 1, "2.0 / 2 should fall below 1.9")
+
+        var negative = Sampler(parameters: params, vocabularySize: 2)
+        negative.accept(0)
+        #expect(sampleOnce(&negative, [-1.0, -1.5]) == 1, "-1 * 2 should fall below -1.5")
+    }
+
+    @Test("frequency penalty grows with the count, presence penalty does not")
+    func frequencyAndPresence() {
+        let logits: [Float] = [1.0, 0.5]
+        var frequency = Sampler(parameters: SamplingParameters(temperature: 0, frequencyPenalty: 0.3),
+                                vocabularySize: 2)
+        frequency.accept(0)
+        #expect(sampleOnce(&frequency, logits) == 0, "1 - 0.3 is still above 0.5")
+        frequency.accept(0)
+        #expect(sampleOnce(&frequency, logits) == 1, "1 - 0.6 is below 0.5")
+
+        var presence = Sampler(parameters: SamplingParameters(temperature: 0, presencePenalty: 0.4),
+                               vocabularySize: 2)
+        presence.accept(0)
+        presence.accept(0)
+        presence.accept(0)
+        #expect(sampleOnce(&presence, [1.0, 0.55]) == 0, "presence subtracts 0.4 once")
+        #expect(sampleOnce(&presence, [1.0, 0.65]) == 1)
+    }
+
+    @Test("penalties only look at the last n tokens")
+    func penaltyWindow() {
+        let logits: [Float] = [2.0, 1.9, 0, 0]
+        var sampler = Sampler(parameters: SamplingParameters(temperature: 0, repeatPenalty: 2, repeatLastN: 2),
+                              vocabularySize: 4)
+        sampler.accept(0)
+        #expect(sampleOnce(&sampler, logits) == 1)
+        sampler.accept(2)
+        sampler.accept(3)
+        #expect(sampleOnce(&sampler, logits) == 0, "token 0 left the window")
+
+        var off = Sampler(parameters: SamplingParameters(temperature: 0, repeatPenalty: 2, repeatLastN: 0),
+                          vocabularySize: 4)
+        off.accept(0)
+        #expect(sampleOnce(&off, logits) == 0, "repeatLastN 0 disables penalties")
+
+        var whole = Sampler(parameters: SamplingParameters(temperature: 0, repeatPenalty: 2, repeatLastN: -1),
+                            vocabularySize: 4)
+        whole.accept(0)
+        for _ in 0..<500 { whole.accept(3) }
+        #expect(sampleOnce(&whole, logits) == 1, "repeatLastN -1 remembers everything")
+        whole.accept(-7)
+        whole.accept(99)
+        #expect(sampleOnce(&whole, logits) == 1, "out-of-range ids are ignored")
+    }
+
+    @Test("the same seed gives the same tokens; another seed gives others")
+    func seedDeterminism() {
+        let logits = randomLogits(49152, seed: 77, scale: 3)
+        func run(seed: UInt64) -> [TokenID] {
+            var s = Sampler(parameters: SamplingParameters(temperature: 1.2, topK: 0, topP: 0.98, minP: 0,
+                                                           repeatPenalty: 1.1, seed: seed),
+                            vocabularySize: logits.count)
+            var out: [TokenID] = []
+            for _ in 0..<100 {
+                let t = sampleOnce(&s, logits)
+                s.accept(t)
+                out.append(t)
+            }
+            return out
+        }
+        let a = run(seed: 1234)
+        let b = run(seed: 1234)
+        let c = run(seed: 1235)
+        #expect(a == b, "first difference at \(String(describing: zip(a, b).firstIndex { $0 != $1 }))")
+        #expect(a != c)
+    }
+
+    @Test("draws follow softmax(logits / temperature)", arguments: [Float(1), 0.5, 2])
+    func distribution(temperature: Float) {
+        let logits: [Float] = [1.0, 0.2, -0.5, 2.0, 0.0, -1.5, 1.4, 0.7]
+        let draws = 40000
+        let params = SamplingParameters(temperature: temperature, topK: 0, topP: 1, minP: 0, seed: 99)
+        let counts = histogram(logits, params, draws: draws)
+        let expected = softmax(logits, temperature: temperature)
+        let observed = counts.map { Double($0) / Double(draws) }
+        let worst = zip(observed, expected).map { abs($0 - $1) }.max() ?? 1
+        #expect(worst < 0.012, "observed \(observed), expected \(expected)")
+    }
+
+    @Test("default chain on a full vocabulary stays inside the top 40")
+    func defaultChain() {
+        let logits = randomLogits(49152, seed: 5, scale: 4)
+        let top40 = Set(logits.indices.sorted { logits[$0] > logits[$1] }.prefix(40))
+        let seen = drawn(histogram(logits, SamplingParameters(seed: 8), draws: 300))
+        #expect(seen.isSubset(of: top40), "outside the top 40: \(seen.subtracting(top40).sorted())")
+    }
+
+    @Test("partial selection equals a full sort", arguments: [1, 7, 40, 256, 1000])
+    func selection(k: Int) {
+        let n = 1000
+        // few distinct values, so ties are common
+        let logits = randomLogits(n, seed: UInt64(k), scale: 4).map { ($0 * 2).rounded() / 2 }
+        let ids = (0..<n).map { TokenID($0) }
+        var outIDs = [TokenID](repeating: -1, count: k)
+        var outLogits = [Float](repeating: 0, count: k)
+        ids.withUnsafeBufferPointer { i in
+            logits.withUnsafeBufferPointer { l in
+                outIDs.withUnsafeMutableBufferPointer { oi in
+                    outLogits.withUnsafeMutableBufferPointer { ol in
+                        CandidateSelection.selectTop(k, ids: i.baseAddress!, logits: l.baseAddress!, count: n,
+                                                     outIDs: oi.baseAddress!, outLogits: ol.baseAddress!)
+                    }
+                }
+            }
+        }
+        let expected = ids.sorted { logits[Int($0)] > logits[Int($1)] || (logits[Int($0)] == logits[Int($1)] && $0 < $1) }
+        #expect(outIDs == Array(expected.prefix(k)), "first ids \(outIDs.prefix(8)) vs \(expected.prefix(8))")
+        #expect(outLogits == outIDs.map { logits[Int($0)] })
+    }
+
+    @Test("random source: unit interval values stay in [0, 1) and average 0.5")
+    func randomSource() {
+        var rng = RandomSource(seed: 0)
+        var sum = 0.0
+        for _ in 0..<100_000 {
+            let u = rng.nextUnitInterval()
+            #expect(u >= 0 && u < 1)
+            sum += u
+        }
+        #expect(abs(sum / 100_000 - 0.5) < 0.01, "mean \(sum / 100_000)")
+        var a = RandomSource(seed: 42)
+        var b = RandomSource(seed: 42)
+        #expect((0..<10).map { _ in a.next() } == (0..<10).map { _ in b.next() })
+    }
+
+    @Test("an empty vocabulary and bad penalties do not crash")
+    func edgeCases() {
+        var empty = Sampler(parameters: SamplingParameters(), vocabularySize: 0)
+        #expect(sampleOnce(&empty, [3]) == 0)
+        var bad = Sampler(parameters: SamplingParameters(temperature: 0, repeatPenalty: 0, frequencyPenalty: .nan),
+                          vocabularySize: 2)
+        bad.accept(0)
+        #expect(sampleOnce(&bad, [1, 0.5]) == 0, "a repeat penalty of 0 is treated as off")
+        var allInf = Sampler(parameters: SamplingParameters(temperature: 1, seed: 1), vocabularySize: 3)
+        let t = sampleOnce(&allInf, [-.infinity, -.infinity, -.infinity])
+        #expect((0..<3).contains(t))
+    }
+}
