@@ -1,0 +1,99 @@
+import GGUF
+
+/// The type activations are converted to before a dot product with weights of a given type, as in llama.cpp's CPU
+/// backend (`vec_dot_type` in ggml-cpu's type traits).
+public enum VecDotType: Sendable, Equatable {
+    /// F32 activations used as they are (F32 weights).
+    case f32
+    /// Activations rounded to Float16 (F16 weights).
+    case f16
+    /// Activations rounded to bfloat16 (BF16 weights).
+    case bf16
+    /// Blocks of 32 int8 with a Float16 scale `d` (Q4_0 and Q8_0 weights).
+    case q8_0
+    /// Blocks of 32 int8 with a Float16 scale `d` and `s = d·Σq` (Q4_1 weights).
+    case q8_1
+
+    /// The vec-dot type for weights of `type`.
+    public init(weights type: GGMLType) {
+        switch type {
+        case .f32: self = .f32
+        case .f16: self = .f16
+        case .bf16: self = .bf16
+        case .q4_0, .q8_0: self = .q8_0
+        case .q4_1: self = .q8_1
+        }
+    }
+}
+
+/// Converts activations to a vec-dot type, writing the split layout the kernels read: for the int8 types, the
+/// quantized values of a row are contiguous (`cols` bytes) and the block scales (and sums) are separate float arrays,
+/// each already rounded through Float16 exactly as llama.cpp stores them.
+public enum ActivationQuant {
+    /// Quantizes one row of `count` floats (a multiple of 32) to Q8_0: per block of 32, `d = amax / 127`,
+    /// `q = round_half_even(x · 127/amax)`; `scales[block]` receives `Float(Float16(d))`.
+    /// ref: ggml-cpu arch/x86/quants.c quantize_row_q8_0 (the x86 build rounds half to even; `_ref` uses roundf).
+    @inlinable
+    public static func quantizeRowQ8_0(_ x: UnsafePointer<Float>, _ qs: UnsafeMutablePointer<Int8>,
+                                       _ scales: UnsafeMutablePointer<Float>, count: Int) {
+        let blocks = count / 32
+        for b in 0..<blocks {
+            let d = quantizeBlock(x + b * 32, qs + b * 32)
+            scales[b] = Float(Float16(d))
+        }
+    }
+
+    /// Quantizes one row to Q8_1: like Q8_0, plus `sums[block] = Float(Float16(d · Σq))` (d before rounding).
+    /// ref: ggml-cpu arch/x86/quants.c quantize_row_q8_1
+    @inlinable
+    public static func quantizeRowQ8_1(_ x: UnsafePointer<Float>, _ qs: UnsafeMutablePointer<Int8>,
+                                       _ scales: UnsafeMutablePointer<Float>, _ sums: UnsafeMutablePointer<Float>,
+                                       count: Int) {
+        let blocks = count / 32
+        for b in 0..<blocks {
+            let q = qs + b * 32
+            let d = quantizeBlock(x + b * 32, q)
+            var sum: Int32 = 0
+            for i in 0..<32 { sum &+= Int32(q[i]) }
+            scales[b] = Float(Float16(d))
+            sums[b] = Float(Float16(d * Float(sum)))
+        }
+    }
+
+    /// Quantizes 32 floats to int8 and returns the unrounded scale `amax / 127`.
+    @inlinable @inline(__always)
+    static func quantizeBlock(_ x: UnsafePointer<Float>, _ q: UnsafeMutablePointer<Int8>) -> Float {
+        var amax: Float = 0
+        for i in 0..<32 { amax = Swift.max(amax, Swift.abs(x[i])) }
+        let d = amax / 127
+        let id: Float = amax != 0 ? 127 / amax : 0
+        for i in 0..<32 {
+            // |x · id| ≤ 127 up to rounding, so the conversion cannot overflow; NaN inputs become 0.
+            let v = (x[i] * id).rounded(.toNearestOrEven)
+            q[i] = v.isNaN ? 0 : Int8(Swift.max(-127, Swift.min(127, v)))
+        }
+        return d
+    }
+
+    /// Rounds `count` floats to Float16 (round to nearest even, as F16C's `vcvtps2ph`).
+    /// ref: ggml-cpu ggml_cpu_fp32_to_fp16
+    @inlinable
+    public static func convertRowF16(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float16>, count: Int) {
+        for i in 0..<count { y[i] = Float16(x[i]) }
+    }
+
+    /// Rounds `count` floats to bfloat16 bits (round to nearest even; NaN made quiet).
+    /// ref: ggml-impl.h ggml_compute_fp32_to_bf16
+    @inlinable
+    public static func convertRowBF16(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<UInt16>, count: Int) {
+        for i in 0..<count { y[i] = bf16Bits(x[i]) }
+    }
+
+    /// The bfloat16 bits of one float, rounded to nearest even.
+    @inlinable @inline(__always)
+    public static func bf16Bits(_ value: Float) -> UInt16 {
+        let u = value.bitPattern
+        if u & 0x7fff_ffff > 0x7f80_0000 { return UInt16(truncatingIfNeeded: (u >> 16) | 64) }
+        return UInt16(truncatingIfNeeded: (u &+ (0x7fff &+ ((u >> 16) & 1))) >> 16)
+    }
+}

@@ -1,0 +1,107 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import CNUMA
+import COpenBLAS
+
+/// What `shimmy diag` reports about the processor, NUMA layout and BLAS library of this machine.
+///
+/// ```swift
+/// let cpu = CPUInfo.current
+/// print(cpu.features, cpu.logicalCores, cpu.blasConfig)
+/// ```
+public struct CPUInfo: Sendable, Equatable {
+    /// The SIMD features kernels care about that this CPU has, in a fixed order:
+    /// `avx2`, `fma`, `f16c`, `avx512f`, `avx512bw`, `avx512vl`, `avx512_vnni`, `avx512_bf16`.
+    public var features: [String]
+    /// The CPU model name from `/proc/cpuinfo`, or "unknown".
+    public var modelName: String
+    /// Logical processors this process may run on (`sched_getaffinity`), at least 1.
+    public var logicalCores: Int
+    /// Distinct (physical id, core id) pairs in `/proc/cpuinfo`; equal to `logicalCores` when unknown.
+    public var physicalCores: Int
+    /// NUMA nodes from libnuma (`numa_max_node() + 1`), or 1 when libnuma reports NUMA as unavailable.
+    public var numaNodes: Int
+    /// OpenBLAS's build configuration (`openblas_get_config`).
+    public var blasConfig: String
+    /// The kernel family OpenBLAS chose (`openblas_get_corename`), e.g. "SkylakeX" or "Prescott".
+    public var blasCoreName: String
+    /// OpenBLAS's thread count (`openblas_get_num_threads`).
+    public var blasThreads: Int
+
+    /// The information for this machine, read once.
+    public static let current: CPUInfo = CPUInfo.detect()
+
+    /// Threads a default pool uses: `SHIMMY_THREADS` when it is a positive integer, else the cores this process
+    /// may run on.
+    public static var defaultThreadCount: Int {
+        if let text = ProcessInfo.processInfo.environment["SHIMMY_THREADS"], let value = Int(text), value > 0 {
+            return min(value, 1024)
+        }
+        return affinityCoreCount()
+    }
+
+    /// The feature names kernels look for, in report order.
+    public static let knownFeatures = ["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
+                                       "avx512_bf16"]
+
+    static func detect() -> CPUInfo {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let parsed = parseProcCPUInfo(cpuinfo)
+        let logical = affinityCoreCount()
+        var nodes = 1
+        if numa_available() >= 0 { nodes = max(1, Int(numa_max_node()) + 1) }
+        return CPUInfo(features: parsed.features, modelName: parsed.modelName, logicalCores: logical,
+                       physicalCores: parsed.physicalCores ?? logical, numaNodes: nodes,
+                       blasConfig: openblas_get_config().map { String(cString: $0) } ?? "unknown",
+                       blasCoreName: openblas_get_corename().map { String(cString: $0) } ?? "unknown",
+                       blasThreads: Int(openblas_get_num_threads()))
+    }
+
+    /// Reads the feature flags, model name and physical core count out of `/proc/cpuinfo` text.
+    static func parseProcCPUInfo(_ text: String) -> (features: [String], modelName: String, physicalCores: Int?) {
+        var flags = Set<String>()
+        var model = "unknown"
+        var cores = Set<String>()
+        var physicalID = ""
+        for line in text.split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let key = line[..<colon].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            switch key {
+            case "flags" where flags.isEmpty: flags = Set(value.split(separator: " ").map(String.init))
+            case "model name" where model == "unknown": model = value
+            case "physical id": physicalID = value
+            case "core id": cores.insert(physicalID + "/" + value)
+            default: break
+            }
+        }
+        return (knownFeatures.filter { flags.contains($0) }, model, cores.isEmpty ? nil : cores.count)
+    }
+
+    /// Cores in this process's affinity mask (`Cpus_allowed` in /proc/self/status, which is what
+    /// `sched_getaffinity` reports), falling back to the online processor count.
+    static func affinityCoreCount() -> Int {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let count = allowedCPUCount(status: status), count > 0 {
+            return count
+        }
+        return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    }
+
+    /// The number of set bits in the `Cpus_allowed:` hex mask (comma-separated 32-bit groups) of a status file.
+    static func allowedCPUCount(status: String) -> Int? {
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) else {
+            return nil
+        }
+        var count = 0
+        for char in line.dropFirst("Cpus_allowed:".count) where char != "," && char != " " && char != "\t" {
+            guard let nibble = char.hexDigitValue else { return nil }
+            count += nibble.nonzeroBitCount
+        }
+        return count
+    }
+}

@@ -1,0 +1,123 @@
+import GGUF
+
+/// Per-session compute state: the thread pool to use plus scratch buffers (quantized activations).
+/// Not for concurrent use by two threads; give each session its own context (they may share one pool).
+///
+/// ```swift
+/// let context = KernelContext()
+/// let w = WeightMatrix(type: .q4_0, rows: 1536, cols: 576, data: pointer)
+/// context.matmul(out, x, w, batch: 1)   // out[1536] = W · x[576]
+/// ```
+public final class KernelContext: @unchecked Sendable {
+    /// The pool whose threads run the work.
+    public let pool: ThreadPool
+    /// Threads used per call (the first `threadCount` of the pool's).
+    public let threadCount: Int
+    private var scratch: UnsafeMutableRawPointer?
+    private var scratchBytes = 0
+
+    /// Uses the first `threads` threads of `pool` (all of them when nil; clamped to 1...pool.threadCount).
+    public init(pool: ThreadPool = .shared, threads: Int? = nil) {
+        self.pool = pool
+        self.threadCount = min(max(1, threads ?? pool.threadCount), pool.threadCount)
+    }
+
+    deinit {
+        scratch?.deallocate()
+    }
+
+    /// Splits `0..<count` across the threads in contiguous ranges and runs `body` on each non-empty one.
+    /// The split depends only on `count` and `threadCount`.
+    public func parallelFor(_ count: Int, _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let threads = min(threadCount, count)
+        pool.run(threads: threads) { index, n in
+            let range = KernelContext.split(count, index, n)
+            if !range.isEmpty { body(range) }
+        }
+    }
+
+    /// The `index`-th of `parts` contiguous ranges of `0..<count`.
+    @inline(__always)
+    static func split(_ count: Int, _ index: Int, _ parts: Int) -> Range<Int> {
+        (count &* index / parts)..<(count &* (index &+ 1) / parts)
+    }
+
+    /// `out` (batch × w.rows, row-major) = `x` (batch × w.cols, row-major) · Wᵀ.
+    ///
+    /// Activations are first converted to the weight type's vec-dot type as llama.cpp's CPU backend does
+    /// (Q4_0 and Q8_0 → Q8_0 blocks; Q4_1 → Q8_1 blocks; F16 → F16; BF16 → BF16; F32 as is), so results match
+    /// llama.cpp closely. Each output element is computed by one thread in a fixed order, so results do not depend
+    /// on the thread count. A shape the weight type cannot hold (see `WeightMatrix.isValid`) fills `out` with NaN.
+    public func matmul(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix, batch: Int) {
+        guard batch > 0, w.rows > 0 else { return }
+        guard w.isValid else {
+            out.update(repeating: .nan, count: batch &* w.rows)
+            return
+        }
+        let act = prepare(x, w, batch: batch)
+        let rows = w.rows
+        let threads = min(threadCount, max(1, rows / 16))
+        pool.run(threads: threads) { index, n in
+            let range = KernelContext.split(rows, index, n)
+            if !range.isEmpty {
+                MatMulKernels.rows(w, act, out, outStride: rows, rows: range, batch: batch)
+            }
+        }
+    }
+
+    /// Converts `batch` rows of activations to the vec-dot type of `w.type` in the scratch buffer.
+    func prepare(_ x: UnsafePointer<Float>, _ w: WeightMatrix, batch: Int) -> ActivationRows {
+        let cols = w.cols
+        let kind = VecDotType(weights: w.type)
+        let blocks = cols / 32
+        switch kind {
+        case .f32:
+            return ActivationRows(values: UnsafeRawPointer(x), scales: UnsafePointer(x), sums: UnsafePointer(x),
+                                  cols: cols)
+        case .f16, .bf16:
+            let base = reserve(batch &* cols &* 4)
+            let y = base.assumingMemoryBound(to: Float.self)
+            let convert = { (range: Range<Int>) in
+                for i in range {
+                    y[i] = kind == .f16 ? Float(Float16(x[i])) : Float(bitPattern: UInt32(ActivationQuant.bf16Bits(x[i])) << 16)
+                }
+            }
+            let total = batch &* cols
+            if total >= 1 << 16 { parallelFor(total, convert) } else { convert(0..<total) }
+            return ActivationRows(values: UnsafeRawPointer(y), scales: UnsafePointer(y), sums: UnsafePointer(y),
+                                  cols: cols)
+        case .q8_0, .q8_1:
+            let qBytes = (batch &* cols &+ 63) & ~63
+            let base = reserve(qBytes &+ 2 &* batch &* blocks &* 4)
+            let qs = base.assumingMemoryBound(to: Int8.self)
+            let scales = (base + qBytes).assumingMemoryBound(to: Float.self)
+            let sums = scales + batch &* blocks
+            let quantize = { (range: Range<Int>) in
+                for b in range {
+                    if kind == .q8_0 {
+                        ActivationQuant.quantizeRowQ8_0(x + b &* cols, qs + b &* cols, scales + b &* blocks,
+                                                        count: cols)
+                    } else {
+                        ActivationQuant.quantizeRowQ8_1(x + b &* cols, qs + b &* cols, scales + b &* blocks,
+                                                        sums + b &* blocks, count: cols)
+                    }
+                }
+            }
+            if batch &* cols >= 1 << 15 { parallelFor(batch, quantize) } else { quantize(0..<batch) }
+            return ActivationRows(values: UnsafeRawPointer(qs), scales: UnsafePointer(scales),
+                                  sums: UnsafePointer(sums), cols: cols)
+        }
+    }
+
+    /// A scratch buffer of at least `bytes` bytes, 64-byte aligned; valid until the next call.
+    func reserve(_ bytes: Int) -> UnsafeMutableRawPointer {
+        if let scratch, scratchBytes >= bytes { return scratch }
+        scratch?.deallocate()
+        let size = max(bytes, scratchBytes &* 2, 4096)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        scratch = buffer
+        scratchBytes = size
+        return buffer
+    }
+}

@@ -1,0 +1,67 @@
+import GGUF
+
+/// A 2-D weight used in place: `rows` rows of `cols` elements each (ggml layout: ne[0] = cols),
+/// `type.rowSize(cols)` bytes per row, rows back to back.
+///
+/// `cols` must be a multiple of `type.blockSize` (32 for the quantized types); `KernelContext.matmul` writes NaN
+/// instead of reading out of bounds when it is not.
+public struct WeightMatrix: @unchecked Sendable {
+    /// The element type of the weights.
+    public let type: GGMLType
+    /// Output features (rows of the matrix).
+    public let rows: Int
+    /// Input features (elements per row).
+    public let cols: Int
+    /// The first byte of row 0; `rows · type.rowSize(cols)` bytes must be readable.
+    public let data: UnsafeRawPointer
+
+    /// Wraps weights that live elsewhere (usually a memory-mapped GGUF file) without copying them.
+    public init(type: GGMLType, rows: Int, cols: Int, data: UnsafeRawPointer) {
+        self.type = type
+        self.rows = rows
+        self.cols = cols
+        self.data = data
+    }
+
+    /// Bytes per row, or nil when `cols` does not fit the type's block size.
+    public var rowBytes: Int? { cols >= 0 ? type.rowSize(cols) : nil }
+
+    /// Whether the shape can be used by `matmul`: non-negative sizes and whole blocks per row.
+    public var isValid: Bool { rows >= 0 && rowBytes != nil }
+}
+
+/// Activations converted for one matmul, in the layout the kernels read (see `ActivationQuant`).
+struct ActivationRows {
+    /// Int8 values (`cols` per row) for the Q8 types; floats (`cols` per row) for the float types.
+    var values: UnsafeRawPointer
+    /// Per-block scales `d_x` (`blocks` per row); unused by the float types.
+    var scales: UnsafePointer<Float>
+    /// Per-block `s_x = d_x · Σq` (`blocks` per row); Q8_1 only.
+    var sums: UnsafePointer<Float>
+    var cols: Int
+    var blocks: Int { cols / 32 }
+
+    @inline(__always) func int8Row(_ b: Int) -> UnsafePointer<Int8> {
+        values.assumingMemoryBound(to: Int8.self) + b &* cols
+    }
+    @inline(__always) func floatRow(_ b: Int) -> UnsafePointer<Float> {
+        values.assumingMemoryBound(to: Float.self) + b &* cols
+    }
+    @inline(__always) func scaleRow(_ b: Int) -> UnsafePointer<Float> { scales + b &* blocks }
+    @inline(__always) func sumRow(_ b: Int) -> UnsafePointer<Float> { sums + b &* blocks }
+}
+
+enum MatMulKernels {
+    /// Computes `out[b · outStride + r]` for `r` in `rows` and every `b < batch`.
+    static func rows(_ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>, outStride: Int,
+                     rows: Range<Int>, batch: Int) {
+        switch w.type {
+        case .q4_0: DotQ4_0.rows(w, x, out, outStride: outStride, rows: rows, batch: batch)
+        case .q4_1: DotQ4_1.rows(w, x, out, outStride: outStride, rows: rows, batch: batch)
+        case .q8_0: DotQ8_0.rows(w, x, out, outStride: outStride, rows: rows, batch: batch)
+        case .f32: DotFloat.rows(.f32, w, x, out, outStride: outStride, rows: rows, batch: batch)
+        case .f16: DotFloat.rows(.f16, w, x, out, outStride: outStride, rows: rows, batch: batch)
+        case .bf16: DotFloat.rows(.bf16, w, x, out, outStride: outStride, rows: rows, batch: batch)
+        }
+    }
+}
