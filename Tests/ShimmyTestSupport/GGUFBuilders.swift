@@ -90,10 +90,11 @@ public final class OwnedBytes: @unchecked Sendable {
 
     /// A copy of `bytes`.
     public init(_ bytes: [UInt8]) {
-        buffer = .allocate(byteCount: max(bytes.count, 1), alignment: 64)
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
         bytes.withUnsafeBytes { source in
-            if let s = source.baseAddress, let d = buffer.baseAddress { d.copyMemory(from: s, byteCount: source.count) }
+            if let s = source.baseAddress, let d = storage.baseAddress { d.copyMemory(from: s, byteCount: source.count) }
         }
+        buffer = storage
         count = bytes.count
     }
 
