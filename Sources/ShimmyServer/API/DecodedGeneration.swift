@@ -1,0 +1,66 @@
+import Shimmy
+
+/// A generation request decoded from any of the APIs, before a model is chosen.
+public struct DecodedGeneration: Sendable, Equatable {
+    /// The requested model; nil for the default.
+    public var model: String?
+    public var prompt: Prompt
+    public var sampling: SamplingParameters
+    /// Most tokens to generate; nil fills the rest of the context.
+    public var maxTokens: Int?
+    public var stop: [String]
+    public var stream: Bool
+    /// OpenAI `stream_options.include_usage`.
+    public var includeUsage: Bool
+
+    public init(model: String?, prompt: Prompt, sampling: SamplingParameters = SamplingParameters(),
+                maxTokens: Int?, stop: [String] = [], stream: Bool = false, includeUsage: Bool = false) {
+        self.model = model
+        self.prompt = prompt
+        self.sampling = sampling
+        self.maxTokens = maxTokens
+        self.stop = stop
+        self.stream = stream
+        self.includeUsage = includeUsage
+    }
+
+    /// The engine request, with `maxTokens` resolved against the room left in the context.
+    public func generationRequest(contextLength: Int, promptTokens: Int) -> GenerationRequest {
+        let room = max(1, contextLength - promptTokens)
+        return GenerationRequest(prompt: prompt, sampling: sampling, maxTokens: min(maxTokens ?? room, room), stop: stop)
+    }
+}
+
+/// Limits shared by the decoders.
+enum RequestRanges {
+    static let maxTokens = 1...1_000_000
+    static let temperature = 0.0...2.0
+    static let probability = 0.0...1.0
+    static let penalty = -2.0...2.0
+    static let topK = 0...1_000_000
+    static let seed = Int(Int64.min)...Int(Int64.max)
+}
+
+/// Decoding of the shimmy 1.1 API's `/api/generate` and WebSocket `/ws/generate` bodies.
+public enum ShimmyRequestDecoder {
+    /// `{model, prompt, max_tokens = 100, temperature = 0.7, stream = false}`; `top_p`, `top_k`, `stop`
+    /// and `seed` are accepted as extensions.
+    public static func generate(_ body: [UInt8]) throws -> DecodedGeneration {
+        let fields = try FieldReader.parse(body)
+        return try generate(fields)
+    }
+
+    static func generate(_ fields: FieldReader) throws -> DecodedGeneration {
+        let model = try fields.string("model", required: true)
+        let prompt = try fields.string("prompt", required: true) ?? ""
+        var sampling = SamplingParameters()
+        if let t = try fields.number("temperature", in: RequestRanges.temperature) { sampling.temperature = Float(t) }
+        if let p = try fields.number("top_p", in: RequestRanges.probability) { sampling.topP = Float(p) }
+        if let k = try fields.integer("top_k", in: RequestRanges.topK) { sampling.topK = k }
+        if let seed = try fields.integer("seed", in: RequestRanges.seed) { sampling.seed = UInt64(bitPattern: Int64(seed)) }
+        return DecodedGeneration(
+            model: model, prompt: .text(prompt), sampling: sampling,
+            maxTokens: try fields.integer("max_tokens", in: RequestRanges.maxTokens) ?? 100,
+            stop: try fields.stringList("stop") ?? [], stream: try fields.bool("stream") ?? false)
+    }
+}

@@ -1,0 +1,74 @@
+import Shimmy
+
+/// Decoding of OpenAI `/v1/chat/completions` and `/v1/completions` bodies. Unknown fields are ignored.
+public enum OpenAIRequestDecoder {
+    /// A chat completion: `messages` with string or text-part content, and the sampling fields.
+    public static func chat(_ body: [UInt8]) throws -> DecodedGeneration {
+        let fields = try FieldReader.parse(body)
+        guard let items = try fields.array("messages", required: true), !items.isEmpty else {
+            throw APIError.invalidRequest("Field 'messages' is empty", details: "send at least one message")
+        }
+        let messages = try items.enumerated().map { try message($0.element, index: $0.offset) }
+        var decoded = try common(fields, prompt: .messages(messages))
+        decoded.maxTokens = try fields.integer("max_completion_tokens", in: RequestRanges.maxTokens) ?? decoded.maxTokens
+        return decoded
+    }
+
+    /// A text completion: `prompt` is a string or an array holding one string.
+    public static func completion(_ body: [UInt8]) throws -> DecodedGeneration {
+        let fields = try FieldReader.parse(body)
+        let prompt: String
+        if let list = try? fields.stringList("prompt", maxCount: 1), let first = list.first {
+            prompt = first
+        } else if fields.present("prompt") == nil {
+            throw APIError.invalidRequest("Missing field 'prompt'", details: "'prompt' is required")
+        } else {
+            throw APIError.invalidRequest("Field 'prompt' has the wrong type",
+                                          details: "'prompt' must be a string or an array of one string")
+        }
+        return try common(fields, prompt: .text(prompt))
+    }
+
+    private static func message(_ value: JSONValue, index: Int) throws -> ChatMessage {
+        guard case .object = value else {
+            throw APIError.invalidRequest("Field 'messages[\(index)]' has the wrong type",
+                                          details: "'messages[\(index)]' must be an object, got \(value.typeName)")
+        }
+        let fields = FieldReader(object: value, prefix: "messages[\(index)].")
+        let role = try fields.string("role", required: true) ?? "user"
+        let content: String
+        switch value["content"] {
+        case .none, .some(.null): content = ""
+        case .some(.string(let s)): content = s
+        case .some(.array(let parts)):
+            content = try parts.map { part -> String in
+                guard part["type"]?.stringValue == "text", let text = part["text"]?.stringValue else {
+                    throw APIError.invalidRequest("Unsupported content part in 'messages[\(index)].content'",
+                                                  details: "only {\"type\": \"text\", \"text\": ...} parts are supported")
+                }
+                return text
+            }.joined()
+        case .some(let other):
+            throw fields.wrongType("content", "a string or an array of text parts", other)
+        }
+        return ChatMessage(role: role, content: content)
+    }
+
+    private static func common(_ fields: FieldReader, prompt: Prompt) throws -> DecodedGeneration {
+        if let n = try fields.integer("n", in: 1...128), n != 1 {
+            throw APIError.invalidRequest("Only n = 1 is supported", details: "'n' was \(n)")
+        }
+        var sampling = SamplingParameters()
+        if let t = try fields.number("temperature", in: RequestRanges.temperature) { sampling.temperature = Float(t) }
+        if let p = try fields.number("top_p", in: RequestRanges.probability) { sampling.topP = Float(p) }
+        if let p = try fields.number("presence_penalty", in: RequestRanges.penalty) { sampling.presencePenalty = Float(p) }
+        if let p = try fields.number("frequency_penalty", in: RequestRanges.penalty) { sampling.frequencyPenalty = Float(p) }
+        if let seed = try fields.integer("seed", in: RequestRanges.seed) { sampling.seed = UInt64(bitPattern: Int64(seed)) }
+        let stream = try fields.bool("stream") ?? false
+        let includeUsage = try fields.nested("stream_options")?.bool("include_usage") ?? false
+        return DecodedGeneration(
+            model: try fields.string("model"), prompt: prompt, sampling: sampling,
+            maxTokens: try fields.integer("max_tokens", in: RequestRanges.maxTokens),
+            stop: try fields.stringList("stop", maxCount: 4) ?? [], stream: stream, includeUsage: includeUsage)
+    }
+}

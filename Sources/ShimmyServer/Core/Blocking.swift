@@ -1,0 +1,25 @@
+import Foundation
+import Shimmy
+
+/// Runs async work from a connection thread and waits for it. Connection threads are plain threads, so
+/// blocking them does not starve Swift's cooperative pool.
+func blockingAwait<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws -> T {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { box.set(.success(try await operation())) } catch { box.set(.failure(error)) }
+        done.signal()
+    }
+    done.wait()
+    guard let result = box.get() else {
+        throw ShimmyError(.serverError, "Async operation ended without a result")
+    }
+    return try result.get()
+}
+
+final class ResultBox<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<T, Error>?
+    func set(_ value: Result<T, Error>) { lock.withLock { result = value } }
+    func get() -> Result<T, Error>? { lock.withLock { result } }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a route did with a request.
+enum RouteOutcome {
+    /// A whole response to send.
+    case response(HTTPResponse)
+    /// The route streamed its response itself; `reusable` says whether the connection can take another request.
+    case streamed(status: Int, reusable: Bool)
+    /// The connection became a WebSocket and has been served to its end.
+    case upgraded
+}
+
+/// One client connection, served on its own thread with blocking I/O and poll timeouts.
+final class Connection: @unchecked Sendable {
+    let fd: Int32
+    let context: ServerContext
+    /// Bytes written for the current request (for the log line).
+    private(set) var bytesWritten = 0
+    /// Bytes received but not yet consumed by a request (handed to a WebSocket after the upgrade).
+    var parser: HTTPRequestParser
+
+    init(fd: Int32, context: ServerContext) {
+        self.fd = fd
+        self.context = context
+        self.parser = HTTPRequestParser(limits: context.configuration.limits)
+    }
+
+    /// Sends bytes; false when the peer is gone.
+    func write(_ bytes: [UInt8]) -> Bool {
+        let ok = Socket.sendAll(fd, bytes)
+        if ok { bytesWritten += bytes.count }
+        return ok
+    }
+
+    /// Whether the peer closed its side (checked without consuming data).
+    var peerClosed: Bool { Socket.peerClosed(fd) }
+
+    /// Serves requests until the peer closes, a timeout passes, or a response ends the connection.
+    func run(router: Router) {
+        Socket.setNoDelay(fd)
+        Socket.setSendTimeout(fd, seconds: 30)
+        let configuration = context.configuration
+        while true {
+            let request: HTTPRequest
+            switch readRequest(configuration) {
+            case .request(let r): request = r
+            case .closed: return
+            case .failed(let error):
+                _ = write(error.response.serialized(keepAlive: false))
+                log(method: "-", path: "-", status: error.status, start: .now)
+                return
+            }
+            let start = ContinuousClock.now
+            bytesWritten = 0
+            let outcome = router.handle(request, on: self)
+            switch outcome {
+            case .response(let response):
+                let keepAlive = request.keepAlive
+                let ok = write(response.serialized(keepAlive: keepAlive))
+                log(method: request.method, path: request.path, status: response.status, start: start)
+                if !ok || !keepAlive { return }
+            case .streamed(let status, let reusable):
+                log(method: request.method, path: request.path, status: status, start: start)
+                if !reusable || !request.keepAlive { return }
+            case .upgraded:
+                log(method: request.method, path: request.path, status: 101, start: start)
+                return
+            }
+        }
+    }
+
+    private enum ReadResult {
+        case request(HTTPRequest)
+        case closed
+        case failed(APIError)
+    }
+
+    private func readRequest(_ configuration: ServerConfiguration) -> ReadResult {
+        var requestStarted: ContinuousClock.Instant?
+        while true {
+            do {
+                if let request = try parser.next() { return .request(request) }
+            } catch {
+                return .failed(APIError.parse(error))
+            }
+            if parser.takeContinueRequest() {
+                _ = Socket.sendAll(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+            }
+            let timeout: Double
+            if parser.isIdle {
+                requestStarted = nil
+                timeout = configuration.idleTimeoutSeconds
+            } else {
+                let started = requestStarted ?? .now
+                requestStarted = started
+                let elapsed = ContinuousClock.now - started
+                timeout = configuration.requestTimeoutSeconds - Double(elapsed.components.seconds)
+                    - Double(elapsed.components.attoseconds) / 1e18
+            }
+            guard timeout > 0, Socket.waitReadable(fd, timeoutMilliseconds: Int32(min(timeout, 86_400) * 1000)) else {
+                if parser.isIdle { return .closed }
+                return .failed(APIError(status: 408, code: "request_timeout", message: "Request not received in time",
+                                        details: "the whole request must arrive within \(configuration.requestTimeoutSeconds) s"))
+            }
+            guard let bytes = Socket.receive(fd), !bytes.isEmpty else { return .closed }
+            parser.feed(bytes)
+        }
+    }
+
+    /// One structured line per request.
+    func log(method: String, path: String, status: Int, start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        context.logger.info("request", metadata: [
+            "method": .string(method), "path": .string(path), "status": .stringConvertible(status),
+            "duration_ms": .string(String(format: "%.1f", milliseconds)), "bytes": .stringConvertible(bytesWritten),
+        ])
+    }
+
+    // MARK: streaming responses
+
+    /// Sends the head of a chunked streaming response.
+    func beginStream(contentType: String) -> Bool {
+        write(HTTPResponse.streamingHead(contentType: contentType))
+    }
+
+    /// Sends one chunk of the streaming body (flushed at once: TCP_NODELAY, one send).
+    func writeChunk(_ bytes: [UInt8]) -> Bool {
+        bytes.isEmpty || write(HTTPResponse.chunk(bytes))
+    }
+
+    /// Ends the chunked body.
+    func endStream() -> Bool { write(HTTPResponse.chunk([])) }
+}

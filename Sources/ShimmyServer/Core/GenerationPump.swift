@@ -1,0 +1,113 @@
+import Foundation
+import Shimmy
+
+/// Runs one generation in a `Task` and hands its events to the connection thread that writes them.
+/// The thread waits with a timeout, so it can notice a peer that went away and cancel the task.
+final class GenerationPump: @unchecked Sendable {
+    enum Item: Sendable {
+        case event(GenerationEvent)
+        case failed(Error)
+        case finished
+    }
+
+    private let condition = NSCondition()
+    private var items: [Item] = []
+    private var ended = false
+    private var task: Task<Void, Never>?
+
+    init(session: any InferenceSession, request: GenerationRequest) {
+        let stream = session.generate(request)
+        task = Task { [self] in
+            do {
+                for try await event in stream {
+                    push(.event(event))
+                    if Task.isCancelled { break }
+                }
+                push(.finished)
+            } catch {
+                push(.failed(error))
+            }
+            markEnded()
+        }
+    }
+
+    private func markEnded() {
+        condition.lock()
+        ended = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func push(_ item: Item) {
+        condition.lock()
+        items.append(item)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next item, or nil when none arrived within `timeout` seconds.
+    func next(timeout: Double) -> Item? {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while items.isEmpty {
+            if !condition.wait(until: deadline) { break }
+        }
+        return items.isEmpty ? nil : items.removeFirst()
+    }
+
+    /// Cancels the generation and waits (bounded) until its task has stopped.
+    func cancel(wait: Double = 10) {
+        task?.cancel()
+        condition.lock()
+        let deadline = Date(timeIntervalSinceNow: wait)
+        while !ended {
+            if !condition.wait(until: deadline) { break }
+        }
+        condition.unlock()
+    }
+}
+
+/// Why a generation run ended early without an API error.
+enum GenerationInterruption: Error {
+    /// The client disconnected (or a write to it failed); the generation was cancelled.
+    case clientGone
+}
+
+/// Drives a pump to completion on the calling thread.
+enum GenerationDriver {
+    /// Calls `onText` for each non-empty chunk (false: the client is gone) and returns the final stats.
+    /// `disconnected` is polled while waiting; a true answer cancels the generation.
+    /// Throws `GenerationInterruption.clientGone`, or the session's error.
+    static func run(session: any InferenceSession, request: GenerationRequest,
+                    disconnected: () -> Bool, onText: (String) -> Bool) throws -> GenerationStats {
+        let pump = GenerationPump(session: session, request: request)
+        var stats: GenerationStats?
+        while true {
+            let next = pump.next(timeout: 0.05)
+            // checked on every token too, so a closed peer cancels within one token
+            if disconnected() {
+                pump.cancel()
+                throw GenerationInterruption.clientGone
+            }
+            guard let item = next else { continue }
+            switch item {
+            case .event(.chunk(let text, _)):
+                if !text.isEmpty && !onText(text) {
+                    pump.cancel()
+                    throw GenerationInterruption.clientGone
+                }
+            case .event(.done(let final)):
+                stats = final
+            case .failed(let error):
+                throw error
+            case .finished:
+                guard let stats else {
+                    throw ShimmyError(.generationFailed, "Generation ended without a result",
+                                      details: "the session's stream finished before its done event")
+                }
+                return stats
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+/// Maps method and path to a handler; every failure becomes the API error object.
+struct Router: Sendable {
+    let context: ServerContext
+
+    func handle(_ request: HTTPRequest, on connection: Connection) -> RouteOutcome {
+        var path = request.path
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        let routes = Routes(context: context, request: request, connection: connection)
+        do {
+            switch path {
+            case "/health", "/api/health": try allow(request, "GET"); return .response(try routes.health())
+            case "/api/generate": try allow(request, "POST"); return try routes.generate()
+            case "/api/models": try allow(request, "GET"); return .response(routes.shimmyModels())
+            case "/ws/generate": try allow(request, "GET"); return routes.webSocket()
+            case "/v1/chat/completions": try allow(request, "POST"); return try routes.chatCompletions()
+            case "/v1/completions": try allow(request, "POST"); return try routes.completions()
+            case "/v1/models": try allow(request, "GET"); return .response(routes.openAIModels())
+            case "/api/chat": try allow(request, "POST"); return try routes.ollamaChat()
+            case "/api/tags": try allow(request, "GET"); return .response(routes.ollamaTags())
+            case "/api/show": try allow(request, "POST"); return .response(try routes.ollamaShow())
+            case "/api/version": try allow(request, "GET"); return .response(routes.ollamaVersion())
+            default:
+                if path.hasPrefix("/v1/models/") {
+                    try allow(request, "GET")
+                    return .response(try routes.openAIModel(String(path.dropFirst("/v1/models/".count))))
+                }
+                throw APIError.routeNotFound(request.method, path)
+            }
+        } catch {
+            return .response(APIError(error).response)
+        }
+    }
+
+    private func allow(_ request: HTTPRequest, _ method: String) throws {
+        guard request.method == method else { throw APIError.methodNotAllowed(request.method, request.path, allowed: [method]) }
+    }
+}
+
+/// The handlers for one request.
+struct Routes {
+    let context: ServerContext
+    let request: HTTPRequest
+    let connection: Connection
+}

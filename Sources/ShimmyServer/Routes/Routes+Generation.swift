@@ -1,0 +1,118 @@
+import Shimmy
+
+/// A request resolved against its model: ready to run.
+struct PreparedGeneration {
+    let session: any InferenceSession
+    let request: GenerationRequest
+    let promptTokens: Int
+}
+
+/// The text and counts of a finished non-streaming generation.
+struct CompletedGeneration {
+    let text: String
+    let stats: GenerationStats
+}
+
+extension Routes {
+    /// Loads the model and checks that the prompt fits its context.
+    func prepare(_ decoded: DecodedGeneration) throws -> PreparedGeneration {
+        let catalog = context.catalog
+        let model = decoded.model
+        let session = try blockingAwait { try await catalog.session(named: model) }
+        let promptTokens: Int
+        do {
+            promptTokens = try session.countTokens(decoded.prompt)
+        } catch {
+            throw APIError(error)
+        }
+        guard promptTokens < session.contextLength else {
+            throw APIError.invalidRequest("Prompt is longer than the context",
+                                          details: "the prompt has \(promptTokens) tokens; the context holds \(session.contextLength)")
+        }
+        return PreparedGeneration(session: session,
+                                  request: decoded.generationRequest(contextLength: session.contextLength, promptTokens: promptTokens),
+                                  promptTokens: promptTokens)
+    }
+
+    /// Runs `body` holding a generation slot; throws the 503 error when the queue is full.
+    func withSlot<T>(_ body: () throws -> T) throws -> T {
+        let limiter = context.limiter
+        guard limiter.acquire() else {
+            let load = limiter.load
+            throw APIError.busy(retryAfter: context.configuration.retryAfterSeconds, parallel: load.running, queued: load.waiting)
+        }
+        defer { limiter.release() }
+        return try body()
+    }
+
+    /// Runs a generation to its end and returns the whole text.
+    func collect(_ prepared: PreparedGeneration) throws -> CompletedGeneration {
+        var text = ""
+        let connection = self.connection
+        let stats = try GenerationDriver.run(session: prepared.session, request: prepared.request,
+                                             disconnected: { connection.peerClosed }, onText: { text += $0; return true })
+        return CompletedGeneration(text: text, stats: stats)
+    }
+
+    /// Runs a non-streaming generation: the response, or nothing when the client went away.
+    func respondWhole(_ decoded: DecodedGeneration, _ build: (CompletedGeneration) -> JSONValue) throws -> RouteOutcome {
+        let prepared = try prepare(decoded)
+        do {
+            let completed = try withSlot { try collect(prepared) }
+            return .response(.json(build(completed)))
+        } catch GenerationInterruption.clientGone {
+            return .streamed(status: 499, reusable: false)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError.generation(error)
+        }
+    }
+
+    /// Streams a generation: `head` is the content type, `event` frames each piece of text, `finish` the final
+    /// events, `failure` the error event sent when the generation fails after the head went out.
+    func respondStreaming(_ decoded: DecodedGeneration, contentType: String, event: (String) -> [UInt8],
+                          finish: (GenerationStats, Int) -> [UInt8], failure: (APIError) -> [UInt8]) throws -> RouteOutcome {
+        let prepared = try prepare(decoded)
+        let connection = self.connection
+        return try withSlot {
+            guard connection.beginStream(contentType: contentType) else { return .streamed(status: 499, reusable: false) }
+            do {
+                let stats = try GenerationDriver.run(
+                    session: prepared.session, request: prepared.request, disconnected: { connection.peerClosed },
+                    onText: { connection.writeChunk(event($0)) })
+                let ok = connection.writeChunk(finish(stats, prepared.promptTokens)) && connection.endStream()
+                return .streamed(status: 200, reusable: ok)
+            } catch GenerationInterruption.clientGone {
+                return .streamed(status: 499, reusable: false)
+            } catch {
+                let apiError = APIError.generation(error)
+                context.logger.warning("generation failed after streaming began",
+                                       metadata: ["code": .string(apiError.code), "details": .string(apiError.details ?? "")])
+                let ok = connection.writeChunk(failure(apiError)) && connection.endStream()
+                return .streamed(status: 200, reusable: ok)
+            }
+        }
+    }
+}
+
+/// Server-Sent Events framing.
+enum SSE {
+    /// `data: <json>\n\n`
+    static func event(_ value: JSONValue) -> [UInt8] { Array("data: \(value.serialized)\n\n".utf8) }
+    /// `data: [DONE]\n\n`
+    static let done = Array("data: [DONE]\n\n".utf8)
+}
+
+extension FinishReason {
+    /// The API spelling: `stop` or `length` (a cancelled generation reports `stop`).
+    var apiValue: String { self == .length ? "length" : "stop" }
+}
+
+extension GenerationStats {
+    /// `{"prompt_tokens", "completion_tokens", "total_tokens"}`.
+    var usageJSON: JSONValue {
+        ["prompt_tokens": .int(promptTokens), "completion_tokens": .int(completionTokens),
+         "total_tokens": .int(promptTokens + completionTokens)]
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Shimmy
+
+/// OpenAI-compatible endpoints: `/v1/chat/completions`, `/v1/completions`, `/v1/models`.
+extension Routes {
+    /// GET /v1/models: `{"object": "list", "data": [{id, object: "model", created, owned_by: "shimmy"}]}`.
+    func openAIModels() -> HTTPResponse {
+        .json(["object": "list", "data": .array(context.catalog.availableModels().map(openAIModel))])
+    }
+
+    /// GET /v1/models/{id}: one model, or model_not_found.
+    func openAIModel(_ id: String) throws -> HTTPResponse {
+        guard let model = context.catalog.availableModels().first(where: { $0.name == id }) else {
+            throw APIError(ShimmyError(.modelNotFound, "The specified model was not found",
+                                       details: "Model '\(id)' is not available"))
+        }
+        return .json(openAIModel(model))
+    }
+
+    private func openAIModel(_ model: ModelDescriptor) -> JSONValue {
+        ["id": .string(model.name), "object": "model",
+         "created": .int(Int(model.modified?.timeIntervalSince1970 ?? context.startedAt.timeIntervalSince1970)),
+         "owned_by": "shimmy"]
+    }
+
+    /// POST /v1/chat/completions.
+    func chatCompletions() throws -> RouteOutcome {
+        let decoded = try OpenAIRequestDecoder.chat(request.body)
+        let id = "chatcmpl-" + OpenAIIDs.random()
+        let created = JSONValue.int(Int(Date().timeIntervalSince1970))
+        let model = JSONValue.string(decoded.model ?? "default")
+        if !decoded.stream {
+            return try respondWhole(decoded) { completed in
+                ["id": .string(id), "object": "chat.completion", "created": created, "model": model,
+                 "choices": [["index": 0, "message": ["role": "assistant", "content": .string(completed.text)],
+                              "logprobs": nil, "finish_reason": .string(completed.stats.finishReason.apiValue)]],
+                 "usage": completed.stats.usageJSON]
+            }
+        }
+        let usageField: [(String, JSONValue)] = decoded.includeUsage ? [("usage", .null)] : []
+        func chunk(_ delta: JSONValue, finish: JSONValue) -> JSONValue {
+            .object([("id", .string(id)), ("object", "chat.completion.chunk"), ("created", created), ("model", model),
+                     ("choices", [["index": 0, "delta": delta, "logprobs": nil, "finish_reason": finish]])] + usageField)
+        }
+        // the first chunk carries the role, as OpenAI's does
+        var first = true
+        return try respondStreaming(
+            decoded, contentType: "text/event-stream",
+            event: { text in
+                var bytes: [UInt8] = []
+                if first {
+                    first = false
+                    bytes += SSE.event(chunk(["role": "assistant", "content": ""], finish: nil))
+                }
+                return bytes + SSE.event(chunk(["content": .string(text)], finish: nil))
+            },
+            finish: { stats, _ in
+                var bytes: [UInt8] = []
+                if first { bytes += SSE.event(chunk(["role": "assistant", "content": ""], finish: nil)) }
+                bytes += SSE.event(chunk([:], finish: .string(stats.finishReason.apiValue)))
+                if decoded.includeUsage {
+                    bytes += SSE.event(["id": .string(id), "object": "chat.completion.chunk", "created": created,
+                                        "model": model, "choices": [], "usage": stats.usageJSON])
+                }
+                return bytes + SSE.done
+            },
+            failure: { SSE.event($0.json) })
+    }
+
+    /// POST /v1/completions.
+    func completions() throws -> RouteOutcome {
+        let decoded = try OpenAIRequestDecoder.completion(request.body)
+        let id = "cmpl-" + OpenAIIDs.random()
+        let created = JSONValue.int(Int(Date().timeIntervalSince1970))
+        let model = JSONValue.string(decoded.model ?? "default")
+        if !decoded.stream {
+            return try respondWhole(decoded) { completed in
+                ["id": .string(id), "object": "text_completion", "created": created, "model": model,
+                 "choices": [["text": .string(completed.text), "index": 0, "logprobs": nil,
+                              "finish_reason": .string(completed.stats.finishReason.apiValue)]],
+                 "usage": completed.stats.usageJSON]
+            }
+        }
+        let usageField: [(String, JSONValue)] = decoded.includeUsage ? [("usage", .null)] : []
+        func chunk(_ text: String, finish: JSONValue) -> JSONValue {
+            .object([("id", .string(id)), ("object", "text_completion"), ("created", created), ("model", model),
+                     ("choices", [["text": .string(text), "index": 0, "logprobs": nil, "finish_reason": finish]])]
+                    + usageField)
+        }
+        return try respondStreaming(
+            decoded, contentType: "text/event-stream",
+            event: { SSE.event(chunk($0, finish: nil)) },
+            finish: { stats, _ in
+                var bytes = SSE.event(chunk("", finish: .string(stats.finishReason.apiValue)))
+                if decoded.includeUsage {
+                    bytes += SSE.event(["id": .string(id), "object": "text_completion", "created": created,
+                                        "model": model, "choices": [], "usage": stats.usageJSON])
+                }
+                return bytes + SSE.done
+            },
+            failure: { SSE.event($0.json) })
+    }
+}
+
+/// Random identifiers for completion objects.
+enum OpenAIIDs {
+    static func random() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<24).map { _ in String(UInt8.random(in: 0..<16, using: &generator), radix: 16) }.joined()
+    }
+}

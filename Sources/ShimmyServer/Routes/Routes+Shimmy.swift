@@ -1,0 +1,49 @@
+import Foundation
+import Shimmy
+
+/// The shimmy 1.1 API: `/api/generate`, `/api/models`, `/api/health`.
+extension Routes {
+    /// GET /api/health: `{"status": "healthy", "models_loaded", "memory_usage"}`.
+    func health() throws -> HTTPResponse {
+        let catalog = context.catalog
+        let loaded = try blockingAwait { await catalog.loadedModelCount() }
+        return .json(["status": "healthy", "models_loaded": .int(loaded),
+                      "memory_usage": .string(MemoryUsage.formatted(MemoryUsage.residentBytes()))])
+    }
+
+    /// GET /api/models: `{"models": [{"id", "name", "description"}]}`, the default model first.
+    func shimmyModels() -> HTTPResponse {
+        let models = context.catalog.availableModels().map { model -> JSONValue in
+            ["id": .string(model.name), "name": .string(model.name),
+             "description": .string("GGUF model, \(ByteCount.formatted(model.sizeBytes))")]
+        }
+        return .json(["models": .array(models)])
+    }
+
+    /// POST /api/generate: one JSON response, or SSE `data: {"choices":[{"text","index"}]}` events then `[DONE]`.
+    func generate() throws -> RouteOutcome {
+        let decoded = try ShimmyRequestDecoder.generate(request.body)
+        if !decoded.stream {
+            return try respondWhole(decoded) { completed in
+                ["choices": [["text": .string(completed.text), "index": 0,
+                              "finish_reason": .string(completed.stats.finishReason.apiValue)]],
+                 "usage": completed.stats.usageJSON]
+            }
+        }
+        return try respondStreaming(
+            decoded, contentType: "text/event-stream",
+            event: { SSE.event(["choices": [["text": .string($0), "index": 0]]]) },
+            finish: { _, _ in SSE.done },
+            failure: { SSE.event($0.json) })
+    }
+}
+
+/// Human-readable sizes.
+enum ByteCount {
+    /// `101.0 MB`, `4.1 GB`.
+    static func formatted(_ bytes: Int64) -> String {
+        let mb = Double(bytes) / 1_048_576
+        if mb >= 1024 { return String(format: "%.1f GB", mb / 1024) }
+        return String(format: "%.1f MB", mb)
+    }
+}

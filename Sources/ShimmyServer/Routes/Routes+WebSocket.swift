@@ -1,0 +1,110 @@
+import Shimmy
+
+/// `/ws/generate`: each text message is a generate request `{model, prompt, max_tokens, temperature}`;
+/// the answer is `{"token": ...}` frames then `{"done": true}`, or `{"error": {...}}`.
+extension Routes {
+    func webSocket() -> RouteOutcome {
+        if let failure = WebSocketHandshake.validationFailure(request) {
+            var error = APIError.invalidRequest("Not a WebSocket handshake", details: failure)
+            if request.header("Upgrade") == nil {
+                error.status = 426
+                error.headers = [("Upgrade", "websocket")]
+            }
+            return .response(error.response)
+        }
+        guard let key = request.header("Sec-WebSocket-Key"), connection.write(WebSocketHandshake.response(forKey: key)) else {
+            return .upgraded
+        }
+        var session = WebSocketSession(routes: self)
+        session.run()
+        return .upgraded
+    }
+}
+
+/// One WebSocket connection after the handshake.
+struct WebSocketSession {
+    let routes: Routes
+    var parser: WebSocketFrameParser
+    /// Text messages that arrived while a generation was running.
+    var pending: [String] = []
+    var closed = false
+
+    init(routes: Routes) {
+        self.routes = routes
+        self.parser = WebSocketFrameParser(maxMessageBytes: routes.context.configuration.maxWebSocketMessageBytes)
+    }
+
+    var connection: Connection { routes.connection }
+
+    mutating func run() {
+        let idle = routes.context.configuration.idleTimeoutSeconds
+        while !closed {
+            if !pending.isEmpty {
+                serve(pending.removeFirst())
+                continue
+            }
+            if !Socket.waitReadable(connection.fd, timeoutMilliseconds: Int32(min(idle, 86_400) * 1000)) {
+                _ = connection.write(WebSocketFrame.close(code: 1001, reason: "idle timeout").encoded())
+                return
+            }
+            readAvailable()
+        }
+    }
+
+    /// Reads what arrived and handles control frames; text messages are queued.
+    mutating func readAvailable() {
+        guard let bytes = Socket.receive(connection.fd), !bytes.isEmpty else {
+            closed = true
+            return
+        }
+        parser.feed(bytes)
+        do {
+            while let message = try parser.next() {
+                switch message {
+                case .text(let text): pending.append(text)
+                case .binary:
+                    send(APIError.invalidRequest("Binary messages are not supported", details: "send JSON as a text message").json)
+                case .ping(let payload): _ = connection.write(WebSocketFrame(opcode: .pong, payload: payload).encoded())
+                case .pong: break
+                case .close(let code, _):
+                    _ = connection.write(WebSocketFrame.close(code: code ?? 1000).encoded())
+                    closed = true
+                    return
+                }
+            }
+        } catch {
+            _ = connection.write(WebSocketFrame.close(code: error.closeCode, reason: error.description).encoded())
+            closed = true
+        }
+    }
+
+    @discardableResult
+    func send(_ value: JSONValue) -> Bool { connection.write(WebSocketFrame.text(value.serialized).encoded()) }
+
+    /// Runs one generate request and sends its frames.
+    mutating func serve(_ text: String) {
+        do {
+            let decoded = try ShimmyRequestDecoder.generate(Array(text.utf8))
+            let prepared = try routes.prepare(decoded)
+            var session = self
+            defer { self = session }
+            let stats = try routes.withSlot {
+                try GenerationDriver.run(
+                    session: prepared.session, request: prepared.request,
+                    disconnected: {
+                        if Socket.peerClosed(session.connection.fd) { return true }
+                        if Socket.waitReadable(session.connection.fd, timeoutMilliseconds: 0) { session.readAvailable() }
+                        return session.closed
+                    },
+                    onText: { session.send(["token": .string($0)]) })
+            }
+            _ = stats
+            session.send(["done": true])
+        } catch GenerationInterruption.clientGone {
+            closed = true
+        } catch {
+            let apiError = error is APIError || error is ShimmyError ? APIError(error) : APIError.generation(error)
+            if !send(apiError.json) { closed = true }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Shimmy
+
+/// A deterministic stand-in for a model: its tokens are derived from the prompt, with configurable delay,
+/// failure and context size. It records cancellations so tests can see that a disconnect stopped it.
+final class ScriptedSession: InferenceSession, @unchecked Sendable {
+    let modelName: String
+    let contextLength: Int
+    let details: ModelDetails
+    /// Pause before each token.
+    let tokenDelay: Duration
+    /// Throw `generation_failed` after this many tokens (nil: never).
+    let failAfter: Int?
+    /// Tokens generated before an end-of-generation (nil: until maxTokens).
+    let naturalLength: Int?
+
+    private let lock = NSLock()
+    private var _cancellations = 0
+    private var _started = 0
+    private var _lastRequest: GenerationRequest?
+
+    init(name: String, contextLength: Int = 64, tokenDelay: Duration = .zero, failAfter: Int? = nil,
+         naturalLength: Int? = nil) {
+        self.modelName = name
+        self.contextLength = contextLength
+        self.tokenDelay = tokenDelay
+        self.failAfter = failAfter
+        self.naturalLength = naturalLength
+        self.details = ModelDetails(family: "llama", parameterCount: 134_515_008, quantizationLevel: "Q4_1",
+                                    trainedContextLength: 8192, chatTemplate: "{{ messages }}")
+    }
+
+    var cancellations: Int { lock.withLock { _cancellations } }
+    var started: Int { lock.withLock { _started } }
+    var lastRequest: GenerationRequest? { lock.withLock { _lastRequest } }
+
+    /// The prompt's text: raw, or messages as `role: content` lines.
+    static func text(of prompt: Prompt) -> String {
+        switch prompt {
+        case .text(let s): return s
+        case .messages(let messages): return messages.map { "\($0.role): \($0.content)" }.joined(separator: "\n")
+        }
+    }
+
+    /// One token per whitespace-separated word.
+    func countTokens(_ prompt: Prompt) throws -> Int {
+        ScriptedSession.text(of: prompt).split(whereSeparator: { $0 == " " || $0 == "\n" }).count
+    }
+
+    /// The i-th token for a prompt: a word that depends on the prompt and the position.
+    static func token(_ index: Int, prompt: Prompt) -> String {
+        var hash: UInt64 = 1469598103934665603
+        for byte in text(of: prompt).utf8 { hash = (hash ^ UInt64(byte)) &* 1099511628211 }
+        return " w\((hash &+ UInt64(index) &* 7919) % 1000)"
+    }
+
+    /// What a full generation would return (no failure, no cancellation).
+    func expectedText(_ request: GenerationRequest) -> String {
+        (0..<tokenCount(request)).map { ScriptedSession.token($0, prompt: request.prompt) }.joined()
+    }
+
+    func tokenCount(_ request: GenerationRequest) -> Int { min(request.maxTokens, naturalLength ?? Int.max) }
+
+    func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, Error> {
+        lock.withLock {
+            _started += 1
+            _lastRequest = request
+        }
+        let promptTokens = (try? countTokens(request.prompt)) ?? 0
+        let count = tokenCount(request)
+        let finish: FinishReason = count < request.maxTokens ? .stop : .length
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                for index in 0..<count {
+                    if let failAfter, index >= failAfter {
+                        continuation.finish(throwing: ShimmyError(.generationFailed, "Scripted failure",
+                                                                  details: "after \(failAfter) tokens"))
+                        return
+                    }
+                    if tokenDelay > .zero { try? await Task.sleep(for: tokenDelay) }
+                    if Task.isCancelled {
+                        lock.withLock { _cancellations += 1 }
+                        continuation.finish()
+                        return
+                    }
+                    continuation.yield(.chunk(text: ScriptedSession.token(index, prompt: request.prompt),
+                                              tokens: [Int32(index)]))
+                }
+                continuation.yield(.done(GenerationStats(promptTokens: promptTokens, completionTokens: count,
+                                                         finishReason: finish)))
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
+
+/// A catalog of scripted sessions; "default" or nil is the first.
+final class ScriptedCatalog: ModelCatalog, @unchecked Sendable {
+    let sessions: [ScriptedSession]
+    init(_ sessions: [ScriptedSession]) { self.sessions = sessions }
+
+    func availableModels() -> [ModelDescriptor] {
+        sessions.map { ModelDescriptor(name: $0.modelName, path: "/models/\($0.modelName).gguf", sizeBytes: 105_000_000,
+                                       modified: Date(timeIntervalSince1970: 1_700_000_000)) }
+    }
+
+    func session(named name: String?) async throws -> any InferenceSession {
+        guard let name, name != "default" else {
+            guard let first = sessions.first else { throw ShimmyError(.modelNotFound, "No models") }
+            return first
+        }
+        guard let session = sessions.first(where: { $0.modelName == name }) else {
+            throw ShimmyError(.modelNotFound, "The specified model was not found", details: "Model '\(name)' is not available")
+        }
+        return session
+    }
+
+    func loadedModelCount() async -> Int { 1 }
+}
