@@ -22,6 +22,18 @@ struct ByteReader {
         return T(littleEndian: value)
     }
 
+    /// Reads one little-endian integer; a truncation error names nothing (see `GGUFError.naming`).
+    /// For hot loops, where building the name per element would cost more than the read.
+    @inline(__always)
+    mutating func read<T: FixedWidthInteger>(_: T.Type) throws(GGUFError) -> T {
+        try read(T.self, "")
+    }
+
+    /// Reads a `u64` length and that many bytes of UTF-8; a truncation error names nothing.
+    mutating func readString() throws(GGUFError) -> String {
+        try readString("")
+    }
+
     /// Reads a `u64` length and that many bytes of UTF-8.
     mutating func readString(_ what: @autoclosure () -> String) throws(GGUFError) -> String {
         let start = offset
@@ -33,7 +45,8 @@ struct ByteReader {
         if count == 0 { return "" }
         guard let base = bytes.baseAddress else { throw .truncated(what: what(), offset: start) }
         let utf8 = UnsafeBufferPointer(start: (base + offset).assumingMemoryBound(to: UInt8.self), count: count)
-        guard let string = String(validating: utf8, as: UTF8.self) else { throw .invalidUTF8(offset: start) }
+        guard isValidUTF8(utf8) else { throw .invalidUTF8(offset: start) }
+        let string = String(decoding: utf8, as: UTF8.self)
         offset += count
         return string
     }
@@ -42,5 +55,13 @@ struct ByteReader {
     mutating func seek(to newOffset: Int, _ what: @autoclosure () -> String) throws(GGUFError) {
         guard newOffset >= 0, newOffset <= bytes.count else { throw .truncated(what: what(), offset: offset) }
         offset = newOffset
+    }
+}
+
+extension GGUFError {
+    /// A truncation error that names nothing gets `what`; other errors are returned unchanged.
+    func naming(_ what: @autoclosure () -> String) -> GGUFError {
+        if case .truncated(let old, let offset) = self, old.isEmpty { return .truncated(what: what(), offset: offset) }
+        return self
     }
 }

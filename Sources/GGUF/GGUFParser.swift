@@ -94,17 +94,19 @@ struct GGUFParser {
         if elementType == .array, n > 0, depth >= GGUFLimits.maxNestingDepth { throw .nestingTooDeep(key: key) }
         var elements: [GGUFValue] = []
         elements.reserveCapacity(n)
-        switch elementType {
-        case .string:
-            for i in 0..<n { elements.append(.string(try reader.readString("element \(i) of '\(key)'"))) }
-        case .int32:
-            for i in 0..<n { elements.append(.int32(try reader.read(Int32.self, "element \(i) of '\(key)'"))) }
-        case .float32:
-            for i in 0..<n {
-                elements.append(.float32(Float(bitPattern: try reader.read(UInt32.self, "element \(i) of '\(key)'"))))
+        do throws(GGUFError) {
+            switch elementType {
+            case .string:
+                for _ in 0..<n { elements.append(.string(try reader.readString())) }
+            case .int32:
+                for _ in 0..<n { elements.append(.int32(try reader.read(Int32.self))) }
+            case .float32:
+                for _ in 0..<n { elements.append(.float32(Float(bitPattern: try reader.read(UInt32.self)))) }
+            default:
+                for _ in 0..<n { elements.append(try readValue(elementType, key: key, depth: depth)) }
             }
-        default:
-            for _ in 0..<n { elements.append(try readValue(elementType, key: key, depth: depth)) }
+        } catch {
+            throw error.naming("element \(elements.count) of '\(key)'")
         }
         return .array(elementType, elements)
     }
