@@ -1,0 +1,150 @@
+/// Byte-level BPE: merge ranks keyed by the pair of symbol ids, and the merge loop of llama.cpp's
+/// `llm_tokenizer_bpe_session` (lowest rank first; equal ranks: leftmost pair first).
+///
+/// Symbols are interned strings: ids below the vocabulary size are token ids, higher ids name strings that
+/// occur in merges but not in the vocabulary.
+struct BPEMerges: Sendable {
+    /// (left symbol << 32 | right symbol) → (rank, merged symbol)
+    private let ranks: [UInt64: Merge]
+    /// The symbol of each byte's byte-level character, or -1 when no token or merge uses it.
+    let byteSymbol: [Int32]
+    private let vocabularySize: Int32
+
+    struct Merge: Sendable {
+        var rank: Int32
+        var result: Int32
+    }
+
+    init(merges: [String], idForText: [[UInt8]: TokenID], vocabularySize: Int) {
+        self.vocabularySize = Int32(vocabularySize)
+        var extra: [[UInt8]: Int32] = [:]
+        var nextExtra = Int32(vocabularySize)
+        func intern(_ text: [UInt8]) -> Int32 {
+            if let id = idForText[text] { return id }
+            if let id = extra[text] { return id }
+            extra[text] = nextExtra
+            nextExtra += 1
+            return nextExtra - 1
+        }
+        var ranks: [UInt64: Merge] = [:]
+        ranks.reserveCapacity(merges.count)
+        for (rank, merge) in merges.enumerated() {
+            let bytes = Array(merge.utf8)
+            // the separator is the first space after the first byte (a merge may start with a space)
+            var first: [UInt8] = []
+            var second: [UInt8] = []
+            if bytes.count > 1, let space = bytes[1...].firstIndex(of: 0x20) {
+                first = Array(bytes[..<space])
+                second = Array(bytes[(space + 1)...])
+            }
+            let a = intern(first)
+            let b = intern(second)
+            let key = BPEMerges.key(a, b)
+            if ranks[key] == nil {
+                ranks[key] = Merge(rank: Int32(rank), result: intern(first + second))
+            }
+        }
+        self.ranks = ranks
+        self.byteSymbol = (0..<256).map { b in
+            let text = ByteLevel.utf8ForByte[b]
+            return idForText[text] ?? extra[text] ?? -1
+        }
+    }
+
+    @inline(__always) private static func key(_ a: Int32, _ b: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
+    }
+
+    /// Whether a symbol id is a token id.
+    @inline(__always) func isToken(_ symbol: Int32) -> Bool { symbol >= 0 && symbol < vocabularySize }
+
+    /// Merges one word (its raw UTF-8 bytes); returns each final symbol with the byte range it covers.
+    func merge(word: ArraySlice<UInt8>) -> [(symbol: Int32, range: Range<Int>)] {
+        let n = word.count
+        guard n > 0 else { return [] }
+        let base = word.startIndex
+        var symbol = [Int32](repeating: -1, count: n)
+        var length = [Int](repeating: 1, count: n)
+        var prev = [Int](repeating: -1, count: n)
+        var next = [Int](repeating: -1, count: n)
+        for i in 0..<n {
+            symbol[i] = byteSymbol[Int(word[base + i])]
+            prev[i] = i - 1
+            next[i] = i + 1 < n ? i + 1 : -1
+        }
+        var queue = BigramQueue()
+        func addBigram(_ left: Int, _ right: Int) {
+            guard left >= 0, right >= 0, let m = ranks[BPEMerges.key(symbol[left], symbol[right])] else { return }
+            queue.push(Bigram(rank: m.rank, left: Int32(left), right: Int32(right),
+                              size: Int32(length[left] + length[right]), result: m.result))
+        }
+        for i in 1..<n { addBigram(i - 1, i) }
+        while let bigram = queue.pop() {
+            let left = Int(bigram.left), right = Int(bigram.right)
+            // skip pairs that an earlier merge changed
+            if length[left] == 0 || length[right] == 0 || length[left] + length[right] != Int(bigram.size) { continue }
+            symbol[left] = bigram.result
+            length[left] += length[right]
+            length[right] = 0
+            next[left] = next[right]
+            if next[right] >= 0 { prev[next[right]] = left }
+            addBigram(prev[left], left)
+            addBigram(left, next[left])
+        }
+        var out: [(symbol: Int32, range: Range<Int>)] = []
+        var i = 0
+        while i >= 0 && i < n {
+            out.append((symbol[i], (base + i)..<(base + i + length[i])))
+            i = next[i]
+        }
+        return out
+    }
+}
+
+/// A candidate merge of two neighbouring symbols.
+struct Bigram {
+    var rank: Int32
+    var left: Int32
+    var right: Int32
+    var size: Int32
+    var result: Int32
+    /// Pops first: lower rank, then the leftmost pair.
+    @inline(__always) func before(_ other: Bigram) -> Bool {
+        rank < other.rank || (rank == other.rank && left < other.left)
+    }
+}
+
+/// A binary min-heap of bigrams.
+struct BigramQueue {
+    private var heap: [Bigram] = []
+
+    mutating func push(_ item: Bigram) {
+        heap.append(item)
+        var i = heap.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard heap[i].before(heap[parent]) else { break }
+            heap.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    mutating func pop() -> Bigram? {
+        guard let top = heap.first else { return nil }
+        let last = heap.removeLast()
+        if !heap.isEmpty {
+            heap[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var best = i
+                if l < heap.count && heap[l].before(heap[best]) { best = l }
+                if r < heap.count && heap[r].before(heap[best]) { best = r }
+                if best == i { break }
+                heap.swapAt(i, best)
+                i = best
+            }
+        }
+        return top
+    }
+}

@@ -1,0 +1,65 @@
+/// GPT-2's byte-level alphabet: every byte is written as one printable code point before BPE runs
+/// (`!`..`~`, `¡`..`¬`, `®`..`ÿ` stand for themselves; the other 68 bytes map to U+0100 upwards, so a space is `Ġ`).
+enum ByteLevel {
+    /// The code point that stands for each byte.
+    static let codepointForByte: [UInt32] = {
+        var map = [UInt32](repeating: 0, count: 256)
+        var assigned = [Bool](repeating: false, count: 256)
+        for range in [0x21...0x7E, 0xA1...0xAC, 0xAE...0xFF] {
+            for b in range { map[b] = UInt32(b); assigned[b] = true }
+        }
+        var next: UInt32 = 256
+        for b in 0..<256 where !assigned[b] {
+            map[b] = next
+            next += 1
+        }
+        return map
+    }()
+
+    /// The UTF-8 bytes of the code point that stands for each byte.
+    static let utf8ForByte: [[UInt8]] = codepointForByte.map { cpt in
+        var out: [UInt8] = []
+        LlamaUTF8.append(cpt, to: &out)
+        return out
+    }
+
+    /// The byte a code point stands for, or nil when it is not in the alphabet.
+    static func byte(for cpt: UInt32) -> UInt8? {
+        if cpt < 0x100 {
+            return (0x21...0x7E).contains(cpt) || (0xA1...0xAC).contains(cpt) || (0xAE...0xFF).contains(cpt)
+                ? UInt8(cpt) : nil
+        }
+        return inverse[cpt]
+    }
+
+    private static let inverse: [UInt32: UInt8] = {
+        var map: [UInt32: UInt8] = [:]
+        for b in 0..<256 where codepointForByte[b] >= 0x100 { map[codepointForByte[b]] = UInt8(b) }
+        return map
+    }()
+
+    /// `llama_decode_text`: the bytes a byte-level token text stands for. A code point outside the alphabet
+    /// becomes `[UNK_BYTE_0x<hex of its UTF-8>` + the whole text + `]`, as llama.cpp writes it.
+    static func decode(_ text: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count)
+        for cpt in LlamaUTF8.codepoints(text) {
+            if let b = byte(for: cpt) {
+                out.append(b)
+            } else {
+                var utf8: [UInt8] = []
+                LlamaUTF8.append(cpt, to: &utf8)
+                out.append(contentsOf: Array("[UNK_BYTE_0x".utf8))
+                for c in utf8 { out.append(contentsOf: Array(hex2(c).utf8)) }
+                out.append(contentsOf: text)
+                out.append(UInt8(ascii: "]"))
+            }
+        }
+        return out
+    }
+
+    private static func hex2(_ b: UInt8) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: [digits[Int(b >> 4)], digits[Int(b & 15)]], as: UTF8.self)
+    }
+}

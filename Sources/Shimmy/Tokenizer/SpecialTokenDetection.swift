@@ -1,0 +1,119 @@
+/// llama.cpp's special-token bookkeeping at load time (`llama_vocab::impl::load`): finds EOT/EOM/FIM tokens by
+/// their text, marks control-looking tokens as control, builds the end-of-generation set and the list of
+/// tokens that are parsed out of text before BPE/SPM runs.
+///
+/// Where llama.cpp walks an unordered map and takes the first hit, this takes the lowest id.
+struct SpecialTokenDetection {
+    let tokenBytes: [[UInt8]]
+    var attributes: [TokenAttributes]
+    var eot: TokenID?
+    var eom: TokenID?
+    var fimPrefix: TokenID?
+    var fimSuffix: TokenID?
+    var fimMiddle: TokenID?
+    var fimPad: TokenID?
+    var fimRepo: TokenID?
+    var fimSeparator: TokenID?
+    private(set) var endOfGeneration: Set<TokenID> = []
+    private(set) var specialTokensLongestFirst: [TokenID] = []
+
+    init(tokenBytes: [[UInt8]], attributes: [TokenAttributes]) {
+        self.tokenBytes = tokenBytes
+        self.attributes = attributes
+    }
+
+    static let eotNames: Set<String> = ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
+                                        "<|end_of_text|>", "<EOT>", "_<EOT>", "[EOT]", "<｜end▁of▁sentence｜>",
+                                        "<end_of_utterance>"]
+    static let eomNames: Set<String> = ["<|eom_id|>"]
+    static let fimPrefixNames: Set<String> = ["<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>",
+                                              "▁<PRE>", "<|code_prefix|>", "<|prefix|>"]
+    static let fimSuffixNames: Set<String> = ["<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<｜fim▁hole｜>", "<SUF>",
+                                              "▁<SUF>", "<|code_suffix|>", "<|suffix|>"]
+    static let fimMiddleNames: Set<String> = ["<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<｜fim▁end｜>", "<MID>",
+                                              "▁<MID>", "<|code_middle|>", "<|middle|>"]
+    static let fimPadNames: Set<String> = ["<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]"]
+    static let fimRepoNames: Set<String> = ["<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>"]
+    static let fimSeparatorNames: Set<String> = ["<|file_sep|>"]
+    /// Texts that end a generation whatever their type.
+    static let endOfGenerationNames: Set<String> = [
+        "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>", "<end_of_turn>",
+        "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>",
+        "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>", "<｜end▁of▁sentence｜>", "[e~[",
+    ]
+
+    private func text(_ id: Int) -> String { String(decoding: tokenBytes[id], as: UTF8.self) }
+
+    mutating func run(eos: TokenID?, modelName: String?) {
+        let n = tokenBytes.count
+        // only short texts that start with a bracket-like character can be any of the names above
+        func candidate(_ id: Int) -> Bool {
+            let b = tokenBytes[id]
+            return b.count <= 40 && b.count >= 3
+        }
+        func find(_ slot: inout TokenID?, _ names: Set<String>, _ id: Int, _ t: String) {
+            if slot == nil && names.contains(t) {
+                slot = TokenID(id)
+                attributes[id].insert(.control)
+            }
+        }
+        for id in 0..<n where candidate(id) {
+            let t = text(id)
+            find(&eot, Self.eotNames, id, t)
+            find(&eom, Self.eomNames, id, t)
+            find(&fimPrefix, Self.fimPrefixNames, id, t)
+            find(&fimSuffix, Self.fimSuffixNames, id, t)
+            find(&fimMiddle, Self.fimMiddleNames, id, t)
+            find(&fimPad, Self.fimPadNames, id, t)
+            find(&fimRepo, Self.fimRepoNames, id, t)
+            find(&fimSeparator, Self.fimSeparatorNames, id, t)
+        }
+        // control tokens named "unused..." are unused
+        for id in 0..<n where attributes[id].contains(.control) && !attributes[id].contains(.unused) {
+            if text(id).contains("unused") { attributes[id].insert(.unused) }
+        }
+        var eog: Set<TokenID> = []
+        for id in [fimPad, fimRepo, fimSeparator].compactMap({ $0 }) { eog.insert(id) }
+        for id in 0..<n where candidate(id) && Self.endOfGenerationNames.contains(text(id)) {
+            eog.insert(TokenID(id))
+            attributes[id].insert(.control)
+        }
+        // gpt-oss: these are always rendered
+        for id in 0..<n where candidate(id) {
+            if ["<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"].contains(text(id)) { attributes[id] = .userDefined }
+        }
+        for id in [eos, eot, eom].compactMap({ $0 }) { eog.insert(id) }
+        // o200k_harmony / solar-open: <|end|> is not an end of generation when <|return|>/<|call|> exist
+        var names: [String: TokenID] = [:]
+        for id in eog where id >= 0 && Int(id) < n { names[text(Int(id))] = id }
+        let hasCall = names["<|call|>"] != nil || names["<|calls|>"] != nil
+        if let end = names["<|end|>"], hasCall && (names["<|return|>"] != nil || names["<|flush|>"] != nil) {
+            eog.remove(end)
+            attributes[Int(end)] = .userDefined
+        }
+        // gemma4 / plamo: </s> is a normal token
+        if let s = names["</s>"], names["<|tool_response>"] != nil || names["<|plamo:eos|>"] != nil {
+            eog.remove(s)
+            attributes[Int(s)] = .normal
+        }
+        endOfGeneration = eog
+
+        let special: TokenAttributes = [.control, .userDefined, .unknown]
+        let ids = (0..<n).filter { !attributes[$0].isDisjoint(with: special) }
+        specialTokensLongestFirst = ids.sorted { a, b in
+            tokenBytes[a].count != tokenBytes[b].count ? tokenBytes[a].count > tokenBytes[b].count : a < b
+        }.map { TokenID($0) }
+
+        // Phi-3: special tokens swallow the whitespace after them
+        if let name = modelName?.lowercased(), name.contains("phi-3") || name.contains("phi3") {
+            for id in specialTokensLongestFirst { attributes[Int(id)].insert(.rstrip) }
+            for id in 0..<n where candidate(id) {
+                switch text(id) {
+                case "</s>": attributes[id].insert(.rstrip)
+                case "<unk>", "<s>", "<|endoftext|>": attributes[id].remove(.rstrip)
+                default: break
+                }
+            }
+        }
+    }
+}
