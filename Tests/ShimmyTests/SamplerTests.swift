@@ -177,7 +177,7 @@ struct SamplerTests {
         let a = run(seed: 1234)
         let b = run(seed: 1234)
         let c = run(seed: 1235)
-        #expect(a == b, "first difference at \(String(describing: zip(a, b).firstIndex { $0 != $1 }))")
+        #expect(a == b, "first difference at \(String(describing: a.indices.first { a[$0] != b[$0] }))")
         #expect(a != c)
     }
 

@@ -1,0 +1,235 @@
+import Foundation
+
+/// The models shimmy can find, and the loaded ones, shared by every session.
+///
+/// Discovers GGUF files in the folders of `ModelSearchPaths` (plain folders, the Hugging Face cache, Ollama's
+/// store), resolves names, and loads each model once: concurrent requests for a model that is loading wait for that
+/// one load, and the loaded model stays resident.
+///
+/// ```swift
+/// let session = try await ModelRegistry.standard.load("default")
+/// let models = ModelRegistry.standard.availableModels()   // the default model first
+/// ```
+public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
+    /// Turns a model file into a session.
+    public typealias Loader = @Sendable (ModelDescriptor, ModelOptions) throws -> any InferenceSession
+
+    /// The registry over the standard folders (see `ModelSearchPaths`), with default options.
+    public static let standard = ModelRegistry()
+
+    /// The folders searched, in order, absolute.
+    public let searchedFolders: [String]
+    /// The options every model is loaded with.
+    public let options: ModelOptions
+    /// How long a failed load is remembered before the next request tries again, in seconds.
+    public var failureRetryInterval: TimeInterval = 5
+    /// How long a folder scan is reused, in seconds (new files show up after this).
+    public var scanLifetime: TimeInterval = 2
+
+    private let loader: Loader
+    private let lock = NSLock()
+    private var entries: [String: Entry] = [:]
+    private var cachedScan: (models: [ModelDescriptor], at: Date)?
+
+    private enum Entry {
+        case loading(Task<any InferenceSession, Error>)
+        case loaded(any InferenceSession)
+        case failed(ShimmyError, Date)
+    }
+
+    /// A registry over `searchPaths` (nil: the standard folders). Each folder is scanned by what it holds, so a
+    /// path may be a plain folder, a Hugging Face cache or an Ollama store. `loader` defaults to `LlamaModel`.
+    public init(searchPaths: [String]? = nil, options: ModelOptions = ModelOptions(), loader: Loader? = nil) {
+        if let searchPaths {
+            let cwd = FileManager.default.currentDirectoryPath
+            let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+            searchedFolders = ModelSearchPaths.unique(searchPaths.map {
+                ModelSearchPaths.makeAbsolute($0, home: home, currentDirectory: cwd)
+            })
+        } else {
+            searchedFolders = ModelSearchPaths.standard()
+        }
+        self.options = options
+        self.loader = loader ?? ModelRegistry.defaultLoader
+    }
+
+    /// Loads a file with the engine (`LlamaModel`).
+    public static let defaultLoader: Loader = { descriptor, options in
+        let model: Any = try LlamaModel.load(path: descriptor.path, name: descriptor.name, options: options)
+        guard let session = model as? any InferenceSession else {
+            throw ShimmyError(.serverError, "The engine cannot run model '\(descriptor.name)' yet",
+                              details: descriptor.path)
+        }
+        return session
+    }
+
+    // MARK: - Discovery
+
+    /// Every model found, the default one first, then in folder order; a name or file found twice is listed once
+    /// (the first one wins).
+    public func availableModels() -> [ModelDescriptor] {
+        let models = scan()
+        guard let index = defaultIndex(in: models), index > 0 else { return models }
+        var ordered = models
+        ordered.insert(ordered.remove(at: index), at: 0)
+        return ordered
+    }
+
+    /// Scans the folders again now instead of reusing a recent scan.
+    public func refresh() {
+        lock.withLock { cachedScan = nil }
+    }
+
+    private func scan() -> [ModelDescriptor] {
+        if let cached = lock.withLock({ cachedScan }), Date().timeIntervalSince(cached.at) < scanLifetime {
+            return cached.models
+        }
+        var names = Set<String>()
+        var files = Set<String>()
+        var models: [ModelDescriptor] = []
+        for folder in searchedFolders {
+            for model in ModelScanner.scan(folder) {
+                let real = URL(fileURLWithPath: model.path).resolvingSymlinksInPath().path
+                guard !names.contains(model.name), !files.contains(real) else { continue }
+                names.insert(model.name)
+                files.insert(real)
+                models.append(model)
+            }
+        }
+        lock.withLock { cachedScan = (models, Date()) }
+        return models
+    }
+
+    /// The default model: `SmolLM2-135M-Instruct.Q4_1` when found, else the first model found.
+    private func defaultIndex(in models: [ModelDescriptor]) -> Int? {
+        models.firstIndex { $0.name == ModelSearchPaths.defaultModelName } ?? (models.isEmpty ? nil : 0)
+    }
+
+    // MARK: - Resolution
+
+    /// Resolves a name from a client (the server): never a path. `nil`, `""` and `"default"` mean the default
+    /// model; otherwise the exact name, then `name:latest`, then the name without `.gguf`, then a case-insensitive
+    /// match. Throws `.modelNotFound` listing the searched folders.
+    public func resolveName(_ name: String?) throws -> ModelDescriptor {
+        let models = scan()
+        let wanted = name ?? ""
+        if wanted.isEmpty || wanted == "default" {
+            guard let index = defaultIndex(in: models) else {
+                throw ShimmyError(.modelNotFound, "No models found",
+                                  details: "searched \(searchedFolders.joined(separator: ", ")); run scripts/setup.sh "
+                                      + "or set SHIMMY_MODEL_PATHS")
+            }
+            return models[index]
+        }
+        var candidates = [wanted]
+        if !wanted.contains(":") { candidates.append(wanted + ":latest") }
+        if wanted.lowercased().hasSuffix(".gguf") { candidates.append(String(wanted.dropLast(5))) }
+        for candidate in candidates {
+            if let model = models.first(where: { $0.name == candidate }) { return model }
+        }
+        for candidate in candidates {
+            if let model = models.first(where: { $0.name.lowercased() == candidate.lowercased() }) { return model }
+        }
+        let available = models.prefix(20).map(\.name).joined(separator: ", ")
+        throw ShimmyError(.modelNotFound, "Model '\(wanted)' is not available",
+                          details: "searched \(searchedFolders.joined(separator: ", "))"
+                              + (available.isEmpty ? "; no models found" : "; available: \(available)"))
+    }
+
+    /// Resolves a CLI argument: an existing file path is that file (named by its stem); anything else is a name
+    /// (see `resolveName(_:)`).
+    public func resolve(_ nameOrPath: String?) throws -> ModelDescriptor {
+        if let path = nameOrPath, !path.isEmpty, path != "default",
+           let info = ModelScanner.fileInfo(path), info.isRegular
+        {
+            let url = URL(fileURLWithPath: path).standardizedFileURL
+            let file = url.lastPathComponent
+            let name = file.lowercased().hasSuffix(".gguf") ? String(file.dropLast(5)) : file
+            return ModelDescriptor(name: name, path: url.path, sizeBytes: info.size, modified: info.modified)
+        }
+        return try resolveName(nameOrPath)
+    }
+
+    // MARK: - Loading
+
+    /// A session on the model a client named (never a path), loading it once.
+    public func session(named name: String?) async throws -> any InferenceSession {
+        try await session(for: try resolveName(name))
+    }
+
+    /// A session on a model named or given by path (for the CLI), loading it once.
+    public func load(_ nameOrPath: String?) async throws -> any InferenceSession {
+        try await session(for: try resolve(nameOrPath))
+    }
+
+    /// A session on `descriptor`'s file: the resident model, the load in progress, or a new load. A failed load
+    /// is reported again to requests within `failureRetryInterval`, then tried again.
+    public func session(for descriptor: ModelDescriptor) async throws -> any InferenceSession {
+        let key = URL(fileURLWithPath: descriptor.path).resolvingSymlinksInPath().path
+        enum Step {
+            case ready(any InferenceSession)
+            case wait(Task<any InferenceSession, Error>)
+            case fail(ShimmyError)
+        }
+        let step: Step = lock.withLock {
+            switch entries[key] {
+            case .loaded(let session):
+                return .ready(session)
+            case .loading(let task):
+                return .wait(task)
+            case .failed(let error, let at) where Date().timeIntervalSince(at) < failureRetryInterval:
+                return .fail(error)
+            default:
+                let loader = self.loader
+                let options = self.options
+                let task = Task.detached { try loader(descriptor, options) }
+                entries[key] = .loading(task)
+                return .wait(task)
+            }
+        }
+        switch step {
+        case .ready(let session):
+            return session
+        case .fail(let error):
+            throw error
+        case .wait(let task):
+            do {
+                let session = try await task.value
+                lock.withLock { entries[key] = .loaded(session) }
+                return session
+            } catch {
+                let failure = Self.loadError(error, descriptor)
+                lock.withLock {
+                    if case .loading = entries[key] { entries[key] = .failed(failure, Date()) }
+                }
+                throw failure
+            }
+        }
+    }
+
+    /// How many models are resident.
+    public func loadedModelCount() async -> Int {
+        lock.withLock {
+            entries.values.reduce(0) { count, entry in
+                if case .loaded = entry { return count + 1 }
+                return count
+            }
+        }
+    }
+
+    /// The names of the resident models.
+    public func loadedModelNames() -> [String] {
+        lock.withLock {
+            entries.values.compactMap { entry in
+                if case .loaded(let session) = entry { return session.modelName }
+                return nil
+            }.sorted()
+        }
+    }
+
+    private static func loadError(_ error: Error, _ descriptor: ModelDescriptor) -> ShimmyError {
+        if let error = error as? ShimmyError { return error }
+        return ShimmyError(.serverError, "Could not load model '\(descriptor.name)'",
+                           details: "\(descriptor.path): \(error)")
+    }
+}

@@ -1,0 +1,331 @@
+import Foundation
+import Shimmy
+import ShimmyTestSupport
+import Testing
+
+/// A session that only knows its name.
+private struct NamedSession: InferenceSession {
+    var modelName: String
+    var contextLength: Int { 2048 }
+    var details: ModelDetails { ModelDetails(family: "test") }
+    func countTokens(_ prompt: Prompt) throws -> Int { 0 }
+    func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, Error> {
+        AsyncThrowingStream { $0.finish() }
+    }
+}
+
+/// Counts loader calls (thread-safe).
+private final class LoadCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var names: [String] = []
+    func record(_ name: String) { lock.withLock { names.append(name) } }
+    var calls: [String] { lock.withLock { names } }
+}
+
+/// A folder tree built for one test.
+private struct Tree {
+    let root: URL
+    init() throws { root = try TestPaths.temporaryDirectory() }
+    func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
+
+    /// Writes a file starting with the GGUF magic (or `magic`), `size` bytes in all.
+    @discardableResult
+    func gguf(_ relative: String, size: Int = 64, magic: String = "GGUF") throws -> String {
+        let url = root.appendingPathComponent(relative)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var data = Data(magic.utf8)
+        data.append(Data(repeating: 7, count: max(0, size - data.count)))
+        try data.write(to: url)
+        return url.path
+    }
+
+    func text(_ relative: String, _ content: String) throws {
+        let url = root.appendingPathComponent(relative)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(content.utf8).write(to: url)
+    }
+
+    func link(_ relative: String, to destination: String) throws {
+        let url = root.appendingPathComponent(relative)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: url.path, withDestinationPath: destination)
+    }
+
+    /// An Ollama manifest whose model layer has `digest`.
+    func manifest(_ relative: String, digest: String, mediaType: String = "application/vnd.ollama.image.model")
+        throws
+    {
+        try text(relative, """
+            {"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",
+             "config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"sha256:00","size":1},
+             "layers":[{"mediaType":"application/vnd.ollama.image.license","digest":"sha256:11","size":1},
+                       {"mediaType":"\(mediaType)","digest":"\(digest)","size":64}]}
+            """)
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: root) }
+}
+
+private let hashA = String(repeating: "a1", count: 32)
+private let hashB = String(repeating: "b2", count: 32)
+
+@Suite("ModelRegistry")
+struct ModelRegistryTests {
+    @Test("finds .gguf files in a folder and its subfolders, skipping hidden and other files")
+    func plainFolder() throws {
+        let tree = try Tree()
+        defer { tree.remove() }
+        try tree.gguf("alpha.gguf", size: 100)
+        try tree.gguf("sub/deeper/Beta.Q8_0.GGUF", size: 50)
+        try tree.gguf(".hidden.gguf")
+        try tree.gguf(".cache/inside.gguf")
+        try tree.text("notes.txt", "not a model")
+        let registry = ModelRegistry(searchPaths: [tree.root.path])
+        let models = registry.availableModels()
+        #expect(models.map(\.name) == ["alpha", "Beta.Q8_0"], "found \(models.map(\.name))")
+        #expect(models.first?.sizeBytes == 100)
+        #expect(models.last?.path == tree.path("sub/deeper/Beta.Q8_0.GGUF"))
+        #expect(registry.searchedFolders == [tree.root.standardizedFileURL.path])
+    }
+
+    @Test("reads the Hugging Face cache layout through its snapshot symlinks")
+    func huggingFaceCache() throws {
+        let tree = try Tree()
+        defer { tree.remove() }
+        let repo = "hub/models--someone--tiny-GGUF"
+        try tree.gguf("\(repo)/blobs/\(hashA)", size: 321)
+        try tree.link("\(repo)/snapshots/abc123/tiny-q4_k_m.gguf", to: "../../blobs/\(hashA)")
+        try tree.text("\(repo)/refs/main", "abc123")
+        let registry = ModelRegistry(searchPaths: [tree.path("hub")])
+        let models = registry.availableModels()
+        #expect(models.map(\.name) == ["tiny-q4_k_m"], "found \(models.map(\.name))")
+        #expect(models.first?.sizeBytes == 321, "the size is the blob's, not the link's")
+        #expect(try registry.resolveName("tiny-q4_k_m").path.hasSuffix("snapshots/abc123/tiny-q4_k_m.gguf"))
+    }
+
+    @Test("reads an Ollama store: manifests name blobs, models are called name:tag")
+    func ollamaStore() throws {
+        let tree = try Tree()
+        defer { tree.remove() }
+        try tree.gguf("ollama/blobs/sha256-\(hashA)", size: 222)
+        try tree.gguf("ollama/blobs/sha256-\(hashB)", size: 111)
+        try tree.gguf("ollama/blobs/sha256-\(String(repeating: "c", count: 64))", magic: "PK\u{3}\u{4}")
+        try tree.manifest("ollama/manifests/host.invalid/library/tiny/latest", digest: "sha256:\(hashA)")
+        try tree.manifest("ollama/manifests/host.invalid/someone/other/7b", digest: "sha256:\(hashB)")
+        try tree.manifest("ollama/manifests/host.invalid/library/escape/x", digest: "sha256:../../../etc/passwd")
+        try tree.manifest("ollama/manifests/host.invalid/library/notgguf/x",
+                          digest: "sha256:\(String(repeating: "c", count: 64))")
+        try tree.manifest("ollama/manifests/host.invalid/library/missing/x",
+                          digest: "sha256:\(String(repeating: "d", count: 64))")
+        try tree.manifest("ollama/manifests/host.invalid/library/nomodel/x", digest: "sha256:\(hashA)",
+                          mediaType: "application/vnd.ollama.image.adapter")
+        try tree.text("ollama/manifests/host.invalid/library/broken/x", "{not json")
+        let registry = ModelRegistry(searchPaths: [tree.path("ollama")])
+        let models = registry.availableModels()
+        #expect(Set(models.map(\.name)) == ["tiny:latest", "someone/other:7b"], "found \(models.map(\.name))")
+        let tiny = try registry.resolveName("tiny")
+        #expect(tiny.name == "tiny:latest")
+        #expect(tiny.path == tree.path("ollama/blobs/sha256-\(hashA)"))
+        #expect(tiny.sizeBytes == 222)
+        #expect(try registry.resolveName("someone/other:7b").sizeBytes == 111)
+    }
+
+    @Test("digests that could leave blobs/ are refused",
+          arguments: ["sha256:../x", "sha256:", ":abc", "sha256:ABC", "sha256:ab/cd", "sha/256:ab", "sha256:a:b"])
+    func badDigests(digest: String) {
+        let tree = try? Tree()
+        defer { tree?.remove() }
+        if let tree {
+            _ = try? tree.gguf("o/blobs/sha256-ab")
+            try? tree.manifest("o/manifests/h/library/m/t", digest: digest)
+            let found = ModelRegistry(searchPaths: [tree.path("o")]).availableModels()
+            #expect(found.isEmpty, "digest \(digest) gave \(found.map(\.path))")
+        }
+    }
+
+    @Test("names never reach files outside the model folders",
+          arguments: ["../../etc/passwd", "/etc/passwd", "..", "alpha/../../x", "./alpha.gguf"])
+    func pathTraversal(name: String) throws {
+        let tree = try Tree()
+        defer { tree.remove() }
+        try tree.gguf("models/alpha.gguf")
+        try tree.gguf("outside.gguf")
+        let registry = ModelRegistry(searchPaths: [tree.path("models")])
+        #expect(throws: ShimmyError.self) { try registry.resolveName(name) }
+        #expect(throws: ShimmyError.self) { try registry.resolveName(tree.path("outside.gguf")) }
+        // the CLI may name a file explicitly
+        #expect(try registry.resolve(tree.path("outside.gguf")).name == "outside")
+    }
+
+    @Test("an unknown name is model_not_found and lists the searched folders")
+    func unknownName() throws {
+        let tree = try Tree()
+        defer { tree.remove() }
+        try tree.gguf("a/alpha.gguf")
+        let registry = ModelRegistry(searchPaths: [tree.path("a"), tree.path("b")])
+        do {
+            _ = try registry.resolveName("nope")
+            Issue.record("resolved an unknown name")
+        } catch let error as ShimmyError {
+            #expect(error.code == .modelNotFound)
+            #expect(error.details?.contains(tree.path("a")) == true, "details: \(error.details ?? "")")
+            #expect(error.details?.contains(tree.path("b")) == true, "details: \(error.details ?? "")")
+            #expect(error.details?.contains("alpha") == true)
+        }
+        let empty = ModelRegistry(searchPaths: [tree.path("b")])
+        #expect(empty.availableModels().isEmpty)
+        #expect(throws: ShimmyError.self) { try empty.resolveName(nil) }
+    }
+
+    @Test("the default model comes first and answers to nil and \"default\"")
+    func defaultModel() throws {
+        let tree = try Tree()
+        defer { tree.remove() }
+        try tree.gguf("m/aaa.gguf")
+        try tree.gguf("m/\(ModelSearchPaths.defaultModelFile)")
+        let registry = ModelRegistry(searchPaths: [tree.path("m")])
+        #expect(registry.availableModels().map(\.name) == [ModelSearchPaths.defaultModelName, "aaa"])
+        #expect(try registry.resolveName(nil).name == ModelSearchPaths.defaultModelName)
+        #expect(try registry.resolveName("default").name == ModelSearchPaths.defaultModelName)
+        #expect(try registry.resolve(nil).name == ModelSearchPaths.defaultModelName)
+        #expect(try registry.resolveName("smollm2-135m-instruct.q4_1").name == ModelSearchPaths.defaultModelName)
+        #expect(try registry.resolveName("aaa.gguf").name == "aaa")
+
+        let other = try Tree()
+        defer { other.remove() }
+        try other.gguf("m/zzz.gguf")
+        #expect(try ModelRegistry(searchPaths: [other.path("m")]).resolveName("default").name == "zzz",
+                "without the default model the first model found stands in")
+    }
+
+    @Test("the first folder wins a name; one file reached twice is listed once")
+    func duplicates() throws {
+        let tree = try Tree()
+        defer { tree.remove() }
+        try tree.gguf("one/same.gguf", size: 10)
+        try tree.gguf("two/same.gguf", size: 20)
+        try tree.gguf("two/unique.gguf")
+        try tree.link("three", to: tree.path("two"))
+        let registry = ModelRegistry(searchPaths: [tree.path("one"), tree.path("two"), tree.path("three")])
+        let models = registry.availableModels()
+        #expect(models.map(\.name) == ["same", "unique"], "found \(models.map(\.path))")
+        #expect(models.first?.sizeBytes == 10)
+    }
+
+    @Test("standard folders: SHIMMY_MODEL_PATHS first, then ./models, the default folder, HF cache, Ollama")
+    func standardFolders() throws {
+        let tree = try Tree()
+        defer { tree.remove() }
+        let home = tree.path("home")
+        let folders = ModelSearchPaths.standard(
+            environment: ["SHIMMY_MODEL_PATHS": "/opt/models:rel/dir::~/mine", "HOME": home],
+            currentDirectory: "/work/here", executablePath: nil)
+        #expect(folders == ["/opt/models", "/work/here/rel/dir", home + "/mine", "/work/here/models",
+                            home + "/.cache/huggingface/hub", home + "/.ollama/models"], "got \(folders)")
+        let custom = ModelSearchPaths.standard(
+            environment: ["HOME": home, "OLLAMA_MODELS": "/srv/ollama", "HF_HOME": "/srv/hf",
+                          "SHIMMY_MODELS_DIR": "/srv/default"],
+            currentDirectory: "/c", executablePath: nil)
+        #expect(custom == ["/c/models", "/srv/default", "/srv/hf/hub", "/srv/ollama"], "got \(custom)")
+    }
+
+    @Test("the default model folder is found by walking up from the executable's real path")
+    func defaultFolderFromExecutable() throws {
+        let tree = try Tree()
+        defer { tree.remove() }
+        try tree.gguf("repo/models/\(ModelSearchPaths.defaultModelFile)")
+        try tree.text("repo/.build/release/shimmy", "#!/bin/sh\n")
+        try tree.link("bin/shimmy", to: tree.path("repo/.build/release/shimmy"))
+        let expected = tree.root.appendingPathComponent("repo/models").resolvingSymlinksInPath().path
+        #expect(ModelSearchPaths.defaultModelFolder(above: tree.path("repo/.build/release/shimmy")) == expected)
+        #expect(ModelSearchPaths.defaultModelFolder(above: tree.path("bin/shimmy")) == expected)
+        #expect(ModelSearchPaths.defaultModelFolder(above: tree.path("bin/other")) == nil)
+        let folders = ModelSearchPaths.standard(environment: ["HOME": tree.path("home")], currentDirectory: "/c",
+                                                executablePath: tree.path("bin/shimmy"))
+        #expect(folders.contains(expected), "got \(folders)")
+    }
+
+    @Test("concurrent requests for one model load it once and share it")
+    func loadsOnce() async throws {
+        let tree = try Tree()
+        defer { tree.remove() }
+        try tree.gguf("m/\(ModelSearchPaths.defaultModelFile)")
+        try tree.gguf("m/other.gguf")
+        let counter = LoadCounter()
+        let registry = ModelRegistry(searchPaths: [tree.path("m")]) { descriptor, _ in
+            counter.record(descriptor.name)
+            Thread.sleep(forTimeInterval: 0.2)
+            return NamedSession(modelName: descriptor.name)
+        }
+        #expect(await registry.loadedModelCount() == 0)
+        let names = try await withThrowingTaskGroup(of: String.self) { group in
+            for i in 0..<12 {
+                group.addTask {
+                    let name: String? = [nil, "default", ModelSearchPaths.defaultModelName][i % 3]
+                    return try await registry.session(named: name).modelName
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(names == Array(repeating: ModelSearchPaths.defaultModelName, count: 12))
+        #expect(counter.calls == [ModelSearchPaths.defaultModelName], "loader calls: \(counter.calls)")
+        #expect(await registry.loadedModelCount() == 1)
+        _ = try await registry.session(named: "other")
+        _ = try await registry.load(tree.path("m/other.gguf"))
+        #expect(counter.calls.count == 2, "loader calls: \(counter.calls)")
+        #expect(await registry.loadedModelCount() == 2)
+        #expect(registry.loadedModelNames() == [ModelSearchPaths.defaultModelName, "other"])
+    }
+
+    @Test("a failed load is reported as server_error, remembered briefly, then retried")
+    func failedLoad() async throws {
+        struct Boom: Error {}
+        let tree = try Tree()
+        defer { tree.remove() }
+        try tree.gguf("m/bad.gguf")
+        let counter = LoadCounter()
+        let registry = ModelRegistry(searchPaths: [tree.path("m")]) { descriptor, _ in
+            counter.record(descriptor.name)
+            throw Boom()
+        }
+        for _ in 0..<3 {
+            await #expect(throws: ShimmyError(.serverError, "Could not load model 'bad'",
+                                              details: tree.path("m/bad.gguf") + ": Boom()")) {
+                try await registry.session(named: "bad")
+            }
+        }
+        #expect(counter.calls.count == 1, "a failure within the retry interval is not loaded again")
+        registry.failureRetryInterval = 0
+        await #expect(throws: ShimmyError.self) { try await registry.session(named: "bad") }
+        #expect(counter.calls.count == 2)
+        #expect(await registry.loadedModelCount() == 0)
+        await #expect(throws: ShimmyError.self) { try await registry.session(named: "../m/bad") }
+        #expect(counter.calls.count == 2, "an unknown name never reaches the loader")
+    }
+
+    @Test("the default loader reports the engine's error instead of crashing")
+    func defaultLoader() async throws {
+        let tree = try Tree()
+        defer { tree.remove() }
+        try tree.gguf("m/fake.gguf", size: 16)
+        let registry = ModelRegistry(searchPaths: [tree.path("m")])
+        do {
+            _ = try await registry.session(named: "fake")
+            Issue.record("a 16-byte fake file loaded")
+        } catch let error as ShimmyError {
+            #expect(error.code == .serverError || error.code == .modelNotFound, "got \(error)")
+        }
+    }
+
+    @Test("new files show up after refresh()")
+    func refresh() throws {
+        let tree = try Tree()
+        defer { tree.remove() }
+        try tree.gguf("m/first.gguf")
+        let registry = ModelRegistry(searchPaths: [tree.path("m")])
+        #expect(registry.availableModels().count == 1)
+        try tree.gguf("m/second.gguf")
+        registry.refresh()
+        #expect(registry.availableModels().map(\.name) == ["first", "second"])
+    }
+}
