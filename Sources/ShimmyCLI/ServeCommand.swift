@@ -1,10 +1,114 @@
 import ArgumentParser
+import Foundation
+import Logging
+import Shimmy
+import ShimmyServer
 
 /// `shimmy serve`: Serve models over HTTP: the shimmy 1.1 API, OpenAI and Ollama endpoints.
+///
+/// ```
+/// shimmy serve                                  # 127.0.0.1:11435, every model found
+/// shimmy serve --bind 0.0.0.0:8080 --model models/SmolLM2-135M-Instruct.Q4_1.gguf --parallel 2
+/// ```
 struct ServeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve models over HTTP: the shimmy 1.1 API, OpenAI and Ollama endpoints.")
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Serve models over HTTP: the shimmy 1.1 API, OpenAI and Ollama endpoints.")
+
+    @Option(help: "Address to listen on, HOST:PORT (IPv6 as [::1]:PORT).")
+    var bind: String = "127.0.0.1:11435"
+
+    @Option(help: "Port to listen on (overrides the port of --bind; 0 picks a free one).")
+    var port: Int?
+
+    @Option(name: .long, help: "A model to serve, by name or path; repeat for more. Loaded at start. Default: every model found.")
+    var model: [String] = []
+
+    @Option(help: "Generations that run at once.")
+    var parallel: Int = 4
+
+    @Option(name: .customLong("max-queue"), help: "Generations that may wait for a slot before the server answers 503.")
+    var maxQueue: Int = 16
+
+    @Option(name: .customLong("context-length"), help: "KV-cache size in tokens (default: the model's, at most 4096).")
+    var contextLength: Int?
+
+    @Flag(name: [.customShort("v"), .long], help: "Verbose logging.")
+    var verbose = false
+
+    @Flag(name: .customShort("V"), help: "Show the version and exit (same as --version).")
+    var showVersion = false
+
+    func validate() throws {
+        guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
+        guard maxQueue >= 0 else { throw ValidationError("--max-queue must be 0 or more") }
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be in 0...65535") }
+        _ = try parseBind()
+    }
+
+    /// HOST and PORT of `--bind`.
+    func parseBind() throws -> (host: String, port: Int) {
+        var text = bind
+        var host: String
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { throw ValidationError("--bind: missing ']' in '\(bind)'") }
+            host = String(text[text.index(after: text.startIndex)..<close])
+            text = String(text[text.index(after: close)...])
+            guard text.isEmpty || text.hasPrefix(":") else { throw ValidationError("--bind: expected HOST:PORT, got '\(bind)'") }
+            text = String(text.dropFirst())
+        } else if let colon = text.lastIndex(of: ":") {
+            host = String(text[..<colon])
+            text = String(text[text.index(after: colon)...])
+        } else {
+            host = text
+            text = ""
+        }
+        if host.isEmpty { host = "0.0.0.0" }
+        guard let port = text.isEmpty ? 11435 : Int(text), (0...65535).contains(port) else {
+            throw ValidationError("--bind: invalid port in '\(bind)'")
+        }
+        return (host, port)
+    }
 
     func run() async throws {
-        throw ValidationError("shimmy serve is not built yet")
+        if showVersion {
+            print(ShimmyCommand.configuration.version)
+            return
+        }
+        var logger = Logger(label: "shimmy.server") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = verbose ? .debug : .info
+        let (host, bindPort) = try parseBind()
+        let registry = ModelRegistry(options: ModelOptions(contextLength: contextLength))
+        let catalog: any ModelCatalog
+        if model.isEmpty {
+            catalog = registry
+        } else {
+            let descriptors = try model.map { try registry.resolve($0) }
+            catalog = PinnedCatalog(models: descriptors, loader: { try await registry.session(for: $0) },
+                                    loadedCount: { await registry.loadedModelCount() })
+            for descriptor in descriptors {
+                do {
+                    _ = try await registry.session(for: descriptor)
+                    logger.info("model loaded", metadata: ["model": .string(descriptor.name)])
+                } catch {
+                    logger.error("model failed to load; requests for it will fail",
+                                 metadata: ["model": .string(descriptor.name), "error": .string("\(error)")])
+                }
+            }
+        }
+        let configuration = ServerConfiguration(host: host, port: port ?? bindPort, parallel: parallel,
+                                                maxQueued: maxQueue,
+                                                version: ShimmyCommand.configuration.version)
+        let server = ShimmyHTTPServer(catalog: catalog, configuration: configuration, logger: logger)
+        try server.start()
+        // the actual address, on stdout, for scripts that started the server on port 0
+        let address = "http://\(host.contains(":") ? "[\(host)]" : host):\(server.port)"
+        FileHandle.standardOutput.write(Data("shimmy listening on \(address)\n".utf8))
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                server.waitUntilStopped()
+                continuation.resume()
+            }
+            thread.start()
+        }
     }
 }

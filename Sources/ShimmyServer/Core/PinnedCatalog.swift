@@ -1,0 +1,42 @@
+import Shimmy
+
+/// A catalog that exposes only the models given on the command line (`shimmy serve --model a --model b`),
+/// loading them through another catalog's loader. `nil` or `"default"` names the first one.
+public final class PinnedCatalog: ModelCatalog, @unchecked Sendable {
+    /// Loads a session for a descriptor (the registry's `session(for:)`).
+    public typealias Loader = @Sendable (ModelDescriptor) async throws -> any InferenceSession
+
+    public let models: [ModelDescriptor]
+    private let loader: Loader
+    private let loadedCount: @Sendable () async -> Int
+
+    public init(models: [ModelDescriptor], loader: @escaping Loader, loadedCount: @escaping @Sendable () async -> Int) {
+        self.models = models
+        self.loader = loader
+        self.loadedCount = loadedCount
+    }
+
+    public func availableModels() -> [ModelDescriptor] { models }
+
+    public func session(named name: String?) async throws -> any InferenceSession {
+        try await loader(try descriptor(named: name))
+    }
+
+    /// The pinned model a client named: exact name, then case-insensitive, then without `.gguf`.
+    public func descriptor(named name: String?) throws -> ModelDescriptor {
+        let wanted = name ?? ""
+        if wanted.isEmpty || wanted == "default" {
+            guard let first = models.first else { throw ShimmyError(.modelNotFound, "No models are served") }
+            return first
+        }
+        let stem = wanted.lowercased().hasSuffix(".gguf") ? String(wanted.dropLast(5)) : wanted
+        if let model = models.first(where: { $0.name == wanted })
+            ?? models.first(where: { $0.name.lowercased() == stem.lowercased() }) {
+            return model
+        }
+        throw ShimmyError(.modelNotFound, "Model '\(wanted)' is not available",
+                          details: "served models: \(models.map(\.name).joined(separator: ", "))")
+    }
+
+    public func loadedModelCount() async -> Int { await loadedCount() }
+}
