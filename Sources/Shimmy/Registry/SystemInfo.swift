@@ -1,0 +1,129 @@
+import Foundation
+import Tensors
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What `shimmy diag` reports: the operating system, CPU, NUMA layout, BLAS, memory and thread settings.
+///
+/// ```swift
+/// let info = SystemInfo.current()
+/// print(info.operatingSystem, info.cpuFeatures, info.memoryTotalBytes)
+/// ```
+public struct SystemInfo: Sendable, Equatable, Codable {
+    /// `PRETTY_NAME` from `/etc/os-release`, or the kernel name.
+    public var operatingSystem: String
+    /// Kernel name and release (`uname -sr`).
+    public var kernel: String
+    /// Machine architecture (`uname -m`).
+    public var architecture: String
+    /// The CPU model name.
+    public var cpuModel: String
+    /// The SIMD features the kernels use that this CPU has.
+    public var cpuFeatures: [String]
+    /// Processors this process may run on.
+    public var logicalCores: Int
+    /// Physical cores.
+    public var physicalCores: Int
+    /// NUMA nodes (libnuma).
+    public var numaNodes: Int
+    /// OpenBLAS's build configuration.
+    public var blasConfig: String
+    /// The kernel family OpenBLAS chose (`SkylakeX`, `Haswell`, or `Prescott` when misdetected).
+    public var blasCoreName: String
+    /// OpenBLAS's thread count.
+    public var blasThreads: Int
+    /// `MemTotal` from `/proc/meminfo`, in bytes (0 when unknown).
+    public var memoryTotalBytes: Int64
+    /// `MemAvailable` from `/proc/meminfo`, in bytes (0 when unknown).
+    public var memoryAvailableBytes: Int64
+    /// Worker threads a model uses unless told otherwise (`SHIMMY_THREADS`, else the cores).
+    public var defaultThreads: Int
+    /// The environment variables that change shimmy's behaviour, those that are set.
+    public var environment: [String: String]
+
+    /// The variables `environment` reports.
+    public static let relevantVariables = [
+        "SHIMMY_THREADS", "SHIMMY_MODEL_PATHS", "SHIMMY_MODELS_DIR", "OLLAMA_MODELS", "HF_HOME", "HF_HUB_CACHE",
+        "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OPENBLAS_THREAD_TIMEOUT",
+    ]
+
+    /// Reads this machine's facts.
+    public static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> SystemInfo {
+        let cpu = CPUInfo.current
+        let meminfo = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? ""
+        let memory = parseMeminfo(meminfo)
+        let osRelease = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8)) ?? ""
+        let uts = unameFields()
+        return SystemInfo(
+            operatingSystem: parseOSRelease(osRelease) ?? uts.sysname, kernel: uts.sysname + " " + uts.release,
+            architecture: uts.machine, cpuModel: cpu.modelName, cpuFeatures: cpu.features,
+            logicalCores: cpu.logicalCores, physicalCores: cpu.physicalCores, numaNodes: cpu.numaNodes,
+            blasConfig: cpu.blasConfig, blasCoreName: cpu.blasCoreName, blasThreads: cpu.blasThreads,
+            memoryTotalBytes: memory.total, memoryAvailableBytes: memory.available,
+            defaultThreads: CPUInfo.defaultThreadCount,
+            environment: environment.filter { relevantVariables.contains($0.key) })
+    }
+
+    /// `MemTotal` and `MemAvailable` in bytes from `/proc/meminfo` text (values there are in kB); 0 when absent.
+    public static func parseMeminfo(_ text: String) -> (total: Int64, available: Int64) {
+        var total: Int64 = 0
+        var available: Int64 = 0
+        for line in text.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == ":" })
+            guard fields.count >= 2, let value = Int64(fields[1]) else { continue }
+            let bytes = fields.count >= 3 && fields[2] == "kB" ? value &* 1024 : value
+            if fields[0] == "MemTotal" { total = bytes }
+            if fields[0] == "MemAvailable" { available = bytes }
+        }
+        return (total, available)
+    }
+
+    /// `PRETTY_NAME` (else `NAME`) from `/etc/os-release` text, quotes removed.
+    public static func parseOSRelease(_ text: String) -> String? {
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            var value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
+                value = String(value.dropFirst().dropLast())
+            }
+            values[String(line[..<eq])] = value
+        }
+        return values["PRETTY_NAME"] ?? values["NAME"]
+    }
+
+    private static func unameFields() -> (sysname: String, release: String, machine: String) {
+        var u = utsname()
+        guard uname(&u) == 0 else { return ("unknown", "", "unknown") }
+        func text<T>(_ field: inout T) -> String {
+            withUnsafeBytes(of: &field) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+        }
+        return (text(&u.sysname), text(&u.release), text(&u.machine))
+    }
+}
+
+/// One folder the registry searches, as `shimmy diag` shows it.
+public struct ModelFolderStatus: Sendable, Equatable, Codable {
+    /// The absolute path.
+    public var path: String
+    /// Whether the folder exists.
+    public var exists: Bool
+    /// Models found in this folder alone (before names found earlier are dropped).
+    public var modelCount: Int
+}
+
+extension ModelRegistry {
+    /// Each searched folder with whether it exists and how many models it holds.
+    public func folderStatus() -> [ModelFolderStatus] {
+        searchedFolders.map { folder in
+            ModelFolderStatus(path: folder, exists: ModelScanner.isDirectory(folder),
+                              modelCount: ModelScanner.scan(folder).count)
+        }
+    }
+}
