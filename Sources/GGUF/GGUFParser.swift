@@ -46,8 +46,8 @@ struct GGUFParser {
     mutating func parseMetadata(count: UInt64) throws(GGUFError) {
         guard count <= UInt64(reader.remaining / Self.minimumKeyValueSize) else { throw .tooManyKeys(count: count) }
         let n = Int(count)
-        result.keys.reserveCapacity(n)
-        result.metadata.reserveCapacity(n)
+        result.keys.reserveCapacity(min(n, 1 << 12))
+        result.metadata.reserveCapacity(min(n, 1 << 12))
         for i in 0..<n {
             let key = try reader.readString("key \(i)")
             guard !key.isEmpty else { throw .emptyKey(index: i) }
@@ -93,7 +93,8 @@ struct GGUFParser {
         let n = Int(count)
         if elementType == .array, n > 0, depth >= GGUFLimits.maxNestingDepth { throw .nestingTooDeep(key: key) }
         var elements: [GGUFValue] = []
-        elements.reserveCapacity(n)
+        // Reserve at most 64k up front: a declared count only allocates as its elements are really read.
+        elements.reserveCapacity(min(n, 1 << 16))
         do throws(GGUFError) {
             switch elementType {
             case .string:
@@ -126,8 +127,8 @@ struct GGUFParser {
             throw .tooManyTensors(count: count)
         }
         let n = Int(count)
-        result.tensors.reserveCapacity(n)
-        result.tensorIndex.reserveCapacity(n)
+        result.tensors.reserveCapacity(min(n, 1 << 16))
+        result.tensorIndex.reserveCapacity(min(n, 1 << 16))
         for i in 0..<n {
             let info = try readTensorInfo(index: i)
             guard result.tensorIndex[info.name] == nil else { throw .duplicateTensor(info.name) }

@@ -100,12 +100,12 @@ extension GGUFWriter {
         return (out, layout)
     }
 
-    /// Writes the file to a temporary `<path>.partial-<pid>` beside `path`, syncs it and renames it over
+    /// Writes the file to a temporary `<path>.partial-<pid>-<random>` beside `path`, syncs it and renames it over
     /// `path`; on any failure the temporary file is removed and `path` is left as it was.
     /// Producers run one at a time, so only one tensor's bytes are in memory.
     public func write(to path: String) throws {
         let (header, layout) = try encodeHeader()
-        let temp = "\(path).partial-\(getpid())"
+        let temp = "\(path).partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw GGUFError.io("cannot create '\(temp)': \(MappedRegion.errorText(errno))") }
         var closed = false

@@ -10,6 +10,10 @@
 ///
 /// The alignment is `general.alignment` when that key is set (it must be a `u32`), else the `alignment`
 /// given to `init`; a non-default alignment is written as `general.alignment` so readers find it.
+///
+/// The writer enforces the format (shapes, types, alignment, unique names, array element types); the
+/// reader's caps in `GGUFLimits` (string length, array count, nesting depth) are the reader's policy and are
+/// not checked here, so tests can write files that exceed them.
 public struct GGUFWriter {
     /// Where a tensor's bytes come from.
     enum Source {

@@ -244,7 +244,28 @@ struct GGUFMalformedHeaderTests {
             (.misalignedOffset(tensor: "a", offset: 33, alignment: 32),
              "tensor 'a' offset 33 is not a multiple of the alignment 32"),
             (.badMagic(found: 0x4C4D_4747), "bad magic 0x4c4d4747 at offset 0: not a GGUF file (expected 'GGUF')"),
+            (.unsupportedVersion(1), "unsupported GGUF version 1 at offset 4 (supported: 2, 3)"),
+            (.unsupportedVersion(0x0300_0000),
+             "unsupported GGUF version 50331648 at offset 4 (supported: 2, 3; a big-endian file?)"),
+            (.stringTooLong(length: 5, offset: 40), "string at offset 40 has length 5, past the end of the file"),
+            (.stringTooLong(length: 1 << 21, offset: 40),
+             "string at offset 40 has length 2097152, over the cap of 1048576 bytes"),
         ]
         for (error, text) in cases { #expect(error.description == text) }
+        // Every case renders as one non-empty line.
+        let all: [GGUFError] = [
+            .fileNotFound("p"), .io("x"), .truncated(what: "w", offset: 1), .arrayTooLong(count: 9, key: "k", offset: 2),
+            .nestingTooDeep(key: "k"), .emptyKey(index: 0), .duplicateTensor("t"), .unknownValueType(13, key: "k"),
+            .unknownTensorType(6, tensor: "t"), .invalidUTF8(offset: 3), .alignmentNotPowerOfTwo(3),
+            .alignmentWrongType(.int32), .tooManyDimensions(tensor: "t", count: 5), .noDimensions(tensor: "t"),
+            .zeroDimension(tensor: "t", index: 1), .negativeDimension(tensor: "t", index: 0, value: -1),
+            .dimensionOverflow(tensor: "t"), .rowSizeNotMultipleOfBlock(tensor: "t", rowLength: 3, blockSize: 32),
+            .tensorNameTooLong(name: "n", length: 64), .dataOutsideFile(tensor: "t"), .overlappingTensors("a", "b"),
+            .tooManyTensors(count: 7), .tooManyKeys(count: 7), .tensorSizeMismatch(tensor: "t", expected: 1, actual: 2),
+            .arrayElementMismatch(key: "k", expected: .int32, found: .string),
+        ]
+        for error in all {
+            #expect(!error.description.isEmpty && !error.description.contains("\n"), "\(error.description)")
+        }
     }
 }
