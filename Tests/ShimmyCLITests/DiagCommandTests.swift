@@ -1,0 +1,51 @@
+import Foundation
+import ShimmyTestSupport
+import Testing
+
+@Suite("shimmy diag")
+struct DiagCommandTests {
+    @Test("prints version, OS, CPU, cores, NUMA, BLAS, memory, threads and the model folders")
+    func text() throws {
+        let root = try RegistryCLIProcess.sandbox(files: ["m/alpha.gguf": 10])
+        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = root.appendingPathComponent("m").path
+        let result = try RegistryCLIProcess.run(
+            ["diag"],
+            environment: ["HOME": root.appendingPathComponent("home").path, "SHIMMY_MODEL_PATHS": folder,
+                          "SHIMMY_THREADS": "3"],
+            directory: root)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        for label in ["Version:", "OS:", "CPU:", "CPU features:", "Cores:", "NUMA nodes:", "BLAS:", "Memory:",
+                      "Threads:", "Model folders searched"] {
+            #expect(result.stdout.contains(label), "missing \(label) in:\n\(result.stdout)")
+        }
+        #expect(result.stdout.contains("shimmy 1.1.0"))
+        #expect(result.stdout.contains("\(folder)  (1 model)"), "stdout:\n\(result.stdout)")
+        #expect(result.stdout.contains(root.appendingPathComponent("home").path + "/.ollama/models  (not found)"))
+        #expect(result.stdout.contains("Threads:") && result.stdout.contains("3 (SHIMMY_THREADS)"))
+    }
+
+    @Test("--json has the machine facts and per-folder counts")
+    func json() throws {
+        let root = try RegistryCLIProcess.sandbox(files: ["m/alpha.gguf": 10, "m/beta.gguf": 10])
+        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = root.appendingPathComponent("m").path
+        let result = try RegistryCLIProcess.run(
+            ["diag", "--json"],
+            environment: ["HOME": root.appendingPathComponent("home").path, "SHIMMY_MODEL_PATHS": folder],
+            directory: root)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let system = object?["system"] as? [String: Any] ?? [:]
+        #expect(object?["version"] as? String == "1.1.0")
+        #expect((system["logical_cores"] as? Int ?? 0) >= 1, "system: \(system)")
+        #expect((system["numa_nodes"] as? Int ?? 0) >= 1)
+        #expect((system["memory_total_bytes"] as? Int ?? 0) > 0)
+        #expect((system["blas_config"] as? String ?? "").isEmpty == false)
+        #expect(system["cpu_features"] is [String])
+        let folders = object?["model_folders"] as? [[String: Any]] ?? []
+        let mine = folders.first { $0["path"] as? String == folder }
+        #expect(mine?["exists"] as? Bool == true, "folders: \(folders)")
+        #expect(mine?["model_count"] as? Int == 2)
+    }
+}
