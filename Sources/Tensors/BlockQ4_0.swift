@@ -36,7 +36,7 @@ public struct BlockQ4_0 {
         let out = UnsafeMutableRawPointer(dst)
         for i in 0..<BlockConversions.blockCount(count, blockSize) {
             let block = src + i * byteSize
-            let d = SIMD16<Float>(repeating: Float16Conversion.float(fromBits: block.loadUnaligned(as: UInt16.self)))
+            let d = SIMD16<Float>(repeating: Float16Conversion.floats4(at: block)[0])   // d, then weights
             let q = block.loadUnaligned(fromByteOffset: 2, as: SIMD16<UInt8>.self)
             let low = Self.centered(q & 0x0F)
             let high = Self.centered(q &>> 4)

@@ -39,9 +39,9 @@ public struct BlockQ4_1 {
         let out = UnsafeMutableRawPointer(dst)
         for i in 0..<BlockConversions.blockCount(count, blockSize) {
             let block = src + i * byteSize
-            let d = SIMD16<Float>(repeating: Float16Conversion.float(fromBits: block.loadUnaligned(as: UInt16.self)))
-            let m = SIMD16<Float>(repeating: Float16Conversion.float(
-                fromBits: block.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+            let scales = Float16Conversion.floats4(at: block)   // d, m, then weights
+            let d = SIMD16<Float>(repeating: scales[0])
+            let m = SIMD16<Float>(repeating: scales[1])
             let q = block.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self)
             // q * d is exact (4 bits times 11), so a fused multiply-add rounds the same as ggml's two steps.
             let low = Self.floats(q & 0x0F) * d + m

@@ -31,7 +31,7 @@ public struct BlockQ8_0 {
         let out = UnsafeMutableRawPointer(dst)
         for i in 0..<BlockConversions.blockCount(count, blockSize) {
             let block = src + i * byteSize
-            let d = SIMD16<Float>(repeating: Float16Conversion.float(fromBits: block.loadUnaligned(as: UInt16.self)))
+            let d = SIMD16<Float>(repeating: Float16Conversion.floats4(at: block)[0])   // d, then weights
             let q0 = block.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self)
             let q1 = block.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self)
             out.storeBytes(of: Self.floats(q0) * d, toByteOffset: i * 128, as: SIMD16<Float>.self)

@@ -23,8 +23,23 @@ public enum Float16Conversion {
         return value.isNaN ? (half & 0x8000) | 0x7E00 : half
     }
 
+    /// The first four halves at `pointer` as floats, converted together from one 8-byte load.
+    ///
+    /// Block kernels read their scales with this: loading a single half into a vector register
+    /// (`vpinsrw`) makes each block's scale wait for the previous block's result (a false dependency),
+    /// which cost a third of the speed; a whole-register load has no such dependency.
+    /// The caller guarantees 8 readable bytes. Bit-identical to `float(fromBits:)` per lane.
+    @inline(__always)
+    public static func floats4(at pointer: UnsafeRawPointer) -> SIMD4<Float> {
+        let h = pointer.loadUnaligned(as: SIMD4<UInt16>.self)
+        var r = SIMD4<Float>()
+        for k in 0..<4 { r[k] = Float(Float16(bitPattern: h[k])) }
+        return r
+    }
+
     // ref: ggml-impl.h ggml_compute_fp16_to_fp32
     /// A literal port of ggml's software fp16 → fp32 conversion, the reference for tests.
+    @inline(__always)
     public static func referenceFloat(fromBits h: UInt16) -> Float {
         let w = UInt32(h) << 16
         let sign = w & 0x8000_0000

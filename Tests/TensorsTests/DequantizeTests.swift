@@ -62,6 +62,21 @@ struct DequantizeTests {
         #expect(mismatches.isEmpty, "\(mismatches.count) halves differ, first: \(mismatches.prefix(5).map { String($0, radix: 16) })")
     }
 
+    @Test("the block-scale loader converts every fp16 bit pattern like the scalar conversion")
+    func floats4Exhaustive() {
+        let all = (0...UInt16.max).map { $0 }
+        var mismatches: [UInt16] = []
+        all.withUnsafeBytes { raw in
+            for i in stride(from: 0, to: all.count, by: 4) {
+                let v = Float16Conversion.floats4(at: raw.baseAddress! + 2 * i)
+                for k in 0..<4 where v[k].bitPattern != Float16Conversion.referenceFloat(fromBits: all[i + k]).bitPattern {
+                    mismatches.append(all[i + k])
+                }
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) halves differ, first: \(mismatches.prefix(5).map { String($0, radix: 16) })")
+    }
+
     @Test("fp32 -> fp16 rounds like ggml: every half, its neighbours and the midpoints between halves")
     func fp32ToFp16Boundaries() {
         var mismatches: [UInt32] = []
