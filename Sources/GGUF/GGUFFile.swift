@@ -52,6 +52,9 @@ public final class GGUFFile: @unchecked Sendable {
         self.owner = owner
     }
 
+    /// Whether the bytes are a file mapping made by `init(contentsOf:)`.
+    public var isMapped: Bool { owner is MappedRegion }
+
     /// The metadata value for `key`.
     public subscript(key: String) -> GGUFValue? { metadata[key] }
 

@@ -145,6 +145,20 @@ struct GGUFRoundTripTests {
         }
     }
 
+    @Test("tensorData(named:) and madvise hints")
+    func namedDataAndAdvice() throws {
+        let bytes = try makeGGUF()
+        let mapped = try GGUFFile(contentsOf: try writeTemporaryGGUF(bytes))
+        #expect(mapped.isMapped)
+        #expect(mapped.tensorData(named: "b")?.count == 72)
+        #expect(mapped.tensorData(named: "missing") == nil)
+        for advice in [GGUFFile.AccessAdvice.willNeed, .sequential, .random, .normal] {
+            #expect(mapped.advise(advice), "madvise \(advice) refused")
+        }
+        let memory = try parseGGUF(bytes)
+        #expect(!memory.isMapped && !memory.advise(.willNeed))
+    }
+
     @Test("tensorData of an info from elsewhere is empty, not out of bounds")
     func foreignInfo() throws {
         let file = try parseGGUF(try makeGGUF())
