@@ -44,6 +44,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
+    /// Same as `name`.
     public var description: String { name }
 
     /// Parses ggml's spelling, case-insensitively (`q4_0`, `F16`).

@@ -77,7 +77,8 @@ public enum GGUFError: Error, Sendable, Equatable, CustomStringConvertible {
         case .badMagic(let found):
             return "bad magic 0x\(String(found, radix: 16)) at offset 0: not a GGUF file (expected 'GGUF')"
         case .unsupportedVersion(let v):
-            let hint = v > 0xFFFF && v & 0xFFFF == 0 ? "; a big-endian file?" : ""
+            let hint = v == 1 ? "; version 1 is obsolete, convert the model again"
+                : v > 0xFFFF && v & 0xFFFF == 0 ? "; a big-endian file?" : ""
             return "unsupported GGUF version \(v) at offset 4 (supported: 2, 3\(hint))"
         case .truncated(let what, let offset):
             return "file truncated: \(what) at offset \(offset) runs past the end of the file"
