@@ -19,7 +19,7 @@ final class ScriptedSession: InferenceSession, @unchecked Sendable {
     private var _started = 0
     private var _lastRequest: GenerationRequest?
 
-    init(name: String, contextLength: Int = 64, tokenDelay: Duration = .zero, failAfter: Int? = nil,
+    init(name: String, contextLength: Int = 512, tokenDelay: Duration = .zero, failAfter: Int? = nil,
          naturalLength: Int? = nil) {
         self.modelName = name
         self.contextLength = contextLength
@@ -69,30 +69,32 @@ final class ScriptedSession: InferenceSession, @unchecked Sendable {
         let promptTokens = (try? countTokens(request.prompt)) ?? 0
         let count = tokenCount(request)
         let finish: FinishReason = count < request.maxTokens ? .stop : .length
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                for index in 0..<count {
-                    if let failAfter, index >= failAfter {
-                        continuation.finish(throwing: ShimmyError(.generationFailed, "Scripted failure",
-                                                                  details: "after \(failAfter) tokens"))
-                        return
-                    }
-                    if tokenDelay > .zero { try? await Task.sleep(for: tokenDelay) }
-                    if Task.isCancelled {
-                        lock.withLock { _cancellations += 1 }
-                        continuation.finish()
-                        return
-                    }
-                    continuation.yield(.chunk(text: ScriptedSession.token(index, prompt: request.prompt),
-                                              tokens: [Int32(index)]))
-                }
-                continuation.yield(.done(GenerationStats(promptTokens: promptTokens, completionTokens: count,
-                                                         finishReason: finish)))
-                continuation.finish()
+        // produced in the consumer's task (no Task of its own), so it runs on the server's executor
+        let state = StreamState()
+        return AsyncThrowingStream(unfolding: { [self] in
+            let index = state.next()
+            if index > count { return nil }
+            if index == count {
+                return .done(GenerationStats(promptTokens: promptTokens, completionTokens: count, finishReason: finish))
             }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+            if let failAfter, index >= failAfter {
+                throw ShimmyError(.generationFailed, "Scripted failure", details: "after \(failAfter) tokens")
+            }
+            if tokenDelay > .zero { try? await Task.sleep(for: tokenDelay) }
+            if Task.isCancelled {
+                lock.withLock { _cancellations += 1 }
+                return nil
+            }
+            return .chunk(text: ScriptedSession.token(index, prompt: request.prompt), tokens: [Int32(index)])
+        })
     }
+}
+
+/// The position of a scripted stream.
+final class StreamState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var index = -1
+    func next() -> Int { lock.withLock { index += 1; return index } }
 }
 
 /// A catalog of scripted sessions; "default" or nil is the first.

@@ -22,6 +22,8 @@ enum TestClientError: Error { case connect(Int32), closed(String), timeout }
 final class TestClient {
     let fd: Int32
     private var buffer: [UInt8] = []
+    /// Keeps the test server alive while the client is used.
+    var owner: AnyObject?
 
     init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -138,7 +140,7 @@ final class TestClient {
 }
 
 /// A running server on an ephemeral port with a scripted catalog.
-final class TestServer {
+final class TestServer: @unchecked Sendable {
     let server: ShimmyHTTPServer
     let catalog: ScriptedCatalog
     var port: Int { server.port }
@@ -154,7 +156,11 @@ final class TestServer {
 
     deinit { server.stop() }
 
-    func client() throws -> TestClient { try TestClient(port: port) }
+    func client() throws -> TestClient {
+        let client = try TestClient(port: port)
+        client.owner = self
+        return client
+    }
 
     var session: ScriptedSession { catalog.sessions[0] }
 }

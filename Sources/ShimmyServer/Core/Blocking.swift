@@ -6,7 +6,7 @@ import Shimmy
 func blockingAwait<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws -> T {
     let box = ResultBox<T>()
     let done = DispatchSemaphore(value: 0)
-    Task {
+    Task(executorPreference: ServerExecutor.shared) {
         do { box.set(.success(try await operation())) } catch { box.set(.failure(error)) }
         done.signal()
     }

@@ -17,7 +17,7 @@ final class GenerationPump: @unchecked Sendable {
 
     init(session: any InferenceSession, request: GenerationRequest) {
         let stream = session.generate(request)
-        task = Task { [self] in
+        task = Task(executorPreference: ServerExecutor.shared) { [self] in
             do {
                 for try await event in stream {
                     push(.event(event))

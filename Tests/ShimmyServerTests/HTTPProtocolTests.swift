@@ -1,0 +1,102 @@
+import Foundation
+import Shimmy
+import Testing
+@testable import ShimmyServer
+
+@Suite("HTTP/1.1 connection handling", .serialized)
+struct HTTPProtocolTests {
+    @Test("keep-alive: many requests on one connection, pipelined too")
+    func keepAlive() throws {
+        let server = try TestServer()
+        let client = try server.client()
+        for _ in 0..<5 { #expect(try client.request("GET", "/api/version").status == 200) }
+        client.send("GET /health HTTP/1.1\r\n\r\nGET /api/version HTTP/1.1\r\n\r\n")
+        #expect(try client.readResponse().json?["status"] == "healthy")
+        #expect(try client.readResponse().json?["version"] == "1.1.0")
+        #expect(server.server.connectionCount == 1)
+    }
+
+    @Test("Connection: close and HTTP/1.0 close after the response")
+    func close() throws {
+        let server = try TestServer()
+        let client = try server.client()
+        let response = try client.request("GET", "/health", headers: ["Connection: close"])
+        #expect(response.header("Connection") == "close")
+        #expect(client.isClosedByServer())
+        let old = try server.client()
+        old.send("GET /health HTTP/1.0\r\n\r\n")
+        #expect(try old.readResponse().status == 200)
+        #expect(old.isClosedByServer())
+    }
+
+    @Test("chunked request body, split across writes; Expect: 100-continue")
+    func chunkedBody() throws {
+        let server = try TestServer()
+        let client = try server.client()
+        let json = #"{"model": "tiny", "prompt": "a b", "max_tokens": 2}"#
+        let bytes = Array(json.utf8)
+        client.send("POST /api/generate HTTP/1.1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n")
+        #expect(try client.readLine() == "HTTP/1.1 100 Continue")
+        _ = try client.readLine()
+        client.send(String(10, radix: 16) + "\r\n" + String(decoding: bytes[0..<10], as: UTF8.self) + "\r\n")
+        usleep(20_000)
+        client.send(String(bytes.count - 10, radix: 16) + "\r\n" + String(decoding: bytes[10...], as: UTF8.self) + "\r\n0\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 200, "\(response.text)")
+        #expect(response.json?["usage"]?["completion_tokens"] == 2)
+    }
+
+    @Test("oversize headers get 431, oversize bodies 413, both with the error object and a closed connection")
+    func limits() throws {
+        let server = try TestServer { $0.limits = HTTPLimits(maxHeaderBytes: 1024, maxBodyBytes: 100) }
+        let client = try server.client()
+        client.send("GET /health HTTP/1.1\r\nX-Big: " + String(repeating: "a", count: 4000) + "\r\n\r\n")
+        let big = try client.readResponse()
+        #expect(big.status == 431)
+        #expect(big.json?["error"]?["code"] == "invalid_request")
+        #expect(client.isClosedByServer())
+
+        let second = try server.client()
+        let body = #"{"model": "tiny", "prompt": ""# + String(repeating: "x", count: 200) + #""}"#
+        let tooLarge = try second.request("POST", "/api/generate", body: body)
+        #expect(tooLarge.status == 413, "\(tooLarge.text)")
+        #expect(tooLarge.json?["error"]?["code"] == "invalid_request")
+    }
+
+    @Test("a request that stalls gets 408; an idle connection is closed")
+    func timeouts() throws {
+        let server = try TestServer {
+            $0.requestTimeoutSeconds = 0.3
+            $0.idleTimeoutSeconds = 0.3
+        }
+        let stalled = try server.client()
+        stalled.send("GET /health HTTP/1.1\r\nHost:")
+        let response = try stalled.readResponse()
+        #expect(response.status == 408)
+        let idle = try server.client()
+        let start = Date()
+        #expect(idle.isClosedByServer())
+        #expect(Date().timeIntervalSince(start) < 5)
+    }
+
+    @Test("malformed request line gets 400 and the error object")
+    func malformed() throws {
+        let server = try TestServer()
+        let client = try server.client()
+        client.send("NOT AN HTTP REQUEST\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 400)
+        #expect(response.json?["error"]?["code"] == "invalid_request")
+    }
+
+    @Test("too many connections get 503")
+    func connectionLimit() throws {
+        let server = try TestServer { $0.maxConnections = 1 }
+        let first = try server.client()
+        #expect(try first.request("GET", "/health").status == 200)
+        let second = try server.client()
+        let response = try second.readResponse()
+        #expect(response.status == 503)
+        #expect(response.header("Retry-After") == "1")
+    }
+}

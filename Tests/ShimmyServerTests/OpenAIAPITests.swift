@@ -1,0 +1,152 @@
+import Foundation
+import Shimmy
+import Testing
+@testable import ShimmyServer
+
+@Suite("OpenAI-compatible API", .serialized)
+struct OpenAIAPITests {
+    let chatBody = #"{"model": "tiny", "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": [{"type": "text", "text": "hi there"}]}], "max_tokens": 4"#
+
+    @Test("chat completion: message, finish_reason, real usage; messages reach the session")
+    func chat() throws {
+        let server = try TestServer()
+        let response = try server.client().request("POST", "/v1/chat/completions", body: chatBody + "}")
+        #expect(response.status == 200, "\(response.text)")
+        let json = try #require(response.json)
+        let request = try #require(server.session.lastRequest)
+        #expect(request.prompt == .messages([.system("be brief"), .user("hi there")]))
+        #expect(json["object"] == "chat.completion")
+        #expect(json["id"]?.stringValue?.hasPrefix("chatcmpl-") == true)
+        #expect(json["choices"]?[0]?["message"] == ["role": "assistant", "content": .string(server.session.expectedText(request))])
+        #expect(json["choices"]?[0]?["finish_reason"] == "length")
+        #expect(json["usage"] == ["prompt_tokens": 6, "completion_tokens": 4, "total_tokens": 10], "\(json["usage"]?.serialized ?? "")")
+    }
+
+    @Test("sampling fields: max_completion_tokens, stop string, seed, top_p, penalties")
+    func samplingFields() throws {
+        let server = try TestServer()
+        let body = #"{"model": "tiny", "messages": [{"role": "user", "content": "x"}], "max_completion_tokens": 3, "stop": "END", "seed": -1, "temperature": 0.2, "top_p": 0.5, "presence_penalty": 0.5, "frequency_penalty": -0.5, "unknown_field": {"a": 1}}"#
+        let response = try server.client().request("POST", "/v1/chat/completions", body: body)
+        #expect(response.status == 200, "\(response.text)")
+        let request = try #require(server.session.lastRequest)
+        #expect(request.maxTokens == 3 && request.stop == ["END"])
+        #expect(request.sampling.seed == UInt64.max)
+        #expect(request.sampling.temperature == 0.2 && request.sampling.topP == 0.5)
+        #expect(request.sampling.presencePenalty == 0.5 && request.sampling.frequencyPenalty == -0.5)
+    }
+
+    @Test("without max_tokens the generation may fill the context")
+    func defaultMaxTokens() throws {
+        let server = try TestServer([ScriptedSession(name: "tiny", contextLength: 10)])
+        _ = try server.client().request("POST", "/v1/completions", body: #"{"prompt": "a b c"}"#)
+        #expect(server.session.lastRequest?.maxTokens == 7)
+    }
+
+    @Test("streaming chat: role chunk, content chunks, finish chunk, usage chunk, [DONE]", arguments: [false, true])
+    func chatStream(includeUsage: Bool) throws {
+        let server = try TestServer()
+        let options = includeUsage ? #", "stream_options": {"include_usage": true}"# : ""
+        let response = try server.client().request("POST", "/v1/chat/completions", body: chatBody + #", "stream": true"# + options + "}")
+        let events = sseData(response.text)
+        #expect(events.last == "[DONE]")
+        let chunks = try events.dropLast().map { try JSONParser.parse(Array($0.utf8)) }
+        #expect(chunks.count == (includeUsage ? 7 : 6), "\(events)")
+        #expect(chunks.allSatisfy { $0["object"] == "chat.completion.chunk" })
+        #expect(chunks.first?["choices"]?[0]?["delta"]?["role"] == "assistant")
+        let request = try #require(server.session.lastRequest)
+        let content = chunks.compactMap { $0["choices"]?[0]?["delta"]?["content"]?.stringValue }.joined()
+        #expect(content == server.session.expectedText(request))
+        #expect(chunks[5]["choices"]?[0]?["finish_reason"] == "length")
+        if includeUsage {
+            #expect(chunks[6]["choices"] == [])
+            #expect(chunks[6]["usage"]?["total_tokens"] == 10)
+            #expect(chunks[0]["usage"] == JSONValue.null)
+        } else {
+            #expect(chunks[0]["usage"] == nil)
+        }
+    }
+
+    @Test("text completion, streaming and not")
+    func completions() throws {
+        let server = try TestServer()
+        let plain = try #require(try server.client().request("POST", "/v1/completions",
+                                                             body: #"{"model": "tiny", "prompt": ["a b"], "max_tokens": 3}"#).json)
+        #expect(plain["object"] == "text_completion")
+        let request = try #require(server.session.lastRequest)
+        #expect(plain["choices"]?[0]?["text"]?.stringValue == server.session.expectedText(request))
+        #expect(plain["usage"] == ["prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5])
+
+        let stream = try server.client().request("POST", "/v1/completions",
+                                                 body: #"{"model": "tiny", "prompt": "a b", "max_tokens": 3, "stream": true, "stream_options": {"include_usage": true}}"#)
+        let events = sseData(stream.text)
+        let chunks = try events.dropLast().map { try JSONParser.parse(Array($0.utf8)) }
+        #expect(chunks.compactMap { $0["choices"]?[0]?["text"]?.stringValue }.joined() == server.session.expectedText(request))
+        #expect(chunks.last?["usage"]?["completion_tokens"] == 3)
+        #expect(events.last == "[DONE]")
+    }
+
+    @Test("GET /v1/models and /v1/models/{id}")
+    func models() throws {
+        let server = try TestServer([ScriptedSession(name: "a"), ScriptedSession(name: "b:latest")])
+        let list = try #require(try server.client().request("GET", "/v1/models").json)
+        #expect(list["object"] == "list")
+        #expect(list["data"]?[1] == ["id": "b:latest", "object": "model", "created": 1_700_000_000, "owned_by": "shimmy"])
+        let one = try server.client().request("GET", "/v1/models/b%3Alatest")
+        #expect(one.json?["id"] == "b:latest", "\(one.text)")
+    }
+}
+
+@Suite("Ollama-compatible API", .serialized)
+struct OllamaAPITests {
+    let messages = #""messages": [{"role": "user", "content": "why is the sky blue"}]"#
+
+    @Test("/api/chat streams NDJSON by default, with counts on the last line")
+    func chatStream() throws {
+        let server = try TestServer()
+        let response = try server.client().request("POST", "/api/chat",
+                                                   body: #"{"model": "tiny", "#  + messages + #", "options": {"num_predict": 3, "temperature": 0, "top_k": 5, "repeat_penalty": 1.2, "num_ctx": 9999, "stop": ["x"]}, "keep_alive": "5m"}"#)
+        #expect(response.header("Content-Type") == "application/x-ndjson")
+        let lines = try response.text.split(separator: "\n").map { try JSONParser.parse(Array($0.utf8)) }
+        #expect(lines.count == 4, "\(response.text)")
+        let request = try #require(server.session.lastRequest)
+        #expect(request.maxTokens == 3 && request.sampling.temperature == 0 && request.sampling.topK == 5)
+        #expect(request.sampling.repeatPenalty == 1.2 && request.stop == ["x"])
+        #expect(lines.dropLast().allSatisfy { $0["done"] == false && $0["message"]?["role"] == "assistant" })
+        #expect(lines.compactMap { $0["message"]?["content"]?.stringValue }.joined() == server.session.expectedText(request))
+        let last = try #require(lines.last)
+        #expect(last["done"] == true && last["done_reason"] == "length")
+        #expect(last["prompt_eval_count"] == 6 && last["eval_count"] == 3)
+    }
+
+    @Test("/api/chat with stream false is one object")
+    func chatWhole() throws {
+        let server = try TestServer()
+        let json = try #require(try server.client().request("POST", "/api/chat",
+                                                            body: #"{"model": "tiny", "stream": false, "#  + messages + "}").json)
+        #expect(json["done"] == true)
+        let request = try #require(server.session.lastRequest)
+        #expect(json["message"]?["content"]?.stringValue == server.session.expectedText(request))
+        #expect(request.sampling.temperature == 0.8, "Ollama's default temperature")
+    }
+
+    @Test("/api/tags, /api/show, /api/version")
+    func metadata() throws {
+        let server = try TestServer()
+        let tags = try #require(try server.client().request("GET", "/api/tags").json)
+        let model = try #require(tags["models"]?[0])
+        #expect(model["name"] == "tiny" && model["model"] == "tiny" && model["size"] == 105_000_000)
+        #expect(model["details"]?["format"] == "gguf")
+        #expect(model["digest"]?.stringValue?.isEmpty == false)
+        #expect(model["modified_at"]?.stringValue?.hasPrefix("2023-11-14T22:13:20") == true, "\(model)")
+
+        let show = try #require(try server.client().request("POST", "/api/show", body: #"{"model": "tiny"}"#).json)
+        #expect(show["template"] == "{{ messages }}")
+        #expect(show["details"]?["quantization_level"] == "Q4_1" && show["details"]?["parameter_size"] == "135M")
+        #expect(show["model_info"]?["llama.context_length"] == 8192)
+        #expect(show["modelfile"]?.stringValue?.contains("FROM tiny") == true)
+        #expect(show["parameters"] != nil)
+
+        let version = try server.client().request("GET", "/api/version")
+        #expect(version.json == ["version": "1.1.0"])
+    }
+}
