@@ -53,6 +53,7 @@ final class Connection: @unchecked Sendable {
             case .failed(let error):
                 _ = write(error.response.serialized(keepAlive: false))
                 log(method: "-", path: "-", status: error.status, start: .now)
+                lingeringClose()
                 return
             }
             let start = ContinuousClock.now
@@ -71,6 +72,20 @@ final class Connection: @unchecked Sendable {
                 log(method: request.method, path: request.path, status: 101, start: start)
                 return
             }
+        }
+    }
+
+    /// Half-closes and drains what the client is still sending (bounded), so the error response is not lost to a
+    /// reset caused by closing with unread input.
+    private func lingeringClose() {
+        shutdown(fd, Int32(SHUT_WR))
+        let deadline = ContinuousClock.now + .seconds(2)
+        var drained = 0
+        while drained < 4 * 1024 * 1024, ContinuousClock.now < deadline,
+            Socket.waitReadable(fd, timeoutMilliseconds: 200)
+        {
+            guard let bytes = Socket.receive(fd), !bytes.isEmpty else { return }
+            drained += bytes.count
         }
     }
 

@@ -1,0 +1,366 @@
+#!/usr/bin/env python3
+"""Acceptance checks of a running `shimmy serve` (started by run.sh with --parallel 2 --max-queue 0).
+
+Every check prints PASS or FAIL with what differed; the exit status is the number of failures (capped at 1).
+Greedy means temperature 0.
+"""
+import argparse
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+import ollama
+import openai
+import requests
+import websockets
+
+ARGS = None
+MODEL = None
+CHECKS = []
+
+
+def check(fn):
+    CHECKS.append(fn)
+    return fn
+
+
+def url(path):
+    return ARGS.base + path
+
+
+def expect(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def expect_error(response, status, code):
+    expect(response.status_code == status, f"status {response.status_code}, wanted {status}: {response.text[:300]}")
+    body = response.json()
+    error = body.get("error")
+    expect(isinstance(error, dict), f"no error object: {body}")
+    expect(error.get("code") == code, f"code {error.get('code')!r}, wanted {code!r}")
+    expect(isinstance(error.get("message"), str) and error["message"], f"empty message: {error}")
+    expect("details" in error, f"no details key: {error}")
+
+
+def token_count(text):
+    """Tokens of a raw prompt as the server feeds it (special tokens parsed), from `shimmy tokenize`."""
+    out = subprocess.run([ARGS.shimmy, "tokenize", "--model", ARGS.model_path, "--parse-special", "--prompt", text],
+                         capture_output=True, text=True, check=True).stdout
+    return len(json.loads(out))
+
+
+def chatml(messages):
+    """SmolLM2's chat template with an explicit system message (no default one is added then)."""
+    text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+    return text + "<|im_start|>assistant\n"
+
+
+MESSAGES = [{"role": "system", "content": "You are a terse assistant."},
+            {"role": "user", "content": "Name three colors."}]
+
+
+def oai():
+    return openai.OpenAI(base_url=url("/v1"), api_key="unused")
+
+
+def sse_events(response):
+    events = []
+    for line in response.iter_lines(decode_unicode=True):
+        if line.startswith("data: "):
+            events.append(line[6:])
+        elif line:
+            raise AssertionError(f"unexpected SSE line {line!r}")
+    return events
+
+
+# ---------------------------------------------------------------- seed endpoints and documented defaults
+
+@check
+def health():
+    for path in ("/health", "/api/health"):
+        body = requests.get(url(path), timeout=10).json()
+        expect(body.get("status") == "healthy", f"{path}: {body}")
+        expect(isinstance(body.get("models_loaded"), int) and body["models_loaded"] >= 1, f"{path}: {body}")
+        expect(str(body.get("memory_usage", "")).endswith(("MB", "GB")), f"{path}: {body}")
+
+
+@check
+def api_models():
+    global MODEL
+    body = requests.get(url("/api/models"), timeout=10).json()
+    models = body.get("models")
+    expect(isinstance(models, list) and models, f"no models: {body}")
+    for m in models:
+        expect(set(m) >= {"id", "name", "description"}, f"model entry {m}")
+    MODEL = models[0]["id"]
+
+
+@check
+def generate_defaults():
+    response = requests.post(url("/api/generate"), json={"model": MODEL, "prompt": "Once upon a time"}, timeout=300)
+    expect(response.status_code == 200, f"status {response.status_code}: {response.text[:300]}")
+    expect(response.headers.get("Content-Type", "").startswith("application/json"), "not JSON (stream defaults to false)")
+    body = response.json()
+    choice = body["choices"][0]
+    expect(set(choice) == {"text", "index", "finish_reason"}, f"choice keys {set(choice)}")
+    usage = body["usage"]
+    expect(usage["prompt_tokens"] == token_count("Once upon a time"),
+           f"prompt_tokens {usage['prompt_tokens']} vs tokenize {token_count('Once upon a time')}")
+    expect(usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"], f"usage {usage}")
+    if choice["finish_reason"] == "length":
+        expect(usage["completion_tokens"] == 100, f"max_tokens default 100, got {usage}")
+    else:
+        expect(usage["completion_tokens"] <= 100, f"usage {usage}")
+
+
+@check
+def generate_stream():
+    body = {"model": MODEL, "prompt": "The capital of France is", "max_tokens": 12, "temperature": 0, "stream": True}
+    with requests.post(url("/api/generate"), json=body, stream=True, timeout=300) as response:
+        expect(response.headers.get("Content-Type", "").startswith("text/event-stream"), "not SSE")
+        events = sse_events(response)
+    expect(events and events[-1] == "[DONE]", f"last event {events[-1:]}")
+    chunks = [json.loads(e) for e in events[:-1]]
+    for c in chunks:
+        expect(set(c) == {"choices"} and set(c["choices"][0]) == {"text", "index"}, f"chunk {c}")
+    streamed = "".join(c["choices"][0]["text"] for c in chunks)
+    whole = requests.post(url("/api/generate"), json={**body, "stream": False}, timeout=300).json()
+    expect(streamed == whole["choices"][0]["text"], f"stream {streamed!r} vs whole {whole['choices'][0]['text']!r}")
+
+
+@check
+def errors():
+    expect_error(requests.post(url("/api/generate"), json={"model": "no-such-model", "prompt": "x"}, timeout=10),
+                 404, "model_not_found")
+    expect_error(requests.post(url("/api/generate"), data="{not json", timeout=10), 400, "invalid_request")
+    expect_error(requests.post(url("/api/generate"), json={"model": MODEL, "prompt": "x", "max_tokens": "many"},
+                               timeout=10), 400, "invalid_request")
+    expect_error(requests.post(url("/api/generate"), json={"model": MODEL, "prompt": "x", "temperature": -1},
+                               timeout=10), 400, "invalid_request")
+    long_prompt = "hello " * 5000
+    expect_error(requests.post(url("/api/generate"), json={"model": MODEL, "prompt": long_prompt}, timeout=60),
+                 400, "invalid_request")
+    expect_error(requests.post(url("/v1/chat/completions"), json={"model": MODEL, "messages": MESSAGES, "n": 2},
+                               timeout=10), 400, "invalid_request")
+    expect_error(requests.get(url("/v1/models/no-such-model"), timeout=10), 404, "model_not_found")
+
+
+@check
+def over_capacity_503():
+    """Two long streams fill --parallel 2 (queue 0); a third generation gets 503 with Retry-After."""
+    streams = []
+    try:
+        for i in range(2):
+            r = requests.post(url("/api/generate"), json={"model": MODEL, "prompt": f"Count slowly {i}",
+                                                          "max_tokens": 2000, "stream": True},
+                              stream=True, timeout=300)
+            next(r.iter_lines())  # generation running
+            streams.append(r)
+        refused = requests.post(url("/api/generate"), json={"model": MODEL, "prompt": "x"}, timeout=30)
+        expect(refused.status_code == 503, f"status {refused.status_code}: {refused.text[:200]}")
+        expect(refused.headers.get("Retry-After"), "no Retry-After")
+        expect("error" in refused.json(), f"body {refused.text}")
+    finally:
+        for r in streams:
+            r.close()
+    # the slots come back once the clients are gone
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        r = requests.post(url("/api/generate"), json={"model": MODEL, "prompt": "x", "max_tokens": 1}, timeout=60)
+        if r.status_code == 200:
+            return
+        time.sleep(0.2)
+    raise AssertionError("slots not released after the clients disconnected")
+
+
+@check
+def websocket_generate():
+    async def run():
+        async with websockets.connect(url("/ws/generate").replace("http", "ws", 1)) as ws:
+            await ws.send(json.dumps({"model": MODEL, "prompt": "Hello world", "max_tokens": 10, "temperature": 0}))
+            tokens = []
+            while True:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 120))
+                if "token" in message:
+                    tokens.append(message["token"])
+                    continue
+                expect(message == {"done": True}, f"final frame {message}")
+                return "".join(tokens)
+    text = asyncio.run(run())
+    whole = requests.post(url("/api/generate"), json={"model": MODEL, "prompt": "Hello world", "max_tokens": 10,
+                                                      "temperature": 0}, timeout=300).json()
+    expect(text == whole["choices"][0]["text"], f"websocket {text!r} vs http {whole['choices'][0]['text']!r}")
+
+
+# ---------------------------------------------------------------- OpenAI
+
+
+@check
+def openai_chat():
+    client = oai()
+    result = client.chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=8, temperature=0)
+    text = result.choices[0].message.content
+    expect(isinstance(text, str) and text, f"content {text!r}")
+    expect(result.usage.prompt_tokens == token_count(chatml(MESSAGES)),
+           f"prompt_tokens {result.usage.prompt_tokens} vs template+tokenize {token_count(chatml(MESSAGES))}")
+    if result.choices[0].finish_reason == "length":
+        expect(result.usage.completion_tokens == 8, f"usage {result.usage}")
+    expect(result.usage.total_tokens == result.usage.prompt_tokens + result.usage.completion_tokens, f"{result.usage}")
+
+    stream = client.chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=8, temperature=0, stream=True,
+                                            stream_options={"include_usage": True})
+    pieces, usage, finish = [], None, None
+    for chunk in stream:
+        if chunk.usage:
+            usage = chunk.usage
+        for choice in chunk.choices:
+            if choice.delta.content:
+                pieces.append(choice.delta.content)
+            finish = choice.finish_reason or finish
+    expect("".join(pieces) == text, f"stream {''.join(pieces)!r} vs whole {text!r}")
+    expect(usage is not None and usage.completion_tokens == result.usage.completion_tokens
+           and usage.prompt_tokens == result.usage.prompt_tokens, f"stream usage {usage} vs {result.usage}")
+    expect(finish == result.choices[0].finish_reason, f"finish {finish}")
+    # max_completion_tokens, stop and seed are accepted
+    limited = client.chat.completions.create(model=MODEL, messages=MESSAGES, max_completion_tokens=3, seed=42,
+                                             temperature=0.7, top_p=0.9, presence_penalty=0.1, frequency_penalty=0.1)
+    expect(limited.usage.completion_tokens <= 3, f"{limited.usage}")
+    stopped = client.chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=8, temperature=0,
+                                             stop=[text[2:4]] if len(text) > 4 else ["\n"])
+    expect(stopped.choices[0].finish_reason in ("stop", "length"), f"{stopped.choices[0]}")
+
+
+@check
+def openai_completions():
+    client = oai()
+    prompt = "The quick brown fox"
+    result = client.completions.create(model=MODEL, prompt=prompt, max_tokens=8, temperature=0)
+    expect(result.usage.prompt_tokens == token_count(prompt), f"prompt_tokens {result.usage.prompt_tokens}")
+    if result.choices[0].finish_reason == "length":
+        expect(result.usage.completion_tokens == 8, f"{result.usage}")
+    pieces, usage = [], None
+    for chunk in client.completions.create(model=MODEL, prompt=prompt, max_tokens=8, temperature=0, stream=True,
+                                           stream_options={"include_usage": True}):
+        if chunk.usage:
+            usage = chunk.usage
+        pieces.extend(c.text for c in chunk.choices)
+    expect("".join(pieces) == result.choices[0].text, f"stream {''.join(pieces)!r} vs {result.choices[0].text!r}")
+    expect(usage is not None and usage.total_tokens == result.usage.total_tokens, f"usage {usage}")
+
+
+@check
+def openai_models():
+    client = oai()
+    ids = [m.id for m in client.models.list()]
+    expect(MODEL in ids, f"{MODEL} not in {ids}")
+    one = client.models.retrieve(MODEL)
+    expect(one.id == MODEL and one.owned_by == "shimmy", f"{one}")
+
+
+# ---------------------------------------------------------------- Ollama
+
+
+@check
+def ollama_chat_and_list():
+    client = ollama.Client(host=ARGS.base)
+    names = [m.model for m in client.list().models]
+    expect(MODEL in names, f"{MODEL} not in {names}")
+    messages = [{"role": "user", "content": "Say hi."}]
+    options = {"temperature": 0, "num_predict": 8}
+    whole = client.chat(model=MODEL, messages=messages, stream=False, options=options)
+    expect(whole.done and whole.message.role == "assistant", f"{whole}")
+    expect(whole.eval_count is not None and whole.eval_count <= 8, f"eval_count {whole.eval_count}")
+    parts = list(client.chat(model=MODEL, messages=messages, stream=True, options=options))
+    expect(parts and parts[-1].done, "stream did not end with done")
+    streamed = "".join(p.message.content for p in parts)
+    expect(streamed == whole.message.content, f"stream {streamed!r} vs whole {whole.message.content!r}")
+    shown = requests.post(url("/api/show"), json={"model": MODEL}, timeout=60).json()
+    expect({"modelfile", "parameters", "template", "details", "model_info"} <= set(shown), f"show keys {set(shown)}")
+    expect(requests.get(url("/api/version"), timeout=10).json().get("version"), "no version")
+
+
+# ---------------------------------------------------------------- concurrency
+
+
+def stream_text(prompt, max_tokens):
+    body = {"model": MODEL, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0, "stream": True}
+    with requests.post(url("/api/generate"), json=body, stream=True, timeout=300) as response:
+        events = sse_events(response)
+    return "".join(json.loads(e)["choices"][0]["text"] for e in events if e != "[DONE]")
+
+
+@check
+def concurrent_greedy_streams():
+    prompts = ["Write a poem about the sea.", "List the planets of the solar system."]
+    alone = [stream_text(p, 24) for p in prompts]
+    together = [None, None]
+
+    def worker(i):
+        together[i] = stream_text(prompts[i], 24)
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i in range(2):
+        expect(together[i] == alone[i], f"prompt {i}: concurrent {together[i]!r} vs alone {alone[i]!r}")
+
+
+@check
+def raw_http_keepalive_and_chunked():
+    host, port = ARGS.base.split("//")[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as s:
+        body = json.dumps({"model": MODEL, "prompt": "Hi", "max_tokens": 2}).encode()
+        half = len(body) // 2
+        chunked = (f"{half:x}\r\n".encode() + body[:half] + b"\r\n" + f"{len(body) - half:x}\r\n".encode()
+                   + body[half:] + b"\r\n0\r\n\r\n")
+        s.sendall(b"GET /api/version HTTP/1.1\r\nHost: x\r\n\r\n"
+                  b"POST /api/generate HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked)
+        data = b""
+        deadline = time.time() + 120
+        while time.time() < deadline and not (data.count(b"HTTP/1.1 200") == 2 and data.rstrip().endswith(b"}")):
+            part = s.recv(65536)
+            if not part:
+                break
+            data += part
+        expect(data.count(b"HTTP/1.1 200") == 2, f"responses: {data[:400]!r}")
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n")
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            part = s.recv(65536)
+            if not part:
+                break
+            reply += part
+        expect(b" 431 " in reply.split(b"\r\n")[0], f"oversize header reply {reply[:120]!r}")
+
+
+def main():
+    global ARGS
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--shimmy", required=True)
+    parser.add_argument("--model-path", required=True)
+    ARGS = parser.parse_args()
+    failures = 0
+    for fn in CHECKS:
+        start = time.time()
+        try:
+            fn()
+            print(f"PASS {fn.__name__} ({time.time() - start:.1f}s)")
+        except Exception as error:  # noqa: BLE001 - report every failure and go on
+            failures += 1
+            print(f"FAIL {fn.__name__}: {error}")
+            traceback.print_exc(limit=3)
+        sys.stdout.flush()
+    print(f"{len(CHECKS) - failures}/{len(CHECKS)} checks passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
