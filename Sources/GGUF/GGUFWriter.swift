@@ -87,6 +87,14 @@ public struct GGUFWriter {
                                      source: .producer(producer)))
     }
 
+    /// Adds an F32 tensor from `Float` values (stored little-endian), e.g. a norm weight.
+    public mutating func addTensor(name: String, dimensions: [Int], floats: [Float]) throws(GGUFError) {
+        var data: [UInt8] = []
+        data.reserveCapacity(floats.count * 4)
+        for f in floats { withUnsafeBytes(of: f.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+        try addTensor(name: name, type: .f32, dimensions: dimensions, data: data)
+    }
+
     /// Checks a tensor the way the reader will and returns its byte count.
     static func validate(name: String, type: GGMLType, dimensions: [Int], taken: Set<String>) throws(GGUFError) -> Int {
         let nameLength = name.utf8.count

@@ -69,6 +69,23 @@ struct GGUFRoundTripTests {
         }
     }
 
+    @Test("float tensors from Float values")
+    func floatTensors() throws {
+        var writer = GGUFWriter()
+        try writer.addTensor(name: "w", dimensions: [3], floats: [1, -2.5, 0.125])
+        let file = try parseGGUF(try writer.serialized())
+        let data = try #require(file.tensorData(named: "w"))
+        let floats = (0..<3).map { data.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) }
+        #expect(floats == [1, -2.5, 0.125])
+        #expect(throws: GGUFError.tensorSizeMismatch(tensor: "v", expected: 8, actual: 4)) {
+            try writer.addTensor(name: "v", dimensions: [2], floats: [1])
+        }
+        let helpers = try parseGGUF(try makeGGUF(tensors: [.f32("a", [2], [3, 4]), .f16("h", [2], [0.5, -1])]))
+        let h = try #require(helpers.tensorData(named: "h"))
+        #expect(Float(Float16(bitPattern: h.loadUnaligned(fromByteOffset: 2, as: UInt16.self))) == -1)
+        #expect(try #require(helpers.tensorData(named: "a")).loadUnaligned(fromByteOffset: 4, as: Float.self) == 4)
+    }
+
     @Test("a non-default alignment is written as general.alignment")
     func alignmentKey() throws {
         let file = try parseGGUF(try makeGGUF(metadata: [], alignment: 64))

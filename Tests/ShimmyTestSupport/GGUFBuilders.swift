@@ -25,6 +25,22 @@ public struct TestTensor: Sendable {
     }
 }
 
+extension TestTensor {
+    /// An F32 tensor holding `values` (little-endian).
+    public static func f32(_ name: String, _ dimensions: [Int], _ values: [Float]) -> TestTensor {
+        var data: [UInt8] = []
+        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+        return TestTensor(name: name, type: .f32, dimensions: dimensions, data: data)
+    }
+
+    /// An F16 tensor holding `values` rounded to half precision (little-endian).
+    public static func f16(_ name: String, _ dimensions: [Int], _ values: [Float]) -> TestTensor {
+        var data: [UInt8] = []
+        for v in values { withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+        return TestTensor(name: name, type: .f16, dimensions: dimensions, data: data)
+    }
+}
+
 /// `count` bytes from a fixed xorshift generator: the same `seed` gives the same bytes on every run.
 public func deterministicBytes(count: Int, seed: UInt64) -> [UInt8] {
     var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
