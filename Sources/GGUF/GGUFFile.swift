@@ -76,3 +76,11 @@ public final class GGUFFile: @unchecked Sendable {
         return UnsafeRawBufferPointer(start: base + start, count: count)
     }
 }
+
+extension GGUFFile: CustomStringConvertible {
+    /// `GGUF v3: 33 keys, 272 tensors, alignment 32, data at 1785664 of 98362432 bytes`.
+    public var description: String {
+        "GGUF v\(version): \(metadata.count) keys, \(tensors.count) tensors, alignment \(alignment), "
+            + "data at \(dataOffset) of \(fileSize) bytes"
+    }
+}

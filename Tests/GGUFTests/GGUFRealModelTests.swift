@@ -41,6 +41,7 @@ struct GGUFRealModelTests {
         let file = try GGUFFile(contentsOf: TestPaths.defaultModel)
         #expect(file.version == 3)
         #expect(file.alignment == 32)
+        #expect(file.description == "GGUF v3: 33 keys, 272 tensors, alignment 32, data at 1785664 of 98362432 bytes")
         #expect(file.metadata.count == 33 && file.metadataKeys.count == 33)
         #expect(file.metadataKeys.first == "general.architecture")
         #expect(file["general.architecture"]?.stringValue == "llama")
