@@ -142,8 +142,10 @@ public enum GGUFError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// The reader's caps, so a crafted file can neither crash the process nor make it allocate without bound.
 public enum GGUFLimits {
-    /// Longest string (keys, values, tensor names), 1 MiB. Chat templates are ~10 KB.
-    public static let maxStringLength = 1 << 20
+    /// Longest string (keys, values, tensor names): 64 MiB. Chat templates are ~10 KB, but some converters
+    /// embed a whole tokenizer.json (up to ~20 MB) as `tokenizer.huggingface.json`. Memory stays bounded by
+    /// the file either way: a string must also fit in the bytes left.
+    public static let maxStringLength = 1 << 26
     /// Most elements in one array (token lists hold ~256k).
     public static let maxArrayCount = 1 << 24
     /// Deepest array nesting (an array of arrays is depth 2).

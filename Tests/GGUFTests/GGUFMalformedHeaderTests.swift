@@ -72,18 +72,31 @@ struct GGUFMalformedHeaderTests {
         expectGGUFError(b, .stringTooLong(length: length, offset: name.valueOffset))
     }
 
-    @Test("a string longer than the 1 MiB cap, even in a file that big")
+    @Test("a string longer than the cap, in a file big enough to hold it")
     func stringOverCap() throws {
-        let big = String(repeating: "x", count: GGUFLimits.maxStringLength)
-        let (bytes, layout) = try makeGGUFWithLayout(metadata: [("big", .string(big)), ("small", .string("s"))], tensors: [])
-        #expect(try parseGGUF(bytes)["big"]?.stringValue?.utf8.count == GGUFLimits.maxStringLength)
-        var b = bytes
+        // A sparse file: the header and one key, then zeros up to past the cap. Nothing is read or copied.
+        let (bytes, layout) = try makeGGUFWithLayout(metadata: [("big", .string("x"))], tensors: [])
         let key = try keyLayout(layout, "big")
+        var b = Array(bytes.prefix(key.valueOffset + 8))
         let length = UInt64(GGUFLimits.maxStringLength + 1)
         b.patch(length, at: key.valueOffset)
-        expectGGUFError(b, .stringTooLong(length: length, offset: key.valueOffset))
-        b.patch(UInt64.max, at: key.valueOffset)
-        expectGGUFError(b, .stringTooLong(length: UInt64.max, offset: key.valueOffset))
+        let path = try writeTemporaryGGUF(b)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.truncate(atOffset: UInt64(key.valueOffset + 8 + GGUFLimits.maxStringLength + 64))
+        try handle.close()
+        #expect(throws: GGUFError.stringTooLong(length: length, offset: key.valueOffset)) {
+            try GGUFFile(contentsOf: path)
+        }
+        var c = bytes
+        c.patch(UInt64.max, at: key.valueOffset)
+        expectGGUFError(c, .stringTooLong(length: UInt64.max, offset: key.valueOffset))
+    }
+
+    @Test("a multi-megabyte string (an embedded tokenizer.json) is read")
+    func largeString() throws {
+        let big = String(repeating: "{\"a\": \"é\"}", count: 300_000)    // 4.2 MB
+        let file = try parseGGUF(try makeGGUF(metadata: [("tokenizer.huggingface.json", .string(big))], tensors: []))
+        #expect(file["tokenizer.huggingface.json"]?.stringValue?.utf8.count == big.utf8.count)
     }
 
     @Test("a key whose length is beyond the file")
@@ -250,8 +263,8 @@ struct GGUFMalformedHeaderTests {
             (.unsupportedVersion(0x0300_0000),
              "unsupported GGUF version 50331648 at offset 4 (supported: 2, 3; a big-endian file?)"),
             (.stringTooLong(length: 5, offset: 40), "string at offset 40 has length 5, past the end of the file"),
-            (.stringTooLong(length: 1 << 21, offset: 40),
-             "string at offset 40 has length 2097152, over the cap of 1048576 bytes"),
+            (.stringTooLong(length: 1 << 27, offset: 40),
+             "string at offset 40 has length 134217728, over the cap of 67108864 bytes"),
         ]
         for (error, text) in cases { #expect(error.description == text) }
         // Every case renders as one non-empty line.
