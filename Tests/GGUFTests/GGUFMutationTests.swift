@@ -51,6 +51,24 @@ struct GGUFMutationTests {
         }
     }
 
+    @Test("every truncation of the sample file fails with a truncation-class error")
+    func everyPrefix() throws {
+        let (bytes, layout) = try sampleFile()
+        let lastByte = try tensorLayout(layout, "b").dataOffset + 72
+        let allowed: Set<String> = ["truncated", "stringTooLong", "arrayTooLong", "tooManyKeys", "tooManyTensors",
+                                    "dataOutsideFile"]
+        var wrong: [String] = []
+        for cut in 0..<bytes.count {
+            do {
+                _ = try parseGGUF(Array(bytes.prefix(cut)))
+                if cut < lastByte { wrong.append("\(cut): parsed") }
+            } catch {
+                if !allowed.contains(Self.kind(error)) { wrong.append("\(cut): \(error)") }
+            }
+        }
+        #expect(wrong.isEmpty, "\(wrong.count) prefixes wrong, first: \(wrong.prefix(3))")
+    }
+
     @Test("every single-byte corruption of the sample file")
     func singleBytes() throws {
         let bytes = try makeGGUF()
