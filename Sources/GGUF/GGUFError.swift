@@ -64,6 +64,10 @@ public enum GGUFError: Error, Sendable, Equatable, CustomStringConvertible {
     case tooManyKeys(count: UInt64)
     /// Writer: the data given for a tensor is not its byte size.
     case tensorSizeMismatch(tensor: String, expected: Int, actual: Int)
+    /// A required metadata key is absent.
+    case missingKey(String)
+    /// A metadata value has a type the caller cannot use (`expected` says what it wanted).
+    case wrongValueType(key: String, expected: String, found: GGUFValueType)
     /// Writer: an array value with an element whose type is not the array's element type.
     case arrayElementMismatch(key: String, expected: GGUFValueType, found: GGUFValueType)
 
@@ -134,6 +138,10 @@ public enum GGUFError: Error, Sendable, Equatable, CustomStringConvertible {
             return "metadata key count \(count) is more than the file can hold"
         case .tensorSizeMismatch(let tensor, let expected, let actual):
             return "tensor '\(tensor)' needs \(expected) bytes of data but got \(actual)"
+        case .missingKey(let key):
+            return "required metadata key '\(key)' is missing"
+        case .wrongValueType(let key, let expected, let found):
+            return "metadata key '\(key)' is \(found), expected \(expected)"
         case .arrayElementMismatch(let key, let expected, let found):
             return "array '\(key)' of \(expected) holds an element of type \(found)"
         }

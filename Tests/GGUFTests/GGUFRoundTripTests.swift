@@ -35,6 +35,40 @@ struct GGUFRoundTripTests {
         #expect(file["missing"] == nil)
     }
 
+    @Test("typed reads name the key when it is missing or of the wrong type")
+    func typedReads() throws {
+        let file = try parseGGUF(try makeGGUF())
+        #expect(try file.int("test.u16") == 60000)
+        #expect(try file.int("absent", default: 7) == 7)
+        #expect(try file.float("test.f32") == 0.125)
+        #expect(try file.float("test.i8") == -5)
+        #expect(try file.float("absent", default: 1e-5) == 1e-5)
+        #expect(try file.string("general.architecture") == "llama")
+        #expect(try file.string("absent", default: "x") == "x")
+        #expect(try file.bool("test.bool", default: false) == true)
+        #expect(try file.stringArray("test.tokens").count == 4)
+        #expect(try file.floatArray("test.scores") == [-1, 0.5])
+    }
+
+    @Test("typed read errors", arguments: [
+        ("absent", GGUFError.missingKey("absent")),
+        ("general.name", GGUFError.wrongValueType(key: "general.name", expected: "an integer", found: .string)),
+        ("test.u64", GGUFError.wrongValueType(key: "test.u64", expected: "an integer", found: .uint64)),
+    ])
+    func typedReadErrors(key: String, error: GGUFError) throws {
+        let file = try parseGGUF(try makeGGUF())
+        #expect(throws: error) { try file.int(key) }
+        if key != "absent" {
+            #expect(throws: error) { try file.int(key, default: 0) }   // present with a bad type: no default
+        }
+        #expect(throws: GGUFError.wrongValueType(key: "test.tokens", expected: "an array of integers", found: .array)) {
+            try file.intArray("test.tokens")
+        }
+        #expect(throws: GGUFError.wrongValueType(key: "test.u8", expected: "a string", found: .uint8)) {
+            try file.string("test.u8", default: "")
+        }
+    }
+
     @Test("nested arrays up to the depth cap", arguments: 1...GGUFLimits.maxNestingDepth)
     func nestedArrays(depth: Int) throws {
         var value = GGUFValue.array(.uint16, [.uint16(7), .uint16(9)])
