@@ -263,6 +263,9 @@ struct GGUFMalformedHeaderTests {
             (.unsupportedVersion(0x0300_0000),
              "unsupported GGUF version 50331648 at offset 4 (supported: 2, 3; a big-endian file?)"),
             (.stringTooLong(length: 5, offset: 40), "string at offset 40 has length 5, past the end of the file"),
+            (.missingKey("llama.block_count"), "required metadata key 'llama.block_count' is missing"),
+            (.wrongValueType(key: "general.name", expected: "an integer", found: .string),
+             "metadata key 'general.name' is str, expected an integer"),
             (.stringTooLong(length: 1 << 27, offset: 40),
              "string at offset 40 has length 134217728, over the cap of 67108864 bytes"),
         ]
@@ -277,7 +280,8 @@ struct GGUFMalformedHeaderTests {
             .dimensionOverflow(tensor: "t"), .rowSizeNotMultipleOfBlock(tensor: "t", rowLength: 3, blockSize: 32),
             .tensorNameTooLong(name: "n", length: 64), .dataOutsideFile(tensor: "t"), .overlappingTensors("a", "b"),
             .tooManyTensors(count: 7), .tooManyKeys(count: 7), .tensorSizeMismatch(tensor: "t", expected: 1, actual: 2),
-            .arrayElementMismatch(key: "k", expected: .int32, found: .string),
+            .arrayElementMismatch(key: "k", expected: .int32, found: .string), .missingKey("k"),
+            .wrongValueType(key: "k", expected: "a string", found: .bool),
         ]
         for error in all {
             #expect(!error.description.isEmpty && !error.description.contains("\n"), "\(error.description)")
