@@ -32,6 +32,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("context-length"), help: "KV-cache size in tokens (default: the model's, at most 4096).")
     var contextLength: Int?
 
+    @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer KEY' on every route but health (default: $SHIMMY_API_KEY).")
+    var apiKey: String?
+
+    @Option(name: .customLong("cors-origins"), help: "Comma-separated origins allowed from browsers ('*' for any); CORS is off without it.")
+    var corsOrigins: String?
+
     @Flag(name: [.customShort("v"), .long], help: "Verbose logging.")
     var verbose = false
 
@@ -97,7 +103,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let configuration = ServerConfiguration(host: host, port: port ?? bindPort, parallel: parallel,
                                                 maxQueued: maxQueue,
-                                                version: ShimmyCommand.configuration.version)
+                                                version: ShimmyCommand.configuration.version,
+                                                apiKey: apiKey ?? ProcessInfo.processInfo.environment["SHIMMY_API_KEY"],
+                                                corsOrigins: (corsOrigins ?? "").split(separator: ",")
+                                                    .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         let server = ShimmyHTTPServer(catalog: catalog, configuration: configuration, logger: logger)
         try server.start()
         // the actual address, on stdout, for scripts that started the server on port 0

@@ -23,6 +23,10 @@ final class Connection: @unchecked Sendable {
     private(set) var bytesWritten = 0
     /// Bytes received but not yet consumed by a request (handed to a WebSocket after the upgrade).
     var parser: HTTPRequestParser
+    /// Headers added to every response to the current request (CORS).
+    var responseHeaders: [(name: String, value: String)] = []
+    /// Whether the current request allows the connection to stay open.
+    private var requestKeepAlive = true
 
     init(fd: Int32, context: ServerContext) {
         self.fd = fd
@@ -58,10 +62,13 @@ final class Connection: @unchecked Sendable {
             }
             let start = ContinuousClock.now
             bytesWritten = 0
+            responseHeaders = []
+            requestKeepAlive = request.keepAlive
             let outcome = router.handle(request, on: self)
             switch outcome {
-            case .response(let response):
+            case .response(var response):
                 let keepAlive = request.keepAlive
+                response.headers += responseHeaders
                 let ok = write(response.serialized(keepAlive: keepAlive))
                 log(method: request.method, path: request.path, status: response.status, start: start)
                 if !ok || !keepAlive { return }
@@ -141,7 +148,7 @@ final class Connection: @unchecked Sendable {
 
     /// Sends the head of a chunked streaming response.
     func beginStream(contentType: String) -> Bool {
-        write(HTTPResponse.streamingHead(contentType: contentType))
+        write(HTTPResponse.streamingHead(contentType: contentType, headers: responseHeaders, keepAlive: requestKeepAlive))
     }
 
     /// Sends one chunk of the streaming body (flushed at once: TCP_NODELAY, one send).

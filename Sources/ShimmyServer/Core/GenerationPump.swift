@@ -19,10 +19,8 @@ final class GenerationPump: @unchecked Sendable {
         let stream = session.generate(request)
         task = Task(executorPreference: ServerExecutor.shared) { [self] in
             do {
-                for try await event in stream {
-                    push(.event(event))
-                    if Task.isCancelled { break }
-                }
+                // no early break on cancellation: the stream's own next() sees it and tells the session
+                for try await event in stream { push(.event(event)) }
                 push(.finished)
             } catch {
                 push(.failed(error))

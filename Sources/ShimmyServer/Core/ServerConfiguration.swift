@@ -22,11 +22,16 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeoutSeconds: Double
     /// The version `/api/version` reports.
     public var version: String
+    /// When set, every route but the health checks needs `Authorization: Bearer <key>` (401 otherwise).
+    public var apiKey: String?
+    /// Origins allowed to call from a browser (`*` for any); empty turns CORS off.
+    public var corsOrigins: [String]
 
     public init(host: String = "127.0.0.1", port: Int = 11435, parallel: Int = 4, maxQueued: Int = 16,
                 retryAfterSeconds: Int = 1, maxConnections: Int = 512, limits: HTTPLimits = HTTPLimits(),
                 maxWebSocketMessageBytes: Int = 1024 * 1024, requestTimeoutSeconds: Double = 30,
-                idleTimeoutSeconds: Double = 60, version: String = "1.1.0") {
+                idleTimeoutSeconds: Double = 60, version: String = "1.1.0", apiKey: String? = nil,
+                corsOrigins: [String] = []) {
         self.host = host
         self.port = port
         self.parallel = parallel
@@ -38,5 +43,7 @@ public struct ServerConfiguration: Sendable {
         self.requestTimeoutSeconds = requestTimeoutSeconds
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.version = version
+        self.apiKey = apiKey
+        self.corsOrigins = corsOrigins
     }
 }

@@ -33,12 +33,13 @@ public struct HTTPResponse: Sendable {
 
     /// The head of a streaming response with chunked transfer encoding.
     public static func streamingHead(status: Int = 200, contentType: String,
-                                     headers: [(name: String, value: String)] = []) -> [UInt8]
+                                     headers: [(name: String, value: String)] = [], keepAlive: Bool = true) -> [UInt8]
     {
         var head = "HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\n"
         head += "Content-Type: \(contentType)\r\n"
         for header in headers { head += "\(header.name): \(header.value)\r\n" }
-        head += "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n"
+        head += "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n"
+        head += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n"
         return Array(head.utf8)
     }
 

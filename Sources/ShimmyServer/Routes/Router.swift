@@ -6,8 +6,13 @@ struct Router: Sendable {
         var path = request.path
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
         let routes = Routes(context: context, request: request, connection: connection)
+        let access = AccessPolicy(configuration: context.configuration)
+        connection.responseHeaders = access.corsHeaders(for: request)
+        if request.method == "OPTIONS", let preflight = access.preflight(request) { return .response(preflight) }
         do {
+            try access.authorize(request, path: path)
             switch path {
+            case "/openapi.json": try allow(request, "GET"); return .response(.json(OpenAPIDocument.document))
             case "/health", "/api/health": try allow(request, "GET"); return .response(try routes.health())
             case "/api/generate": try allow(request, "POST"); return try routes.generate()
             case "/api/models": try allow(request, "GET"); return .response(routes.shimmyModels())

@@ -1,0 +1,158 @@
+/// The OpenAPI 3 description of every route, served at `/openapi.json` and kept in `docs/openapi.json`
+/// (a test holds the two equal).
+public enum OpenAPIDocument {
+    private static func ref(_ name: String) -> JSONValue { ["$ref": .string("#/components/schemas/\(name)")] }
+    private static func string(_ description: String) -> JSONValue { ["type": "string", "description": .string(description)] }
+    private static func integer(_ description: String, minimum: Int? = nil, defaultValue: Int? = nil) -> JSONValue {
+        var members: [(String, JSONValue)] = [("type", "integer"), ("description", .string(description))]
+        if let minimum { members.append(("minimum", .int(minimum))) }
+        if let defaultValue { members.append(("default", .int(defaultValue))) }
+        return .object(members)
+    }
+    private static func number(_ description: String, _ range: ClosedRange<Double>, defaultValue: Double? = nil) -> JSONValue {
+        var members: [(String, JSONValue)] = [("type", "number"), ("description", .string(description)),
+                                              ("minimum", .double(range.lowerBound)), ("maximum", .double(range.upperBound))]
+        if let defaultValue { members.append(("default", .double(defaultValue))) }
+        return .object(members)
+    }
+    private static func boolean(_ description: String, defaultValue: Bool) -> JSONValue {
+        ["type": "boolean", "description": .string(description), "default": .bool(defaultValue)]
+    }
+    private static func object(_ properties: [(String, JSONValue)], required: [String] = []) -> JSONValue {
+        var members: [(String, JSONValue)] = [("type", "object"), ("properties", .object(properties))]
+        if !required.isEmpty { members.append(("required", .array(required.map { .string($0) }))) }
+        return .object(members)
+    }
+    private static func jsonBody(_ schema: JSONValue) -> JSONValue {
+        ["required": true, "content": ["application/json": ["schema": schema]]]
+    }
+    private static func ok(_ description: String, _ schema: JSONValue, streaming: String? = nil) -> JSONValue {
+        var content: [(String, JSONValue)] = [("application/json", ["schema": schema])]
+        if let streaming { content.append((streaming, ["schema": ["type": "string"]])) }
+        return ["description": .string(description), "content": .object(content)]
+    }
+    private static let errors: [(String, JSONValue)] = [
+        ("400", ["$ref": "#/components/responses/InvalidRequest"]),
+        ("401", ["$ref": "#/components/responses/Unauthorized"]),
+        ("404", ["$ref": "#/components/responses/NotFound"]),
+        ("500", ["$ref": "#/components/responses/ServerError"]),
+        ("503", ["$ref": "#/components/responses/Busy"]),
+    ]
+    private static func operation(_ summary: String, tag: String, body: JSONValue? = nil, response: JSONValue,
+                                  secured: Bool = true) -> JSONValue {
+        var members: [(String, JSONValue)] = [("summary", .string(summary)), ("tags", [.string(tag)])]
+        if let body { members.append(("requestBody", body)) }
+        members.append(("responses", .object([("200", response)] + errors)))
+        if !secured { members.append(("security", [])) }
+        return .object(members)
+    }
+
+    private static let sampling: [(String, JSONValue)] = [
+        ("temperature", number("Sampling temperature; 0 is greedy.", 0...2, defaultValue: 0.7)),
+        ("top_p", number("Nucleus sampling.", 0...1, defaultValue: 0.95)),
+        ("stop", ["oneOf": [["type": "string"], ["type": "array", "items": ["type": "string"], "maxItems": 4]],
+                  "description": "Generation stops before any of these strings."]),
+        ("seed", integer("Fixes the random sequence.")),
+    ]
+
+    private static let schemas: [(String, JSONValue)] = [
+        ("Error", object([("error", object([("code", string("model_not_found, invalid_request, generation_failed, server_error, or unauthorized, not_found, method_not_allowed, server_busy.")),
+                                             ("message", string("What happened.")),
+                                             ("details", ["type": "string", "nullable": true])], required: ["code", "message", "details"]))],
+                         required: ["error"])),
+        ("Usage", object([("prompt_tokens", integer("")), ("completion_tokens", integer("")), ("total_tokens", integer(""))])),
+        ("GenerateRequest", object([
+            ("model", string("Model name; \"default\" is the default model.")),
+            ("prompt", string("Input prompt.")),
+            ("max_tokens", integer("Most tokens to generate.", minimum: 1, defaultValue: 100)),
+            ("temperature", number("Sampling temperature; 0 is greedy.", 0...2, defaultValue: 0.7)),
+            ("stream", boolean("Server-Sent Events: data: {\"choices\":[{\"text\",\"index\"}]} then data: [DONE].", defaultValue: false)),
+            ("top_p", number("Nucleus sampling.", 0...1, defaultValue: 0.95)),
+            ("top_k", integer("Top-k sampling; 0 disables.", minimum: 0, defaultValue: 40)),
+            ("stop", ["type": "array", "items": ["type": "string"]]),
+            ("seed", integer("Fixes the random sequence.")),
+        ], required: ["model", "prompt"])),
+        ("GenerateResponse", object([
+            ("choices", ["type": "array", "items": object([("text", string("")), ("index", integer("")),
+                                                             ("finish_reason", ["type": "string", "enum": ["stop", "length"]])])]),
+            ("usage", ref("Usage")),
+        ])),
+        ("ChatMessage", object([("role", string("system, user or assistant")),
+                                ("content", ["oneOf": [["type": "string"], ["type": "array", "items": object([("type", string("text")), ("text", string(""))])]]])],
+                               required: ["role", "content"])),
+        ("ChatCompletionRequest", object([
+            ("model", string("Model name.")), ("messages", ["type": "array", "items": ref("ChatMessage"), "minItems": 1]),
+            ("max_tokens", integer("Most tokens to generate; default: the rest of the context.", minimum: 1)),
+            ("max_completion_tokens", integer("Same as max_tokens.", minimum: 1)),
+            ("stream", boolean("Server-Sent Events of chat.completion.chunk objects, then data: [DONE].", defaultValue: false)),
+            ("stream_options", object([("include_usage", boolean("A last chunk with usage.", defaultValue: false))])),
+            ("presence_penalty", number("", -2...2, defaultValue: 0)), ("frequency_penalty", number("", -2...2, defaultValue: 0)),
+            ("n", integer("Only 1 is supported.", minimum: 1, defaultValue: 1)),
+        ] + sampling, required: ["messages"])),
+        ("CompletionRequest", object([
+            ("model", string("Model name.")), ("prompt", ["oneOf": [["type": "string"], ["type": "array", "items": ["type": "string"], "maxItems": 1]]]),
+            ("max_tokens", integer("Most tokens to generate; default: the rest of the context.", minimum: 1)),
+            ("stream", boolean("Server-Sent Events of text_completion objects, then data: [DONE].", defaultValue: false)),
+            ("stream_options", object([("include_usage", boolean("A last chunk with usage.", defaultValue: false))])),
+            ("presence_penalty", number("", -2...2, defaultValue: 0)), ("frequency_penalty", number("", -2...2, defaultValue: 0)),
+        ] + sampling, required: ["prompt"])),
+        ("OpenAIModel", object([("id", string("")), ("object", string("model")), ("created", integer("Unix time")), ("owned_by", string("shimmy"))])),
+        ("OllamaChatRequest", object([
+            ("model", string("Model name.")), ("messages", ["type": "array", "items": ref("ChatMessage"), "minItems": 1]),
+            ("stream", boolean("NDJSON lines, the last with done: true and counts.", defaultValue: true)),
+            ("options", object([("temperature", number("", 0...100, defaultValue: 0.8)), ("top_k", integer("", defaultValue: 40)),
+                                ("top_p", number("", 0...1, defaultValue: 0.9)), ("num_predict", integer("-1: until the context is full.")),
+                                ("stop", ["type": "array", "items": ["type": "string"]]), ("seed", integer("")),
+                                ("repeat_penalty", number("", 0...100, defaultValue: 1.1))])),
+        ], required: ["model", "messages"])),
+    ]
+
+    private static func errorResponse(_ description: String) -> JSONValue {
+        ["description": .string(description), "content": ["application/json": ["schema": ref("Error")]]]
+    }
+
+    /// The whole document.
+    public static let document: JSONValue = [
+        "openapi": "3.0.3",
+        "info": ["title": "shimmy", "version": "1.1.0",
+                 "description": "Local LLM inference: the shimmy 1.1 API, OpenAI- and Ollama-compatible endpoints. WebSocket: GET /ws/generate; send a GenerateRequest as a text message, receive {\"token\": ...} frames then {\"done\": true}."],
+        "servers": [["url": "http://127.0.0.1:11435"]],
+        "security": [["bearer": []]],
+        "paths": .object([
+            ("/api/generate", ["post": operation("Generate text (shimmy 1.1)", tag: "shimmy", body: jsonBody(ref("GenerateRequest")),
+                                                 response: ok("Completion, or SSE when stream is true", ref("GenerateResponse"), streaming: "text/event-stream"))]),
+            ("/api/models", ["get": operation("List models", tag: "shimmy", response: ok("Models", object([("models", ["type": "array", "items": object([("id", string("")), ("name", string("")), ("description", string(""))])])])))]),
+            ("/api/health", ["get": operation("Health", tag: "shimmy", response: ok("Health", object([("status", string("healthy")), ("models_loaded", integer("")), ("memory_usage", string("Resident memory, e.g. 2.1GB"))])), secured: false)]),
+            ("/health", ["get": operation("Health (alias)", tag: "shimmy", response: ok("Health", ["type": "object"]), secured: false)]),
+            ("/v1/chat/completions", ["post": operation("Chat completion (OpenAI)", tag: "openai", body: jsonBody(ref("ChatCompletionRequest")),
+                                                        response: ok("chat.completion, or SSE of chat.completion.chunk", ["type": "object"], streaming: "text/event-stream"))]),
+            ("/v1/completions", ["post": operation("Text completion (OpenAI)", tag: "openai", body: jsonBody(ref("CompletionRequest")),
+                                                   response: ok("text_completion, or SSE", ["type": "object"], streaming: "text/event-stream"))]),
+            ("/v1/models", ["get": operation("List models (OpenAI)", tag: "openai", response: ok("List", object([("object", string("list")), ("data", ["type": "array", "items": ref("OpenAIModel")])])))]),
+            ("/v1/models/{id}", ["get": [
+                "summary": "One model (OpenAI)", "tags": ["openai"],
+                "parameters": [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
+                "responses": .object([("200", ok("Model", ref("OpenAIModel")))] + errors)]]),
+            ("/api/chat", ["post": operation("Chat (Ollama)", tag: "ollama", body: jsonBody(ref("OllamaChatRequest")),
+                                             response: ok("One object, or NDJSON lines when streaming", ["type": "object"], streaming: "application/x-ndjson"))]),
+            ("/api/tags", ["get": operation("List models (Ollama)", tag: "ollama", response: ok("Models", ["type": "object"]))]),
+            ("/api/show", ["post": operation("Model details (Ollama)", tag: "ollama", body: jsonBody(object([("model", string(""))], required: ["model"])),
+                                             response: ok("modelfile, parameters, template, details, model_info", ["type": "object"]))]),
+            ("/api/version", ["get": operation("Version (Ollama)", tag: "ollama", response: ok("Version", object([("version", string(""))])))]),
+            ("/ws/generate", ["get": ["summary": "WebSocket generation (RFC 6455 upgrade)", "tags": ["shimmy"],
+                                      "responses": ["101": ["description": "Switching Protocols"], "400": ["$ref": "#/components/responses/InvalidRequest"]]]]),
+            ("/openapi.json", ["get": operation("This document", tag: "shimmy", response: ok("OpenAPI 3", ["type": "object"]))]),
+        ]),
+        "components": [
+            "schemas": .object(schemas),
+            "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer", "description": "Only when the server runs with --api-key or SHIMMY_API_KEY."]],
+            "responses": [
+                "InvalidRequest": errorResponse("invalid_request (also 413 and 431 for oversize requests)"),
+                "Unauthorized": errorResponse("unauthorized: missing or wrong API key"),
+                "NotFound": errorResponse("model_not_found, or not_found for an unknown path"),
+                "ServerError": errorResponse("generation_failed or server_error"),
+                "Busy": errorResponse("server_busy: over --parallel plus the queue; see Retry-After"),
+            ],
+        ],
+    ]
+}
