@@ -30,9 +30,9 @@ struct GGUFRealModelTests {
 
     @Test("SHA-256 helper matches known digests")
     func sha256KnownAnswers() {
-        #expect(Array("abc".utf8).withUnsafeBytes(SHA256.hex)
+        #expect(SHA256.hex(of: Array("abc".utf8))
                 == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect([UInt8]().withUnsafeBytes(SHA256.hex)
+        #expect(SHA256.hex(of: [UInt8]())
                 == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
     }
 
@@ -95,7 +95,7 @@ struct GGUFRealModelTests {
         #expect(start - base == expected.data_offset, "\(name) at \(start - base), expected \(expected.data_offset)")
         #expect(start >= base && start + data.count <= base + file.fileSize, "\(name) is outside the mapping")
         #expect(data.count == expected.n_bytes)
-        #expect(SHA256.hex(data) == expected.sha256, "\(name) bytes differ")
+        #expect(SHA256.hex(of: data) == expected.sha256, "\(name) bytes differ")
     }
 
     @Test("rewriting the model with the writer gives the same bytes")
