@@ -15,11 +15,11 @@ struct BPEMerges: Sendable {
         var result: Int32
     }
 
-    init(merges: [String], idForText: [[UInt8]: TokenID], vocabularySize: Int) {
+    init(merges: [String], idForText: [ByteKey: TokenID], vocabularySize: Int) {
         self.vocabularySize = Int32(vocabularySize)
-        var extra: [[UInt8]: Int32] = [:]
+        var extra: [ByteKey: Int32] = [:]
         var nextExtra = Int32(vocabularySize)
-        func intern(_ text: [UInt8]) -> Int32 {
+        func intern(_ text: ByteKey) -> Int32 {
             if let id = idForText[text] { return id }
             if let id = extra[text] { return id }
             extra[text] = nextExtra
@@ -29,24 +29,30 @@ struct BPEMerges: Sendable {
         var ranks: [UInt64: Merge] = [:]
         ranks.reserveCapacity(merges.count)
         for (rank, merge) in merges.enumerated() {
-            let bytes = Array(merge.utf8)
-            // the separator is the first space after the first byte (a merge may start with a space)
-            var first: [UInt8] = []
-            var second: [UInt8] = []
-            if bytes.count > 1, let space = bytes[1...].firstIndex(of: 0x20) {
-                first = Array(bytes[..<space])
-                second = Array(bytes[(space + 1)...])
+            var bytes = Array(merge.utf8)
+            // the separator is the first space after the first byte (a merge may start with a space);
+            // without one, llama.cpp records the pair ("", "")
+            var space = -1
+            if bytes.count > 1, let i = bytes[1...].firstIndex(of: 0x20) { space = i }
+            let a: Int32, b: Int32, joined: ByteKey
+            if space >= 0 {
+                a = intern(ByteKey(bytes[..<space]))
+                b = intern(ByteKey(bytes[(space + 1)...]))
+                bytes.remove(at: space)
+                joined = ByteKey(bytes)
+            } else {
+                a = intern(ByteKey([]))
+                b = a
+                joined = ByteKey([])
             }
-            let a = intern(first)
-            let b = intern(second)
             let key = BPEMerges.key(a, b)
             if ranks[key] == nil {
-                ranks[key] = Merge(rank: Int32(rank), result: intern(first + second))
+                ranks[key] = Merge(rank: Int32(rank), result: intern(joined))
             }
         }
         self.ranks = ranks
         self.byteSymbol = (0..<256).map { b in
-            let text = ByteLevel.utf8ForByte[b]
+            let text = ByteKey(ByteLevel.utf8ForByte[b])
             return idForText[text] ?? extra[text] ?? -1
         }
     }

@@ -24,18 +24,18 @@ enum ByteLevel {
     }
 
     /// The byte a code point stands for, or nil when it is not in the alphabet.
+    @inline(__always)
     static func byte(for cpt: UInt32) -> UInt8? {
-        if cpt < 0x100 {
-            return (0x21...0x7E).contains(cpt) || (0xA1...0xAC).contains(cpt) || (0xAE...0xFF).contains(cpt)
-                ? UInt8(cpt) : nil
-        }
-        return inverse[cpt]
+        guard cpt < UInt32(inverse.count) else { return nil }
+        let b = inverse[Int(cpt)]
+        return b >= 0 ? UInt8(b) : nil
     }
 
-    private static let inverse: [UInt32: UInt8] = {
-        var map: [UInt32: UInt8] = [:]
-        for b in 0..<256 where codepointForByte[b] >= 0x100 { map[codepointForByte[b]] = UInt8(b) }
-        return map
+    /// Code point → byte (-1: not in the alphabet); the alphabet ends below U+0144.
+    private static let inverse: [Int16] = {
+        var table = [Int16](repeating: -1, count: 0x144)
+        for b in 0..<256 { table[Int(codepointForByte[b])] = Int16(b) }
+        return table
     }()
 
     /// `llama_decode_text`: the bytes a byte-level token text stands for. A code point outside the alphabet

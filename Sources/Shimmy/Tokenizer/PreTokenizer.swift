@@ -48,6 +48,20 @@ public enum PreTokenizerKind: String, Sendable, CaseIterable {
         }
     }
 
+    /// The words this pre-tokenizer splits a text into (before byte-level encoding), for inspection and tests.
+    public func words(_ text: String) -> [String] {
+        let cpts = LlamaUTF8.codepoints(Array(text.utf8))
+        var out: [String] = []
+        var start = 0
+        for length in split(cpts) {
+            var bytes: [UInt8] = []
+            for k in start..<(start + length) { LlamaUTF8.append(cpts[k], to: &bytes) }
+            out.append(String(decoding: bytes, as: UTF8.self))
+            start += length
+        }
+        return out
+    }
+
     /// Splits `cpts` into words; returns each word's length in code points.
     func split(_ cpts: [UInt32]) -> [Int] {
         guard !cpts.isEmpty else { return [] }

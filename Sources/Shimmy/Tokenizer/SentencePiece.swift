@@ -24,7 +24,7 @@ struct SentencePiece {
             guard left >= 0, right >= 0 else { return }
             let size = lengths[left] + lengths[right]
             let start = starts[left]
-            guard let token = tokenizer.token(forText: Array(text[start..<(start + size)])) else { return }
+            guard let token = tokenizer.token(forText: text[start..<(start + size)]) else { return }
             heap.push(ScoredBigram(score: tokenizer.score(of: token), left: left, right: right, size: size))
         }
         for i in 1..<max(n, 1) { addBigram(i - 1, i) }
@@ -40,7 +40,7 @@ struct SentencePiece {
         }
         var i = 0
         while i >= 0 && i < n {
-            let piece = Array(text[starts[i]..<(starts[i] + lengths[i])])
+            let piece = text[starts[i]..<(starts[i] + lengths[i])]
             if let token = tokenizer.token(forText: piece) {
                 output.append(token)
             } else {

@@ -42,75 +42,74 @@ struct SpecialTokenDetection {
         "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>", "<｜end▁of▁sentence｜>", "[e~[",
     ]
 
-    private func text(_ id: Int) -> String { String(decoding: tokenBytes[id], as: UTF8.self) }
-
     mutating func run(eos: TokenID?, modelName: String?) {
         let n = tokenBytes.count
-        // only short texts that start with a bracket-like character can be any of the names above
-        func candidate(_ id: Int) -> Bool {
-            let b = tokenBytes[id]
-            return b.count <= 40 && b.count >= 3
-        }
-        func find(_ slot: inout TokenID?, _ names: Set<String>, _ id: Int, _ t: String) {
-            if slot == nil && names.contains(t) {
-                slot = TokenID(id)
-                attributes[id].insert(.control)
+        // every name below is short and starts with `<`, `[`, `_` or `▁`: collect those texts once
+        var candidates: [(id: Int, text: String)] = []
+        for (id, b) in tokenBytes.enumerated() where b.count >= 3 && b.count <= 40 {
+            let first = b[0]
+            if first == 0x3C || first == 0x5B || first == 0x5F || first == 0xE2 {
+                candidates.append((id, String(decoding: b, as: UTF8.self)))
             }
         }
-        for id in 0..<n where candidate(id) {
-            let t = text(id)
-            find(&eot, Self.eotNames, id, t)
-            find(&eom, Self.eomNames, id, t)
-            find(&fimPrefix, Self.fimPrefixNames, id, t)
-            find(&fimSuffix, Self.fimSuffixNames, id, t)
-            find(&fimMiddle, Self.fimMiddleNames, id, t)
-            find(&fimPad, Self.fimPadNames, id, t)
-            find(&fimRepo, Self.fimRepoNames, id, t)
-            find(&fimSeparator, Self.fimSeparatorNames, id, t)
+        var attrs = attributes
+        defer { attributes = attrs }
+        func find(_ slot: TokenID?, _ names: Set<String>) -> TokenID? {
+            if let slot { return slot }
+            guard let hit = candidates.first(where: { names.contains($0.text) }) else { return nil }
+            attrs[hit.id].insert(.control)
+            return TokenID(hit.id)
         }
+        eot = find(eot, Self.eotNames)
+        eom = find(eom, Self.eomNames)
+        fimPrefix = find(fimPrefix, Self.fimPrefixNames)
+        fimSuffix = find(fimSuffix, Self.fimSuffixNames)
+        fimMiddle = find(fimMiddle, Self.fimMiddleNames)
+        fimPad = find(fimPad, Self.fimPadNames)
+        fimRepo = find(fimRepo, Self.fimRepoNames)
+        fimSeparator = find(fimSeparator, Self.fimSeparatorNames)
         // control tokens named "unused..." are unused
-        for id in 0..<n where attributes[id].contains(.control) && !attributes[id].contains(.unused) {
-            if text(id).contains("unused") { attributes[id].insert(.unused) }
+        for id in 0..<n where attrs[id].contains(.control) && !attrs[id].contains(.unused) {
+            if String(decoding: tokenBytes[id], as: UTF8.self).contains("unused") { attrs[id].insert(.unused) }
         }
         var eog: Set<TokenID> = []
         for id in [fimPad, fimRepo, fimSeparator].compactMap({ $0 }) { eog.insert(id) }
-        for id in 0..<n where candidate(id) && Self.endOfGenerationNames.contains(text(id)) {
+        for (id, text) in candidates where Self.endOfGenerationNames.contains(text) {
             eog.insert(TokenID(id))
-            attributes[id].insert(.control)
+            attrs[id].insert(.control)
         }
         // gpt-oss: these are always rendered
-        for id in 0..<n where candidate(id) {
-            if ["<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"].contains(text(id)) { attributes[id] = .userDefined }
-        }
+        let alwaysRendered: Set<String> = ["<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"]
+        for (id, text) in candidates where alwaysRendered.contains(text) { attrs[id] = .userDefined }
         for id in [eos, eot, eom].compactMap({ $0 }) { eog.insert(id) }
         // o200k_harmony / solar-open: <|end|> is not an end of generation when <|return|>/<|call|> exist
         var names: [String: TokenID] = [:]
-        for id in eog where id >= 0 && Int(id) < n { names[text(Int(id))] = id }
+        for id in eog where id >= 0 && Int(id) < n { names[String(decoding: tokenBytes[Int(id)], as: UTF8.self)] = id }
         let hasCall = names["<|call|>"] != nil || names["<|calls|>"] != nil
         if let end = names["<|end|>"], hasCall && (names["<|return|>"] != nil || names["<|flush|>"] != nil) {
             eog.remove(end)
-            attributes[Int(end)] = .userDefined
+            attrs[Int(end)] = .userDefined
         }
         // gemma4 / plamo: </s> is a normal token
         if let s = names["</s>"], names["<|tool_response>"] != nil || names["<|plamo:eos|>"] != nil {
             eog.remove(s)
-            attributes[Int(s)] = .normal
+            attrs[Int(s)] = .normal
         }
         endOfGeneration = eog
 
         let special: TokenAttributes = [.control, .userDefined, .unknown]
-        let ids = (0..<n).filter { !attributes[$0].isDisjoint(with: special) }
+        let ids = (0..<n).filter { !attrs[$0].isDisjoint(with: special) }
         specialTokensLongestFirst = ids.sorted { a, b in
             tokenBytes[a].count != tokenBytes[b].count ? tokenBytes[a].count > tokenBytes[b].count : a < b
         }.map { TokenID($0) }
 
         // Phi-3: special tokens swallow the whitespace after them
         if let name = modelName?.lowercased(), name.contains("phi-3") || name.contains("phi3") {
-            for id in specialTokensLongestFirst { attributes[Int(id)].insert(.rstrip) }
-            for id in 0..<n where candidate(id) {
-                switch text(id) {
-                case "</s>": attributes[id].insert(.rstrip)
-                case "<unk>", "<s>", "<|endoftext|>": attributes[id].remove(.rstrip)
+            for id in specialTokensLongestFirst { attrs[Int(id)].insert(.rstrip) }
+            for (id, text) in candidates {
+                switch text {
+                case "</s>": attrs[id].insert(.rstrip)
+                case "<unk>", "<s>", "<|endoftext|>": attrs[id].remove(.rstrip)
                 default: break
                 }
             }

@@ -19,7 +19,7 @@ public final class Tokenizer: Sendable {
     /// Each token's attributes, by id.
     public let attributes: [TokenAttributes]
     let scores: [Float]
-    let idForText: [[UInt8]: TokenID]
+    let idForText: [ByteKey: TokenID]
     let merges: BPEMerges?
     /// Each token's piece with special tokens rendered (llama.cpp's `cache_token_to_piece`).
     let pieces: [[UInt8]]
@@ -96,14 +96,14 @@ public final class Tokenizer: Sendable {
         // tokens, scores, attributes; a later duplicate text wins the text → id map, as in llama.cpp
         var tokenBytes: [[UInt8]] = []
         tokenBytes.reserveCapacity(n)
-        var idForText: [[UInt8]: TokenID] = [:]
+        var idForText: [ByteKey: TokenID] = [:]
         idForText.reserveCapacity(n)
         var attributes: [TokenAttributes] = []
         attributes.reserveCapacity(n)
         for (i, token) in c.tokens.enumerated() {
             let bytes = token.isEmpty ? Array("[EMPTY_\(i)]".utf8) : Array(token.utf8)
             tokenBytes.append(bytes)
-            idForText[bytes] = TokenID(i)
+            idForText[ByteKey(bytes)] = TokenID(i)
             attributes.append(c.tokenTypes.map { TokenAttributes(ggufTokenType: $0[i]) } ?? .normal)
         }
         self.tokenBytes = tokenBytes
@@ -169,9 +169,9 @@ public final class Tokenizer: Sendable {
     }
 
     /// The id of the token whose text is exactly `text`.
-    public func tokenID(forText text: String) -> TokenID? { idForText[Array(text.utf8)] }
+    public func tokenID(forText text: String) -> TokenID? { idForText[ByteKey(Array(text.utf8))] }
 
-    func token(forText bytes: [UInt8]) -> TokenID? { idForText[bytes] }
+    func token(forText bytes: ArraySlice<UInt8>) -> TokenID? { idForText[ByteKey(bytes)] }
 
     func score(of id: TokenID) -> Float { scores[Int(id)] }
 
@@ -179,6 +179,6 @@ public final class Tokenizer: Sendable {
     func byteToken(_ byte: UInt8) -> TokenID? {
         let hex = Array("0123456789ABCDEF".utf8)
         let name: [UInt8] = [0x3C, 0x30, 0x78, hex[Int(byte >> 4)], hex[Int(byte & 15)], 0x3E]
-        return idForText[name] ?? idForText[[byte]] ?? unknownToken
+        return idForText[ByteKey(name)] ?? idForText[ByteKey([byte])] ?? unknownToken
     }
 }
