@@ -108,11 +108,35 @@ def detokenize(llm, ids):
     return buf.raw[:n]
 
 
-def run(path, texts, add_specials):
+def random_codepoints(rng):
+    """Random code points from all over Unicode (no surrogates), with spaces and digits between."""
+    blocks = [(0x20, 0x7E), (0xA0, 0x24F), (0x300, 0x36F), (0x370, 0x52F), (0x600, 0x6FF), (0x900, 0x97F),
+              (0xE00, 0xE7F), (0x1100, 0x11FF), (0x2000, 0x206F), (0x20A0, 0x214F), (0x2150, 0x218F),
+              (0x2460, 0x24FF), (0x2E80, 0x2FDF), (0x3000, 0x30FF), (0x4E00, 0x9FFF), (0xAC00, 0xD7A3),
+              (0xE000, 0xF8FF), (0xFE00, 0xFFFF), (0x10000, 0x1D7FF), (0x1F000, 0x1FAFF), (0x20000, 0x2A6DF),
+              (0xE0000, 0xE01EF), (0x1C80, 0x1C8F), (0x0870, 0x089F), (0x11380, 0x113FF)]
+    out = []
+    for _ in range(rng.randint(1, 16)):
+        r = rng.random()
+        if r < 0.15:
+            out.append(rng.choice([" ", "  ", "\n", "\t", "1", "23", "'s", "x"]))
+            continue
+        if r < 0.75:
+            lo, hi = rng.choice(blocks)
+        else:
+            lo, hi = 0x80, 0x323AF
+        cpt = rng.randint(lo, hi)
+        if 0xD800 <= cpt <= 0xDFFF:
+            cpt = 0xFFFD
+        out.append(chr(cpt))
+    return "".join(out).encode()
+
+
+def run(path, texts, add_specials, parse_specials=(True, False)):
     llm = llama_cpp.Llama(path, vocab_only=True, verbose=False)
     cases = []
     for text in texts:
-        for parse_special in (True, False):
+        for parse_special in parse_specials:
             for add_special in add_specials:
                 ids = llm.tokenize(text, add_bos=add_special, special=parse_special)
                 detok = detokenize(llm, ids)
@@ -130,6 +154,14 @@ def main():
             make_variant(pre, path)
             cases = run(path, texts, [False])
             with open(os.path.join(HERE, f"bpe-{pre}.json"), "w") as f:
+                json.dump({"pre": pre, "source": "llama-cpp-python 0.3.36 llama_tokenize / llama_detokenize",
+                           "cases": cases}, f, separators=(",", ":"))
+        uni_rng = random.Random(4242)
+        uni_texts = [random_codepoints(uni_rng) for _ in range(250)]
+        for pre in ["smollm", "llama-bpe", "default"]:
+            path = os.path.join(tmp, f"{pre}.gguf")
+            cases = run(path, uni_texts, [False], parse_specials=(True,))
+            with open(os.path.join(HERE, f"bpe-unicode-{pre}.json"), "w") as f:
                 json.dump({"pre": pre, "source": "llama-cpp-python 0.3.36 llama_tokenize / llama_detokenize",
                            "cases": cases}, f, separators=(",", ":"))
         path = os.path.join(tmp, "spm.gguf")

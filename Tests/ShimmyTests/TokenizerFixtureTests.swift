@@ -46,10 +46,13 @@ enum TokenizerFixtureFiles {
         TestPaths.repositoryRoot.appendingPathComponent("Fixtures/tokenizer").appendingPathComponent(name)
     }
 
-    static let bpeCases: [TokenizerFixtureCase] = preTokenizers.flatMap { pre -> [TokenizerFixtureCase] in
-        guard let data = try? Data(contentsOf: url("bpe-\(pre).json")),
+    /// Mixed hard cases for each pre-tokenizer, then random code points from all over Unicode.
+    static let bpeFiles = preTokenizers + ["unicode-smollm", "unicode-llama-bpe", "unicode-default"]
+
+    static let bpeCases: [TokenizerFixtureCase] = bpeFiles.flatMap { name -> [TokenizerFixtureCase] in
+        guard let data = try? Data(contentsOf: url("bpe-\(name).json")),
               let file = try? JSONDecoder().decode(BPEFile.self, from: data) else { return [] }
-        return file.cases.map { var c = $0; c.file = pre; return c }
+        return file.cases.map { var c = $0; c.file = file.pre; return c }
     }
 
     static let spmFile: SPMFile? = {
@@ -88,7 +91,7 @@ enum TokenizerFixtureFiles {
 @Suite("Tokenizer: llama.cpp ids on fuzzed text (Fixtures/tokenizer)")
 struct TokenizerFixtureTests {
     @Test func fixturesPresent() {
-        #expect(TokenizerFixtureFiles.bpeCases.count == 5 * 300, "got \(TokenizerFixtureFiles.bpeCases.count) BPE cases")
+        #expect(TokenizerFixtureFiles.bpeCases.count == 5 * 300 + 3 * 250, "got \(TokenizerFixtureFiles.bpeCases.count) BPE cases")
         #expect((TokenizerFixtureFiles.spmFile?.cases.count ?? 0) >= 400)
     }
 
