@@ -2,47 +2,59 @@ import Foundation
 
 /// One pass of the sampler chain over the candidate tokens.
 ///
-/// The candidates live in one of two buffer pairs (ids, logits); a step that reorders them writes into the
-/// other pair. At the start the candidates are the whole vocabulary in id order, with the penalized logits.
+/// The chain starts from the whole vocabulary (`input`, read only). Top-k selects straight from it; without
+/// top-k the logits are copied into the first buffer pair. After that the candidates live in one of two buffer
+/// pairs (ids, logits), and a step that reorders them writes into the other pair.
 struct CandidateChain {
     typealias Pair = (ids: UnsafeMutablePointer<TokenID>, logits: UnsafeMutablePointer<Float>)
 
+    private let input: UnsafePointer<Float>
+    private let vocabularySize: Int
     private var current: Pair
     private var other: Pair
+    private let keys: UnsafeMutablePointer<UInt32>
+    private let positions: UnsafeMutablePointer<Int32>
     /// How many candidates are left.
     private(set) var count: Int
     /// Whether the candidates are best first.
     private(set) var sorted = false
 
-    /// `pairs.0.logits` holds the penalized logits of all `vocabularySize` tokens; every buffer has room for
-    /// `vocabularySize` entries.
-    init(pairs: (Pair, Pair), vocabularySize: Int) {
+    /// `input` holds the logits of all `vocabularySize` tokens (it may be `pairs.0.logits`); each buffer of
+    /// `pairs` has room for `vocabularySize` entries, `keys` and `positions` for twice that.
+    init(input: UnsafePointer<Float>, vocabularySize: Int, pairs: (Pair, Pair),
+         keys: UnsafeMutablePointer<UInt32>, positions: UnsafeMutablePointer<Int32>) {
+        self.input = input
+        self.vocabularySize = vocabularySize
         current = pairs.0
         other = pairs.1
+        self.keys = keys
+        self.positions = positions
         count = vocabularySize
-        for i in 0..<vocabularySize { current.ids[i] = TokenID(truncatingIfNeeded: i) }
     }
 
     /// Runs top-k, top-p, min-p and temperature, then draws a token.
     mutating func run(_ p: SamplingParameters, random: inout RandomSource) -> TokenID {
-        if p.topK > 0 { topK(p.topK) }
+        if p.topK > 0 && p.topK < vocabularySize {
+            topK(p.topK)
+        } else {
+            // the whole vocabulary, in id order, in the first pair
+            if UnsafePointer(current.logits) != input { current.logits.update(from: input, count: vocabularySize) }
+            for i in 0..<vocabularySize { current.ids[i] = TokenID(truncatingIfNeeded: i) }
+        }
         if p.topP < 1 { topP(p.topP) }
         if p.minP > 0 { minP(p.minP) }
         temperature(p.temperature)
         return draw(&random)
     }
 
-    /// Keeps the `k` best candidates, sorted.
-    mutating func topK(_ k: Int) {
-        let k = min(k, count)
-        guard !sorted || k < count else { return }
-        if !sorted {
-            CandidateSelection.selectTop(k, ids: current.ids, logits: current.logits, count: count,
-                                         outIDs: other.ids, outLogits: other.logits)
-            swap(&current, &other)
-            sorted = true
-        }
+    /// Keeps the `k` best tokens of the input (0 < k < vocabularySize), best first, in the second pair.
+    /// ref: llama_sampler_top_k_impl
+    private mutating func topK(_ k: Int) {
+        CandidateSelection.selectTop(k, ids: nil, logits: input, count: vocabularySize,
+                                     outIDs: other.ids, outLogits: other.logits)
+        swap(&current, &other)
         count = k
+        sorted = true
     }
 
     /// Keeps the smallest best-first prefix whose probability reaches `p` (softmax over all candidates).
@@ -66,8 +78,9 @@ struct CandidateChain {
         while i < count {
             if i == ranked {
                 // the first guess was too short: rank every candidate
-                CandidateSelection.selectTop(count, ids: current.ids, logits: current.logits, count: count,
-                                             outIDs: other.ids, outLogits: other.logits)
+                CandidateSelection.rankAll(ids: current.ids, logits: current.logits, count: count,
+                                           outIDs: other.ids, outLogits: other.logits, keys: keys,
+                                           positions: positions)
                 ranked = count
             }
             cumulative += exp(best.logits[i] - maxLogit) / sum

@@ -25,12 +25,14 @@ public struct Sampler: Sendable {
     private let penaltiesEnabled: Bool
     private let repeatPenalty: Float
 
-    /// Scratch space, allocated once: the penalized logits and two candidate lists.
+    /// Scratch space, allocated once: two candidate lists and radix-sort space.
     private struct Buffers: Sendable {
-        var logits: [Float] = []
         var ids: [TokenID] = []
+        var logits: [Float] = []
         var otherIDs: [TokenID] = []
         var otherLogits: [Float] = []
+        var keys: [UInt32] = []
+        var positions: [Int32] = []
     }
 
     /// A sampler for a model with `vocabularySize` tokens.
@@ -48,9 +50,9 @@ public struct Sampler: Sendable {
         let presence = parameters.presencePenalty.isFinite ? parameters.presencePenalty : 0
         penaltiesEnabled = parameters.repeatLastN != 0 && (repeatPenalty != 1 || frequency != 0 || presence != 0)
         let n = self.vocabularySize
-        buffers = Buffers(logits: [Float](repeating: 0, count: n), ids: [TokenID](repeating: 0, count: n),
-                          otherIDs: [TokenID](repeating: 0, count: n),
-                          otherLogits: [Float](repeating: 0, count: n))
+        buffers = Buffers(ids: [TokenID](repeating: 0, count: n), logits: [Float](repeating: 0, count: n),
+                          otherIDs: [TokenID](repeating: 0, count: n), otherLogits: [Float](repeating: 0, count: n),
+                          keys: [UInt32](repeating: 0, count: 2 * n), positions: [Int32](repeating: 0, count: 2 * n))
     }
 
     /// Records a token (prompt or generated) for the repeat, frequency and presence penalties.
@@ -73,25 +75,33 @@ public struct Sampler: Sendable {
         var b = Buffers()
         swap(&b, &buffers)
         defer { swap(&b, &buffers) }
+        let frequency = parameters.frequencyPenalty.isFinite ? parameters.frequencyPenalty : 0
+        let presence = parameters.presencePenalty.isFinite ? parameters.presencePenalty : 0
         return b.logits.withUnsafeMutableBufferPointer { scratch in
-            b.ids.withUnsafeMutableBufferPointer { ids in
+            // the penalized logits go to scratch; without penalties the input is read in place
+            var input = logits
+            if penaltiesEnabled {
+                scratch.baseAddress!.update(from: logits, count: n)
+                history.apply(to: scratch, repeat: repeatPenalty, frequency: frequency, presence: presence)
+                input = UnsafePointer(scratch.baseAddress!)
+            }
+            // NaN and non-positive temperatures are greedy
+            guard parameters.temperature > 0 else {
+                return TokenID(truncatingIfNeeded: CandidateSelection.argmax(input, count: n))
+            }
+            return b.ids.withUnsafeMutableBufferPointer { ids in
                 b.otherIDs.withUnsafeMutableBufferPointer { otherIDs in
                     b.otherLogits.withUnsafeMutableBufferPointer { otherLogits in
-                        scratch.baseAddress!.update(from: logits, count: n)
-                        if penaltiesEnabled {
-                            history.apply(to: scratch, repeat: repeatPenalty,
-                                          frequency: parameters.frequencyPenalty.isFinite ? parameters.frequencyPenalty : 0,
-                                          presence: parameters.presencePenalty.isFinite ? parameters.presencePenalty : 0)
+                        b.keys.withUnsafeMutableBufferPointer { keys in
+                            b.positions.withUnsafeMutableBufferPointer { positions in
+                                var chain = CandidateChain(
+                                    input: input, vocabularySize: n,
+                                    pairs: ((ids.baseAddress!, scratch.baseAddress!),
+                                            (otherIDs.baseAddress!, otherLogits.baseAddress!)),
+                                    keys: keys.baseAddress!, positions: positions.baseAddress!)
+                                return chain.run(parameters, random: &random)
+                            }
                         }
-                        // NaN and non-positive temperatures are greedy
-                        guard parameters.temperature > 0 else {
-                            return Self.argmax(UnsafePointer(scratch.baseAddress!), count: n)
-                        }
-                        var chain = CandidateChain(
-                            pairs: ((ids.baseAddress!, scratch.baseAddress!),
-                                    (otherIDs.baseAddress!, otherLogits.baseAddress!)),
-                            vocabularySize: n)
-                        return chain.run(parameters, random: &random)
                     }
                 }
             }
@@ -100,12 +110,6 @@ public struct Sampler: Sendable {
 
     /// The index of the largest value, the lowest index among equals; NaN never wins. 0 when all are NaN or -inf.
     public static func argmax(_ values: UnsafePointer<Float>, count: Int) -> TokenID {
-        var best = -Float.infinity
-        var bestIndex = 0
-        for i in 0..<count where values[i] > best {
-            best = values[i]
-            bestIndex = i
-        }
-        return TokenID(truncatingIfNeeded: bestIndex)
+        TokenID(truncatingIfNeeded: CandidateSelection.argmax(values, count: count))
     }
 }
