@@ -4,9 +4,12 @@
 /// which makes the flags equal to llama.cpp's `unicode-data.cpp` for every code point (checked once against
 /// the whole table, 0 differences). Whitespace is llama.cpp's fixed set, not `Unicode.Scalar.Properties.isWhitespace`.
 public struct CodepointFlags: OptionSet, Sendable, Hashable {
+    /// The flag bits, as `unicode_cpt_flags::as_uint()` has them.
     public let rawValue: UInt16
+    /// Flags from their bits.
     public init(rawValue: UInt16) { self.rawValue = rawValue }
 
+    /// `Cn`: unassigned (in llama.cpp's Unicode version).
     public static let undefined = CodepointFlags(rawValue: 0x0001)
     /// `\p{N}`
     public static let number = CodepointFlags(rawValue: 0x0002)

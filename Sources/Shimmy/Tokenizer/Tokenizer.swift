@@ -26,11 +26,15 @@ public final class Tokenizer: Sendable {
     /// Control, user-defined and unknown tokens, longest text first: the order they are found in text.
     let specialTokens: [TokenID]
 
+    /// The beginning-of-sequence token (`tokenizer.ggml.bos_token_id`, else the model type's default).
     public let bosToken: TokenID?
+    /// The end-of-sequence token (`tokenizer.ggml.eos_token_id`, else the model type's default).
     public let eosToken: TokenID?
     /// The end-of-turn token (`<|im_end|>`, `<|eot_id|>`, ...), from metadata or found by its text.
     public let eotToken: TokenID?
+    /// The unknown token (SPM byte fallback uses it when a byte has no `<0xXX>` token).
     public let unknownToken: TokenID?
+    /// The padding token, when the file names one.
     public let paddingToken: TokenID?
     /// Whether `encode(addSpecial: true)` puts BOS first (`tokenizer.ggml.add_bos_token`, else the model type's default).
     public let addBOS: Bool
