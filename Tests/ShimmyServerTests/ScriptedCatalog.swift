@@ -1,5 +1,6 @@
 import Foundation
 import Shimmy
+@testable import ShimmyServer
 
 /// A deterministic stand-in for a model: its tokens are derived from the prompt, with configurable delay,
 /// failure and context size. It records cancellations so tests can see that a disconnect stopped it.
@@ -69,32 +70,32 @@ final class ScriptedSession: InferenceSession, @unchecked Sendable {
         let promptTokens = (try? countTokens(request.prompt)) ?? 0
         let count = tokenCount(request)
         let finish: FinishReason = count < request.maxTokens ? .stop : .length
-        // produced in the consumer's task (no Task of its own), so it runs on the server's executor
-        let state = StreamState()
-        return AsyncThrowingStream(unfolding: { [self] in
-            let index = state.next()
-            if index > count { return nil }
-            if index == count {
-                return .done(GenerationStats(promptTokens: promptTokens, completionTokens: count, finishReason: finish))
+        // The producer runs on the server's executor: test functions block Swift's cooperative threads, which a
+        // plain Task would need. Like a real engine, it stops when the consumer goes away (onTermination).
+        return AsyncThrowingStream { continuation in
+            let task = Task(executorPreference: ServerExecutor.shared) { [self] in
+                for index in 0..<count {
+                    if let failAfter, index >= failAfter {
+                        continuation.finish(throwing: ShimmyError(.generationFailed, "Scripted failure",
+                                                                  details: "after \(failAfter) tokens"))
+                        return
+                    }
+                    if tokenDelay > .zero { try? await Task.sleep(for: tokenDelay) }
+                    if Task.isCancelled {
+                        lock.withLock { _cancellations += 1 }
+                        continuation.finish()
+                        return
+                    }
+                    continuation.yield(.chunk(text: ScriptedSession.token(index, prompt: request.prompt),
+                                              tokens: [Int32(index)]))
+                }
+                continuation.yield(.done(GenerationStats(promptTokens: promptTokens, completionTokens: count,
+                                                         finishReason: finish)))
+                continuation.finish()
             }
-            if let failAfter, index >= failAfter {
-                throw ShimmyError(.generationFailed, "Scripted failure", details: "after \(failAfter) tokens")
-            }
-            if tokenDelay > .zero { try? await Task.sleep(for: tokenDelay) }
-            if Task.isCancelled {
-                lock.withLock { _cancellations += 1 }
-                return nil
-            }
-            return .chunk(text: ScriptedSession.token(index, prompt: request.prompt), tokens: [Int32(index)])
-        })
+            continuation.onTermination = { _ in task.cancel() }
+        }
     }
-}
-
-/// The position of a scripted stream.
-final class StreamState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var index = -1
-    func next() -> Int { lock.withLock { index += 1; return index } }
 }
 
 /// A catalog of scripted sessions; "default" or nil is the first.
