@@ -32,6 +32,7 @@ struct QuantizeCommand: AsyncParsableCommand {
         do {
             let target = try ModelQuantizer.parseType(type)
             let showProgress = isatty(2) == 1
+            removeTemporaryFileOnInterrupt(output: output)
             let started = Date()
             try ModelQuantizer.quantize(input: input, output: output, type: target) { done, total, name in
                 guard showProgress else { return }
@@ -47,6 +48,31 @@ struct QuantizeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("shimmy quantize: error: \(error.description)\n".utf8))
             throw ExitCode.failure
         }
+    }
+}
+
+/// Signal sources that stay alive for the whole run.
+nonisolated(unsafe) private var interruptSources: [any DispatchSourceSignal] = []
+
+/// On Ctrl-C or SIGTERM, removes the temporary file `GGUFWriter.write(to:)` is filling (named
+/// `<output>.partial-<pid>...` beside OUTPUT) and exits with 128 + the signal number, so an interrupted run
+/// leaves nothing behind. The cleanup runs on a dispatch queue, not inside a signal handler.
+private func removeTemporaryFileOnInterrupt(output: String) {
+    let url = URL(fileURLWithPath: output)
+    let directory = url.deletingLastPathComponent().path
+    let prefix = "\(url.lastPathComponent).partial-\(getpid())"
+    for number in [SIGINT, SIGTERM] {
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            for name in names where name.hasPrefix(prefix) {
+                unlink(directory + "/" + name)
+            }
+            exit(128 + number)
+        }
+        source.resume()
+        interruptSources.append(source)
     }
 }
 

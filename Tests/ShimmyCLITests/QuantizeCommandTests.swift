@@ -60,3 +60,81 @@ struct QuantizeCommandTests {
         #expect(size == 144_811_072, "output size \(String(describing: size))")
     }
 }
+
+@Suite("shimmy quantize on a terminal", .serialized)
+struct QuantizeTerminalTests {
+    @Test("progress goes to stderr when it is a terminal, ending at [N/N]")
+    func progressOnTerminal() throws {
+        var primary: Int32 = -1, replica: Int32 = -1
+        #expect(openpty(&primary, &replica, nil, nil, nil) == 0, "openpty failed: errno \(errno)")
+        let directory = try TestPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("out.gguf").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestPaths.shimmyBinary)
+        process.arguments = ["quantize", TestPaths.defaultModel, output, "q4_0"]
+        process.standardError = FileHandle(fileDescriptor: replica, closeOnDealloc: false)
+        process.standardOutput = Pipe()
+        // read the terminal while the child writes, so a full pty buffer cannot block it
+        let reader = TerminalReader(fd: primary)
+        let thread = Thread { reader.readAll() }
+        thread.start()
+        try process.run()
+        process.waitUntilExit()
+        close(replica)
+        reader.finished.wait()
+        close(primary)
+        let text = reader.text
+        #expect(process.terminationStatus == 0, "status \(process.terminationStatus): \(text.suffix(300))")
+        #expect(text.contains("[272/272] "), "no final progress line in: \(text.suffix(300))")
+        #expect(text.contains("blk.29.ffn_up.weight"), "progress does not name tensors: \(text.suffix(300))")
+    }
+
+    @Test("an interrupted run removes its temporary file and leaves no OUTPUT")
+    func interrupt() throws {
+        let directory = try TestPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("out.gguf").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestPaths.shimmyBinary)
+        process.arguments = ["quantize", TestPaths.defaultModel, output, "f32"]
+        process.standardOutput = Pipe()
+        process.standardError = Pipe()
+        try process.run()
+        // wait until the writer has created its temporary file (<output>.partial-<pid>...)
+        let prefix = "out.gguf.partial-\(process.processIdentifier)"
+        func writing() -> Bool {
+            ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).contains { $0.hasPrefix(prefix) }
+        }
+        let deadline = Date().addingTimeInterval(60)
+        while !writing() && process.isRunning && Date() < deadline { usleep(2_000) }
+        #expect(process.isRunning, "finished before it could be interrupted")
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 128 + SIGINT, "status \(process.terminationStatus)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        #expect(left.isEmpty, "files left behind: \(left)")
+    }
+}
+
+/// Reads a file descriptor to its end (EOF or EIO once the terminal's other side is closed).
+final class TerminalReader: @unchecked Sendable {
+    let fd: Int32
+    let finished = DispatchSemaphore(value: 0)
+    private(set) var text = ""
+
+    init(fd: Int32) { self.fd = fd }
+
+    func readAll() {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n > 0 { bytes.append(contentsOf: buffer[0..<n]); continue }
+            if n < 0 && errno == EINTR { continue }
+            break
+        }
+        text = String(decoding: bytes, as: UTF8.self)
+        finished.signal()
+    }
+}
