@@ -3,9 +3,13 @@ import GGUF
 
 /// A tensor for `makeGGUF`: shape in ggml order (row length first) and its raw bytes.
 public struct TestTensor: Sendable {
+    /// The tensor name.
     public var name: String
+    /// The element type.
     public var type: GGMLType
+    /// ggml order: `dimensions[0]` is the row length.
     public var dimensions: [Int]
+    /// Exactly the tensor's byte count of raw data.
     public var data: [UInt8]
 
     /// A tensor with the given bytes.
