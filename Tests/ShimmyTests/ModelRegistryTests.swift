@@ -155,6 +155,13 @@ struct ModelRegistryTests {
         #expect(throws: ShimmyError.self) { try registry.resolveName(tree.path("outside.gguf")) }
         // the CLI may name a file explicitly
         #expect(try registry.resolve(tree.path("outside.gguf")).name == "outside")
+        do {
+            _ = try registry.resolve(tree.path("missing.gguf"))
+            Issue.record("a missing file resolved")
+        } catch let error as ShimmyError {
+            #expect(error.code == .modelNotFound)
+            #expect(error.message.contains("No model file at"), "message: \(error.message)")
+        }
     }
 
     @Test("an unknown name is model_not_found and lists the searched folders")

@@ -251,4 +251,88 @@ struct SamplerTests {
         let t = sampleOnce(&allInf, [-.infinity, -.infinity, -.infinity])
         #expect((0..<3).contains(t))
     }
+    @Test("radix ranking equals a full sort, ties by id", arguments: [UInt64(1), 2, 3])
+    func radixRank(seed: UInt64) {
+        let n = 3000
+        // coarse values (many ties), both signs, zeros of both signs and infinities
+        var logits = randomLogits(n, seed: seed, scale: 20).map { ($0 / 4).rounded() * 4 }
+        logits[7] = -0.0
+        logits[8] = 0.0
+        logits[9] = .infinity
+        logits[10] = -.infinity
+        let ids = (0..<n).map { TokenID($0) }
+        var outIDs = [TokenID](repeating: -1, count: n)
+        var outLogits = [Float](repeating: 0, count: n)
+        var keys = [UInt32](repeating: 0, count: 2 * n)
+        var positions = [Int32](repeating: 0, count: 2 * n)
+        ids.withUnsafeBufferPointer { i in
+            logits.withUnsafeBufferPointer { l in
+                outIDs.withUnsafeMutableBufferPointer { oi in
+                    outLogits.withUnsafeMutableBufferPointer { ol in
+                        keys.withUnsafeMutableBufferPointer { k in
+                            positions.withUnsafeMutableBufferPointer { p in
+                                CandidateSelection.rankAll(ids: i.baseAddress!, logits: l.baseAddress!, count: n,
+                                                           outIDs: oi.baseAddress!, outLogits: ol.baseAddress!,
+                                                           keys: k.baseAddress!, positions: p.baseAddress!)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // -0.0 and 0.0 are equal logits, so the id decides between them too
+        let expected = ids.sorted {
+            let a = logits[Int($0)], b = logits[Int($1)]
+            return a > b || (a == b && $0 < $1)
+        }
+        let firstDifference = outIDs.indices.first { outIDs[$0] != expected[$0] }
+        #expect(firstDifference == nil, "first difference at \(String(describing: firstDifference))")
+        #expect(outLogits == outIDs.map { logits[Int($0)] })
+    }
+
+    @Test("top-p over a large vocabulary without top-k keeps exactly the nucleus")
+    func nucleus() {
+        let n = 5000
+        let logits = randomLogits(n, seed: 31, scale: 3)
+        let p: Float = 0.7
+        // the nucleus, computed the way llama.cpp does: softmax in id order, cumulative in ranked order
+        let maxLogit = logits.max()!
+        var sum: Float = 0
+        for l in logits { sum += Foundation.exp(l - maxLogit) }
+        let ranked = (0..<n).sorted { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
+        var cumulative: Float = 0
+        var nucleus = Set<Int>()
+        for id in ranked {
+            nucleus.insert(id)
+            cumulative += Foundation.exp(logits[id] - maxLogit) / sum
+            if cumulative >= p { break }
+        }
+        #expect(nucleus.count > 256, "the nucleus should need more than the first guess: \(nucleus.count)")
+        let seen = drawn(histogram(logits, SamplingParameters(temperature: 1, topK: 0, topP: p, minP: 0, seed: 2),
+                                   draws: 4000))
+        #expect(seen.isSubset(of: nucleus), "outside: \(seen.subtracting(nucleus).sorted().prefix(10))")
+        #expect(seen.contains(ranked[0]))
+    }
+
+    @Test("no configuration writes to the caller's logits")
+    func inputUntouched() {
+        let original = randomLogits(3000, seed: 12, scale: 5)
+        let configurations = [
+            SamplingParameters(seed: 1),
+            SamplingParameters(repeatPenalty: 1.3, presencePenalty: 0.5, seed: 1),
+            SamplingParameters(temperature: 0.9, topK: 0, topP: 0.9, minP: 0.02, repeatPenalty: 1.2, seed: 1),
+            SamplingParameters(temperature: 1.5, topK: 0, topP: 1, minP: 0, seed: 1),
+            SamplingParameters(temperature: 0, repeatPenalty: 1.5),
+        ]
+        for parameters in configurations {
+            var logits = original
+            var sampler = Sampler(parameters: parameters, vocabularySize: logits.count)
+            for t in 0..<20 { sampler.accept(TokenID(t * 7)) }
+            for _ in 0..<5 {
+                let token = logits.withUnsafeMutableBufferPointer { sampler.sample(UnsafePointer($0.baseAddress!)) }
+                sampler.accept(token)
+            }
+            #expect(logits == original, "logits changed with \(parameters)")
+        }
+    }
 }

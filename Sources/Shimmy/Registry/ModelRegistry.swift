@@ -147,7 +147,15 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
             let name = file.lowercased().hasSuffix(".gguf") ? String(file.dropLast(5)) : file
             return ModelDescriptor(name: name, path: url.path, sizeBytes: info.size, modified: info.modified)
         }
-        return try resolveName(nameOrPath)
+        do {
+            return try resolveName(nameOrPath)
+        } catch var error as ShimmyError {
+            // an argument that looks like a path gets a message about the file
+            if let path = nameOrPath, path.contains("/") {
+                error.message = "No model file at '\(path)' and no model by that name"
+            }
+            throw error
+        }
     }
 
     // MARK: - Loading

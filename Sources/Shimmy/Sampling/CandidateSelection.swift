@@ -124,7 +124,8 @@ enum CandidateSelection {
     /// A key whose ascending order is the float's descending order (NaN sorts with the extremes, never crashes).
     @inline(__always)
     static func descendingKey(_ value: Float) -> UInt32 {
-        let bits = value.bitPattern
+        // -0 and +0 are equal logits: one key, so the id decides as it does in `ranksBefore`
+        let bits = value == 0 ? 0 : value.bitPattern
         let ascending = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
         return ~ascending
     }
