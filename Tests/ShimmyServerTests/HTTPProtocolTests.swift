@@ -100,3 +100,19 @@ struct HTTPProtocolTests {
         #expect(response.header("Retry-After") == "1")
     }
 }
+
+@Suite("HTTP/1.0 streaming")
+struct HTTP10StreamingTests {
+    @Test("an HTTP/1.0 client gets the SSE body without chunked framing, ended by the close")
+    func http10Stream() throws {
+        let server = try TestServer()
+        let client = try server.client()
+        let body = #"{"model": "tiny", "prompt": "p", "max_tokens": 3, "stream": true}"#
+        client.send("POST /api/generate HTTP/1.0\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
+        let (status, headers) = try client.readHead()
+        #expect(status == 200)
+        #expect(!headers.contains { $0.0 == "Transfer-Encoding" }, "\(headers)")
+        let events = sseData(String(decoding: client.readToEnd(), as: UTF8.self))
+        #expect(events.count == 4 && events.last == "[DONE]", "\(events)")
+    }
+}

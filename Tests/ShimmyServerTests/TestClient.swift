@@ -127,6 +127,13 @@ final class TestClient {
         return response
     }
 
+    /// Everything until the server closes the connection.
+    func readToEnd() -> [UInt8] {
+        while (try? fill()) != nil {}
+        defer { buffer = [] }
+        return buffer
+    }
+
     /// True when the server closed the connection (reads until EOF or timeout).
     func isClosedByServer() -> Bool {
         do {

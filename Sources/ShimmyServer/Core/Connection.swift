@@ -27,6 +27,8 @@ final class Connection: @unchecked Sendable {
     var responseHeaders: [(name: String, value: String)] = []
     /// Whether the current request allows the connection to stay open.
     private var requestKeepAlive = true
+    /// Whether streamed bodies use chunked encoding (HTTP/1.1); HTTP/1.0 clients get raw bytes and a close.
+    private var chunkedStreams = true
 
     init(fd: Int32, context: ServerContext) {
         self.fd = fd
@@ -64,6 +66,7 @@ final class Connection: @unchecked Sendable {
             bytesWritten = 0
             responseHeaders = []
             requestKeepAlive = request.keepAlive
+            chunkedStreams = request.version != "HTTP/1.0"
             let outcome = router.handle(request, on: self)
             switch outcome {
             case .response(var response):
@@ -74,7 +77,7 @@ final class Connection: @unchecked Sendable {
                 if !ok || !keepAlive { return }
             case .streamed(let status, let reusable):
                 log(method: request.method, path: request.path, status: status, start: start)
-                if !reusable || !request.keepAlive { return }
+                if !reusable || !request.keepAlive || !chunkedStreams { return }
             case .upgraded:
                 log(method: request.method, path: request.path, status: 101, start: start)
                 return
@@ -148,14 +151,15 @@ final class Connection: @unchecked Sendable {
 
     /// Sends the head of a chunked streaming response.
     func beginStream(contentType: String) -> Bool {
-        write(HTTPResponse.streamingHead(contentType: contentType, headers: responseHeaders, keepAlive: requestKeepAlive))
+        write(HTTPResponse.streamingHead(contentType: contentType, headers: responseHeaders,
+                                         keepAlive: requestKeepAlive && chunkedStreams, chunked: chunkedStreams))
     }
 
     /// Sends one chunk of the streaming body (flushed at once: TCP_NODELAY, one send).
     func writeChunk(_ bytes: [UInt8]) -> Bool {
-        bytes.isEmpty || write(HTTPResponse.chunk(bytes))
+        bytes.isEmpty || write(chunkedStreams ? HTTPResponse.chunk(bytes) : bytes)
     }
 
-    /// Ends the chunked body.
-    func endStream() -> Bool { write(HTTPResponse.chunk([])) }
+    /// Ends the body: the last chunk, or nothing for HTTP/1.0 (the close ends it).
+    func endStream() -> Bool { chunkedStreams ? write(HTTPResponse.chunk([])) : true }
 }

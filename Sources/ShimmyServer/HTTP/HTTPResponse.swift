@@ -31,14 +31,15 @@ public struct HTTPResponse: Sendable {
         return bytes
     }
 
-    /// The head of a streaming response with chunked transfer encoding.
+    /// The head of a streaming response: chunked transfer encoding, or (HTTP/1.0) a body that the close ends.
     public static func streamingHead(status: Int = 200, contentType: String,
-                                     headers: [(name: String, value: String)] = [], keepAlive: Bool = true) -> [UInt8]
+                                     headers: [(name: String, value: String)] = [], keepAlive: Bool = true,
+                                     chunked: Bool = true) -> [UInt8]
     {
         var head = "HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\n"
         head += "Content-Type: \(contentType)\r\n"
         for header in headers { head += "\(header.name): \(header.value)\r\n" }
-        head += "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n"
+        head += chunked ? "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n" : "Cache-Control: no-cache\r\n"
         head += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n"
         return Array(head.utf8)
     }
