@@ -164,6 +164,20 @@ def main():
             with open(os.path.join(HERE, f"bpe-unicode-{pre}.json"), "w") as f:
                 json.dump({"pre": pre, "source": "llama-cpp-python 0.3.36 llama_tokenize / llama_detokenize",
                            "cases": cases}, f, separators=(",", ":"))
+        # other tokenizer.ggml.pre names that share one of the regexes (settings such as clean_spaces differ)
+        alias_rng = random.Random(99)
+        alias_texts = [random_text(alias_rng, allow_raw=False) for _ in range(40)]
+        alias_cases = []
+        for pre in ["exaone", "minerva-7b", "mellum2", "command-r", "starcoder", "jais", "megrez", "stablelm2",
+                    "glm4", "chatglm-bpe", "dbrx", "trillion", "deepseek-r1-qwen", "llama3", "olmo"]:
+            path = os.path.join(tmp, f"alias-{pre}.gguf")
+            make_variant(pre, path)
+            for c in run(path, alias_texts, [False, True], parse_specials=(True,)):
+                c["pre"] = pre
+                alias_cases.append(c)
+        with open(os.path.join(HERE, "bpe-aliases.json"), "w") as f:
+            json.dump({"pre": "(per case)", "source": "llama-cpp-python 0.3.36 llama_tokenize / llama_detokenize",
+                       "cases": alias_cases}, f, separators=(",", ":"))
         path = os.path.join(tmp, "spm.gguf")
         tokens, types, scores = make_spm(path)
         spm_rng = random.Random(7)

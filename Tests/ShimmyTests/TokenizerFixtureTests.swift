@@ -11,6 +11,8 @@ struct TokenizerFixtureCase: Sendable, Decodable, CustomTestStringConvertible {
     var add_special: Bool
     var ids: [Int32]
     var detok_hex: String
+    /// The pre-tokenizer of this case (files that mix several name it per case).
+    var pre: String?
     var file: String?
     var bytes: [UInt8] { TokenizerFixtureCase.decodeHex(hex) }
     var detokenized: [UInt8] { TokenizerFixtureCase.decodeHex(detok_hex) }
@@ -47,12 +49,12 @@ enum TokenizerFixtureFiles {
     }
 
     /// Mixed hard cases for each pre-tokenizer, then random code points from all over Unicode.
-    static let bpeFiles = preTokenizers + ["unicode-smollm", "unicode-llama-bpe", "unicode-default"]
+    static let bpeFiles = preTokenizers + ["unicode-smollm", "unicode-llama-bpe", "unicode-default", "aliases"]
 
     static let bpeCases: [TokenizerFixtureCase] = bpeFiles.flatMap { name -> [TokenizerFixtureCase] in
         guard let data = try? Data(contentsOf: url("bpe-\(name).json")),
               let file = try? JSONDecoder().decode(BPEFile.self, from: data) else { return [] }
-        return file.cases.map { var c = $0; c.file = file.pre; return c }
+        return file.cases.map { var c = $0; c.file = c.pre ?? file.pre; return c }
     }
 
     static let spmFile: SPMFile? = {
@@ -64,7 +66,7 @@ enum TokenizerFixtureFiles {
     static let bpeTokenizers: [String: Result<Tokenizer, Error>] = {
         let base = Result { try TokenizerConfiguration(gguf: GGUFFile(contentsOf: TestPaths.defaultModel)) }
         var out: [String: Result<Tokenizer, Error>] = [:]
-        for pre in preTokenizers {
+        for pre in Set(bpeCases.compactMap(\.file)) {
             out[pre] = base.flatMap { config in
                 var c = config
                 c.pre = pre
@@ -91,7 +93,7 @@ enum TokenizerFixtureFiles {
 @Suite("Tokenizer: llama.cpp ids on fuzzed text (Fixtures/tokenizer)")
 struct TokenizerFixtureTests {
     @Test func fixturesPresent() {
-        #expect(TokenizerFixtureFiles.bpeCases.count == 5 * 300 + 3 * 250, "got \(TokenizerFixtureFiles.bpeCases.count) BPE cases")
+        #expect(TokenizerFixtureFiles.bpeCases.count == 5 * 300 + 3 * 250 + 15 * 80, "got \(TokenizerFixtureFiles.bpeCases.count) BPE cases")
         #expect((TokenizerFixtureFiles.spmFile?.cases.count ?? 0) >= 400)
     }
 

@@ -19,30 +19,41 @@ public enum PreTokenizerKind: String, Sendable, CaseIterable {
         var ignoreMerges: Bool
         /// The `add_bos` default (before `tokenizer.ggml.add_bos_token` is read).
         var addBOS: Bool
+        /// The pre-tokenizer has no BOS token by default (ChatGLM).
+        var noBOS = false
     }
 
+    /// llama.cpp's `tokenizer.ggml.pre` table, for the names whose regex is one of the kinds above.
     static func settings(forPre name: String?) -> Settings? {
-        guard let name, !name.isEmpty else { return Settings(kind: .default, cleanSpaces: true, ignoreMerges: false, addBOS: false) }
+        func s(_ kind: PreTokenizerKind, clean: Bool = true, ignoreMerges: Bool = false, addBOS: Bool = false,
+               noBOS: Bool = false) -> Settings {
+            Settings(kind: kind, cleanSpaces: clean, ignoreMerges: ignoreMerges, addBOS: addBOS, noBOS: noBOS)
+        }
+        guard let name, !name.isEmpty else { return s(.default) }
         switch name {
         case "default":
-            return Settings(kind: .default, cleanSpaces: true, ignoreMerges: false, addBOS: false)
+            return s(.default)
         case "llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "jina-v5-nano":
-            return Settings(kind: .llama3, cleanSpaces: true, ignoreMerges: true, addBOS: true)
+            return s(.llama3, ignoreMerges: true, addBOS: true)
         case "dbrx", "smaug-bpe":
-            return Settings(kind: .llama3, cleanSpaces: true, ignoreMerges: false, addBOS: false)
+            return s(.llama3)
+        case "chatglm-bpe":
+            return s(.llama3, noBOS: true)
+        case "glm4", "glm5":
+            return s(.llama3, ignoreMerges: true, noBOS: true)
         case "gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum",
-             "modern-bert", "jina-v1-en", "jina-v2-code", "roberta-bpe", "mpt", "olmo", "exaone4":
-            return Settings(kind: .gpt2, cleanSpaces: true, ignoreMerges: false, addBOS: false)
+             "modern-bert", "jina-v1-en", "jina-v2-code", "roberta-bpe", "mpt", "olmo", "exaone4", "jais":
+            return s(.gpt2)
         case "trillion", "granite-docling":
-            return Settings(kind: .gpt2, cleanSpaces: false, ignoreMerges: false, addBOS: false)
-        case "smollm", "command-r", "exaone", "minerva-7b", "mellum2":
-            return Settings(kind: .smollm, cleanSpaces: false, ignoreMerges: false, addBOS: false)
-        case "starcoder", "refact", "codeshell":
-            return Settings(kind: .smollm, cleanSpaces: true, ignoreMerges: false, addBOS: false)
+            return s(.gpt2, clean: false)
+        case "smollm", "command-r":
+            return s(.smollm, clean: false)
+        case "starcoder", "refact", "codeshell", "exaone", "minerva-7b", "mellum2":
+            return s(.smollm)
         case "qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2":
-            return Settings(kind: .qwen2, cleanSpaces: false, ignoreMerges: false, addBOS: false)
-        case "stablelm2":
-            return Settings(kind: .qwen2, cleanSpaces: true, ignoreMerges: false, addBOS: false)
+            return s(.qwen2, clean: false)
+        case "stablelm2", "megrez":
+            return s(.qwen2)
         default:
             return nil
         }

@@ -87,7 +87,8 @@ public final class Tokenizer: Sendable {
             ignoreMerges = settings.ignoreMerges
             addBOS = settings.addBOS
             addSpacePrefix = false
-            bos = 11; eos = 11
+            bos = settings.noBOS ? nil : 11
+            eos = 11
         case .spm:
             preTokenizer = .default
             addSpacePrefix = true
