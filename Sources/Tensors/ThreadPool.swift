@@ -167,7 +167,9 @@ final class PoolState: @unchecked Sendable {
     }
 
     func workerLoop(index: Int) {
-        var seen = generation.load(ordering: .acquiring)
+        // Jobs are counted from 0 (the value when the pool was made), not from whatever the worker sees when it
+        // first runs: a job or a stop dispatched before this thread got going must not be missed.
+        var seen = 0
         while true {
             // Spin until a new job arrives, then park.
             var spins = 0

@@ -1,0 +1,80 @@
+import Testing
+@testable import Tensors
+
+@Suite("ActivationQuant")
+struct ActivationQuantTests {
+    /// Quantizes one 32-value block to Q8_1 and returns (q, d, s).
+    func quantize(_ x: [Float]) -> (q: [Int8], d: Float, s: Float) {
+        var q = [Int8](repeating: 0, count: 32)
+        var d: Float = .nan
+        var s: Float = .nan
+        ActivationQuant.quantizeRowQ8_1(x, &q, &d, &s, count: 32)
+        return (q, d, s)
+    }
+
+    @Test("halfway values round to even, as the x86 build of llama.cpp does")
+    func tiesToEven() {
+        // amax 127 makes id exactly 1, so x·id keeps its .5 fractions.
+        var x = [Float](repeating: 0, count: 32)
+        x[0] = 127
+        x[1] = 2.5
+        x[2] = 3.5
+        x[3] = -2.5
+        x[4] = 0.5
+        let r = quantize(x)
+        #expect(Array(r.q[0..<5]) == [127, 2, 4, -2, 0], "q = \(r.q[0..<5])")
+        #expect(r.d == 1)
+        #expect(r.s == Float(Float16(Float(127 + 2 + 4 - 2))))
+    }
+
+    @Test("Q8_0 and Q8_1 agree on values and scales; reconstruction error is within half a step")
+    func q8Consistency() {
+        var rng = KernelRNG(seed: 99)
+        let x = (0..<96).map { _ in rng.float() * 5 }
+        var q0 = [Int8](repeating: 0, count: 96), q1 = q0
+        var d0 = [Float](repeating: 0, count: 3), d1 = d0, s = d0
+        ActivationQuant.quantizeRowQ8_0(x, &q0, &d0, count: 96)
+        ActivationQuant.quantizeRowQ8_1(x, &q1, &d1, &s, count: 96)
+        #expect(q0 == q1 && d0 == d1)
+        for blk in 0..<3 {
+            let part = x[(blk * 32)..<(blk * 32 + 32)]
+            let amax: Float = part.map { abs($0) }.max() ?? 0
+            let hasFull = q0[(blk * 32)..<(blk * 32 + 32)].contains { $0 == 127 || $0 == -127 }
+            #expect(hasFull, "block \(blk) has no ±127")
+            let step = amax / 127
+            var worst: Float = 0
+            for j in 0..<32 {
+                let error: Float = abs(Float(q0[blk * 32 + j]) * step - x[blk * 32 + j])
+                worst = max(worst, error)
+            }
+            #expect(worst <= step * 0.5001, "block \(blk): error \(worst) > half step \(step / 2)")
+            #expect(abs(d0[blk] - step) <= step * 1e-3, "d \(d0[blk]) vs \(step)")
+        }
+    }
+
+    @Test("an all-zero block gives d = 0 and q = 0")
+    func zeroBlock() {
+        let r = quantize([Float](repeating: 0, count: 32))
+        #expect(r.q.allSatisfy { $0 == 0 } && r.d == 0 && r.s == 0)
+    }
+
+    @Test("bfloat16 rounding: nearest, ties to even, NaN stays NaN")
+    func bf16() {
+        #expect(ActivationQuant.bf16Bits(1.0) == 0x3F80)
+        #expect(ActivationQuant.bf16Bits(Float(bitPattern: 0x3F80_8000)) == 0x3F80)   // tie, even stays
+        #expect(ActivationQuant.bf16Bits(Float(bitPattern: 0x3F81_8000)) == 0x3F82)   // tie, odd rounds up
+        #expect(ActivationQuant.bf16Bits(Float(bitPattern: 0x3F80_8001)) == 0x3F81)
+        let nan = ActivationQuant.bf16Bits(.nan)
+        #expect(Float(bitPattern: UInt32(nan) << 16).isNaN)
+    }
+
+    @Test("vec-dot types follow llama.cpp's CPU type traits")
+    func vecDotTypes() {
+        #expect(VecDotType(weights: .q4_0) == .q8_0)
+        #expect(VecDotType(weights: .q8_0) == .q8_0)
+        #expect(VecDotType(weights: .q4_1) == .q8_1)
+        #expect(VecDotType(weights: .f16) == .f16)
+        #expect(VecDotType(weights: .bf16) == .bf16)
+        #expect(VecDotType(weights: .f32) == .f32)
+    }
+}

@@ -1,0 +1,86 @@
+import GGUF
+import Testing
+@testable import Tensors
+
+@Suite("MatMul")
+struct MatMulTests {
+    static let pool = ThreadPool(threadCount: 2)
+
+    struct Shape: Sendable, CustomStringConvertible {
+        var type: GGMLType
+        var rows: Int
+        var cols: Int
+        var batch: Int
+        var description: String { "\(type) \(rows)x\(cols) batch \(batch)" }
+    }
+
+    static let shapes: [Shape] = GGMLType.allCases.flatMap { type in
+        [1, 7].flatMap { batch in
+            [Shape(type: type, rows: 37, cols: 96, batch: batch),
+             Shape(type: type, rows: 5, cols: type.isQuantized ? 576 : 83, batch: batch)]
+        }
+    }
+
+    @Test("matmul matches a double-precision reference", arguments: shapes)
+    func matchesReference(shape: Shape) {
+        let w = TestWeights(type: shape.type, rows: shape.rows, cols: shape.cols, seed: 7)
+        let x = randomActivations(count: shape.batch * shape.cols, seed: 11)
+        let got = runMatmul(KernelContext(pool: Self.pool), w, x, batch: shape.batch)
+        let want = referenceMatmul(w, x, batch: shape.batch)
+        // Rounding of the float accumulation only: a few ulps of the largest partial sum.
+        let scale = want.map(abs).max() ?? 1
+        let tolerance = max(1e-6, 2e-6 * scale * Double(shape.cols).squareRoot())
+        var worst = (index: 0, diff: 0.0)
+        for i in 0..<got.count where !(abs(Double(got[i]) - want[i]) <= worst.diff) {
+            worst = (i, abs(Double(got[i]) - want[i]))
+        }
+        #expect(worst.diff <= tolerance,
+                "\(shape): max |diff| \(worst.diff) at \(worst.index) (got \(got[worst.index]), want \(want[worst.index])), tolerance \(tolerance); first got \(got.prefix(4)), want \(want.prefix(4))")
+    }
+
+    @Test("one and two threads give bit-identical results", arguments: GGMLType.allCases)
+    func threadCountDoesNotChangeResults(type: GGMLType) {
+        let w = TestWeights(type: type, rows: 301, cols: 64, seed: 3)
+        let x = randomActivations(count: 5 * 64, seed: 5)
+        let one = runMatmul(KernelContext(pool: Self.pool, threads: 1), w, x, batch: 5)
+        let two = runMatmul(KernelContext(pool: Self.pool, threads: 2), w, x, batch: 5)
+        let differing = (0..<one.count).filter { one[$0].bitPattern != two[$0].bitPattern }
+        #expect(differing.isEmpty,
+                "\(type): \(differing.count) outputs differ, first at \(differing.first ?? -1): \(differing.first.map { "\(one[$0]) vs \(two[$0])" } ?? "")")
+    }
+
+    @Test("each batch row equals the single-row product")
+    func batchRowsAreIndependent() {
+        for type in GGMLType.allCases {
+            let w = TestWeights(type: type, rows: 19, cols: 128, seed: 9)
+            let x = randomActivations(count: 3 * 128, seed: 13)
+            let context = KernelContext(pool: Self.pool)
+            let all = runMatmul(context, w, x, batch: 3)
+            for b in 0..<3 {
+                let single = runMatmul(context, w, Array(x[(b * 128)..<((b + 1) * 128)]), batch: 1)
+                let part = Array(all[(b * 19)..<((b + 1) * 19)])
+                #expect(part == single, "\(type) batch row \(b): \(part.prefix(3)) vs \(single.prefix(3))")
+            }
+        }
+    }
+
+    @Test("a shape that is not whole blocks fills the output with NaN instead of reading past the row")
+    func invalidShape() {
+        let bytes = [UInt8](repeating: 0, count: 64)
+        var out = [Float](repeating: 1, count: 2)
+        let x = [Float](repeating: 1, count: 40)
+        bytes.withUnsafeBytes { raw in
+            let w = WeightMatrix(type: .q4_0, rows: 2, cols: 40, data: raw.baseAddress!)
+            #expect(!w.isValid)
+            KernelContext(pool: Self.pool).matmul(&out, x, w, batch: 1)
+        }
+        #expect(out.allSatisfy { $0.isNaN }, "out = \(out)")
+    }
+
+    @Test("zero-valued activations give exactly zero for every type", arguments: GGMLType.allCases)
+    func zeroActivations(type: GGMLType) {
+        let w = TestWeights(type: type, rows: 9, cols: 64, seed: 1)
+        let out = runMatmul(KernelContext(pool: Self.pool), w, [Float](repeating: 0, count: 64), batch: 1)
+        #expect(out.allSatisfy { $0 == 0 }, "\(type): \(out)")
+    }
+}

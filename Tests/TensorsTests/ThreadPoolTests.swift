@@ -1,0 +1,98 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Tensors
+
+@Suite("ThreadPool")
+struct ThreadPoolTests {
+    @Test("run calls the body once per thread index", arguments: [1, 2, 3, 4])
+    func everyIndexOnce(threads: Int) {
+        let pool = ThreadPool(threadCount: threads)
+        #expect(pool.threadCount == threads)
+        let counts = Mutex<[Int]>(Array(repeating: 0, count: threads))
+        let seenCount = Atomic<Int>(0)
+        for _ in 0..<500 {
+            pool.run { index, count in
+                counts.withLock { $0[index] += 1 }
+                if count != threads { seenCount.add(1, ordering: .relaxed) }
+            }
+        }
+        let got = counts.withLock { $0 }
+        #expect(got == Array(repeating: 500, count: threads), "per-index calls: \(got)")
+        #expect(seenCount.load(ordering: .relaxed) == 0, "body saw a thread count other than \(threads)")
+    }
+
+    @Test("run(threads:) uses only the first threads")
+    func subsetOfThreads() {
+        let pool = ThreadPool(threadCount: 3)
+        let calls = Atomic<Int>(0)
+        let maxIndex = Atomic<Int>(0)
+        pool.run(threads: 2) { index, count in
+            calls.add(1, ordering: .relaxed)
+            maxIndex.max(index, ordering: .relaxed)
+            #expect(count == 2)
+        }
+        #expect(calls.load(ordering: .relaxed) == 2)
+        #expect(maxIndex.load(ordering: .relaxed) == 1)
+    }
+
+    @Test("workers that parked are woken for the next job")
+    func wakesParkedWorkers() {
+        let pool = ThreadPool(threadCount: 2, spinMicroseconds: 0)
+        let total = Atomic<Int>(0)
+        for round in 0..<20 {
+            if round % 5 == 0 { usleep(2_000) }   // long enough for the worker to park
+            pool.run { index, _ in total.add(index + 1, ordering: .relaxed) }
+        }
+        #expect(total.load(ordering: .relaxed) == 20 * 3)
+    }
+
+    @Test("a nested run inside a job runs inline instead of deadlocking")
+    func nestedRun() {
+        let pool = ThreadPool(threadCount: 2)
+        let inner = Atomic<Int>(0)
+        pool.run { _, _ in
+            pool.run { index, count in
+                #expect(index == 0 && count == 1, "nested body got (\(index), \(count))")
+                inner.add(1, ordering: .relaxed)
+            }
+        }
+        #expect(inner.load(ordering: .relaxed) == 2)
+    }
+
+    @Test("two sessions calling run at the same time are serialised and both complete")
+    func concurrentCallers() async {
+        let pool = ThreadPool(threadCount: 2)
+        await withTaskGroup(of: Bool.self) { group in
+            for session in 0..<2 {
+                group.addTask {
+                    let context = KernelContext(pool: pool)
+                    for round in 0..<300 {
+                        var values = [Int](repeating: -1, count: 1000)
+                        values.withUnsafeMutableBufferPointer { buffer in
+                            let base = buffer.baseAddress!
+                            context.parallelFor(1000) { range in
+                                for i in range { base[i] = i * session + round }
+                            }
+                        }
+                        if values != (0..<1000).map({ $0 * session + round }) { return false }
+                    }
+                    return true
+                }
+            }
+            var results: [Bool] = []
+            for await ok in group { results.append(ok) }
+            #expect(results == [true, true], "sessions: \(results)")
+        }
+    }
+
+    @Test("a pool can be released while idle")
+    func deinitStopsWorkers() {
+        for _ in 0..<10 {
+            let pool = ThreadPool(threadCount: 3)
+            let n = Atomic<Int>(0)
+            pool.run { _, _ in n.add(1, ordering: .relaxed) }
+            #expect(n.load(ordering: .relaxed) == 3)
+        }
+    }
+}
