@@ -20,7 +20,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (overrides the port of --bind; 0 picks a free one).")
     var port: Int?
 
-    @Option(name: .long, help: "A model to serve, by name or path; repeat for more. Loaded at start. Default: every model found.")
+    @Option(name: .long, parsing: .upToNextOption,
+            help: "Models to serve, by name or path (--model a b, or --model a --model b); loaded at start. Default: every model found.")
     var model: [String] = []
 
     @Option(help: "Generations that run at once.")

@@ -1,3 +1,4 @@
+import Foundation
 import Shimmy
 
 /// A request resolved against its model: ready to run.
@@ -51,7 +52,19 @@ extension Routes {
         let connection = self.connection
         let stats = try GenerationDriver.run(session: prepared.session, request: prepared.request,
                                              disconnected: { connection.peerClosed }, onText: { text += $0; return true })
+        logGeneration(prepared, stats)
         return CompletedGeneration(text: text, stats: stats)
+    }
+
+    /// A debug line per finished generation (visible with `shimmy serve -v`).
+    func logGeneration(_ prepared: PreparedGeneration, _ stats: GenerationStats) {
+        let seconds = stats.timings.generationMilliseconds / 1000
+        context.logger.debug("generation", metadata: [
+            "model": .string(prepared.session.modelName), "prompt_tokens": .stringConvertible(stats.promptTokens),
+            "completion_tokens": .stringConvertible(stats.completionTokens),
+            "finish_reason": .string(stats.finishReason.rawValue),
+            "tokens_per_second": .string(seconds > 0 ? String(format: "%.1f", Double(stats.completionTokens) / seconds) : "-"),
+        ])
     }
 
     /// Runs a non-streaming generation: the response, or nothing when the client went away.
@@ -81,6 +94,7 @@ extension Routes {
                 let stats = try GenerationDriver.run(
                     session: prepared.session, request: prepared.request, disconnected: { connection.peerClosed },
                     onText: { connection.writeChunk(event($0)) })
+                logGeneration(prepared, stats)
                 let ok = connection.writeChunk(finish(stats, prepared.promptTokens)) && connection.endStream()
                 return .streamed(status: 200, reusable: ok)
             } catch GenerationInterruption.clientGone {
