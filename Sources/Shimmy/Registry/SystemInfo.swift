@@ -116,6 +116,12 @@ public struct ModelFolderStatus: Sendable, Equatable, Codable {
     public var exists: Bool
     /// Models found in this folder alone (before names found earlier are dropped).
     public var modelCount: Int
+
+    public init(path: String, exists: Bool, modelCount: Int) {
+        self.path = path
+        self.exists = exists
+        self.modelCount = modelCount
+    }
 }
 
 extension ModelRegistry {
