@@ -1,5 +1,5 @@
 /// Where one tensor lives in a GGUF file and what shape and type it has.
-public struct GGUFTensorInfo: Sendable, Equatable {
+public struct GGUFTensorInfo: Sendable, Hashable {
     /// The tensor name, e.g. `blk.0.attn_q.weight`.
     public let name: String
     /// ggml order, innermost first: `dimensions[0]` is the row length (ne[0]).

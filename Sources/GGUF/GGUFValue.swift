@@ -41,7 +41,7 @@ public enum GGUFValueType: UInt32, Sendable, CaseIterable, CustomStringConvertib
 /// let arch = file["general.architecture"]?.stringValue      // "llama"
 /// let tokens = file["tokenizer.ggml.tokens"]?.stringArray   // [String]
 /// ```
-public enum GGUFValue: Sendable, Equatable {
+public enum GGUFValue: Sendable, Hashable {
     case uint8(UInt8), int8(Int8), uint16(UInt16), int16(Int16), uint32(UInt32), int32(Int32), float32(Float)
     case bool(Bool), string(String), uint64(UInt64), int64(Int64), float64(Double)
     /// Element type and elements; elements may themselves be arrays.
