@@ -169,7 +169,7 @@ def main():
         alias_texts = [random_text(alias_rng, allow_raw=False) for _ in range(40)]
         alias_cases = []
         for pre in ["exaone", "minerva-7b", "mellum2", "command-r", "starcoder", "jais", "megrez", "stablelm2",
-                    "glm4", "chatglm-bpe", "dbrx", "trillion", "deepseek-r1-qwen", "llama3", "olmo"]:
+                    "glm4", "chatglm-bpe", "dbrx", "trillion", "deepseek-r1-qwen", "llama3", "olmo", "qwen35"]:
             path = os.path.join(tmp, f"alias-{pre}.gguf")
             make_variant(pre, path)
             for c in run(path, alias_texts, [False, True], parse_specials=(True,)):

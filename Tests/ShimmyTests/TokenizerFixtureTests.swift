@@ -93,7 +93,7 @@ enum TokenizerFixtureFiles {
 @Suite("Tokenizer: llama.cpp ids on fuzzed text (Fixtures/tokenizer)")
 struct TokenizerFixtureTests {
     @Test func fixturesPresent() {
-        #expect(TokenizerFixtureFiles.bpeCases.count == 5 * 300 + 3 * 250 + 15 * 80, "got \(TokenizerFixtureFiles.bpeCases.count) BPE cases")
+        #expect(TokenizerFixtureFiles.bpeCases.count == 5 * 300 + 3 * 250 + 16 * 80, "got \(TokenizerFixtureFiles.bpeCases.count) BPE cases")
         #expect((TokenizerFixtureFiles.spmFile?.cases.count ?? 0) >= 400)
     }
 

@@ -11,6 +11,8 @@ public enum PreTokenizerKind: String, Sendable, CaseIterable {
     case llama3
     /// Like Llama 3 with single digits (qwen2, stablelm2, ...).
     case qwen2
+    /// Qwen2 with combining marks counted as letters (`[\p{L}\p{M}]+`).
+    case qwen35
 
     /// The settings llama.cpp derives from a `tokenizer.ggml.pre` name; nil for a name it does not know.
     struct Settings {
@@ -54,6 +56,8 @@ public enum PreTokenizerKind: String, Sendable, CaseIterable {
             return s(.qwen2, clean: false)
         case "stablelm2", "megrez":
             return s(.qwen2)
+        case "qwen35":
+            return s(.qwen35, clean: false)
         default:
             return nil
         }
@@ -86,6 +90,8 @@ public enum PreTokenizerKind: String, Sendable, CaseIterable {
             return PreTokenizerPasses.llama3(cpts, whole, digitRun: 3)
         case .qwen2:
             return PreTokenizerPasses.llama3(cpts, whole, digitRun: 1)
+        case .qwen35:
+            return PreTokenizerPasses.llama3(cpts, whole, digitRun: 1, marksAreLetters: true)
         case .default:
             var parts = PreTokenizerPasses.punctuationRuns(cpts, whole)
             parts = PreTokenizerPasses.gpt2(cpts, parts)
@@ -254,9 +260,11 @@ enum PreTokenizerPasses {
     }
 
     /// The Llama 3 regex (`digitRun` 3) or the Qwen2 one (`digitRun` 1), matched by hand as
-    /// `unicode_regex_split_custom_llama3`/`_qwen2` do.
-    static func llama3(_ cpts: [UInt32], _ lengths: [Int], digitRun: Int) -> [Int] {
+    /// `unicode_regex_split_custom_llama3`/`_qwen2` do; `marksAreLetters` gives Qwen3.5's variant.
+    static func llama3(_ cpts: [UInt32], _ lengths: [Int], digitRun: Int, marksAreLetters: Bool = false) -> [Int] {
         @inline(__always) func lower(_ c: UInt32) -> UInt32 { c >= 0x41 && c <= 0x5A ? c + 0x20 : c }
+        let letterBits: UInt16 = marksAreLetters ? 0x0004 | 0x0010 : 0x0004
+        @inline(__always) func isWord(_ f: CodepointFlags) -> Bool { f.rawValue & letterBits != 0 }
         return eachPiece(cpts, lengths) { p, emit in
             var pos = p.start
             while pos < p.end {
@@ -275,11 +283,11 @@ enum PreTokenizerPasses {
                         }
                     }
                 }
-                // [^\r\n\p{L}\p{N}]?\p{L}+
+                // [^\r\n\p{L}\p{N}]?\p{L}+ (Qwen3.5: [\p{L}\p{M}]+)
                 if !(cpt == 0x0D || cpt == 0x0A || flags.isNumber) {
-                    if flags.isLetter || p.flags(pos + 1).isLetter {
+                    if isWord(flags) || isWord(p.flags(pos + 1)) {
                         pos += 1
-                        while p.flags(pos).isLetter { pos += 1 }
+                        while isWord(p.flags(pos)) { pos += 1 }
                         emit(pos); continue
                     }
                 }
@@ -297,9 +305,9 @@ enum PreTokenizerPasses {
                 }
                 // ` ?[^\s\p{L}\p{N}]+[\r\n]*` (the first test reads the flags of `pos`, as llama.cpp does)
                 var f2 = cpt == 0x20 ? p.flags(pos + 1) : flags
-                if !(f2.isWhitespace || f2.isLetter || f2.isNumber) && flags.rawValue != 0 {
+                if !(f2.isWhitespace || isWord(f2) || f2.isNumber) && flags.rawValue != 0 {
                     if cpt == 0x20 { pos += 1 }
-                    while !(f2.isWhitespace || f2.isLetter || f2.isNumber) && f2.rawValue != 0 { pos += 1; f2 = p.flags(pos) }
+                    while !(f2.isWhitespace || isWord(f2) || f2.isNumber) && f2.rawValue != 0 { pos += 1; f2 = p.flags(pos) }
                     var c2 = p.cpt(pos)
                     while c2 == 0x0D || c2 == 0x0A { pos += 1; c2 = p.cpt(pos) }
                     emit(pos); continue
