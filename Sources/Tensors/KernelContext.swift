@@ -57,8 +57,9 @@ public final class KernelContext: @unchecked Sendable {
         }
         let act = prepare(x, w, batch: batch)
         let rows = w.rows
-        let threads = min(threadCount, max(1, rows / 16))
-        pool.run(threads: threads) { index, n in
+        // A few tasks per thread: a worker the OS does not schedule at once leaves its tasks to the others.
+        let tasks = threadCount == 1 ? 1 : min(max(1, rows / 32), threadCount &* 4)
+        pool.run(tasks: tasks) { index, n in
             let range = KernelContext.split(rows, index, n)
             if !range.isEmpty {
                 MatMulKernels.rows(w, act, out, outStride: rows, rows: range, batch: batch)

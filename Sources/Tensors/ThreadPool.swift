@@ -13,9 +13,15 @@ import Synchronization
 /// mutex, so many sessions can share one pool. A `run` called from inside a job of the same pool runs inline on the
 /// calling thread as `body(0, 1)` instead of deadlocking.
 ///
+/// Work is claimed, not assigned: `body(index, count)` is called exactly once for each index, by whichever thread
+/// takes it first (the caller takes index 0 and keeps taking more). On a busy machine where a worker is not
+/// scheduled, the caller simply does its share instead of waiting a scheduler time slice. Indices running at the same
+/// time are always distinct, so per-index scratch buffers are safe; a body must not wait for another index
+/// (no barriers inside a job).
+///
 /// ```swift
 /// let pool = ThreadPool(threadCount: 2)
-/// pool.run { index, count in print("thread \(index) of \(count)") }
+/// pool.run { index, count in print("part \(index) of \(count)") }
 /// ```
 public final class ThreadPool: @unchecked Sendable {
     /// Total threads taking part in a `run`, the calling thread included.
@@ -40,24 +46,33 @@ public final class ThreadPool: @unchecked Sendable {
         state.stop()
     }
 
-    /// Runs `body(threadIndex, threadCount)` on every thread of the pool (the caller is thread 0) and returns when
-    /// all have finished. Calls from different threads are serialised; a nested call from inside a job runs
-    /// `body(0, 1)` inline.
+    /// Calls `body(index, threadCount)` once for every index in `0..<threadCount`, spread over the pool's threads
+    /// (the caller takes part), and returns when all calls have finished. Calls from different threads are
+    /// serialised; a nested call from inside a job runs `body(0, 1)` inline.
     public func run(_ body: (Int, Int) -> Void) {
         run(threads: threadCount, body)
     }
 
-    /// Like `run(_:)`, but only the first `threads` threads (clamped to 1...threadCount) execute `body`,
-    /// which then receives `threads` as its thread count.
+    /// Like `run(_:)` with `threads` parts (clamped to 1...threadCount): `body(index, threads)` for each index.
     public func run(threads: Int, _ body: (Int, Int) -> Void) {
-        let active = min(max(1, threads), threadCount)
-        if active == 1 || state.isInsideJob() {
+        run(tasks: min(max(1, threads), threadCount), body)
+    }
+
+    /// Calls `body(index, tasks)` once for every index in `0..<tasks` (any number, usually a few per thread for
+    /// balance), spread over the pool's threads; returns when all have finished. One task runs inline.
+    public func run(tasks: Int, _ body: (Int, Int) -> Void) {
+        guard tasks > 0 else { return }
+        if state.isInsideJob() {
             body(0, 1)
+            return
+        }
+        if tasks == 1 || threadCount == 1 {
+            for index in 0..<tasks { body(index, tasks) }
             return
         }
         runLock.withLock { _ in
             withoutActuallyEscaping(body) { escapable in
-                state.dispatch(escapable, active: active)
+                state.dispatch(escapable, tasks: tasks)
             }
         }
     }
@@ -67,21 +82,27 @@ public final class ThreadPool: @unchecked Sendable {
 final class PoolState: @unchecked Sendable {
     let workers: Int
     let spinNanoseconds: Int
-    /// Bumped once per job; workers wait for it to change. Odd/even carries no meaning.
+    /// Bumped once per job; idle workers wait for it to change.
     let generation = Atomic<Int>(0)
-    /// Workers that have not yet finished the current job.
-    let remaining = Atomic<Int>(0)
+    /// `generation << 16 | closed << 15 | joined workers`: a worker joins the current job only while it is open;
+    /// the caller closes it when no task is left and then waits for the joined workers to finish theirs.
+    let ticket = Atomic<Int>(0)
+    /// The next task index to claim.
+    let nextTask = Atomic<Int>(0)
     /// Workers parked (or about to park) on `condition`.
     let sleepers = Atomic<Int>(0)
     let stopping = Atomic<Bool>(false)
     /// The thread id of the caller currently inside `dispatch` (0 when none).
     let owner = Atomic<UInt>(0)
-    /// Written by the caller before `generation` is bumped, read by workers after they see the bump.
+    /// Written by the caller before `generation` is bumped, read by workers after they join.
     var job: ((Int, Int) -> Void)?
-    var activeThreads = 1
+    var taskCount = 0
     var threadIDs: [pthread_t] = []
     let mutex: UnsafeMutablePointer<pthread_mutex_t>
     let condition: UnsafeMutablePointer<pthread_cond_t>
+
+    static let closedBit = 1 << 15
+    static let countMask = (1 << 15) - 1
 
     init(workers: Int, spinNanoseconds: Int) {
         self.workers = workers
@@ -100,13 +121,14 @@ final class PoolState: @unchecked Sendable {
     }
 
     func start() {
-        for index in 1...max(1, workers) where index <= workers {
+        guard workers > 0 else { return }
+        for index in 1...workers {
             let box = Unmanaged.passRetained(WorkerStart(state: self, index: index)).toOpaque()
             var thread = pthread_t()
             let rc = pthread_create(&thread, nil, { raw in
                 guard let raw else { return nil }
                 let start = Unmanaged<WorkerStart>.fromOpaque(raw).takeRetainedValue()
-                start.state.workerLoop(index: start.index)
+                start.state.workerLoop()
                 return nil
             }, box)
             if rc == 0 {
@@ -128,30 +150,29 @@ final class PoolState: @unchecked Sendable {
 
     /// Whether the calling thread is a worker of this pool or the caller of the job in progress.
     func isInsideJob() -> Bool {
-        let me = UInt(bitPattern: Int(bitPattern: UInt(pthread_self())))
-        if owner.load(ordering: .acquiring) == me { return true }
-        return threadIDs.contains { pthread_equal($0, pthread_self()) != 0 }
+        let me = pthread_self()
+        if owner.load(ordering: .acquiring) == UInt(me) { return true }
+        return threadIDs.contains { pthread_equal($0, me) != 0 }
     }
 
-    func dispatch(_ body: @escaping (Int, Int) -> Void, active: Int) {
-        let started = threadIDs.count
+    func dispatch(_ body: @escaping (Int, Int) -> Void, tasks: Int) {
         owner.store(UInt(pthread_self()), ordering: .releasing)
         job = body
-        activeThreads = active
-        remaining.store(started, ordering: .relaxed)
-        generation.add(1, ordering: .sequentiallyConsistent)
+        taskCount = tasks
+        nextTask.store(0, ordering: .relaxed)
+        let next = generation.load(ordering: .relaxed) &+ 1
+        ticket.store(next << 16, ordering: .releasing)
+        generation.store(next, ordering: .sequentiallyConsistent)
         if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
             pthread_mutex_lock(mutex)
             pthread_cond_broadcast(condition)
             pthread_mutex_unlock(mutex)
         }
-        body(0, active)
-        // Workers beyond the ones that started (thread creation failed) never run: do their share here.
-        if started + 1 < active {
-            for index in (started + 1)..<active { body(index, active) }
-        }
+        drain(body, tasks)
+        // No task is left: close the job to late workers, then wait for the ones that joined.
+        ticket.add(PoolState.closedBit, ordering: .acquiringAndReleasing)
         var spins = 0
-        while remaining.load(ordering: .acquiring) > 0 {
+        while ticket.load(ordering: .acquiring) & PoolState.countMask != 0 {
             spins += 1
             if spins & 0xFFF == 0 { sched_yield() }
         }
@@ -159,16 +180,33 @@ final class PoolState: @unchecked Sendable {
         owner.store(0, ordering: .releasing)
     }
 
-    @inline(never)
-    func runJob(index: Int) {
-        guard let body = job else { return }
-        let active = activeThreads
-        if index < active { body(index, active) }
+    @inline(__always)
+    func drain(_ body: (Int, Int) -> Void, _ tasks: Int) {
+        while true {
+            let index = nextTask.wrappingAdd(1, ordering: .relaxed).oldValue
+            if index >= tasks { return }
+            body(index, tasks)
+        }
     }
 
-    func workerLoop(index: Int) {
+    /// Joins the job of generation `seen` if it is still open, runs tasks until none is left, and leaves.
+    @inline(never)
+    func work(seen: Int) {
+        var value = ticket.load(ordering: .acquiring)
+        while true {
+            guard value >> 16 == seen, value & PoolState.closedBit == 0 else { return }
+            let (exchanged, original) = ticket.compareExchange(expected: value, desired: value &+ 1,
+                                                               ordering: .acquiringAndReleasing)
+            if exchanged { break }
+            value = original
+        }
+        if let body = job { drain(body, taskCount) }
+        ticket.subtract(1, ordering: .releasing)
+    }
+
+    func workerLoop() {
         // Jobs are counted from 0 (the value when the pool was made), not from whatever the worker sees when it
-        // first runs: a job or a stop dispatched before this thread got going must not be missed.
+        // first runs: a stop issued before this thread got going must not be missed.
         var seen = 0
         while true {
             // Spin until a new job arrives, then park.
@@ -183,8 +221,7 @@ final class PoolState: @unchecked Sendable {
             }
             seen = generation.load(ordering: .acquiring)
             if stopping.load(ordering: .acquiring) { return }
-            runJob(index: index)
-            remaining.subtract(1, ordering: .releasing)
+            work(seen: seen)
         }
     }
 
