@@ -146,6 +146,8 @@ struct TokenizerSyntheticTests {
         (.llama3, "!!!\n\nx", ["!!!\n\n", "x"]),
         (.llama3, "日本語 text", ["日本語", " text"]),
         (.qwen2, "1234", ["1", "2", "3", "4"]),
+        (.qwen2, "e\u{0301}x", ["e", "\u{0301}x"]),
+        (.qwen35, "e\u{0301}x 12", ["e\u{0301}x", " ", "1", "2"]),
         (.default, "a+b=1000", ["a", "+", "b", "=", "100", "0"]),
     ])
     func preTokenizerWords(_ kind: PreTokenizerKind, _ text: String, _ words: [String]) {
