@@ -65,7 +65,7 @@ struct ChatTemplateTests {
         let prompt = template.render([.user(message)])
         #expect(prompt == p.prompt, "got \(prompt.debugDescription)")
         let ids = tokenizer.encode(prompt, addSpecial: true, parseSpecial: true)
-        #expect(ids == p.prompt_ids, "\(firstDifference(ids, p.prompt_ids))")
+        #expect(ids == p.prompt_ids, "\(idDifference(ids, p.prompt_ids))")
     }
 
     @Test func defaultModelTemplateFacts() throws {

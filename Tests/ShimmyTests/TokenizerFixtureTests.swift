@@ -101,7 +101,7 @@ struct TokenizerFixtureTests {
     func bytePairEncoding(_ c: TokenizerFixtureCase) throws {
         let tokenizer = try #require(TokenizerFixtureFiles.bpeTokenizers[c.file ?? ""]).get()
         let ids = tokenizer.encode(bytes: c.bytes, addSpecial: c.add_special, parseSpecial: c.parse_special)
-        #expect(ids == c.ids, "\(firstDifference(ids, c.ids))")
+        #expect(ids == c.ids, "\(idDifference(ids, c.ids))")
         let text = tokenizer.decodeBytes(c.ids)
         #expect(text == c.detokenized, "decode got \(String(decoding: text, as: UTF8.self).debugDescription) want \(String(decoding: c.detokenized, as: UTF8.self).debugDescription)")
     }
@@ -110,7 +110,7 @@ struct TokenizerFixtureTests {
     func sentencePiece(_ c: TokenizerFixtureCase) throws {
         let tokenizer = try TokenizerFixtureFiles.spmTokenizer.get()
         let ids = tokenizer.encode(bytes: c.bytes, addSpecial: c.add_special, parseSpecial: c.parse_special)
-        #expect(ids == c.ids, "\(firstDifference(ids, c.ids))")
+        #expect(ids == c.ids, "\(idDifference(ids, c.ids))")
         let text = tokenizer.decodeBytes(c.ids)
         #expect(text == c.detokenized, "decode got \(String(decoding: text, as: UTF8.self).debugDescription) want \(String(decoding: c.detokenized, as: UTF8.self).debugDescription)")
     }

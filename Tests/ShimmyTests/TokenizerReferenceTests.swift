@@ -37,7 +37,7 @@ enum TokenizerFixtures {
 }
 
 /// Shows where two id lists part.
-func firstDifference(_ got: [Int32], _ want: [Int32]) -> String {
+func idDifference(_ got: [Int32], _ want: [Int32]) -> String {
     let i = Array(zip(got, want)).firstIndex { $0.0 != $0.1 } ?? min(got.count, want.count)
     return "first difference at \(i): got \(Array(got.dropFirst(max(0, i - 2)).prefix(6))) want \(Array(want.dropFirst(max(0, i - 2)).prefix(6))) (counts \(got.count)/\(want.count))"
 }
@@ -52,10 +52,10 @@ struct TokenizerReferenceTests {
     func encodesLikeLlamaCpp(_ c: TokenizerReferenceCase) throws {
         let tokenizer = try TokenizerFixtures.tokenizer()
         let got = tokenizer.encode(c.text, addSpecial: false, parseSpecial: c.parse_special)
-        #expect(got == c.ids, "\(firstDifference(got, c.ids))")
+        #expect(got == c.ids, "\(idDifference(got, c.ids))")
         if c.same_ids_both_modes == true {
             let other = tokenizer.encode(c.text, addSpecial: false, parseSpecial: !c.parse_special)
-            #expect(other == c.ids, "other special mode: \(firstDifference(other, c.ids))")
+            #expect(other == c.ids, "other special mode: \(idDifference(other, c.ids))")
         }
     }
 
