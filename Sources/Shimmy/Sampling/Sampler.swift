@@ -9,7 +9,7 @@ import Foundation
 /// ```swift
 /// var sampler = Sampler(parameters: SamplingParameters(temperature: 0.8, seed: 7), vocabularySize: 49152)
 /// for token in promptTokens { sampler.accept(token) }
-/// let next = logits.withUnsafeBufferPointer { sampler.sample($0.baseAddress!) }
+/// let next = logits.withUnsafeBufferPointer { sampler.sample($0.baseAddress!) }  // logits.count == 49152
 /// sampler.accept(next)
 /// ```
 /// ref: llama-sampler.cpp (penalties, top_k, top_p, min_p, temp, dist) and common/sampling.cpp (chain order).
@@ -24,20 +24,74 @@ public struct Sampler: Sendable {
     private var buffers: Buffers
     private let penaltiesEnabled: Bool
     private let repeatPenalty: Float
+    private let frequencyPenalty: Float
+    private let presencePenalty: Float
 
-    /// Scratch space, allocated once: two candidate lists and radix-sort space.
+    /// Scratch space, allocated once and only as large as the configured chain needs (at least one entry each,
+    /// so every buffer has an address).
     private struct Buffers: Sendable {
+        /// The first candidate pair; `logits` also holds the penalized logits.
         var ids: [TokenID] = []
         var logits: [Float] = []
+        /// The second pair: top-k's output, or top-p's ranking.
         var otherIDs: [TokenID] = []
         var otherLogits: [Float] = []
+        /// Radix-sort space for ranking a whole vocabulary.
         var keys: [UInt32] = []
         var positions: [Int32] = []
+
+        init() {}
+
+        init(_ p: SamplingParameters, vocabularySize n: Int, penalties: Bool) {
+            let sampling = p.temperature > 0
+            let topK = sampling && p.topK > 0 && p.topK < n
+            let whole = sampling && !topK
+            ids = [TokenID](repeating: 0, count: whole ? n : 1)
+            logits = [Float](repeating: 0, count: whole || penalties ? n : 1)
+            let second = topK ? p.topK : (whole && p.topP < 1 ? n : 1)
+            otherIDs = [TokenID](repeating: 0, count: second)
+            otherLogits = [Float](repeating: 0, count: second)
+            let rank = whole && p.topP < 1 ? 2 * n : 1
+            keys = [UInt32](repeating: 0, count: rank)
+            positions = [Int32](repeating: 0, count: rank)
+        }
+
+        /// Runs `body` with the base address of every buffer; nil if one had none.
+        mutating func withPointers<R>(_ body: (Pointers) -> R) -> R? {
+            ids.withUnsafeMutableBufferPointer { ids in
+                logits.withUnsafeMutableBufferPointer { logits in
+                    otherIDs.withUnsafeMutableBufferPointer { otherIDs in
+                        otherLogits.withUnsafeMutableBufferPointer { otherLogits in
+                            keys.withUnsafeMutableBufferPointer { keys in
+                                positions.withUnsafeMutableBufferPointer { positions in
+                                    guard let a = ids.baseAddress, let b = logits.baseAddress,
+                                          let c = otherIDs.baseAddress, let d = otherLogits.baseAddress,
+                                          let e = keys.baseAddress, let f = positions.baseAddress
+                                    else { return nil }
+                                    return body(Pointers(ids: a, logits: b, otherIDs: c, otherLogits: d, keys: e,
+                                                         positions: f))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private struct Pointers {
+        var ids: UnsafeMutablePointer<TokenID>
+        var logits: UnsafeMutablePointer<Float>
+        var otherIDs: UnsafeMutablePointer<TokenID>
+        var otherLogits: UnsafeMutablePointer<Float>
+        var keys: UnsafeMutablePointer<UInt32>
+        var positions: UnsafeMutablePointer<Int32>
     }
 
     /// A sampler for a model with `vocabularySize` tokens.
     ///
-    /// A repeat penalty that is not a positive finite number is treated as 1 (off), as llama.cpp rejects it.
+    /// A repeat penalty that is not a positive finite number is treated as 1 (off), as llama.cpp rejects it;
+    /// non-finite frequency and presence penalties are treated as 0.
     public init(parameters: SamplingParameters, vocabularySize: Int) {
         self.parameters = parameters
         self.vocabularySize = max(0, vocabularySize)
@@ -46,13 +100,11 @@ public struct Sampler: Sendable {
         let repeatPenalty = parameters.repeatPenalty.isFinite && parameters.repeatPenalty > 0
             ? parameters.repeatPenalty : 1
         self.repeatPenalty = repeatPenalty
-        let frequency = parameters.frequencyPenalty.isFinite ? parameters.frequencyPenalty : 0
-        let presence = parameters.presencePenalty.isFinite ? parameters.presencePenalty : 0
-        penaltiesEnabled = parameters.repeatLastN != 0 && (repeatPenalty != 1 || frequency != 0 || presence != 0)
-        let n = self.vocabularySize
-        buffers = Buffers(ids: [TokenID](repeating: 0, count: n), logits: [Float](repeating: 0, count: n),
-                          otherIDs: [TokenID](repeating: 0, count: n), otherLogits: [Float](repeating: 0, count: n),
-                          keys: [UInt32](repeating: 0, count: 2 * n), positions: [Int32](repeating: 0, count: 2 * n))
+        frequencyPenalty = parameters.frequencyPenalty.isFinite ? parameters.frequencyPenalty : 0
+        presencePenalty = parameters.presencePenalty.isFinite ? parameters.presencePenalty : 0
+        penaltiesEnabled = parameters.repeatLastN != 0
+            && (repeatPenalty != 1 || frequencyPenalty != 0 || presencePenalty != 0)
+        buffers = Buffers(parameters, vocabularySize: self.vocabularySize, penalties: penaltiesEnabled)
     }
 
     /// Records a token (prompt or generated) for the repeat, frequency and presence penalties.
@@ -75,37 +127,25 @@ public struct Sampler: Sendable {
         var b = Buffers()
         swap(&b, &buffers)
         defer { swap(&b, &buffers) }
-        let frequency = parameters.frequencyPenalty.isFinite ? parameters.frequencyPenalty : 0
-        let presence = parameters.presencePenalty.isFinite ? parameters.presencePenalty : 0
-        return b.logits.withUnsafeMutableBufferPointer { scratch in
-            // the penalized logits go to scratch; without penalties the input is read in place
+        let chosen = b.withPointers { p -> TokenID in
+            // the penalized logits go to the first pair's logits; without penalties the input is read in place
             var input = logits
             if penaltiesEnabled {
-                scratch.baseAddress!.update(from: logits, count: n)
-                history.apply(to: scratch, repeat: repeatPenalty, frequency: frequency, presence: presence)
-                input = UnsafePointer(scratch.baseAddress!)
+                p.logits.update(from: logits, count: n)
+                history.apply(to: UnsafeMutableBufferPointer(start: p.logits, count: n), repeat: repeatPenalty,
+                              frequency: frequencyPenalty, presence: presencePenalty)
+                input = UnsafePointer(p.logits)
             }
             // NaN and non-positive temperatures are greedy
             guard parameters.temperature > 0 else {
                 return TokenID(truncatingIfNeeded: CandidateSelection.argmax(input, count: n))
             }
-            return b.ids.withUnsafeMutableBufferPointer { ids in
-                b.otherIDs.withUnsafeMutableBufferPointer { otherIDs in
-                    b.otherLogits.withUnsafeMutableBufferPointer { otherLogits in
-                        b.keys.withUnsafeMutableBufferPointer { keys in
-                            b.positions.withUnsafeMutableBufferPointer { positions in
-                                var chain = CandidateChain(
-                                    input: input, vocabularySize: n,
-                                    pairs: ((ids.baseAddress!, scratch.baseAddress!),
-                                            (otherIDs.baseAddress!, otherLogits.baseAddress!)),
-                                    keys: keys.baseAddress!, positions: positions.baseAddress!)
-                                return chain.run(parameters, random: &random)
-                            }
-                        }
-                    }
-                }
-            }
+            var chain = CandidateChain(input: input, vocabularySize: n,
+                                       pairs: ((p.ids, p.logits), (p.otherIDs, p.otherLogits)),
+                                       keys: p.keys, positions: p.positions)
+            return chain.run(parameters, random: &random)
         }
+        return chosen ?? TokenID(truncatingIfNeeded: CandidateSelection.argmax(logits, count: n))
     }
 
     /// The index of the largest value, the lowest index among equals; NaN never wins. 0 when all are NaN or -inf.
