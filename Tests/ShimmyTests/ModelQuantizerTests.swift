@@ -10,6 +10,8 @@ struct QuantizedVariant {
         let type: String
         let shape: [Int]
         let sha256: String
+        /// Absolute file offset of the data.
+        let dataOffset: Int
     }
     let fileSHA256: String
     let fileType: Int
@@ -25,7 +27,8 @@ struct QuantizedVariant {
         for (key, value) in try #require(v["tensors"] as? [String: Any]) {
             let t = try #require(value as? [String: Any])
             tensors[key] = Tensor(type: try #require(t["type"] as? String), shape: try #require(t["shape"] as? [Int]),
-                                  sha256: try #require(t["sha256"] as? String))
+                                  sha256: try #require(t["sha256"] as? String),
+                                  dataOffset: try #require(t["data_offset"] as? Int))
         }
         return QuantizedVariant(fileSHA256: try #require(v["file_sha256"] as? String),
                                 fileType: try #require(v["general.file_type"] as? Int),
@@ -66,19 +69,28 @@ struct ModelQuantizerTests {
         #expect(file["general.file_type"]?.intValue == reference.fileType,
                 "general.file_type \(String(describing: file["general.file_type"])) != \(reference.fileType)")
         #expect(file["general.quantization_version"]?.intValue == 2)
-        var mismatches: [String] = []
+        #expect(file.tensors.count == reference.tensors.count, "\(file.tensors.count) tensors, reference has \(reference.tensors.count)")
+        var layout: [String] = []
         for info in file.tensors {
-            guard let want = reference.tensors[info.name] else { mismatches.append("\(info.name): not in reference"); continue }
-            let got = SHA256.hex(of: file.tensorData(info))
-            if got != want.sha256 || info.type.name != want.type || info.dimensions != want.shape {
-                mismatches.append("\(info.name): \(info.type) \(info.dimensions) \(got.prefix(12)) vs \(want.type) \(want.shape) \(want.sha256.prefix(12))")
+            guard let want = reference.tensors[info.name] else { layout.append("\(info.name): not in reference"); continue }
+            if info.type.name != want.type || info.dimensions != want.shape || file.dataOffset + info.offset != want.dataOffset {
+                layout.append("\(info.name): \(info.type) \(info.dimensions) @\(file.dataOffset + info.offset) vs \(want.type) \(want.shape) @\(want.dataOffset)")
             }
         }
-        #expect(file.tensors.count == reference.tensors.count, "\(file.tensors.count) tensors, reference has \(reference.tensors.count)")
-        #expect(mismatches.isEmpty, "\(mismatches.count) tensors differ, first: \(mismatches.prefix(3))")
-        // Metadata order, alignment and padding follow llama.cpp too, so the whole file is identical.
+        #expect(layout.isEmpty, "\(layout.count) tensors differ in type, shape or place, first: \(layout.prefix(3))")
+
+        // Metadata order, alignment and padding follow llama.cpp too, so the whole file is identical; with the
+        // tensor places equal that proves every tensor's bytes equal. Only when the file differs are the
+        // tensors hashed one by one, to say which differ.
         let whole = try fileSHA256(output)
         #expect(whole == reference.fileSHA256, "file sha256 \(whole) != \(reference.fileSHA256)")
+        guard whole != reference.fileSHA256 else { return }
+        var mismatches: [String] = []
+        for info in file.tensors {
+            let got = SHA256.hex(of: file.tensorData(info))
+            if got != reference.tensors[info.name]?.sha256 { mismatches.append("\(info.name) \(got.prefix(12))") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) tensors' bytes differ, first: \(mismatches.prefix(3))")
     }
 
     @Test("Q4_1 keeps Q4_1 weights byte for byte and requantizes the Q8_0 embedding")
