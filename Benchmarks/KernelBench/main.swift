@@ -1,6 +1,6 @@
 // KernelBench: kernel microbenchmarks that print one JSON document on stdout.
 //
-//   swift run -c release --scratch-path .build-quant KernelBench dequantize [--runs 21] [--elements 884736]
+//   swift run -c release --scratch-path .build-quant KernelBench dequantize [--runs 21] [--elements 73728,884736] [--types q4_0,q8_0]
 //
 // Each group lives in its own file and registers here with one line; it gets the options after the
 // group name and returns its results as a JSON object.
