@@ -1,10 +1,91 @@
 import ArgumentParser
+import Foundation
+import Shimmy
 
-/// `shimmy bench`: Measure prompt processing and generation speed (llama-bench style).
+/// `shimmy bench`: prompt-processing and generation speed, llama-bench style.
 struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure prompt processing and generation speed (llama-bench style).")
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure prompt processing and generation speed (llama-bench style).",
+        discussion: """
+            ppN evaluates one N-token batch of random tokens from an empty cache; tgN decodes N tokens one at a \
+            time after one token. Each test runs once to warm up, then -r times. Example: shimmy bench -t 1,2
+            """)
+
+    @Option(name: .shortAndLong, help: "A model name or a path to a GGUF file; default: the default model.")
+    var model: String?
+    @Option(name: .shortAndLong, help: "Prompt tokens (0 skips the test).") var p: Int = 512
+    @Option(name: .shortAndLong, help: "Generated tokens (0 skips the test).") var n: Int = 128
+    @Option(name: .shortAndLong, help: "Thread counts, comma-separated.") var t: String = "\(ProcessInfo.processInfo.activeProcessorCount)"
+    @Option(name: .shortAndLong, help: "Repetitions.") var r: Int = 3
+    @Flag(help: "Print JSON.") var json = false
+    @Flag(name: .shortAndLong, help: "More output.") var verbose = false
 
     func run() async throws {
-        throw ValidationError("shimmy bench is not built yet")
+        let threadCounts = t.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("-t takes positive thread counts separated by commas, e.g. 1,2")
+        }
+        guard p >= 0, n >= 0, r > 0 else { throw ValidationError("-p and -n must not be negative, -r must be positive") }
+        let descriptor = try ModelRegistry.standard.resolve(model)
+        let llama = try LlamaModel.load(path: descriptor.path, name: descriptor.name,
+                                        options: ModelOptions(contextLength: p + n + 1))
+        let vocabulary = llama.config.vocabularySize
+        var generator = SystemRandomNumberGenerator()
+        func randomTokens(_ count: Int) -> [TokenID] {
+            (0..<count).map { _ in TokenID(Int.random(in: 0..<vocabulary, using: &generator)) }
+        }
+        var results: [[String: Any]] = []
+        var rows: [String] = []
+        for threads in threadCounts {
+            let context = llama.makeContext(capacity: p + n + 1, threads: threads)
+            var tests: [(String, () throws -> Double)] = []
+            if p > 0 {
+                tests.append(("pp\(p)", {
+                    context.truncate(to: 0)
+                    let tokens = randomTokens(p)
+                    let start = DispatchTime.now()
+                    _ = try context.evaluate(tokens, logits: .last)
+                    return seconds(since: start)
+                }))
+            }
+            if n > 0 {
+                tests.append(("tg\(n)", {
+                    context.truncate(to: 0)
+                    _ = try context.evaluate(randomTokens(1), logits: .last)
+                    let tokens = randomTokens(n)
+                    let start = DispatchTime.now()
+                    for token in tokens { _ = try context.evaluate([token], logits: .last) }
+                    return seconds(since: start)
+                }))
+            }
+            for (name, body) in tests {
+                let count = name.hasPrefix("pp") ? p : n
+                _ = try body()  // warm-up
+                var samples: [Double] = []
+                for _ in 0..<r { samples.append(Double(count) / (try body())) }
+                let (mean, sd) = meanAndDeviation(samples)
+                results.append(["model": descriptor.name, "threads": threads, "test": name, "samples": samples,
+                                "mean": mean, "stddev": sd])
+                rows.append("| \(descriptor.name.padding(toLength: 32, withPad: " ", startingAt: 0)) | \(String(format: "%7.2f MiB", Double(llama.file.fileSize) / 1048576)) | \(String(format: "%7.2f M", Double(llama.details.parameterCount) / 1e6)) | CPU     | \(String(format: "%7d", threads)) | \(name.padding(toLength: 6, withPad: " ", startingAt: 0)) | \(String(format: "%10.2f ± %.2f", mean, sd)) |")
+            }
+        }
+        if json {
+            writeOut(jsonText(["model": descriptor.path, "results": results], pretty: true) + "\n")
+        } else {
+            writeOut("| model                            |       size |    params | backend | threads | test   |              t/s |\n")
+            writeOut("| -------------------------------- | ---------: | --------: | ------- | ------: | ------ | ---------------: |\n")
+            writeOut(rows.joined(separator: "\n") + "\n")
+        }
     }
+}
+
+private func seconds(since start: DispatchTime) -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+}
+
+private func meanAndDeviation(_ xs: [Double]) -> (Double, Double) {
+    let mean = xs.reduce(0, +) / Double(xs.count)
+    guard xs.count > 1 else { return (mean, 0) }
+    let variance = xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(xs.count - 1)
+    return (mean, variance.squareRoot())
 }

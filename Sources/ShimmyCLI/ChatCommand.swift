@@ -1,10 +1,80 @@
 import ArgumentParser
+import Dispatch
+import Foundation
+import Shimmy
+import Synchronization
 
-/// `shimmy chat`: Chat with a model in the terminal.
+/// `shimmy chat`: an interactive conversation; the history stays in the KV cache between turns.
 struct ChatCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "chat", abstract: "Chat with a model in the terminal.")
+    static let configuration = CommandConfiguration(
+        commandName: "chat", abstract: "Chat with a model in the terminal.",
+        discussion: "Type a message and press Enter. Ctrl-C stops the current answer; Ctrl-D or /exit leaves; /reset forgets the conversation.")
+
+    @OptionGroup var modelOptions: ModelOptionGroup
+    @Option(help: "A system message (default: the template's own).") var system: String?
+    @Option(help: "Most tokens per answer.") var maxTokens: Int = 1024
+    @Option(help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0.7
+    @Option(help: "Random seed.") var seed: UInt64?
+    @Flag(name: .shortAndLong, help: "Print timings after each answer.") var verbose = false
 
     func run() async throws {
-        throw ValidationError("shimmy chat is not built yet")
+        let model = try modelOptions.load()
+        let context = model.makeContext()
+        let current = Mutex<StopFlag?>(nil)
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        interrupt.setEventHandler {
+            let flag = current.withLock { $0 }
+            if let flag { flag.set() } else { Foundation.exit(130) }
+        }
+        interrupt.resume()
+        let interactive = isatty(0) != 0
+        var messages: [ChatMessage] = system.map { [.system($0)] } ?? []
+        if interactive { printError("shimmy chat with \(model.modelName): Ctrl-C stops an answer, Ctrl-D leaves.") }
+        while true {
+            if interactive { writeOut("> ") }
+            guard let line = readLine(strippingNewline: true) else { break }
+            let text = line.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { continue }
+            if text == "/exit" || text == "/quit" { break }
+            if text == "/reset" {
+                messages = system.map { [.system($0)] } ?? []
+                context.truncate(to: 0)
+                continue
+            }
+            messages.append(.user(line))
+            let flag = StopFlag()
+            current.withLock { $0 = flag }
+            var answer = ""
+            let request = GenerationRequest(prompt: .messages(messages),
+                                            sampling: SamplingParameters(temperature: temperature, seed: seed),
+                                            maxTokens: maxTokens)
+            do {
+                let stats = try model.run(request, in: context, stop: flag) { event in
+                    if case .chunk(let piece, _) = event, !piece.isEmpty {
+                        answer += piece
+                        writeOut(piece)
+                    }
+                }
+                writeOut("\n")
+                if verbose {
+                    printError(String(format: "[%d prompt tokens, %d generated, %.1f tokens/s, %@]",
+                                      stats.promptTokens, stats.completionTokens,
+                                      rate(stats.completionTokens, stats.timings.generationMilliseconds),
+                                      stats.finishReason.rawValue))
+                }
+            } catch let error as ShimmyError {
+                writeOut("\n")
+                printError("error: \(error)")
+                if error.code == .invalidRequest {  // the conversation no longer fits: start over
+                    messages = system.map { [.system($0)] } ?? []
+                    context.truncate(to: 0)
+                    continue
+                }
+            }
+            current.withLock { $0 = nil }
+            messages.append(.assistant(answer))
+        }
+        interrupt.cancel()
     }
 }

@@ -1,4 +1,7 @@
 import Foundation
+import GGUF
+import Synchronization
+import Tensors
 
 /// How a model is loaded.
 public struct ModelOptions: Sendable, Equatable {
@@ -13,13 +16,135 @@ public struct ModelOptions: Sendable, Equatable {
 }
 
 /// A loaded llama-family model: weights in place from the mmap, tokenizer, chat template.
-/// Shared by any number of generations; each `generate` call gets its own KV cache.
-public final class LlamaModel: @unchecked Sendable {
+/// Shared by any number of generations; each generation gets its own KV cache (`LlamaContext`).
+///
+/// ```swift
+/// let model = try LlamaModel.load(path: "models/SmolLM2-135M-Instruct.Q4_1.gguf")
+/// for try await event in model.generate(GenerationRequest(prompt: .text("Hello"), maxTokens: 20)) {
+///     if case .chunk(let text, _) = event { print(text, terminator: "") }
+/// }
+/// ```
+public final class LlamaModel: InferenceSession, @unchecked Sendable {
+    /// The parsed file; its mapping backs every weight.
+    public let file: GGUFFile
+    public let config: LlamaConfig
+    public let tokenizer: Tokenizer
+    public let chatTemplate: ChatTemplate
+    public let modelName: String
+    public let contextLength: Int
+    public let details: ModelDetails
+    public let options: ModelOptions
+    let weights: LlamaWeights
+    private let spareContexts = Mutex<[LlamaContext]>([])
+
     /// Loads a GGUF file. Throws `ShimmyError` `.modelNotFound` when the file is missing and
     /// `.serverError` when it cannot be loaded (corrupt, unsupported architecture, missing tensors).
     public static func load(path: String, name: String? = nil, options: ModelOptions = ModelOptions()) throws
         -> LlamaModel
     {
-        throw ShimmyError(.serverError, "the engine is not built yet", details: path)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ShimmyError(.modelNotFound, "no model file at \(path)")
+        }
+        let file: GGUFFile
+        do {
+            file = try GGUFFile(contentsOf: path)
+        } catch {
+            throw ShimmyError(.serverError, "cannot load model \(path)", details: error.description)
+        }
+        let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return try LlamaModel(file: file, name: name ?? stem, options: options)
     }
+
+    /// Builds a model from a parsed file (tests make tiny ones with the GGUF writer).
+    public init(file: GGUFFile, name: String, options: ModelOptions = ModelOptions()) throws {
+        self.file = file
+        self.options = options
+        config = try LlamaConfig(gguf: file)
+        weights = try LlamaWeights(gguf: file, config: config)
+        tokenizer = try Tokenizer(gguf: file)
+        chatTemplate = ChatTemplate(gguf: file, tokenizer: tokenizer)
+        modelName = name
+        if let requested = options.contextLength {
+            guard requested > 0 else { throw ShimmyError(.invalidRequest, "the context size must be positive") }
+            contextLength = requested
+        } else {
+            contextLength = min(config.contextLength, 4096)
+        }
+        details = Self.describe(file, config: config)
+    }
+
+    private static func describe(_ file: GGUFFile, config: LlamaConfig) -> ModelDetails {
+        var counts: [GGMLType: Int] = [:]
+        for t in file.tensors where t.dimensions.count >= 2 { counts[t.type, default: 0] += 1 }
+        let level = counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key.rawValue > $1.key.rawValue) }
+        return ModelDetails(family: config.architecture,
+                            parameterCount: file.tensors.reduce(0) { $0 + $1.elementCount },
+                            quantizationLevel: level?.key.name ?? "F32",
+                            trainedContextLength: config.contextLength,
+                            chatTemplate: file["tokenizer.chat_template"]?.stringValue)
+    }
+
+    /// A fresh context (KV cache) of `capacity` tokens (nil: `contextLength`) using `threads` workers
+    /// (nil: the model's setting).
+    public func makeContext(capacity: Int? = nil, threads: Int? = nil) -> LlamaContext {
+        LlamaContext(config: config, weights: weights, capacity: max(1, capacity ?? contextLength),
+                     kernels: KernelContext(pool: .shared, threads: threads ?? options.threads))
+    }
+
+    func acquireContext() -> LlamaContext {
+        let reused = spareContexts.withLock { $0.popLast() }
+        if let reused {
+            reused.truncate(to: 0)
+            return reused
+        }
+        return makeContext()
+    }
+
+    func releaseContext(_ context: LlamaContext) {
+        spareContexts.withLock { if $0.count < 2 { $0.append(context) } }
+    }
+
+    /// The token ids a prompt is fed as: raw text with special tokens parsed (BOS only if the model asks for it),
+    /// or messages rendered with the chat template.
+    public func promptTokens(_ prompt: Prompt) -> [TokenID] {
+        switch prompt {
+        case .text(let text):
+            return tokenizer.encode(text, addSpecial: true, parseSpecial: true)
+        case .messages(let messages):
+            return tokenizer.encode(chatTemplate.render(messages, addAssistant: true), addSpecial: true,
+                                    parseSpecial: true)
+        }
+    }
+
+    public func countTokens(_ prompt: Prompt) throws -> Int {
+        promptTokens(prompt).count
+    }
+
+    public func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, Error> {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: GenerationEvent.self)
+        let stop = StopFlag()
+        continuation.onTermination = { _ in stop.set() }
+        // Generation is blocking compute: it runs on its own thread, not on the cooperative pool.
+        let thread = Thread { [self] in
+            let context = acquireContext()
+            defer { releaseContext(context) }
+            do {
+                _ = try run(request, in: context, stop: stop) { continuation.yield($0) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+        return stream
+    }
+}
+
+/// A flag set by another thread to stop a generation at the next token.
+public final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    public init() {}
+    public func set() { flag.store(true, ordering: .relaxed) }
+    public var isSet: Bool { flag.load(ordering: .relaxed) }
 }

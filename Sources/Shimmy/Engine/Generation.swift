@@ -1,0 +1,78 @@
+import Foundation
+
+extension LlamaModel {
+    /// Runs one generation in `context`, calling `emit` with each event (chunks, then `.done`).
+    ///
+    /// The context may hold an earlier conversation: the longest common prefix of its tokens and the new
+    /// prompt is kept, so a chat's history is not evaluated twice. Returns the final stats.
+    @discardableResult
+    public func run(_ request: GenerationRequest, in context: LlamaContext, stop: StopFlag = StopFlag(),
+                    emit: (GenerationEvent) -> Void) throws -> GenerationStats {
+        let prompt = promptTokens(request.prompt)
+        guard !prompt.isEmpty else {
+            throw ShimmyError(.invalidRequest, "the prompt is empty")
+        }
+        guard prompt.count < context.capacity else {
+            throw ShimmyError(.invalidRequest, "the prompt is longer than the context",
+                              details: "\(prompt.count) prompt tokens, context size \(context.capacity)")
+        }
+        guard request.maxTokens >= 0 else {
+            throw ShimmyError(.invalidRequest, "max_tokens must not be negative")
+        }
+
+        // keep the cached prefix, evaluate the rest of the prompt
+        let promptStart = DispatchTime.now()
+        var shared = zip(context.tokens, prompt).prefix { $0 == $1 }.count
+        if shared == prompt.count { shared -= 1 }  // the last prompt token must be evaluated for its logits
+        context.truncate(to: shared)
+        var logits = try context.evaluate(Array(prompt[shared...]), logits: .last)
+        let promptMilliseconds = Self.milliseconds(since: promptStart)
+
+        var sampler = Sampler(parameters: request.sampling, vocabularySize: config.vocabularySize)
+        for token in prompt { sampler.accept(token) }
+        var decoder = StreamingDecoder(tokenizer: tokenizer)
+        var stops = StopMatcher(stops: request.stop)
+
+        let generationStart = DispatchTime.now()
+        var generated = 0
+        var finish = FinishReason.length
+        while generated < request.maxTokens {
+            if stop.isSet {
+                finish = .cancelled
+                break
+            }
+            let next = logits.withUnsafeBufferPointer { sampler.sample($0.baseAddress!) }
+            sampler.accept(next)
+            generated += 1
+            if tokenizer.isEndOfGeneration(next) {
+                emit(.chunk(text: "", tokens: [next]))
+                finish = .stop
+                break
+            }
+            let (text, stopped) = stops.feed(decoder.append(next))
+            emit(.chunk(text: text, tokens: [next]))
+            if stopped {
+                finish = .stop
+                break
+            }
+            guard context.tokens.count < context.capacity, generated < request.maxTokens else { break }
+            logits = try context.evaluate([next], logits: .last)
+        }
+        if finish != .stop && finish != .cancelled {
+            let (text, stopped) = stops.feed(decoder.finish())
+            let rest = stopped ? text : text + stops.finish()
+            if !rest.isEmpty { emit(.chunk(text: rest, tokens: [])) }
+            if stopped { finish = .stop }
+        }
+        let stats = GenerationStats(
+            promptTokens: prompt.count, completionTokens: generated, finishReason: finish,
+            timings: GenerationTimings(promptMilliseconds: promptMilliseconds,
+                                       generationMilliseconds: Self.milliseconds(since: generationStart)))
+        emit(.done(stats))
+        return stats
+    }
+
+    static func milliseconds(since start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+    }
+}

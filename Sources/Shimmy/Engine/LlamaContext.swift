@@ -1,0 +1,202 @@
+import Foundation
+import Tensors
+
+/// Per-conversation state of a model: the KV cache, activation buffers and the compute context.
+///
+/// A context belongs to one generation at a time; the weights it reads are shared. Tokens are appended with
+/// `evaluate`, which returns the logits asked for.
+public final class LlamaContext: @unchecked Sendable {
+    /// Which positions of an evaluated batch get logits.
+    public enum LogitRows: Sendable, Equatable {
+        /// Only the last token's (generation).
+        case last
+        /// These batch indices (perplexity scores the second half of a chunk).
+        case range(Range<Int>)
+        /// None (prefilling a prompt whose logits are not needed).
+        case none
+    }
+
+    let config: LlamaConfig
+    let weights: LlamaWeights
+    /// Most tokens the cache holds.
+    public let capacity: Int
+    /// The tokens now in the cache, in order.
+    public private(set) var tokens: [TokenID] = []
+    /// Tokens processed per forward pass at most; longer inputs are split.
+    public let maxBatch: Int
+    let kernels: KernelContext
+
+    // (layer, capacity, kv_dim) in half precision, as llama.cpp caches them
+    private let keyCache: UnsafeMutablePointer<Float16>
+    private let valueCache: UnsafeMutablePointer<Float16>
+    // activations of one batch: (batch, embedding_length) etc.
+    private let x, xb, xb2, q, k, v, hb, hb2, ropeTable: UnsafeMutablePointer<Float>
+
+    init(config: LlamaConfig, weights: LlamaWeights, capacity: Int, maxBatch: Int = 512, kernels: KernelContext) {
+        self.config = config
+        self.weights = weights
+        self.capacity = capacity
+        self.maxBatch = maxBatch
+        self.kernels = kernels
+        let c = config, b = maxBatch
+        let cacheCount = c.blockCount * capacity * c.kvDimension
+        keyCache = .allocate(capacity: cacheCount)
+        valueCache = .allocate(capacity: cacheCount)
+        func buffer(_ n: Int) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
+            p.initialize(repeating: 0, count: n)
+            return p
+        }
+        x = buffer(b * c.embeddingLength)
+        xb = buffer(b * max(c.embeddingLength, c.queryDimension))
+        xb2 = buffer(b * max(c.embeddingLength, c.queryDimension))
+        q = buffer(b * c.queryDimension)
+        k = buffer(b * c.kvDimension)
+        v = buffer(b * c.kvDimension)
+        hb = buffer(b * c.feedForwardLength)
+        hb2 = buffer(b * c.feedForwardLength)
+        ropeTable = buffer(b * c.ropeDimensionCount)
+    }
+
+    deinit {
+        for p in [x, xb, xb2, q, k, v, hb, hb2, ropeTable] { p.deallocate() }
+        keyCache.deallocate()
+        valueCache.deallocate()
+    }
+
+    /// Forgets every token after the first `count` (a new prompt that shares a prefix keeps it).
+    public func truncate(to count: Int) {
+        if count < tokens.count { tokens.removeLast(tokens.count - max(0, count)) }
+    }
+
+    /// Appends `input` to the cache and returns the logits of the requested batch rows, `vocabularySize` each.
+    /// Throws `.invalidRequest` when the tokens do not fit or an id is outside the vocabulary.
+    public func evaluate(_ input: [TokenID], logits rows: LogitRows = .last) throws(ShimmyError) -> [Float] {
+        guard tokens.count + input.count <= capacity else {
+            throw ShimmyError(.invalidRequest, "the input does not fit in the context",
+                              details: "\(tokens.count + input.count) tokens, context size \(capacity)")
+        }
+        if let bad = input.first(where: { $0 < 0 || Int($0) >= config.vocabularySize }) {
+            throw ShimmyError(.invalidRequest, "token id \(bad) is outside the vocabulary (\(config.vocabularySize))")
+        }
+        let wanted: Range<Int>
+        switch rows {
+        case .last: wanted = max(0, input.count - 1)..<input.count
+        case .range(let r): wanted = r.clamped(to: 0..<input.count)
+        case .none: wanted = 0..<0
+        }
+        let vocab = config.vocabularySize
+        var result = [Float](repeating: 0, count: wanted.count * vocab)
+        var start = 0
+        while start < input.count {
+            let n = min(maxBatch, input.count - start)
+            let batchRows = wanted.clamped(to: start..<(start + n))
+            result.withUnsafeMutableBufferPointer { out in
+                let dst = out.baseAddress.map { $0 + (batchRows.lowerBound - wanted.lowerBound) * vocab }
+                forward(Array(input[start..<(start + n)]), rows: (batchRows.lowerBound - start)..<(batchRows.upperBound - start),
+                        into: dst)
+            }
+            start += n
+        }
+        return result
+    }
+
+    /// The forward pass over one batch of at most `maxBatch` tokens at positions `tokens.count...`.
+    /// Writes the logits of batch rows `rows` to `logits` (rows.count × vocabulary).
+    private func forward(_ batch: [TokenID], rows: Range<Int>, into logits: UnsafeMutablePointer<Float>?) {
+        let c = config, w = weights, n = batch.count, start = tokens.count
+        let dim = c.embeddingLength, qDim = c.queryDimension, kvDim = c.kvDimension, ff = c.feedForwardLength
+        let headDim = c.headDimension, ropeDims = c.ropeDimensionCount
+
+        // token embeddings: x (batch, dim)
+        let embd = w.tokenEmbedding, embdRowBytes = embd.type.rowSize(dim) ?? 0
+        for (i, token) in batch.enumerated() {
+            embd.type.traits.dequantizeRow(embd.data + Int(token) * embdRowBytes, x + i * dim, dim)
+        }
+        // rope angles for each position: (batch, rope_dims)
+        for i in 0..<n {
+            Ops.ropeTable(ropeTable + i * ropeDims, position: start + i, dimensions: ropeDims,
+                          freqBase: c.ropeFreqBase, freqScale: c.ropeFreqScale)
+        }
+
+        for l in 0..<c.blockCount {
+            let layer = w.blocks[l]
+            let layerKeys = keyCache + l * capacity * kvDim, layerValues = valueCache + l * capacity * kvDim
+
+            // attention rmsnorm: xb = attn_norm(x)
+            for i in 0..<n {
+                Ops.rmsnorm(xb + i * dim, x + i * dim, layer.attnNorm, count: dim, epsilon: c.rmsNormEpsilon)
+            }
+            // q, k, v projections: q (batch, q_dim), k and v (batch, kv_dim)
+            kernels.matmul(q, xb, layer.attnQ, batch: n)
+            kernels.matmul(k, xb, layer.attnK, batch: n)
+            kernels.matmul(v, xb, layer.attnV, batch: n)
+            // rope on q and k, then k and v land in the cache rows start..<start+n
+            for i in 0..<n {
+                Ops.rope(q + i * qDim, heads: c.headCount, headDimension: headDim, ropeDimensions: ropeDims,
+                         table: ropeTable + i * ropeDims)
+                Ops.rope(k + i * kvDim, heads: c.headCountKV, headDimension: headDim, ropeDimensions: ropeDims,
+                         table: ropeTable + i * ropeDims)
+                Ops.toHalf(layerKeys + (start + i) * kvDim, k + i * kvDim, count: kvDim)
+                Ops.toHalf(layerValues + (start + i) * kvDim, v + i * kvDim, count: kvDim)
+            }
+            // attention per (token, head) over positions 0...start+i: xb2 (batch, q_dim)
+            attention(xb2, q, keys: layerKeys, values: layerValues, batch: n, start: start)
+            // output projection and residual: x += attn_output(xb2)
+            kernels.matmul(xb, xb2, layer.attnOutput, batch: n)
+            Ops.add(x, xb, count: n * dim)
+
+            // ffn rmsnorm: xb = ffn_norm(x)
+            for i in 0..<n {
+                Ops.rmsnorm(xb + i * dim, x + i * dim, layer.ffnNorm, count: dim, epsilon: c.rmsNormEpsilon)
+            }
+            // SwiGLU: hb = silu(ffn_gate(xb)) * ffn_up(xb)  (batch, ff)
+            kernels.matmul(hb, xb, layer.ffnGate, batch: n)
+            kernels.matmul(hb2, xb, layer.ffnUp, batch: n)
+            Ops.swiglu(hb, hb2, count: n * ff)
+            // ffn_out and residual: x += ffn_down(hb)
+            kernels.matmul(xb, hb, layer.ffnDown, batch: n)
+            Ops.add(x, xb, count: n * dim)
+        }
+        tokens.append(contentsOf: batch)
+
+        // final rmsnorm and the output head, only for the rows whose logits are wanted
+        guard let logits, !rows.isEmpty else { return }
+        for (j, i) in rows.enumerated() {
+            Ops.rmsnorm(xb + j * dim, x + i * dim, w.outputNorm, count: dim, epsilon: c.rmsNormEpsilon)
+        }
+        kernels.matmul(logits, xb, w.output, batch: rows.count)
+    }
+
+    /// Causal grouped-query attention for a batch: out (batch, q_dim) from q (batch, q_dim) and the cache.
+    private func attention(_ out: UnsafeMutablePointer<Float>, _ q: UnsafeMutablePointer<Float>,
+                           keys: UnsafeMutablePointer<Float16>, values: UnsafeMutablePointer<Float16>,
+                           batch n: Int, start: Int) {
+        let c = config, headDim = c.headDimension, qDim = c.queryDimension, kvDim = c.kvDimension
+        let group = c.headCount / c.headCountKV
+        let scale = 1 / Float(headDim).squareRoot()
+        let span = start + n
+        kernels.parallelFor(n * c.headCount) { range in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: span) { scores in
+                guard let att = scores.baseAddress else { return }
+                for job in range {
+                    let i = job / c.headCount, h = job % c.headCount
+                    let pos = start + i
+                    let qh = q + i * qDim + h * headDim
+                    let kvOffset = (h / group) * headDim
+                    // scores over positions 0...pos
+                    for t in 0...pos {
+                        att[t] = Ops.dot(qh, keys + t * kvDim + kvOffset, count: headDim) * scale
+                    }
+                    Ops.softmax(att, count: pos + 1)
+                    // weighted sum of values
+                    let o = out + i * qDim + h * headDim
+                    o.update(repeating: 0, count: headDim)
+                    for t in 0...pos {
+                        Ops.addScaled(o, att[t], values + t * kvDim + kvOffset, count: headDim)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Shimmy
+import ShimmyTestSupport
+import Testing
+
+/// `LlamaModel` as an `InferenceSession` on the default model: streaming, determinism, limits, cancellation.
+@Suite(.serialized)
+struct SessionTests {
+    static func collect(_ model: LlamaModel, _ request: GenerationRequest) async throws
+        -> (text: String, tokens: [TokenID], stats: GenerationStats?)
+    {
+        var text = "", tokens: [TokenID] = [], stats: GenerationStats?
+        for try await event in model.generate(request) {
+            switch event {
+            case .chunk(let t, let ids):
+                text += t
+                tokens += ids
+            case .done(let s): stats = s
+            }
+        }
+        return (text, tokens, stats)
+    }
+
+    static func model(threads: Int? = nil) throws -> LlamaModel {
+        try LlamaModel.load(path: TestPaths.defaultModel, options: ModelOptions(contextLength: 512, threads: threads))
+    }
+
+    @Test func sameSeedSameOutputAcrossThreadCounts() async throws {
+        let request = GenerationRequest(prompt: .text("Once upon a time"),
+                                        sampling: SamplingParameters(temperature: 0.9, seed: 1234), maxTokens: 24)
+        let one = try await Self.collect(try Self.model(threads: 1), request)
+        let again = try await Self.collect(try Self.model(threads: 1), request)
+        let two = try await Self.collect(try Self.model(threads: 2), request)
+        #expect(one.tokens.count == 24)
+        #expect(one.tokens == again.tokens, "same seed, same thread count")
+        #expect(one.tokens == two.tokens, "1 vs 2 threads: \(one.tokens) vs \(two.tokens)")
+        var other = request
+        other.sampling.seed = 99
+        let different = try await Self.collect(try Self.model(threads: 1), other)
+        #expect(different.tokens != one.tokens, "another seed should change a 24-token sample")
+    }
+
+    @Test func greedyChatMatchesLlamaCpp() async throws {
+        // chat-00 of generation.json, through the chat template and tokenizer
+        let reference = try referenceJSON("generation.json")
+        let prompts = try #require(reference["prompts"] as? [[String: Any]])
+        let chat = try #require(prompts.first { $0["id"] as? String == "chat-00" })
+        let expected = try #require(((chat["variants"] as? [String: Any])?["Q4_1"] as? [String: Any])?[
+            "generated_ids"] as? [Int]).map(TokenID.init)
+        let message = try #require(chat["user_message"] as? String)
+        let model = try Self.model()
+        #expect(try model.countTokens(.messages([.user(message)])) == (chat["prompt_ids"] as? [Int])?.count)
+        let result = try await Self.collect(model, GenerationRequest(prompt: .messages([.user(message)]),
+                                                                     sampling: .greedy, maxTokens: 48))
+        #expect(result.tokens == expected)
+        #expect(result.stats?.completionTokens == expected.count)
+        #expect(result.text == model.tokenizer.decode(expected.filter { !model.tokenizer.isEndOfGeneration($0) }))
+    }
+
+    @Test func stopStringIsNeverReturned() async throws {
+        let model = try Self.model()
+        let free = try await Self.collect(model, GenerationRequest(prompt: .text("The capital of France is"),
+                                                                   sampling: .greedy, maxTokens: 30))
+        // stop on a piece of the greedy continuation that spans more than one token
+        let words = free.text.split(separator: " ")
+        try #require(words.count >= 4, "greedy continuation: \(free.text)")
+        let stop = words[2] + " " + words[3]
+        let stopped = try await Self.collect(model, GenerationRequest(prompt: .text("The capital of France is"),
+                                                                      sampling: .greedy, maxTokens: 30,
+                                                                      stop: [String(stop)]))
+        #expect(!stopped.text.contains(stop))
+        #expect(free.text.hasPrefix(stopped.text))
+        #expect(stopped.stats?.finishReason == .stop)
+    }
+
+    @Test func limitsAndErrors() async throws {
+        let model = try Self.model()
+        let short = try await Self.collect(model, GenerationRequest(prompt: .text("Hello"), sampling: .greedy,
+                                                                    maxTokens: 3))
+        #expect(short.stats?.finishReason == .length)
+        #expect(short.stats?.completionTokens == 3)
+        let zero = try await Self.collect(model, GenerationRequest(prompt: .text("Hello"), maxTokens: 0))
+        #expect(zero.tokens.isEmpty && zero.stats?.finishReason == .length)
+        // a prompt longer than the context is invalid_request, with the counts in the details
+        let long = String(repeating: "word ", count: 600)
+        await #expect {
+            _ = try await Self.collect(model, GenerationRequest(prompt: .text(long)))
+        } throws: { error in
+            (error as? ShimmyError)?.code == .invalidRequest && ((error as? ShimmyError)?.details ?? "").contains("512")
+        }
+        // a full context ends the generation with `length`
+        let context = model.makeContext(capacity: 16)
+        let stats = try model.run(GenerationRequest(prompt: .text("One two three four five"), sampling: .greedy,
+                                                    maxTokens: 100), in: context) { _ in }
+        #expect(stats.finishReason == .length)
+        #expect(stats.promptTokens + stats.completionTokens <= 17)
+    }
+
+    @Test func cancellingTheConsumerStopsGeneration() async throws {
+        let model = try Self.model()
+        let counter = TokenCounter()
+        let task = Task {
+            for try await event in model.generate(GenerationRequest(prompt: .text("Count:"), maxTokens: 400)) {
+                if case .chunk = event { await counter.increment() }
+            }
+        }
+        while await counter.count < 3 { try await Task.sleep(for: .milliseconds(5)) }
+        task.cancel()
+        _ = await task.result
+        let atCancel = await counter.count
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(await counter.count <= atCancel + 1)
+        #expect(atCancel < 400)
+    }
+
+    @Test func modelDetails() throws {
+        let model = try Self.model()
+        #expect(model.details.family == "llama")
+        #expect(model.details.quantizationLevel == "Q4_1")
+        #expect(model.details.parameterCount > 134_000_000 && model.details.parameterCount < 135_000_000)
+        #expect(model.contextLength == 512)
+        #expect(try LlamaModel.load(path: TestPaths.defaultModel).contextLength == 2048)
+    }
+
+    @Test func missingAndCorruptFiles() throws {
+        #expect { try LlamaModel.load(path: "/nonexistent/model.gguf") } throws: {
+            ($0 as? ShimmyError)?.code == .modelNotFound
+        }
+        let dir = try TestPaths.temporaryDirectory()
+        let bad = dir.appendingPathComponent("bad.gguf").path
+        FileManager.default.createFile(atPath: bad, contents: Data("GGUF not really".utf8))
+        #expect { try LlamaModel.load(path: bad) } throws: {
+            ($0 as? ShimmyError)?.code == .serverError
+        }
+    }
+}
+
+actor TokenCounter {
+    var count = 0
+    func increment() { count += 1 }
+}
