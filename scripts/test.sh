@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: installs what is missing, then builds and tests in release mode
-# (the real-model checks need optimised kernels).
+# Runs the whole test suite: installs what is missing, builds in release mode (the real-model checks need optimised
+# kernels), runs the Swift tests, then the server acceptance checks with real OpenAI/Ollama/WebSocket clients.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -8,3 +8,4 @@ bash scripts/setup.sh
 export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-SkylakeX}" OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-4}"
 swift build -c release -Xswiftc -enable-testing --product shimmy
 swift test -c release -Xswiftc -enable-testing "$@"
+bash scripts/server-acceptance/run.sh .build/release/shimmy
