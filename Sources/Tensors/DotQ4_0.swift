@@ -5,41 +5,5 @@
 /// (exactly, in Int16), converted to float and accumulated as `acc += (d_w · d_x) · lanes`, as the AVX2 kernel does.
 enum DotQ4_0 {
     static let blockBytes = 18
-
-    /// One weight row · one activation row of `blocks` blocks.
-    @inline(__always)
-    static func dot(_ w: UnsafeRawPointer, _ q: UnsafePointer<Int8>, _ scales: UnsafePointer<Float>,
-                    blocks: Int) -> Float {
-        var acc = SIMD16<Float>()
-        for b in 0..<blocks {
-            acc = step(acc, w + b &* blockBytes, q + b &* 32, scales[b])
-        }
-        return treeSum(acc)
-    }
-
-    /// Adds one block's lane sums, scaled by `d_w · d_x`, to `acc`.
-    @inline(__always)
-    static func step(_ acc: SIMD16<Float>, _ block: UnsafeRawPointer, _ q: UnsafePointer<Int8>,
-                     _ dx: Float) -> SIMD16<Float> {
-        let d = loadHalf(block) * dx
-        let bytes = (block + 2).loadUnaligned(as: SIMD16<UInt8>.self)
-        let lo = widen(bytes & 0x0F) &- 8
-        let hi = widen(bytes &>> 4) &- 8
-        let qa = widen(UnsafeRawPointer(q).loadUnaligned(as: SIMD16<Int8>.self))
-        let qb = widen(UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Int8>.self))
-        let lanes = lo &* qa &+ hi &* qb
-        return fma(acc, toFloat(lanes), d)
-    }
-
-    /// `out[b · outStride + r] = W[r] · x[b]` for the rows in `rows` and every activation row.
-    static func rows(_ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>, outStride: Int,
-                     rows: Range<Int>, batch: Int) {
-        let rowBytes = x.blocks &* blockBytes
-        for r in rows {
-            let wr = w.data + r &* rowBytes
-            for b in 0..<batch {
-                out[b &* outStride &+ r] = dot(wr, x.int8Row(b), x.scaleRow(b), blocks: x.blocks)
-            }
-        }
-    }
+    // The kernels are the register tiles in DotTilesQ4_0.swift.
 }

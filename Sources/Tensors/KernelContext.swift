@@ -89,19 +89,24 @@ public final class KernelContext: @unchecked Sendable {
             return ActivationRows(values: UnsafeRawPointer(y), scales: UnsafePointer(y), sums: UnsafePointer(y),
                                   cols: cols)
         case .q8_0, .q8_1:
-            let qBytes = (batch &* cols &+ 63) & ~63
+            let qBytes = (batch &* cols &* 2 &+ 63) & ~63
             let base = reserve(qBytes &+ 2 &* batch &* blocks &* 4)
-            let qs = base.assumingMemoryBound(to: Int8.self)
+            let qs = base.assumingMemoryBound(to: Int16.self)
             let scales = (base + qBytes).assumingMemoryBound(to: Float.self)
             let sums = scales + batch &* blocks
             let quantize = { (range: Range<Int>) in
-                for b in range {
-                    if kind == .q8_0 {
-                        ActivationQuant.quantizeRowQ8_0(x + b &* cols, qs + b &* cols, scales + b &* blocks,
-                                                        count: cols)
-                    } else {
-                        ActivationQuant.quantizeRowQ8_1(x + b &* cols, qs + b &* cols, scales + b &* blocks,
-                                                        sums + b &* blocks, count: cols)
+                withUnsafeTemporaryAllocation(of: Int8.self, capacity: max(cols, 1)) { buffer in
+                    guard let q8 = buffer.baseAddress else { return }
+                    for b in range {
+                        if kind == .q8_0 {
+                            ActivationQuant.quantizeRowQ8_0(x + b &* cols, q8, scales + b &* blocks, count: cols)
+                        } else {
+                            ActivationQuant.quantizeRowQ8_1(x + b &* cols, q8, scales + b &* blocks,
+                                                            sums + b &* blocks, count: cols)
+                        }
+                        // The kernels multiply in Int16: widen once here rather than once per weight row.
+                        let row = qs + b &* cols
+                        for i in 0..<cols { row[i] = Int16(q8[i]) }
                     }
                 }
             }

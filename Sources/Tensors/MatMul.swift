@@ -32,7 +32,8 @@ public struct WeightMatrix: @unchecked Sendable {
 
 /// Activations converted for one matmul, in the layout the kernels read (see `ActivationQuant`).
 struct ActivationRows {
-    /// Int8 values (`cols` per row) for the Q8 types; floats (`cols` per row) for the float types.
+    /// Quantized values widened to Int16 (`cols` per row) for the Q8 types; floats (`cols` per row) for the float
+    /// types.
     var values: UnsafeRawPointer
     /// Per-block scales `d_x` (`blocks` per row); unused by the float types.
     var scales: UnsafePointer<Float>
@@ -41,8 +42,8 @@ struct ActivationRows {
     var cols: Int
     var blocks: Int { cols / 32 }
 
-    @inline(__always) func int8Row(_ b: Int) -> UnsafePointer<Int8> {
-        values.assumingMemoryBound(to: Int8.self) + b &* cols
+    @inline(__always) func int16Row(_ b: Int) -> UnsafePointer<Int16> {
+        values.assumingMemoryBound(to: Int16.self) + b &* cols
     }
     @inline(__always) func floatRow(_ b: Int) -> UnsafePointer<Float> {
         values.assumingMemoryBound(to: Float.self) + b &* cols
