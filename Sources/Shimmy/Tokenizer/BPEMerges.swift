@@ -5,7 +5,7 @@
 /// occur in merges but not in the vocabulary.
 struct BPEMerges: Sendable {
     /// (left symbol << 32 | right symbol) → (rank, merged symbol)
-    private let ranks: [UInt64: Merge]
+    private let ranks: RankTable
     /// The symbol of each byte's byte-level character, or -1 when no token or merge uses it.
     let byteSymbol: [Int32]
     private let vocabularySize: Int32
@@ -15,45 +15,45 @@ struct BPEMerges: Sendable {
         var result: Int32
     }
 
-    init(merges: [String], idForText: [ByteKey: TokenID], vocabularySize: Int) {
+    init(merges: [String], table: TokenTable, tokens: [[UInt8]]) {
+        let vocabularySize = tokens.count
         self.vocabularySize = Int32(vocabularySize)
         var extra: [ByteKey: Int32] = [:]
         var nextExtra = Int32(vocabularySize)
-        func intern(_ text: ByteKey) -> Int32 {
-            if let id = idForText[text] { return id }
-            if let id = extra[text] { return id }
-            extra[text] = nextExtra
+        // the symbol of `left + right`: its token id, else an id past the vocabulary (rare)
+        func intern(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Int32 {
+            if let id = table.find(left, right, in: tokens) { return id }
+            let key = ByteKey(Array(left) + Array(right))
+            if let id = extra[key] { return id }
+            extra[key] = nextExtra
             nextExtra += 1
             return nextExtra - 1
         }
-        var ranks: [UInt64: Merge] = [:]
-        ranks.reserveCapacity(merges.count)
+        let none = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        var ranks = RankTable(capacity: merges.count)
         for (rank, merge) in merges.enumerated() {
-            var bytes = Array(merge.utf8)
-            // the separator is the first space after the first byte (a merge may start with a space);
-            // without one, llama.cpp records the pair ("", "")
-            var space = -1
-            if bytes.count > 1, let i = bytes[1...].firstIndex(of: 0x20) { space = i }
-            let a: Int32, b: Int32, joined: ByteKey
-            if space >= 0 {
-                a = intern(ByteKey(bytes[..<space]))
-                b = intern(ByteKey(bytes[(space + 1)...]))
-                bytes.remove(at: space)
-                joined = ByteKey(bytes)
-            } else {
-                a = intern(ByteKey([]))
-                b = a
-                joined = ByteKey([])
-            }
-            let key = BPEMerges.key(a, b)
-            if ranks[key] == nil {
-                ranks[key] = Merge(rank: Int32(rank), result: intern(joined))
+            var text = merge
+            text.withUTF8 { bytes in
+                // the separator is the first space after the first byte (a merge may start with a space);
+                // without one, llama.cpp records the pair ("", "")
+                var space = -1
+                if bytes.count > 1 {
+                    for i in 1..<bytes.count where bytes[i] == 0x20 { space = i; break }
+                }
+                let left = space >= 0 ? UnsafeBufferPointer(rebasing: bytes[0..<space]) : none
+                let right = space >= 0 ? UnsafeBufferPointer(rebasing: bytes[(space + 1)...]) : none
+                let a = intern(left, none)
+                let b = intern(right, none)
+                let key = BPEMerges.key(a, b)
+                if ranks.find(key) == nil {
+                    ranks.insert(key, Merge(rank: Int32(rank), result: intern(left, right)))
+                }
             }
         }
         self.ranks = ranks
         self.byteSymbol = (0..<256).map { b in
-            let text = ByteKey(ByteLevel.utf8ForByte[b])
-            return idForText[text] ?? extra[text] ?? -1
+            let text = ByteLevel.utf8ForByte[b]
+            return table.find(text, in: tokens) ?? extra[ByteKey(text)] ?? -1
         }
     }
 
@@ -80,7 +80,7 @@ struct BPEMerges: Sendable {
         }
         var queue = BigramQueue()
         func addBigram(_ left: Int, _ right: Int) {
-            guard left >= 0, right >= 0, let m = ranks[BPEMerges.key(symbol[left], symbol[right])] else { return }
+            guard left >= 0, right >= 0, let m = ranks.find(BPEMerges.key(symbol[left], symbol[right])) else { return }
             queue.push(Bigram(rank: m.rank, left: Int32(left), right: Int32(right),
                               size: Int32(length[left] + length[right]), result: m.result))
         }
@@ -104,6 +104,45 @@ struct BPEMerges: Sendable {
             i = next[i]
         }
         return out
+    }
+}
+
+/// Pair key → merge, as an open-addressing table (the merge loop looks a pair up for every neighbour).
+struct RankTable: Sendable {
+    private var keys: [UInt64]
+    private var values: [BPEMerges.Merge]
+    private let mask: Int
+    /// No pair has this key: symbols are never -1 in the table.
+    private static let empty = UInt64.max
+
+    init(capacity: Int) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        keys = [UInt64](repeating: RankTable.empty, count: size)
+        values = [BPEMerges.Merge](repeating: BPEMerges.Merge(rank: 0, result: 0), count: size)
+        mask = size - 1
+    }
+
+    @inline(__always) private func slot(_ key: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+    }
+
+    func find(_ key: UInt64) -> BPEMerges.Merge? {
+        var i = slot(key)
+        while true {
+            let k = keys[i]
+            if k == RankTable.empty { return nil }
+            if k == key { return values[i] }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// Adds a key that is not in the table yet.
+    mutating func insert(_ key: UInt64, _ value: BPEMerges.Merge) {
+        var i = slot(key)
+        while keys[i] != RankTable.empty && keys[i] != key { i = (i + 1) & mask }
+        keys[i] = key
+        values[i] = value
     }
 }
 

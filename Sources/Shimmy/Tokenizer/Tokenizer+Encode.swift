@@ -128,7 +128,7 @@ extension Tokenizer {
             if ignoreMerges {
                 var encoded: [UInt8] = []
                 for b in word { encoded.append(contentsOf: ByteLevel.utf8ForByte[Int(b)]) }
-                if let id = idForText[ByteKey(encoded)] { output.append(id); continue }
+                if let id = table.find(encoded, in: tokenBytes) { output.append(id); continue }
             }
             for (symbol, range) in merges.merge(word: word[...]) {
                 if merges.isToken(symbol) {
@@ -138,7 +138,7 @@ extension Tokenizer {
                 // not a token: llama.cpp looks each byte of the byte-level text up as a one-byte token
                 for b in word[range] {
                     for e in ByteLevel.utf8ForByte[Int(b)] {
-                        if let id = idForText[ByteKey([e])] { output.append(id) }
+                        if let id = table.find(CollectionOfOne(e), in: tokenBytes) { output.append(id) }
                     }
                 }
             }

@@ -19,7 +19,7 @@ public final class Tokenizer: Sendable {
     /// Each token's attributes, by id.
     public let attributes: [TokenAttributes]
     let scores: [Float]
-    let idForText: [ByteKey: TokenID]
+    let table: TokenTable
     let merges: BPEMerges?
     /// Each token's piece with special tokens rendered (llama.cpp's `cache_token_to_piece`).
     let pieces: [[UInt8]]
@@ -98,23 +98,21 @@ public final class Tokenizer: Sendable {
         }
         if let v = c.addSpacePrefix { addSpacePrefix = v }
 
-        // tokens, scores, attributes; a later duplicate text wins the text → id map, as in llama.cpp
+        // tokens, scores, attributes (a later duplicate text wins the text → id map, as in llama.cpp)
         var tokenBytes: [[UInt8]] = []
         tokenBytes.reserveCapacity(n)
-        var idForText: [ByteKey: TokenID] = [:]
-        idForText.reserveCapacity(n)
         var attributes: [TokenAttributes] = []
         attributes.reserveCapacity(n)
         for (i, token) in c.tokens.enumerated() {
             let bytes = token.isEmpty ? Array("[EMPTY_\(i)]".utf8) : Array(token.utf8)
             tokenBytes.append(bytes)
-            idForText[ByteKey(bytes)] = TokenID(i)
             attributes.append(c.tokenTypes.map { TokenAttributes(ggufTokenType: $0[i]) } ?? .normal)
         }
         self.tokenBytes = tokenBytes
-        self.idForText = idForText
+        let table = TokenTable(tokens: tokenBytes)
+        self.table = table
         self.scores = c.scores.map { Array($0.prefix(n)) } ?? [Float](repeating: 0, count: n)
-        merges = c.model == .bpe ? BPEMerges(merges: c.merges, idForText: idForText, vocabularySize: n) : nil
+        merges = c.model == .bpe ? BPEMerges(merges: c.merges, table: table, tokens: tokenBytes) : nil
 
         func valid(_ id: TokenID?, default fallback: TokenID?) -> TokenID? {
             let fallbackValid = fallback.flatMap { $0 >= 0 && Int($0) < n ? $0 : nil }
@@ -174,9 +172,9 @@ public final class Tokenizer: Sendable {
     }
 
     /// The id of the token whose text is exactly `text`.
-    public func tokenID(forText text: String) -> TokenID? { idForText[ByteKey(Array(text.utf8))] }
+    public func tokenID(forText text: String) -> TokenID? { table.find(Array(text.utf8), in: tokenBytes) }
 
-    func token(forText bytes: ArraySlice<UInt8>) -> TokenID? { idForText[ByteKey(bytes)] }
+    func token(forText bytes: ArraySlice<UInt8>) -> TokenID? { table.find(bytes, in: tokenBytes) }
 
     func score(of id: TokenID) -> Float { scores[Int(id)] }
 
@@ -184,6 +182,6 @@ public final class Tokenizer: Sendable {
     func byteToken(_ byte: UInt8) -> TokenID? {
         let hex = Array("0123456789ABCDEF".utf8)
         let name: [UInt8] = [0x3C, 0x30, 0x78, hex[Int(byte >> 4)], hex[Int(byte & 15)], 0x3E]
-        return idForText[ByteKey(name)] ?? idForText[ByteKey([byte])] ?? unknownToken
+        return table.find(name, in: tokenBytes) ?? table.find([byte], in: tokenBytes) ?? unknownToken
     }
 }
