@@ -335,4 +335,16 @@ struct ModelRegistryTests {
         registry.refresh()
         #expect(registry.availableModels().map(\.name) == ["first", "second"])
     }
+    @Test("broken links, link cycles and deep trees neither crash nor hang the scan")
+    func awkwardTrees() throws {
+        let tree = try Tree()
+        defer { tree.remove() }
+        try tree.gguf("m/good.gguf")
+        try tree.link("m/broken.gguf", to: tree.path("nowhere.gguf"))
+        try tree.link("m/loop", to: tree.path("m"))
+        try tree.gguf("m/a/b/c/d/e/f/g/h/too-deep.gguf")
+        try tree.gguf("m/a/b/shallow.gguf")
+        let names = ModelRegistry(searchPaths: [tree.path("m"), tree.path("nowhere")]).availableModels().map(\.name)
+        #expect(names == ["shallow", "good"] || names == ["good", "shallow"], "found \(names)")
+    }
 }

@@ -335,4 +335,50 @@ struct SamplerTests {
             #expect(logits == original, "logits changed with \(parameters)")
         }
     }
+    @Test("top-p without top-k keeps exactly llama.cpp's nucleus, in rank order",
+          arguments: [(UInt64(1), 0.5, Float(0.9)), (2, 3, 0.95), (3, 8, 0.5), (4, 1, 0.99), (5, 0.01, 0.3)])
+    func nucleusExact(seed: UInt64, scale: Double, p: Float) {
+        let n = 4096
+        let logits = randomLogits(n, seed: seed, scale: scale)
+        // reference: softmax in id order, cumulative in ranked order, stop at p
+        let maxLogit = logits.max()!
+        var sum: Float = 0
+        for l in logits { sum += Foundation.exp(l - maxLogit) }
+        let ranked = (0..<n).sorted { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
+        var cumulative: Float = 0
+        var expected: [TokenID] = []
+        for id in ranked {
+            expected.append(TokenID(id))
+            cumulative += Foundation.exp(logits[id] - maxLogit) / sum
+            if cumulative >= p { break }
+        }
+        var ids = [TokenID](repeating: 0, count: n)
+        var work = [Float](repeating: 0, count: n)
+        var otherIDs = [TokenID](repeating: 0, count: n)
+        var otherLogits = [Float](repeating: 0, count: n)
+        var keys = [UInt32](repeating: 0, count: 2 * n)
+        var positions = [Int32](repeating: 0, count: 2 * n)
+        let kept: [TokenID] = logits.withUnsafeBufferPointer { input in
+            ids.withUnsafeMutableBufferPointer { a in
+                work.withUnsafeMutableBufferPointer { b in
+                    otherIDs.withUnsafeMutableBufferPointer { c in
+                        otherLogits.withUnsafeMutableBufferPointer { d in
+                            keys.withUnsafeMutableBufferPointer { k in
+                                positions.withUnsafeMutableBufferPointer { q in
+                                    var chain = CandidateChain(
+                                        input: input.baseAddress!, vocabularySize: n,
+                                        pairs: ((a.baseAddress!, b.baseAddress!), (c.baseAddress!, d.baseAddress!)),
+                                        keys: k.baseAddress!, positions: q.baseAddress!)
+                                    chain.startWhole()
+                                    chain.topP(p)
+                                    return chain.candidates
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(kept == expected, "kept \(kept.count) vs \(expected.count); first difference at \(String(describing: kept.indices.first { $0 >= expected.count || kept[$0] != expected[$0] }))")
+    }
 }

@@ -38,8 +38,7 @@ struct CandidateChain {
             topK(p.topK)
         } else {
             // the whole vocabulary, in id order, in the first pair
-            if UnsafePointer(current.logits) != input { current.logits.update(from: input, count: vocabularySize) }
-            for i in 0..<vocabularySize { current.ids[i] = TokenID(truncatingIfNeeded: i) }
+            startWhole()
         }
         if p.topP < 1 { topP(p.topP) }
         if p.minP > 0 { minP(p.minP) }
@@ -57,44 +56,125 @@ struct CandidateChain {
         sorted = true
     }
 
-    /// Keeps the smallest best-first prefix whose probability reaches `p` (softmax over all candidates).
-    /// ref: llama_sampler_top_p_apply (adaptive partial sort of 256 first when there are many candidates)
+    /// The candidates left, in their current order (for tests and diagnostics).
+    var candidates: [TokenID] { (0..<count).map { current.ids[$0] } }
+
+    /// Starts from the whole vocabulary when top-k is off (what `run` does first); internal for tests.
+    mutating func startWhole() {
+        if UnsafePointer(current.logits) != input { current.logits.update(from: input, count: vocabularySize) }
+        for i in 0..<vocabularySize { current.ids[i] = TokenID(truncatingIfNeeded: i) }
+    }
+
+    /// Keeps the smallest best-first prefix whose probability reaches `p` (softmax over all candidates); all of
+    /// them when rounding keeps the sum below `p`.
+    /// ref: llama_sampler_top_p_apply (an adaptive first guess of 256 when there are many unsorted candidates)
     mutating func topP(_ p: Float) {
         guard count > 0 else { return }
         let maxLogit = sorted ? current.logits[0] : maxOfLogits()
+        // the softmax denominator; for many unsorted candidates also the mass in each band below the maximum
+        let many = !sorted && count > 1024
+        var mass = [Float](repeating: 0, count: many ? Self.bands : 0)
         var sum: Float = 0
-        for i in 0..<count { sum += exp(current.logits[i] - maxLogit) }
-
-        var best: Pair = current
-        var ranked = sorted ? count : (count > 1024 ? 256 : count)
-        if !sorted {
-            CandidateSelection.selectTop(ranked, ids: current.ids, logits: current.logits, count: count,
-                                         outIDs: other.ids, outLogits: other.logits)
-            best = other
+        for i in 0..<count {
+            let e = exp(current.logits[i] - maxLogit)
+            sum += e
+            if many { mass[Self.band(current.logits[i], below: maxLogit)] += e }
         }
-        var cumulative: Float = 0
-        var keep = count
-        var i = 0
-        while i < count {
-            if i == ranked {
-                // the first guess was too short: rank every candidate
-                CandidateSelection.rankAll(ids: current.ids, logits: current.logits, count: count,
-                                           outIDs: other.ids, outLogits: other.logits, keys: keys,
-                                           positions: positions)
-                ranked = count
+        if sorted {
+            count = prefixLength(reaching: p, ids: current.ids, logits: current.logits, count: count,
+                                 maxLogit: maxLogit, sum: sum) ?? count
+            return
+        }
+        if many {
+            // first guess: the best 256
+            CandidateSelection.selectTop(256, ids: current.ids, logits: current.logits, count: count,
+                                         outIDs: other.ids, outLogits: other.logits)
+            if let keep = prefixLength(reaching: p, ids: other.ids, logits: other.logits, count: 256,
+                                       maxLogit: maxLogit, sum: sum) {
+                keepRanked(keep)
+                return
             }
-            cumulative += exp(best.logits[i] - maxLogit) / sum
-            if cumulative >= p {
-                keep = i + 1
+            if narrowedTopP(p, mass: mass, maxLogit: maxLogit, sum: sum) { return }
+            CandidateSelection.rankAll(ids: current.ids, logits: current.logits, count: count,
+                                       outIDs: other.ids, outLogits: other.logits, keys: keys, positions: positions)
+        } else {
+            CandidateSelection.selectTop(count, ids: current.ids, logits: current.logits, count: count,
+                                         outIDs: other.ids, outLogits: other.logits)
+        }
+        keepRanked(prefixLength(reaching: p, ids: other.ids, logits: other.logits, count: count,
+                                maxLogit: maxLogit, sum: sum) ?? count)
+    }
+
+    /// How many bands of 1/8 nat below the maximum logit `topP` sorts the mass into; the last takes the rest.
+    static let bands = 256
+
+    @inline(__always)
+    static func band(_ logit: Float, below maxLogit: Float) -> Int {
+        let distance = (maxLogit - logit) * 8
+        // NaN and far-away logits land in the last band
+        return distance < Float(bands - 1) ? Int(distance) : bands - 1
+    }
+
+    /// Top-p over only the candidates in the bands that hold `p` of the mass (plus 1% and one more band for
+    /// rounding). Those are a best-first prefix of all candidates, so when the nucleus ends among them the result
+    /// equals ranking everything. Returns false, changing nothing, when it cannot decide.
+    private mutating func narrowedTopP(_ p: Float, mass: [Float], maxLogit: Float, sum: Float) -> Bool {
+        let target = p * sum + 0.01 * sum
+        var accumulated: Float = 0
+        var cut = -1
+        for b in 0..<Self.bands {
+            accumulated += mass[b]
+            if accumulated >= target {
+                cut = b
                 break
             }
-            i += 1
         }
-        if !sorted {
-            // the kept prefix is ranked best first in `other`
-            swap(&current, &other)
-            sorted = true
+        guard cut >= 0 else { return false }
+        var margin = cut + 1
+        while margin < Self.bands - 1 && mass[margin] == 0 { margin += 1 }
+        cut = margin
+        guard cut < Self.bands - 1 else { return false }
+        // the candidates in bands 0...cut, still in id order, into the other pair
+        var kept = 0
+        for i in 0..<count where Self.band(current.logits[i], below: maxLogit) <= cut {
+            other.ids[kept] = current.ids[i]
+            other.logits[kept] = current.logits[i]
+            kept += 1
         }
+        let order = CandidateSelection.rankPositions(logits: other.logits, count: kept, keys: keys,
+                                                     positions: positions)
+        var cumulative: Float = 0
+        for j in 0..<kept {
+            cumulative += exp(other.logits[Int(order[j])] - maxLogit) / sum
+            if cumulative >= p {
+                // the nucleus, best first, into the current pair
+                for r in 0...j {
+                    current.ids[r] = other.ids[Int(order[r])]
+                    current.logits[r] = other.logits[Int(order[r])]
+                }
+                count = j + 1
+                sorted = true
+                return true
+            }
+        }
+        return false
+    }
+
+    /// The length of the shortest prefix whose probability reaches `p`, or nil when the `count` given fall short.
+    private func prefixLength(reaching p: Float, ids: UnsafeMutablePointer<TokenID>,
+                              logits: UnsafeMutablePointer<Float>, count: Int, maxLogit: Float, sum: Float) -> Int? {
+        var cumulative: Float = 0
+        for i in 0..<count {
+            cumulative += exp(logits[i] - maxLogit) / sum
+            if cumulative >= p { return i + 1 }
+        }
+        return nil
+    }
+
+    /// Makes the ranked candidates in the other pair current, keeping the first `keep`.
+    private mutating func keepRanked(_ keep: Int) {
+        swap(&current, &other)
+        sorted = true
         count = keep
     }
 

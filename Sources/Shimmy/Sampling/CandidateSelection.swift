@@ -67,6 +67,20 @@ enum CandidateSelection {
         outIDs: UnsafeMutablePointer<TokenID>, outLogits: UnsafeMutablePointer<Float>,
         keys: UnsafeMutablePointer<UInt32>, positions: UnsafeMutablePointer<Int32>
     ) {
+        let order = rankPositions(logits: logits, count: count, keys: keys, positions: positions)
+        for i in 0..<count {
+            let from = Int(order[i])
+            outIDs[i] = ids[from]
+            outLogits[i] = logits[from]
+        }
+    }
+
+    /// The positions `0..<count` ordered best first (stable: equal logits keep their order), by a radix sort of the
+    /// logits. Returns a pointer into `positions`; `keys` and `positions` need room for `2 * count` entries.
+    static func rankPositions(
+        logits: UnsafePointer<Float>, count: Int, keys: UnsafeMutablePointer<UInt32>,
+        positions: UnsafeMutablePointer<Int32>
+    ) -> UnsafeMutablePointer<Int32> {
         var keyIn = keys
         var keyOut = keys + count
         var posIn = positions
@@ -100,11 +114,7 @@ enum CandidateSelection {
             swap(&keyIn, &keyOut)
             swap(&posIn, &posOut)
         }
-        for i in 0..<count {
-            let from = Int(posIn[i])
-            outIDs[i] = ids[from]
-            outLogits[i] = logits[from]
-        }
+        return posIn
     }
 
     /// The largest of 16 values from `p` (a NaN may or may not win). Four scalar chains, which the compiler
