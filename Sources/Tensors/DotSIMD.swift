@@ -83,14 +83,43 @@ func treeSum(_ v: SIMD16<Float>) -> Float {
     return c[0] + c[1]
 }
 
-/// The Float16 stored at `p` (unaligned) as a float. Loads 8 bytes as a whole register and converts four lanes:
-/// loading 2 bytes into a lane (`vpinsrw`) merges into whatever register LLVM picks, often the accumulator, which
-/// made every block wait for the previous block's FMA (Q4_0 mat-vec 2x slower). The caller guarantees 8 readable bytes
-/// (every use is at the start of a block of 18 bytes or more).
+/// The Float16 stored at `p` (unaligned) as a float, through integer operations (`halfBitsToFloat`).
+///
+/// Scales are the one scalar per block, and how they are loaded decides the speed: converting through a vector lane
+/// (`vpinsrw` + `vcvtph2ps`) merges into whatever register LLVM picks, often the accumulator, so every block waits
+/// for the previous block's FMA (Q4_0 mat-vec 2x slower). Used for Q4_0/Q4_1, whose quants start right after.
 @inline(__always)
 func loadHalf(_ p: UnsafeRawPointer) -> Float {
+    halfBitsToFloat(p.loadUnaligned(as: UInt16.self))
+}
+
+/// The Float16 stored at `p` as a float, through one whole-register 8-byte load and `vcvtph2ps` (no merge).
+/// Fastest for Q8_0; for Q4_0 LLVM fused the overlapping load with the nibble load into a shuffle mess.
+/// The caller guarantees 8 readable bytes.
+@inline(__always)
+func loadHalfWide(_ p: UnsafeRawPointer) -> Float {
     let h = p.loadUnaligned(as: SIMD4<UInt16>.self)
     var r = SIMD4<Float>()
     for k in 0..<4 { r[k] = Float(Float16(bitPattern: h[k])) }
     return r[0]
+}
+
+/// The two Float16 values at `p` (Q4_1's `d` and `m`) through one 8-byte load and one `vcvtph2ps`.
+@inline(__always)
+func loadHalfPair(_ p: UnsafeRawPointer) -> (Float, Float) {
+    let h = p.loadUnaligned(as: SIMD4<UInt16>.self)
+    var r = SIMD4<Float>()
+    for k in 0..<4 { r[k] = Float(Float16(bitPattern: h[k])) }
+    return (r[0], r[1])
+}
+
+/// Float16 bits to Float with integer operations and one multiply (no vector lanes): `bits << 13` read as a float is the value times 2^-112 for normal and subnormal halves
+/// alike, so one multiply by 2^112 finishes it; infinities and NaNs get the float exponent directly.
+@inline(__always)
+func halfBitsToFloat(_ h: UInt16) -> Float {
+    let magnitude = UInt32(h & 0x7fff) << 13
+    let sign = UInt32(h & 0x8000) << 16
+    let finite = Float(bitPattern: magnitude) * 0x1p112
+    let bits = magnitude >= 0x0F80_0000 ? (0x7f80_0000 | magnitude) : finite.bitPattern
+    return Float(bitPattern: bits | sign)
 }

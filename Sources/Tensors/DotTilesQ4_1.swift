@@ -56,23 +56,19 @@ extension DotQ4_1 {
         var m33: Float = 0
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 20
-            let d0 = loadHalf(k0)
-            let n0 = loadHalf(k0 + 2)
+            let (d0, n0) = loadHalfPair(k0)
             let y0 = (k0 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let lo0 = widen(y0 & 0x0F), hi0 = widen(y0 &>> 4)
             let k1 = w1 + b &* 20
-            let d1 = loadHalf(k1)
-            let n1 = loadHalf(k1 + 2)
+            let (d1, n1) = loadHalfPair(k1)
             let y1 = (k1 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let lo1 = widen(y1 & 0x0F), hi1 = widen(y1 &>> 4)
             let k2 = w2 + b &* 20
-            let d2 = loadHalf(k2)
-            let n2 = loadHalf(k2 + 2)
+            let (d2, n2) = loadHalfPair(k2)
             let y2 = (k2 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let lo2 = widen(y2 & 0x0F), hi2 = widen(y2 &>> 4)
             let k3 = w3 + b &* 20
-            let d3 = loadHalf(k3)
-            let n3 = loadHalf(k3 + 2)
+            let (d3, n3) = loadHalfPair(k3)
             let y3 = (k3 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let lo3 = widen(y3 & 0x0F), hi3 = widen(y3 &>> 4)
             let xa0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
@@ -162,23 +158,19 @@ extension DotQ4_1 {
         var m30: Float = 0
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 20
-            let d0 = loadHalf(k0)
-            let n0 = loadHalf(k0 + 2)
+            let (d0, n0) = loadHalfPair(k0)
             let y0 = (k0 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let lo0 = widen(y0 & 0x0F), hi0 = widen(y0 &>> 4)
             let k1 = w1 + b &* 20
-            let d1 = loadHalf(k1)
-            let n1 = loadHalf(k1 + 2)
+            let (d1, n1) = loadHalfPair(k1)
             let y1 = (k1 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let lo1 = widen(y1 & 0x0F), hi1 = widen(y1 &>> 4)
             let k2 = w2 + b &* 20
-            let d2 = loadHalf(k2)
-            let n2 = loadHalf(k2 + 2)
+            let (d2, n2) = loadHalfPair(k2)
             let y2 = (k2 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let lo2 = widen(y2 & 0x0F), hi2 = widen(y2 &>> 4)
             let k3 = w3 + b &* 20
-            let d3 = loadHalf(k3)
-            let n3 = loadHalf(k3 + 2)
+            let (d3, n3) = loadHalfPair(k3)
             let y3 = (k3 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let lo3 = widen(y3 & 0x0F), hi3 = widen(y3 &>> 4)
             let xa0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
@@ -223,8 +215,7 @@ extension DotQ4_1 {
         var m03: Float = 0
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 20
-            let d0 = loadHalf(k0)
-            let n0 = loadHalf(k0 + 2)
+            let (d0, n0) = loadHalfPair(k0)
             let y0 = (k0 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let lo0 = widen(y0 & 0x0F), hi0 = widen(y0 &>> 4)
             let xa0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
@@ -269,8 +260,7 @@ extension DotQ4_1 {
         var m00: Float = 0
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 20
-            let d0 = loadHalf(k0)
-            let n0 = loadHalf(k0 + 2)
+            let (d0, n0) = loadHalfPair(k0)
             let y0 = (k0 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let lo0 = widen(y0 & 0x0F), hi0 = widen(y0 &>> 4)
             let xa0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)

@@ -36,19 +36,19 @@ extension DotQ8_0 {
         var a33 = SIMD16<Float>()
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 34
-            let d0 = loadHalf(k0)
+            let d0 = loadHalfWide(k0)
             let lo0 = widen((k0 + 2).loadUnaligned(as: SIMD16<Int8>.self))
             let hi0 = widen((k0 + 18).loadUnaligned(as: SIMD16<Int8>.self))
             let k1 = w1 + b &* 34
-            let d1 = loadHalf(k1)
+            let d1 = loadHalfWide(k1)
             let lo1 = widen((k1 + 2).loadUnaligned(as: SIMD16<Int8>.self))
             let hi1 = widen((k1 + 18).loadUnaligned(as: SIMD16<Int8>.self))
             let k2 = w2 + b &* 34
-            let d2 = loadHalf(k2)
+            let d2 = loadHalfWide(k2)
             let lo2 = widen((k2 + 2).loadUnaligned(as: SIMD16<Int8>.self))
             let hi2 = widen((k2 + 18).loadUnaligned(as: SIMD16<Int8>.self))
             let k3 = w3 + b &* 34
-            let d3 = loadHalf(k3)
+            let d3 = loadHalfWide(k3)
             let lo3 = widen((k3 + 2).loadUnaligned(as: SIMD16<Int8>.self))
             let hi3 = widen((k3 + 18).loadUnaligned(as: SIMD16<Int8>.self))
             let xa0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
@@ -113,19 +113,19 @@ extension DotQ8_0 {
         var a30 = SIMD16<Float>()
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 34
-            let d0 = loadHalf(k0)
+            let d0 = loadHalfWide(k0)
             let lo0 = widen((k0 + 2).loadUnaligned(as: SIMD16<Int8>.self))
             let hi0 = widen((k0 + 18).loadUnaligned(as: SIMD16<Int8>.self))
             let k1 = w1 + b &* 34
-            let d1 = loadHalf(k1)
+            let d1 = loadHalfWide(k1)
             let lo1 = widen((k1 + 2).loadUnaligned(as: SIMD16<Int8>.self))
             let hi1 = widen((k1 + 18).loadUnaligned(as: SIMD16<Int8>.self))
             let k2 = w2 + b &* 34
-            let d2 = loadHalf(k2)
+            let d2 = loadHalfWide(k2)
             let lo2 = widen((k2 + 2).loadUnaligned(as: SIMD16<Int8>.self))
             let hi2 = widen((k2 + 18).loadUnaligned(as: SIMD16<Int8>.self))
             let k3 = w3 + b &* 34
-            let d3 = loadHalf(k3)
+            let d3 = loadHalfWide(k3)
             let lo3 = widen((k3 + 2).loadUnaligned(as: SIMD16<Int8>.self))
             let hi3 = widen((k3 + 18).loadUnaligned(as: SIMD16<Int8>.self))
             let xa0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
@@ -157,7 +157,7 @@ extension DotQ8_0 {
         var a03 = SIMD16<Float>()
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 34
-            let d0 = loadHalf(k0)
+            let d0 = loadHalfWide(k0)
             let lo0 = widen((k0 + 2).loadUnaligned(as: SIMD16<Int8>.self))
             let hi0 = widen((k0 + 18).loadUnaligned(as: SIMD16<Int8>.self))
             let xa0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
@@ -192,7 +192,7 @@ extension DotQ8_0 {
         var a00 = SIMD16<Float>()
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 34
-            let d0 = loadHalf(k0)
+            let d0 = loadHalfWide(k0)
             let lo0 = widen((k0 + 2).loadUnaligned(as: SIMD16<Int8>.self))
             let hi0 = widen((k0 + 18).loadUnaligned(as: SIMD16<Int8>.self))
             let xa0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)

@@ -59,7 +59,7 @@ public final class KernelContext: @unchecked Sendable {
         let rows = w.rows
         // A few tasks per thread: a worker the OS does not schedule at once leaves its tasks to the others.
         let tasks = threadCount == 1 ? 1 : min(max(1, rows / 32), threadCount &* 4)
-        pool.run(tasks: tasks) { index, n in
+        pool.run(tasks: tasks, threads: threadCount) { index, n in
             let range = KernelContext.split(rows, index, n)
             if !range.isEmpty {
                 MatMulKernels.rows(w, act, out, outStride: rows, rows: range, batch: batch)

@@ -53,26 +53,29 @@ public final class ThreadPool: @unchecked Sendable {
         run(threads: threadCount, body)
     }
 
-    /// Like `run(_:)` with `threads` parts (clamped to 1...threadCount): `body(index, threads)` for each index.
+    /// Like `run(_:)` with `threads` parts (clamped to 1...threadCount): `body(index, threads)` for each index,
+    /// run by the caller and workers 1..<threads only.
     public func run(threads: Int, _ body: (Int, Int) -> Void) {
-        run(tasks: min(max(1, threads), threadCount), body)
+        let count = min(max(1, threads), threadCount)
+        run(tasks: count, threads: count, body)
     }
 
     /// Calls `body(index, tasks)` once for every index in `0..<tasks` (any number, usually a few per thread for
-    /// balance), spread over the pool's threads; returns when all have finished. One task runs inline.
-    public func run(tasks: Int, _ body: (Int, Int) -> Void) {
+    /// balance), using the caller and workers 1..<threads (all when nil); returns when all have finished.
+    public func run(tasks: Int, threads: Int? = nil, _ body: (Int, Int) -> Void) {
+        let participants = min(max(1, threads ?? threadCount), threadCount)
         guard tasks > 0 else { return }
         if state.isInsideJob() {
             body(0, 1)
             return
         }
-        if tasks == 1 || threadCount == 1 {
+        if tasks == 1 || participants == 1 {
             for index in 0..<tasks { body(index, tasks) }
             return
         }
         runLock.withLock { _ in
             withoutActuallyEscaping(body) { escapable in
-                state.dispatch(escapable, tasks: tasks)
+                state.dispatch(escapable, tasks: tasks, participants: participants)
             }
         }
     }
@@ -97,6 +100,8 @@ final class PoolState: @unchecked Sendable {
     /// Written by the caller before `generation` is bumped, read by workers after they join.
     var job: ((Int, Int) -> Void)?
     var taskCount = 0
+    /// Workers with an index below this may join the current job (the caller is index 0).
+    let participants = Atomic<Int>(0)
     var threadIDs: [pthread_t] = []
     let mutex: UnsafeMutablePointer<pthread_mutex_t>
     let condition: UnsafeMutablePointer<pthread_cond_t>
@@ -128,7 +133,7 @@ final class PoolState: @unchecked Sendable {
             let rc = pthread_create(&thread, nil, { raw in
                 guard let raw else { return nil }
                 let start = Unmanaged<WorkerStart>.fromOpaque(raw).takeRetainedValue()
-                start.state.workerLoop()
+                start.state.workerLoop(index: start.index)
                 return nil
             }, box)
             if rc == 0 {
@@ -155,10 +160,11 @@ final class PoolState: @unchecked Sendable {
         return threadIDs.contains { pthread_equal($0, me) != 0 }
     }
 
-    func dispatch(_ body: @escaping (Int, Int) -> Void, tasks: Int) {
+    func dispatch(_ body: @escaping (Int, Int) -> Void, tasks: Int, participants: Int) {
         owner.store(UInt(pthread_self()), ordering: .releasing)
         job = body
         taskCount = tasks
+        self.participants.store(participants, ordering: .relaxed)
         nextTask.store(0, ordering: .relaxed)
         let next = generation.load(ordering: .relaxed) &+ 1
         ticket.store(next << 16, ordering: .releasing)
@@ -191,7 +197,10 @@ final class PoolState: @unchecked Sendable {
 
     /// Joins the job of generation `seen` if it is still open, runs tasks until none is left, and leaves.
     @inline(never)
-    func work(seen: Int) {
+    func work(seen: Int, index: Int) {
+        // `participants` was written before the generation bump this worker saw, so it belongs to this job
+        // (or a later one, which the ticket check below rejects).
+        guard index < participants.load(ordering: .relaxed) else { return }
         var value = ticket.load(ordering: .acquiring)
         while true {
             guard value >> 16 == seen, value & PoolState.closedBit == 0 else { return }
@@ -204,7 +213,7 @@ final class PoolState: @unchecked Sendable {
         ticket.subtract(1, ordering: .releasing)
     }
 
-    func workerLoop() {
+    func workerLoop(index: Int) {
         // Jobs are counted from 0 (the value when the pool was made), not from whatever the worker sees when it
         // first runs: a stop issued before this thread got going must not be missed.
         var seen = 0
@@ -221,7 +230,7 @@ final class PoolState: @unchecked Sendable {
             }
             seen = generation.load(ordering: .acquiring)
             if stopping.load(ordering: .acquiring) { return }
-            work(seen: seen)
+            work(seen: seen, index: index)
         }
     }
 

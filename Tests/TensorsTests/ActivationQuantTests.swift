@@ -78,3 +78,18 @@ struct ActivationQuantTests {
         #expect(VecDotType(weights: .f32) == .f32)
     }
 }
+
+@Suite("Dot helpers")
+struct DotHelperTests {
+    @Test("the integer Float16 conversion is exact for all 65536 bit patterns")
+    func halfConversion() {
+        var wrong: [UInt16] = []
+        for bits in 0...UInt16.max {
+            let want = Float(Float16(bitPattern: bits))
+            let got = halfBitsToFloat(bits)
+            let same = want.isNaN ? got.isNaN : got.bitPattern == want.bitPattern
+            if !same { wrong.append(bits) }
+        }
+        #expect(wrong.isEmpty, "\(wrong.count) patterns differ, first \(wrong.prefix(5).map { String($0, radix: 16) })")
+    }
+}

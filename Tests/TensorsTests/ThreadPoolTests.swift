@@ -96,3 +96,25 @@ struct ThreadPoolTests {
         }
     }
 }
+
+@Suite("ThreadPool tasks")
+struct ThreadPoolTaskTests {
+    @Test("run(tasks:threads:) calls every task once and uses no worker beyond the limit", arguments: [1, 2, 3])
+    func tasksWithParticipantLimit(limit: Int) {
+        let pool = ThreadPool(threadCount: 3)
+        let seen = Mutex<[Int]>([])
+        let threadIDs = Mutex<Set<UInt>>([])
+        for _ in 0..<200 {
+            pool.run(tasks: 10, threads: limit) { index, count in
+                #expect(count == 10)
+                seen.withLock { $0.append(index) }
+                threadIDs.withLock { _ = $0.insert(UInt(pthread_self())) }
+            }
+        }
+        let indices = seen.withLock { $0 }
+        let perIndex = Dictionary(grouping: indices, by: { $0 }).mapValues(\.count)
+        #expect(perIndex == Dictionary(uniqueKeysWithValues: (0..<10).map { ($0, 200) }), "calls per task: \(perIndex)")
+        let used = threadIDs.withLock { $0.count }
+        #expect(used <= limit, "\(used) threads ran tasks with a limit of \(limit)")
+    }
+}
