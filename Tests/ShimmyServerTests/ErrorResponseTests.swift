@@ -68,7 +68,8 @@ struct ErrorResponseTests {
         #expect(response.status == 500)
         #expect(response.json?["error"]?["code"] == "generation_failed", "\(response.text)")
 
-        let broken = ShimmyHTTPServer(catalog: BrokenCatalog(), configuration: ServerConfiguration(port: 0))
+        let broken = ShimmyHTTPServer(catalog: BrokenCatalog(), configuration: ServerConfiguration(port: 0),
+                                      logger: ShimmyHTTPServer.silentLogger)
         try broken.start()
         defer { broken.stop() }
         let loadFailure = try TestClient(port: broken.port).request("POST", "/v1/completions", body: #"{"prompt": "x"}"#)

@@ -157,7 +157,7 @@ final class TestServer: @unchecked Sendable {
         var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
         configure(&configuration)
         catalog = ScriptedCatalog(sessions)
-        server = ShimmyHTTPServer(catalog: catalog, configuration: configuration)
+        server = ShimmyHTTPServer(catalog: catalog, configuration: configuration, logger: ShimmyHTTPServer.silentLogger)
         try server.start()
     }
 

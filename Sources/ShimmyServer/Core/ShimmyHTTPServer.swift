@@ -22,6 +22,9 @@ public final class ShimmyHTTPServer: @unchecked Sendable {
     private var connections: Set<Int32> = []
     private var running = false
     private let stopped = DispatchSemaphore(value: 0)
+    /// A logger that drops everything (tests, embedding programs that log elsewhere).
+    public static let silentLogger = Logger(label: "shimmy.server") { _ in SwiftLogNoOpLogHandler() }
+
     /// The port actually bound (useful with port 0).
     public private(set) var port: Int = 0
 
