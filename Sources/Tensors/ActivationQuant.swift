@@ -97,3 +97,54 @@ public enum ActivationQuant {
         return UInt16(truncatingIfNeeded: (u &+ (0x7fff &+ ((u >> 16) & 1))) >> 16)
     }
 }
+
+extension ActivationQuant {
+    /// Quantizes one row to Q8_0 (or Q8_1 when `sums` is given) like `quantizeRowQ8_0`/`quantizeRowQ8_1`, but writes
+    /// the values widened to Int16, the form the matmul kernels multiply, with 16-lane SIMD.
+    /// Bit-identical to the scalar versions (same `d`, `id`, round-half-even, `s`).
+    @inlinable
+    static func quantizeRowWide(_ x: UnsafePointer<Float>, _ qs: UnsafeMutablePointer<Int16>,
+                                _ scales: UnsafeMutablePointer<Float>, _ sums: UnsafeMutablePointer<Float>?,
+                                count: Int) {
+        let blocks = count / 32
+        for b in 0..<blocks {
+            let p = UnsafeRawPointer(x + b &* 32)
+            let v0 = p.loadUnaligned(as: SIMD16<Float>.self)
+            let v1 = p.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+            var m = SIMD16<Float>()
+            for i in 0..<16 { m[i] = Swift.max(Swift.abs(v0[i]), Swift.abs(v1[i])) }
+            let amax = treeMax(m)
+            let d = amax / 127
+            let id: Float = amax != 0 ? 127 / amax : 0
+            var q0 = SIMD16<Int16>(), q1 = SIMD16<Int16>()
+            var total = SIMD16<Int32>()
+            for i in 0..<16 {
+                let a = roundedLane(v0[i] * id), c = roundedLane(v1[i] * id)
+                q0[i] = Int16(truncatingIfNeeded: a)
+                q1[i] = Int16(truncatingIfNeeded: c)
+                total[i] = a &+ c
+            }
+            let out = UnsafeMutableRawPointer(qs + b &* 32)
+            out.storeBytes(of: q0, as: SIMD16<Int16>.self)
+            out.storeBytes(of: q1, toByteOffset: 32, as: SIMD16<Int16>.self)
+            scales[b] = Float(Float16(d))
+            if let sums { sums[b] = Float(Float16(d * Float(total.wrappedSum()))) }
+        }
+    }
+
+    /// `round_half_even(v)` clamped to ±127 as Int32; NaN becomes 0 (as in `quantizeBlock`).
+    @inlinable @inline(__always)
+    static func roundedLane(_ v: Float) -> Int32 {
+        let r = Swift.max(-127, Swift.min(127, v.rounded(.toNearestOrEven)))
+        return r.isNaN ? 0 : Int32(r)
+    }
+
+    /// The largest of 16 lanes.
+    @inlinable @inline(__always)
+    static func treeMax(_ v: SIMD16<Float>) -> Float {
+        var a = SIMD8<Float>(), b = SIMD4<Float>()
+        for i in 0..<8 { a[i] = Swift.max(v[i], v[i + 8]) }
+        for i in 0..<4 { b[i] = Swift.max(a[i], a[i + 4]) }
+        return Swift.max(Swift.max(b[0], b[2]), Swift.max(b[1], b[3]))
+    }
+}

@@ -95,19 +95,9 @@ public final class KernelContext: @unchecked Sendable {
             let scales = (base + qBytes).assumingMemoryBound(to: Float.self)
             let sums = scales + batch &* blocks
             let quantize = { (range: Range<Int>) in
-                withUnsafeTemporaryAllocation(of: Int8.self, capacity: max(cols, 1)) { buffer in
-                    guard let q8 = buffer.baseAddress else { return }
-                    for b in range {
-                        if kind == .q8_0 {
-                            ActivationQuant.quantizeRowQ8_0(x + b &* cols, q8, scales + b &* blocks, count: cols)
-                        } else {
-                            ActivationQuant.quantizeRowQ8_1(x + b &* cols, q8, scales + b &* blocks,
-                                                            sums + b &* blocks, count: cols)
-                        }
-                        // The kernels multiply in Int16: widen once here rather than once per weight row.
-                        let row = qs + b &* cols
-                        for i in 0..<cols { row[i] = Int16(q8[i]) }
-                    }
+                for b in range {
+                    ActivationQuant.quantizeRowWide(x + b &* cols, qs + b &* cols, scales + b &* blocks,
+                                                    kind == .q8_1 ? sums + b &* blocks : nil, count: cols)
                 }
             }
             if batch &* cols >= 1 << 15 { parallelFor(batch, quantize) } else { quantize(0..<batch) }

@@ -93,3 +93,31 @@ struct DotHelperTests {
         #expect(wrong.isEmpty, "\(wrong.count) patterns differ, first \(wrong.prefix(5).map { String($0, radix: 16) })")
     }
 }
+
+@Suite("ActivationQuant wide")
+struct ActivationQuantWideTests {
+    @Test("the Int16 SIMD quantizer equals the scalar Q8_0/Q8_1 quantizers bit for bit")
+    func wideMatchesScalar() {
+        var rng = KernelRNG(seed: 5)
+        var x = (0..<(32 * 40)).map { _ in rng.float() * 4 }
+        // Exact ties and an all-zero block.
+        for j in 0..<32 { x[j] = Float(j - 16) + 0.5 }
+        x[5] = 127
+        for j in 32..<64 { x[j] = 0 }
+        let n = x.count
+        var q8 = [Int8](repeating: 0, count: n), d8 = [Float](repeating: 0, count: n / 32), s8 = d8
+        ActivationQuant.quantizeRowQ8_1(x, &q8, &d8, &s8, count: n)
+        var q16 = [Int16](repeating: 0, count: n), d16 = d8, s16 = d8
+        q16.withUnsafeMutableBufferPointer { q in
+            d16.withUnsafeMutableBufferPointer { d in
+                s16.withUnsafeMutableBufferPointer { s in
+                    ActivationQuant.quantizeRowWide(x, q.baseAddress!, d.baseAddress!, s.baseAddress!, count: n)
+                }
+            }
+        }
+        let qDiff = (0..<n).filter { Int16(q8[$0]) != q16[$0] }
+        #expect(qDiff.isEmpty, "\(qDiff.count) values differ, first at \(qDiff.first ?? -1)")
+        #expect(d8 == d16, "scales differ: \(zip(d8, d16).first { $0 != $1 }.map { "\($0)" } ?? "")")
+        #expect(s8 == s16, "sums differ: \(zip(s8, s16).first { $0 != $1 }.map { "\($0)" } ?? "")")
+    }
+}
