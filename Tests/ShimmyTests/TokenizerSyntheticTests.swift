@@ -18,7 +18,7 @@ enum TinyBPE {
                 next += 1
             }
         }
-        return map.map { String(Character(Unicode.Scalar($0)!)) }
+        return map.map { String(Character(Unicode.Scalar($0) ?? "?")) }
     }()
 
     static let merges = ["h e", "l l", "he ll", "hell o", "Ġ w", "Ġw o", "Ġwo r", "l d", "Ġwor ld"]
