@@ -82,6 +82,7 @@ struct TokenizerReferenceTests {
         // EOS, the text-matched <|endoftext|>/<|im_end|>, and <reponame> found as llama.cpp's FIM repo token
         #expect(tokenizer.endOfGenerationTokens == [0, 2, 4], "got \(tokenizer.endOfGenerationTokens.sorted())")
         #expect(tokenizer.isEndOfGeneration(2))
+        #expect(tokenizer.eotToken == 0, "llama.cpp's EOT for this vocabulary is <|endoftext|>")
         #expect(!tokenizer.isEndOfGeneration(1))
         // addSpecial adds nothing for this model
         #expect(tokenizer.encode("Hello world", addSpecial: true, parseSpecial: true) == [19556, 905])

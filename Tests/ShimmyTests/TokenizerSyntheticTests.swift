@@ -99,6 +99,19 @@ struct TokenizerSyntheticTests {
         #expect(plain.encode("<|ctl|>   he", addSpecial: false, parseSpecial: true).count > 2)
     }
 
+    @Test func emptyAndDuplicateTokenTexts() throws {
+        // llama.cpp names an empty token "[EMPTY_<id>]"; a text that occurs twice maps to its later id
+        var c = TinyBPE.configuration()
+        c.tokens.append("")
+        c.tokens.append("he")
+        c.tokenTypes?.append(contentsOf: [1, 1])
+        let t = try Tokenizer(configuration: c)
+        let empty = TokenID(c.tokens.count - 2), duplicate = TokenID(c.tokens.count - 1)
+        #expect(t.tokenText(empty) == "[EMPTY_\(empty)]")
+        #expect(t.tokenID(forText: "he") == duplicate)
+        #expect(t.encode("he", addSpecial: false, parseSpecial: false) == [duplicate])
+    }
+
     @Test func invalidMetadataThrows() throws {
         #expect(throws: ShimmyError.self) { try Tokenizer(configuration: TinyBPE.configuration(pre: "no-such-pre")) }
         #expect(throws: ShimmyError.self) { try Tokenizer(configuration: TokenizerConfiguration(model: .bpe, tokens: [])) }
