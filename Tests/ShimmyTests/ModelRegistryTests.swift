@@ -347,4 +347,31 @@ struct ModelRegistryTests {
         let names = ModelRegistry(searchPaths: [tree.path("m"), tree.path("nowhere")]).availableModels().map(\.name)
         #expect(names == ["shallow", "good"] || names == ["good", "shallow"], "found \(names)")
     }
+    @Test("the default model loads through the registry once, and a seed fixes its output")
+    func realModel() async throws {
+        let folder = URL(fileURLWithPath: TestPaths.defaultModel).deletingLastPathComponent().path
+        let registry = ModelRegistry(searchPaths: [folder], options: ModelOptions(contextLength: 256))
+        async let first = registry.session(named: nil)
+        async let second = registry.session(named: ModelSearchPaths.defaultModelName)
+        let (a, b) = try await (first, second)
+        #expect(a.modelName == ModelSearchPaths.defaultModelName)
+        #expect(a.details.family == "llama")
+        let shared = ObjectIdentifier(a as AnyObject) == ObjectIdentifier(b as AnyObject)
+        #expect(shared, "both requests share one loaded model")
+        #expect(await registry.loadedModelCount() == 1)
+
+        func text(_ session: any InferenceSession) async throws -> String {
+            let request = GenerationRequest(prompt: .text("The capital of France is"),
+                                            sampling: SamplingParameters(temperature: 1.0, seed: 42), maxTokens: 3)
+            var out = ""
+            for try await event in session.generate(request) {
+                if case .chunk(let chunk, _) = event { out += chunk }
+            }
+            return out
+        }
+        let one = try await text(a)
+        let two = try await text(b)
+        #expect(one == two, "same seed, different text: \(one.debugDescription) vs \(two.debugDescription)")
+        #expect(!one.isEmpty)
+    }
 }

@@ -55,12 +55,7 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
 
     /// Loads a file with the engine (`LlamaModel`).
     public static let defaultLoader: Loader = { descriptor, options in
-        let model: Any = try LlamaModel.load(path: descriptor.path, name: descriptor.name, options: options)
-        guard let session = model as? any InferenceSession else {
-            throw ShimmyError(.serverError, "The engine cannot run model '\(descriptor.name)' yet",
-                              details: descriptor.path)
-        }
-        return session
+        try LlamaModel.load(path: descriptor.path, name: descriptor.name, options: options)
     }
 
     // MARK: - Discovery
