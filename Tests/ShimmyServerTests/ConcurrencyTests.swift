@@ -41,6 +41,17 @@ struct ConcurrencyTests {
         #expect(statuses.values == [200, 200, 200])
     }
 
+    @Test("the slot is free as soon as a client has read the end of a response", arguments: [true, false])
+    func slotFreeAtEnd(stream: Bool) throws {
+        let server = try TestServer { $0.parallel = 1; $0.maxQueued = 0 }
+        var statuses: [Int] = []
+        for i in 0..<40 {
+            let body = #"{"model": "tiny", "prompt": "p\#(i)", "max_tokens": 2, "stream": \#(stream)}"#
+            statuses.append(try server.client().request("POST", "/api/generate", body: body).status)
+        }
+        #expect(statuses.allSatisfy { $0 == 200 }, "\(statuses)")
+    }
+
     @Test("a client that disconnects cancels its generation", arguments: ["/api/generate", "/v1/completions"])
     func disconnectCancels(path: String) throws {
         let session = ScriptedSession(name: "tiny", tokenDelay: .milliseconds(20))

@@ -160,14 +160,15 @@ def over_capacity_503():
             r = requests.post(url("/api/generate"), json={"model": MODEL, "prompt": f"Count slowly {i}",
                                                           "max_tokens": 2000, "stream": True},
                               stream=True, timeout=300)
-            next(r.iter_lines())  # generation running
-            streams.append(r)
+            lines = r.iter_lines()
+            next(lines)  # generation running; keep the iterator: dropping it makes urllib3 close the connection
+            streams.append((r, lines))
         refused = requests.post(url("/api/generate"), json={"model": MODEL, "prompt": "x"}, timeout=30)
         expect(refused.status_code == 503, f"status {refused.status_code}: {refused.text[:200]}")
         expect(refused.headers.get("Retry-After"), "no Retry-After")
         expect("error" in refused.json(), f"body {refused.text}")
     finally:
-        for r in streams:
+        for r, _ in streams:
             r.close()
     # the slots come back once the clients are gone
     deadline = time.time() + 10

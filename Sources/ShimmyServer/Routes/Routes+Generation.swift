@@ -88,24 +88,33 @@ extension Routes {
                           finish: (GenerationStats, Int) -> [UInt8], failure: (APIError) -> [UInt8]) throws -> RouteOutcome {
         let prepared = try prepare(decoded)
         let connection = self.connection
-        return try withSlot {
-            guard connection.beginStream(contentType: contentType) else { return .streamed(status: 499, reusable: false) }
+        enum End { case finished(GenerationStats), failed(APIError), clientGone }
+        // The slot is given back before the last bytes go out, so a client that sends its next request as soon as
+        // it reads the end of this one never finds the slot still taken.
+        let end: End = try withSlot {
+            guard connection.beginStream(contentType: contentType) else { return .clientGone }
             do {
-                let stats = try GenerationDriver.run(
+                return .finished(try GenerationDriver.run(
                     session: prepared.session, request: prepared.request, disconnected: { connection.peerClosed },
-                    onText: { connection.writeChunk(event($0)) })
-                logGeneration(prepared, stats)
-                let ok = connection.writeChunk(finish(stats, prepared.promptTokens)) && connection.endStream()
-                return .streamed(status: 200, reusable: ok)
+                    onText: { connection.writeChunk(event($0)) }))
             } catch GenerationInterruption.clientGone {
-                return .streamed(status: 499, reusable: false)
+                return .clientGone
             } catch {
-                let apiError = APIError.generation(error)
-                context.logger.warning("generation failed after streaming began",
-                                       metadata: ["code": .string(apiError.code), "details": .string(apiError.details ?? "")])
-                let ok = connection.writeChunk(failure(apiError)) && connection.endStream()
-                return .streamed(status: 200, reusable: ok)
+                return .failed(APIError.generation(error))
             }
+        }
+        switch end {
+        case .finished(let stats):
+            logGeneration(prepared, stats)
+            let ok = connection.writeChunk(finish(stats, prepared.promptTokens)) && connection.endStream()
+            return .streamed(status: 200, reusable: ok)
+        case .clientGone:
+            return .streamed(status: 499, reusable: false)
+        case .failed(let apiError):
+            context.logger.warning("generation failed after streaming began",
+                                   metadata: ["code": .string(apiError.code), "details": .string(apiError.details ?? "")])
+            let ok = connection.writeChunk(failure(apiError)) && connection.endStream()
+            return .streamed(status: 200, reusable: ok)
         }
     }
 }
