@@ -67,6 +67,48 @@ public final class KernelContext: @unchecked Sendable {
         }
     }
 
+    /// Several products of the same input, e.g. q, k and v: `outs[i]` (batch × ws[i].rows) = x · ws[i]ᵀ.
+    ///
+    /// When every weight has the same `cols` and vec-dot type, the activations are converted once and all products
+    /// run in one dispatch of the pool; otherwise this is `matmul` once per weight. Results are bit-identical to
+    /// separate `matmul` calls either way.
+    ///
+    /// ```swift
+    /// context.matmul([q, k, v], xb, [layer.attnQ, layer.attnK, layer.attnV], batch: n)
+    /// ```
+    public func matmul(_ outs: [UnsafeMutablePointer<Float>], _ x: UnsafePointer<Float>, _ ws: [WeightMatrix],
+                       batch: Int) {
+        guard let first = ws.first, outs.count == ws.count, batch > 0 else {
+            for (out, w) in zip(outs, ws) { matmul(out, x, w, batch: batch) }
+            return
+        }
+        let kind = VecDotType(weights: first.type)
+        let shared = ws.allSatisfy { $0.cols == first.cols && $0.isValid && $0.rows > 0 && VecDotType(weights: $0.type) == kind }
+        guard shared, ws.count > 1 else {
+            for (out, w) in zip(outs, ws) { matmul(out, x, w, batch: batch) }
+            return
+        }
+        let act = prepare(x, first, batch: batch)
+        // Tasks: each matrix's rows in chunks of at least 32, listed matrix by matrix.
+        let perThread = threadCount == 1 ? 1 : threadCount &* 4
+        var tasks: [(matrix: Int, rows: Range<Int>)] = []
+        for (m, w) in ws.enumerated() {
+            let parts = min(max(1, w.rows / 32), perThread)
+            for part in 0..<parts {
+                tasks.append((m, KernelContext.split(w.rows, part, parts)))
+            }
+        }
+        tasks.withUnsafeBufferPointer { list in
+            pool.run(tasks: list.count, threads: threadCount) { index, _ in
+                let task = list[index]
+                let w = ws[task.matrix]
+                if !task.rows.isEmpty {
+                    MatMulKernels.rows(w, act, outs[task.matrix], outStride: w.rows, rows: task.rows, batch: batch)
+                }
+            }
+        }
+    }
+
     /// Converts `batch` rows of activations to the vec-dot type of `w.type` in the scratch buffer.
     func prepare(_ x: UnsafePointer<Float>, _ w: WeightMatrix, batch: Int) -> ActivationRows {
         let cols = w.cols

@@ -86,3 +86,37 @@ struct MatMulTests {
         #expect(out.allSatisfy { $0 == 0 }, "\(type): \(out)")
     }
 }
+
+@Suite("MatMul grouped")
+struct MatMulGroupedTests {
+    @Test("matmul over several weights equals separate calls bit for bit", arguments: GGMLType.allCases)
+    func groupedEqualsSeparate(type: GGMLType) {
+        let pool = ThreadPool(threadCount: 2)
+        let context = KernelContext(pool: pool)
+        let cols = 64, batch = 5
+        let shapes = [37, 8, 100]
+        let weights = shapes.enumerated().map { TestWeights(type: type, rows: $0.element, cols: cols, seed: UInt64($0.offset + 20)) }
+        let x = randomActivations(count: batch * cols, seed: 21)
+        let separate = weights.map { runMatmul(context, $0, x, batch: batch) }
+        var grouped = shapes.map { [Float](repeating: .nan, count: $0 * batch) }
+        let buffers = grouped.indices.map { i in UnsafeMutablePointer<Float>.allocate(capacity: shapes[i] * batch) }
+        defer { buffers.forEach { $0.deallocate() } }
+        withExtendedLifetime(weights) {
+            let datas = weights.map { w in
+                let p = UnsafeMutableRawPointer.allocate(byteCount: max(w.bytes.count, 1), alignment: 64)
+                w.bytes.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: w.bytes.count) }
+                return p
+            }
+            defer { datas.forEach { $0.deallocate() } }
+            let matrices = weights.indices.map {
+                WeightMatrix(type: type, rows: shapes[$0], cols: cols, data: UnsafeRawPointer(datas[$0]))
+            }
+            x.withUnsafeBufferPointer { context.matmul(buffers, $0.baseAddress!, matrices, batch: batch) }
+        }
+        for i in grouped.indices {
+            grouped[i] = Array(UnsafeBufferPointer(start: buffers[i], count: shapes[i] * batch))
+            let differing = grouped[i].indices.filter { grouped[i][$0].bitPattern != separate[i][$0].bitPattern }
+            #expect(differing.isEmpty, "\(type) matrix \(i): \(differing.count) outputs differ, first at \(differing.first ?? -1)")
+        }
+    }
+}
