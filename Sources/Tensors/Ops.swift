@@ -153,3 +153,46 @@ public enum Ops {
         return r
     }
 }
+
+extension Ops {
+    /// One query head's attention over `count` cached positions with llama.cpp's single-chunk flash-attention
+    /// numerics (ggml-cpu `flash_attn_ext_f16_one_chunk`, used for decode and for batches under 64 queries):
+    /// the query is rounded to half precision, scores use an online softmax, and the weighted sum of values is
+    /// accumulated in half precision, rounding after every step, then divided by the softmax sum.
+    ///
+    /// - Parameters: `keys`/`values` point at position 0 of this head's cache rows, `stride` apart;
+    ///   `scratch` holds `2 * dimension` halves.
+    @inlinable
+    public static func attentionHalf(_ out: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>,
+                                     keys: UnsafePointer<Float16>, values: UnsafePointer<Float16>, stride: Int,
+                                     count: Int, dimension: Int, scale: Float,
+                                     scratch: UnsafeMutablePointer<Float16>) {
+        let q16 = scratch, acc = scratch + dimension
+        for d in 0..<dimension {
+            q16[d] = Float16(query[d])
+            acc[d] = 0
+        }
+        var maxScore = -Float.infinity
+        var sum: Float = 0
+        for t in 0..<count {
+            let k = keys + t * stride
+            var s: Float = 0
+            for d in 0..<dimension { s += Float(k[d]) * Float(q16[d]) }
+            s *= scale
+            var ms: Float = 1, vs: Float = 1
+            if s > maxScore {
+                let old = maxScore
+                maxScore = s
+                ms = Foundation.exp(old - s)
+                for d in 0..<dimension { acc[d] = Float16(Float(acc[d]) * ms) }
+            } else {
+                vs = Foundation.exp(s - maxScore)
+            }
+            let v = values + t * stride
+            for d in 0..<dimension { acc[d] = Float16(Float(acc[d]).addingProduct(Float(v[d]), vs)) }
+            sum = sum * ms + vs
+        }
+        let inv = sum == 0 ? 0 : 1 / sum
+        for d in 0..<dimension { out[d] = Float(acc[d]) * inv }
+    }
+}

@@ -41,14 +41,14 @@ struct SessionTests {
     }
 
     @Test func greedyChatMatchesLlamaCpp() async throws {
-        // chat-00 of generation.json, through the chat template and tokenizer
+        // chat-00 of generation.json on the F16 variant, through the chat template, tokenizer and sampler
         let reference = try referenceJSON("generation.json")
         let prompts = try #require(reference["prompts"] as? [[String: Any]])
         let chat = try #require(prompts.first { $0["id"] as? String == "chat-00" })
-        let expected = try #require(((chat["variants"] as? [String: Any])?["Q4_1"] as? [String: Any])?[
+        let expected = try #require(((chat["variants"] as? [String: Any])?["F16"] as? [String: Any])?[
             "generated_ids"] as? [Int]).map(TokenID.init)
         let message = try #require(chat["user_message"] as? String)
-        let model = try Self.model()
+        let model = try ReferenceVariants.model("F16")
         #expect(try model.countTokens(.messages([.user(message)])) == (chat["prompt_ids"] as? [Int])?.count)
         let result = try await Self.collect(model, GenerationRequest(prompt: .messages([.user(message)]),
                                                                      sampling: .greedy, maxTokens: 48))
@@ -119,7 +119,9 @@ struct SessionTests {
         #expect(model.details.quantizationLevel == "Q4_1")
         #expect(model.details.parameterCount > 134_000_000 && model.details.parameterCount < 135_000_000)
         #expect(model.contextLength == 512)
-        #expect(try LlamaModel.load(path: TestPaths.defaultModel).contextLength == 2048)
+        // the model was trained for 8192 tokens; the default cache is capped at 4096
+        #expect(model.config.contextLength == 8192)
+        #expect(try LlamaModel.load(path: TestPaths.defaultModel).contextLength == 4096)
     }
 
     @Test func missingAndCorruptFiles() throws {

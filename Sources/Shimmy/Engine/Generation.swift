@@ -45,7 +45,9 @@ extension LlamaModel {
             sampler.accept(next)
             generated += 1
             if tokenizer.isEndOfGeneration(next) {
-                emit(.chunk(text: "", tokens: [next]))
+                // flush what the decoder and the stop matcher hold back, then the end token with no text
+                let (text, stopped) = stops.feed(decoder.finish())
+                emit(.chunk(text: stopped ? text : text + stops.finish(), tokens: [next]))
                 finish = .stop
                 break
             }

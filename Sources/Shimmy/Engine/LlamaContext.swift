@@ -176,21 +176,31 @@ public final class LlamaContext: @unchecked Sendable {
         let group = c.headCount / c.headCountKV
         let scale = 1 / Float(headDim).squareRoot()
         let span = start + n
+        // llama.cpp's CPU flash attention takes the half-precision single-chunk path below 64 queries and a
+        // float tiled path from 64 on; each is followed so that results agree with it to rounding
+        let halfPrecision = n < 64
         kernels.parallelFor(n * c.headCount) { range in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: span) { scores in
-                guard let att = scores.baseAddress else { return }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: span + 2 * headDim) { scratch in
+                guard let att = scratch.baseAddress else { return }
+                let half = UnsafeMutableRawPointer(att + span).bindMemory(to: Float16.self, capacity: 2 * headDim)
                 for job in range {
                     let i = job / c.headCount, h = job % c.headCount
                     let pos = start + i
                     let qh = q + i * qDim + h * headDim
                     let kvOffset = (h / group) * headDim
+                    let o = out + i * qDim + h * headDim
+                    if halfPrecision {
+                        Ops.attentionHalf(o, query: qh, keys: keys + kvOffset, values: values + kvOffset,
+                                          stride: kvDim, count: pos + 1, dimension: headDim, scale: scale,
+                                          scratch: half)
+                        continue
+                    }
                     // scores over positions 0...pos
                     for t in 0...pos {
                         att[t] = Ops.dot(qh, keys + t * kvDim + kvOffset, count: headDim) * scale
                     }
                     Ops.softmax(att, count: pos + 1)
                     // weighted sum of values
-                    let o = out + i * qDim + h * headDim
                     o.update(repeating: 0, count: headDim)
                     for t in 0...pos {
                         Ops.addScaled(o, att[t], values + t * kvDim + kvOffset, count: headDim)
