@@ -10,6 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
             ppN evaluates one N-token batch of random tokens from an empty cache; tgN decodes N tokens one at a \
             time after one token. Each test runs once to warm up, then -r times. Example: shimmy bench -t 1,2
             """)
+    @OptionGroup var versionFlag: VersionFlag
 
     @Option(name: .shortAndLong, help: "A model name or a path to a GGUF file; default: the default model.")
     var model: String?

@@ -9,6 +9,7 @@ struct ChatCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chat", abstract: "Chat with a model in the terminal.",
         discussion: "Type a message and press Enter. Ctrl-C stops the current answer; Ctrl-D or /exit leaves; /reset forgets the conversation.")
+    @OptionGroup var versionFlag: VersionFlag
 
     @OptionGroup var modelOptions: ModelOptionGroup
     @Option(help: "A system message (default: the template's own).") var system: String?

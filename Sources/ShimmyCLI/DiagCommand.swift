@@ -12,6 +12,8 @@ import Shimmy
 struct DiagCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diag", abstract: "Print the system, CPU, BLAS and model-folder diagnostics.")
+    @OptionGroup var versionFlag: VersionFlag
+    @Flag(name: .shortAndLong, help: "Print timings to standard error.") var verbose = false
 
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
@@ -31,6 +33,8 @@ struct DiagCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let started = ContinuousClock.now
+        defer { if verbose { printError("shimmy diag: \(ContinuousClock.now - started)") } }
         let registry = ModelRegistry.standard
         let report = Report(version: ShimmyCommand.configuration.version, system: SystemInfo.current(),
                             modelFolders: registry.folderStatus(), modelCount: registry.availableModels().count)

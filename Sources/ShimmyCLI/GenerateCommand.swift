@@ -10,6 +10,7 @@ struct GenerateCommand: AsyncParsableCommand {
             The prompt is raw text: special tokens written in it are parsed as llama.cpp does, BOS only if the model \
             asks for it. Example: shimmy generate --prompt "The capital of France is" --max-tokens 20
             """)
+    @OptionGroup var versionFlag: VersionFlag
 
     @OptionGroup var modelOptions: ModelOptionGroup
     @Option(name: .shortAndLong, help: "The prompt text.") var prompt: String?

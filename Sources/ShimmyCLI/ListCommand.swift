@@ -16,6 +16,8 @@ struct ListCommand: AsyncParsableCommand {
             or the repository's models/), the Hugging Face cache and Ollama's store (OLLAMA_MODELS or \
             ~/.ollama/models). `shimmy diag` shows which of these folders exist.
             """)
+    @OptionGroup var versionFlag: VersionFlag
+    @Flag(name: .shortAndLong, help: "Print timings to standard error.") var verbose = false
 
     @Flag(name: .long, help: "Print JSON: {\"models\": [{name, path, size_bytes, modified}], \"searched_folders\": [...]}.")
     var json = false
@@ -45,6 +47,8 @@ struct ListCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let started = ContinuousClock.now
+        defer { if verbose { printError("shimmy list: \(ContinuousClock.now - started)") } }
         let registry = ModelRegistry.standard
         let models = registry.availableModels()
         let defaultName = try? registry.resolveName(nil).name

@@ -7,6 +7,7 @@ struct PerplexityCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "perplexity", abstract: "Measure perplexity over a text file, as llama-perplexity does.",
         discussion: "Example: shimmy perplexity --file wiki.test.raw --ctx 512 --chunks 40")
+    @OptionGroup var versionFlag: VersionFlag
 
     @Option(name: .shortAndLong, help: "A model name or a path to a GGUF file; default: the default model.")
     var model: String?

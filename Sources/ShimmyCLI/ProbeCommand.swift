@@ -8,6 +8,7 @@ struct ProbeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe", abstract: "Load a model, describe it and generate one token to prove it runs.",
         discussion: "Example: shimmy probe --tensors models/SmolLM2-135M-Instruct.Q4_1.gguf")
+    @OptionGroup var versionFlag: VersionFlag
 
     @Argument(help: "A model name or a path to a GGUF file; default: the default model.") var model: String?
     @Flag(help: "List every tensor.") var tensors = false

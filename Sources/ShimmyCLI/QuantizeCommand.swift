@@ -18,6 +18,8 @@ struct QuantizeCommand: AsyncParsableCommand {
             \(ModelQuantizer.supportedTypes.map(\.name).joined(separator: ", ")) (any case). OUTPUT is written \
             through a temporary file, so a failure never leaves a partial OUTPUT.
             """)
+    @OptionGroup var versionFlag: VersionFlag
+    @Flag(name: .shortAndLong, help: "Print timings to standard error.") var verbose = false
 
     @Argument(help: "The GGUF model to read.")
     var input: String
@@ -29,6 +31,8 @@ struct QuantizeCommand: AsyncParsableCommand {
     var type: String
 
     func run() async throws {
+        let started = ContinuousClock.now
+        defer { if verbose { printError("shimmy quantize: \(ContinuousClock.now - started)") } }
         do {
             let target = try ModelQuantizer.parseType(type)
             let showProgress = isatty(2) == 1

@@ -18,6 +18,10 @@ struct ShimmyCommand: AsyncParsableCommand {
 @main
 enum ShimmyMain {
     static func main() async {
+        if VersionFlag.requested(in: CommandLine.arguments) {
+            print(ShimmyCommand.configuration.version)
+            return
+        }
         BLASEnvironment.prepare()
         await ShimmyCommand.main()
     }

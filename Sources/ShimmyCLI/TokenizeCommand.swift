@@ -18,6 +18,8 @@ struct TokenizeCommand: AsyncParsableCommand {
             that is part of a character shows U+FFFD). BOS/EOS are added where the model asks for them unless \
             --no-bos is given. --file reads the file's bytes as they are (no unescaping).
             """)
+    @OptionGroup var versionFlag: VersionFlag
+    @Flag(name: .shortAndLong, help: "Print timings to standard error.") var verbose = false
 
     @Option(name: .long, help: "A model name (see `shimmy list`) or a GGUF path; the default model when omitted.")
     var model: String?
@@ -44,6 +46,8 @@ struct TokenizeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let started = ContinuousClock.now
+        defer { if verbose { printError("shimmy tokenize: \(ContinuousClock.now - started)") } }
         do {
             let bytes: [UInt8]
             if let file {

@@ -1,0 +1,106 @@
+# Generates Sources/Tensors/DotTilesQ4_0.swift, DotTilesQ4_1.swift, DotTilesQ8_0.swift: unrolled R-rows x T-tokens tiles for the quantized dot kernels.
+TYPES = {
+    "Q4_0": dict(bb=18, kind="q4", qoff=2, minus8=True, mins=False),
+    "Q4_1": dict(bb=20, kind="q4", qoff=4, minus8=False, mins=True),
+    "Q8_0": dict(bb=34, kind="q8", qoff=2, minus8=False, mins=False),
+}
+TILES = [(4, 4), (4, 1), (1, 4), (1, 1)]
+out = []
+p = out.append
+p("// Generated (one text template per tile shape, unrolled by a small script): edit all three DotTiles files alike.")
+p("//")
+p("// Register tiles for the quantized dot products: R weight rows x T activation rows per pass, so a weight block is")
+p("// unpacked once for T tokens and an activation block is loaded once for R rows. Every output element is one")
+p("// chain `acc = fma(acc, lanes, d_w * d_x)` over the blocks in order, then `treeSum(acc)` (+ the Q4_1 `m·s` chain),")
+p("// identical in every tile shape, so results do not depend on how rows and tokens were grouped.")
+p("")
+header = list(out)
+for name, t in TYPES.items():
+    out = list(header); p = out.append
+    bb = t["bb"]
+    p(f"extension Dot{name} {{")
+    for (R, T) in TILES:
+        p(f"    /// {R} rows x {T} tokens starting at row `r0` and token `t0`.")
+        p("    @inline(never)  // each tile gets its own register allocation")
+        p(f"    static func tile{R}x{T}(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,")
+        p(f"                          outStride: Int, r0: Int, t0: Int) {{")
+        for i in range(R):
+            p(f"        let w{i} = w + (r0 &+ {i}) &* rowBytes")
+        for j in range(T):
+            p(f"        let x{j} = x.int16Row(t0 &+ {j}), s{j} = x.scaleRow(t0 &+ {j})")
+            if t["mins"]:
+                p(f"        let u{j} = x.sumRow(t0 &+ {j})")
+        for i in range(R):
+            for j in range(T):
+                p(f"        var a{i}{j} = SIMD16<Float>()")
+                if t["mins"]:
+                    p(f"        var m{i}{j}: Float = 0")
+        p("        for b in 0..<x.blocks {")
+        for i in range(R):
+            p(f"            let k{i} = w{i} + b &* {bb}")
+            if t["mins"]:
+                p(f"            let (d{i}, n{i}) = loadHalfPair(k{i})")
+            else:
+                p(f"            let d{i} = {'loadHalfWide' if t['kind'] == 'q8' else 'loadHalf'}(k{i})")
+            if t["kind"] == "q4":
+                p(f"            let y{i} = (k{i} + {t['qoff']}).loadUnaligned(as: SIMD16<UInt8>.self)")
+                sub = " &- 8" if t["minus8"] else ""
+                p(f"            let lo{i} = widen(y{i} & 0x0F){sub}, hi{i} = widen(y{i} &>> 4){sub}")
+            else:
+                p(f"            let lo{i} = widen((k{i} + 2).loadUnaligned(as: SIMD16<Int8>.self))")
+                p(f"            let hi{i} = widen((k{i} + 18).loadUnaligned(as: SIMD16<Int8>.self))")
+        for j in range(T):
+            p(f"            let xa{j} = UnsafeRawPointer(x{j} + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)")
+            p(f"            let xb{j} = UnsafeRawPointer(x{j} + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)")
+            p(f"            let e{j} = s{j}[b]")
+            if t["mins"]:
+                p(f"            let v{j} = u{j}[b]")
+        for i in range(R):
+            for j in range(T):
+                p(f"            a{i}{j} = fma(a{i}{j}, toFloat(lo{i} &* xa{j} &+ hi{i} &* xb{j}), d{i} * e{j})")
+                if t["mins"]:
+                    p(f"            m{i}{j} = m{i}{j}.addingProduct(n{i}, v{j})")
+        p("        }")
+        for i in range(R):
+            for j in range(T):
+                extra = f" + m{i}{j}" if t["mins"] else ""
+                p(f"        out[(t0 &+ {j}) &* outStride &+ r0 &+ {i}] = treeSum(a{i}{j}){extra}")
+        p("    }")
+        p("")
+    p("    /// `out[t · outStride + r] = W[r] · x[t]` for the rows in `rows` and every token, in 4x4 tiles with 4x1, 1x4")
+    p("    /// and 1x1 tiles for the edges; tokens go in chunks of 64 so their activations stay in cache across rows.")
+    p("    static func rows(_ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>, outStride: Int,")
+    p("                     rows: Range<Int>, batch: Int) {")
+    p(f"        let rowBytes = x.blocks &* {bb}")
+    p("        var chunk = 0")
+    p("        while chunk < batch {")
+    p("            let chunkEnd = min(batch, chunk &+ 64)")
+    p("            var r = rows.lowerBound")
+    p("            while r < rows.upperBound {")
+    p("                // Row tiles only pay when tokens share them: with fewer than 4 tokens, one row at a time keeps the")
+    p("                // weight reads sequential (interleaved rows defeat the prefetcher on DRAM-resident weights, 10x).")
+    p("                let fourRows = chunkEnd &- chunk >= 4 && r &+ 4 <= rows.upperBound")
+    p("                var t = chunk")
+    p("                while t < chunkEnd {")
+    p("                    let fourTokens = t &+ 4 <= chunkEnd")
+    p("                    if fourRows && fourTokens {")
+    p("                        tile4x4(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t)")
+    p("                        t &+= 4")
+    p("                    } else if fourRows {")
+    p("                        tile4x1(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t)")
+    p("                        t &+= 1")
+    p("                    } else if fourTokens {")
+    p("                        tile1x4(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t)")
+    p("                        t &+= 4")
+    p("                    } else {")
+    p("                        tile1x1(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t)")
+    p("                        t &+= 1")
+    p("                    }")
+    p("                }")
+    p("                r &+= fourRows ? 4 : 1")
+    p("            }")
+    p("            chunk = chunkEnd")
+    p("        }")
+    p("    }")
+    p("}")
+    open(f"/work/main/Sources/Tensors/DotTiles{name}.swift", "w").write("\n".join(out) + "\n")
