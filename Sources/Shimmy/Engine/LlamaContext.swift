@@ -128,9 +128,7 @@ public final class LlamaContext: @unchecked Sendable {
                 Ops.rmsnorm(xb + i * dim, x + i * dim, layer.attnNorm, count: dim, epsilon: c.rmsNormEpsilon)
             }
             // q, k, v projections: q (batch, q_dim), k and v (batch, kv_dim)
-            kernels.matmul(q, xb, layer.attnQ, batch: n)
-            kernels.matmul(k, xb, layer.attnK, batch: n)
-            kernels.matmul(v, xb, layer.attnV, batch: n)
+            kernels.matmul([q, k, v], xb, [layer.attnQ, layer.attnK, layer.attnV], batch: n)
             // rope on q and k, then k and v land in the cache rows start..<start+n
             for i in 0..<n {
                 Ops.rope(q + i * qDim, heads: c.headCount, headDimension: headDim, ropeDimensions: ropeDims,
@@ -151,8 +149,7 @@ public final class LlamaContext: @unchecked Sendable {
                 Ops.rmsnorm(xb + i * dim, x + i * dim, layer.ffnNorm, count: dim, epsilon: c.rmsNormEpsilon)
             }
             // SwiGLU: hb = silu(ffn_gate(xb)) * ffn_up(xb)  (batch, ff)
-            kernels.matmul(hb, xb, layer.ffnGate, batch: n)
-            kernels.matmul(hb2, xb, layer.ffnUp, batch: n)
+            kernels.matmul([hb, hb2], xb, [layer.ffnGate, layer.ffnUp], batch: n)
             Ops.swiglu(hb, hb2, count: n * ff)
             // ffn_out and residual: x += ffn_down(hb)
             kernels.matmul(xb, hb, layer.ffnDown, batch: n)
