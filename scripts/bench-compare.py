@@ -10,6 +10,11 @@ import argparse, ctypes, json, os, random, resource, statistics, subprocess, sys
 import llama_cpp as L
 
 
+@L.llama_log_callback
+def _QUIET(level, text, user_data):
+    """Drops llama.cpp's log lines so that only the table is printed."""
+
+
 def llama_bench(path, threads, n_prompt, n_gen, reps):
     mp = L.llama_model_default_params()
     model = L.llama_model_load_from_file(path.encode(), mp)
@@ -76,7 +81,7 @@ def main():
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     L.llama_backend_init()
-    L.llama_log_set(ctypes.cast(None, L.llama_log_callback), ctypes.c_void_p()) if hasattr(L, "llama_log_callback") else None
+    L.llama_log_set(_QUIET, ctypes.c_void_p())
     table = []
     for path in a.models:
         for t in [int(x) for x in a.threads.split(",")]:
