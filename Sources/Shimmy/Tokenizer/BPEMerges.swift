@@ -147,7 +147,7 @@ struct RankTable: Sendable {
 }
 
 /// A candidate merge of two neighbouring symbols.
-struct Bigram {
+struct Bigram: HeapOrdered {
     var rank: Int32
     var left: Int32
     var right: Int32
@@ -159,37 +159,6 @@ struct Bigram {
     }
 }
 
-/// A binary min-heap of bigrams.
-struct BigramQueue {
-    private var heap: [Bigram] = []
+/// The merge candidates, best first.
+typealias BigramQueue = BinaryHeap<Bigram>
 
-    mutating func push(_ item: Bigram) {
-        heap.append(item)
-        var i = heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard heap[i].before(heap[parent]) else { break }
-            heap.swapAt(i, parent)
-            i = parent
-        }
-    }
-
-    mutating func pop() -> Bigram? {
-        guard let top = heap.first else { return nil }
-        let last = heap.removeLast()
-        if !heap.isEmpty {
-            heap[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var best = i
-                if l < heap.count && heap[l].before(heap[best]) { best = l }
-                if r < heap.count && heap[r].before(heap[best]) { best = r }
-                if best == i { break }
-                heap.swapAt(i, best)
-                i = best
-            }
-        }
-        return top
-    }
-}

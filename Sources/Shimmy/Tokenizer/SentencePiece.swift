@@ -53,7 +53,7 @@ struct SentencePiece {
     }
 }
 
-struct ScoredBigram {
+struct ScoredBigram: HeapOrdered {
     var score: Float
     var left: Int
     var right: Int
@@ -64,37 +64,6 @@ struct ScoredBigram {
     }
 }
 
-/// A binary heap of scored bigrams, best first.
-struct ScoredQueue {
-    private var heap: [ScoredBigram] = []
+/// The merge candidates, best first.
+typealias ScoredQueue = BinaryHeap<ScoredBigram>
 
-    mutating func push(_ item: ScoredBigram) {
-        heap.append(item)
-        var i = heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard heap[i].before(heap[parent]) else { break }
-            heap.swapAt(i, parent)
-            i = parent
-        }
-    }
-
-    mutating func pop() -> ScoredBigram? {
-        guard let top = heap.first else { return nil }
-        let last = heap.removeLast()
-        if !heap.isEmpty {
-            heap[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var best = i
-                if l < heap.count && heap[l].before(heap[best]) { best = l }
-                if r < heap.count && heap[r].before(heap[best]) { best = r }
-                if best == i { break }
-                heap.swapAt(i, best)
-                i = best
-            }
-        }
-        return top
-    }
-}
