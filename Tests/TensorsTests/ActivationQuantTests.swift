@@ -1,3 +1,4 @@
+import ShimmyTestSupport
 import Testing
 @testable import Tensors
 
@@ -29,7 +30,7 @@ struct ActivationQuantTests {
 
     @Test("Q8_0 and Q8_1 agree on values and scales; reconstruction error is within half a step")
     func q8Consistency() {
-        var rng = KernelRNG(seed: 99)
+        var rng = SplitMix64(state: 99)
         let x = (0..<96).map { _ in rng.float() * 5 }
         var q0 = [Int8](repeating: 0, count: 96), q1 = q0
         var d0 = [Float](repeating: 0, count: 3), d1 = d0, s = d0
@@ -98,7 +99,7 @@ struct DotHelperTests {
 struct ActivationQuantWideTests {
     @Test("the Int16 SIMD quantizer equals the scalar Q8_0/Q8_1 quantizers bit for bit")
     func wideMatchesScalar() {
-        var rng = KernelRNG(seed: 5)
+        var rng = SplitMix64(state: 5)
         var x = (0..<(32 * 40)).map { _ in rng.float() * 4 }
         // Exact ties and an all-zero block.
         for j in 0..<32 { x[j] = Float(j - 16) + 0.5 }

@@ -1,19 +1,7 @@
 import GGUF
+import ShimmyTestSupport
 import Testing
 @testable import Tensors
-
-/// A deterministic byte generator (SplitMix64), so failures reproduce.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: next()) } }
-}
 
 /// Dequantizes `bytes` with both kernels of `type` and returns the index of the first bitwise difference.
 func firstDifference(_ type: GGMLType, _ bytes: [UInt8], count: Int) -> (Int, Float, Float)? {

@@ -1,21 +1,7 @@
 import GGUF
+import ShimmyTestSupport
 @testable import Tensors
 
-/// A small deterministic generator (KernelRNG) for test data.
-struct KernelRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [-1, 1).
-    mutating func float() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
-    mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next()) }
-}
 
 /// Weight bytes of a given type with realistic scales, plus the exact values they stand for.
 struct TestWeights {
@@ -29,7 +15,7 @@ struct TestWeights {
         self.type = type
         self.rows = rows
         self.cols = cols
-        var rng = KernelRNG(seed: seed)
+        var rng = SplitMix64(state: seed)
         let rowBytes = type.rowSize(cols) ?? 0
         bytes = [UInt8](repeating: 0, count: rows * rowBytes)
         values = [Double](repeating: 0, count: rows * cols)
@@ -151,6 +137,6 @@ func runMatmul(_ context: KernelContext, _ w: TestWeights, _ x: [Float], batch: 
 }
 
 func randomActivations(count: Int, seed: UInt64) -> [Float] {
-    var rng = KernelRNG(seed: seed)
+    var rng = SplitMix64(state: seed)
     return (0..<count).map { _ in rng.float() * 3 }
 }
