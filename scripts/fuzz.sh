@@ -11,6 +11,8 @@
 # never written. A crash input lands in .build-fuzz/crashes/<target>/: minimize it (-minimize_crash=1), copy it into
 # Fuzz/regressions/<target>/ and fix the parser. Prints the executions per target at the end.
 set -euo pipefail
+# A Swift runtime failure in a fuzzer must exit at once, not wait for the backtracer.
+export SWIFT_BACKTRACE=enable=no
 
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -54,6 +56,7 @@ build() {
             Sources/ShimmyServer/API/FieldReader.swift Sources/ShimmyServer/API/DecodedGeneration.swift \
             Sources/ShimmyServer/API/OpenAIRequestDecoder.swift Sources/ShimmyServer/API/OllamaRequestDecoder.swift \
             Sources/ShimmyServer/HTTP/HTTPResponse.swift Sources/ShimmyServer/HTTP/HTTPRequestParser.swift \
+            Sources/ShimmyServer/HTTP/HTTPRequest.swift \
             Fuzz/JSON/*.swift -o "$bin/fuzz-json"
         ;;
     *)
