@@ -28,9 +28,15 @@ public enum OpenAPIDocument {
     }
     private static func ok(_ description: String, _ schema: JSONValue, streaming: String? = nil) -> JSONValue {
         var content: [(String, JSONValue)] = [("application/json", ["schema": schema])]
-        if let streaming { content.append((streaming, ["schema": ["type": "string"]])) }
+        if let streaming { content.append((streaming, ["schema": streaming == "text/event-stream" ? serverSentEvent : ["type": "string"]])) }
         return ["description": .string(description), "content": .object(content)]
     }
+    /// One server-sent event (OpenAPI before 3.2: a `text/event-stream` schema describes each event).
+    private static let serverSentEvent: JSONValue = [
+        "type": "object", "required": ["data"],
+        "properties": ["data": ["type": "string", "description": "A JSON object, or [DONE] at the end."],
+                       "event": ["type": "string"], "id": ["type": "string"], "retry": ["type": "integer"]],
+    ]
     private static let errors: [(String, JSONValue)] = [
         ("400", ["$ref": "#/components/responses/InvalidRequest"]),
         ("401", ["$ref": "#/components/responses/Unauthorized"]),
@@ -140,7 +146,8 @@ public enum OpenAPIDocument {
                                              response: ok("modelfile, parameters, template, details, model_info", ["type": "object"]))]),
             ("/api/version", ["get": operation("Version (Ollama)", tag: "ollama", response: ok("Version", object([("version", string(""))])))]),
             ("/ws/generate", ["get": ["summary": "WebSocket generation (RFC 6455 upgrade)", "tags": ["shimmy"],
-                                      "responses": ["101": ["description": "Switching Protocols"], "400": ["$ref": "#/components/responses/InvalidRequest"]]]]),
+                                      "responses": ["101": ["description": "Switching Protocols"], "400": ["$ref": "#/components/responses/InvalidRequest"],
+                                                    "426": ["$ref": "#/components/responses/InvalidRequest"]]]]),
             ("/openapi.json", ["get": operation("This document", tag: "shimmy", response: ok("OpenAPI 3", ["type": "object"]))]),
         ]),
         "components": [
