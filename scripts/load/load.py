@@ -133,7 +133,7 @@ async def run_one(a, kind, prompt):
                         tokens.append(message["token"])
                     elif message == {"done": True}:
                         return "".join(tokens)
-                    elif message.get("error", {}).get("code") == "service_unavailable":
+                    elif message.get("error", {}).get("code") == "server_busy":
                         raise Overloaded()
                     else:
                         raise Failure(f"websocket frame {message!r}")
@@ -220,7 +220,7 @@ async def main():
                 text = await run_one(a, kind, prompt)
             except Overloaded:
                 stats["overloaded"] += 1
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(rng.uniform(0.2, 1.0))   # back off like a client honouring Retry-After
                 continue
             except Exception as e:  # noqa: BLE001 - every other failure is an error to report
                 stats["errors"] += 1
