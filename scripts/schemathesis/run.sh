@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Property-based API check of `shimmy serve` with schemathesis against its own /openapi.json.
 # Usage: scripts/schemathesis/run.sh [path/to/shimmy]   (default .build/release/shimmy)
-# Env: SCHEMATHESIS_MAX_EXAMPLES (default 20), SHIMMY_SCHEMATHESIS_MODEL (default: the default model).
+# Env: SCHEMATHESIS_MAX_EXAMPLES (default 20), SCHEMATHESIS_MAX_TIME (seconds, default 180), SHIMMY_SCHEMATHESIS_MODEL (default: the default model).
 # Makes a venv under ${TMPDIR:-/tmp}, starts the server on a free 127.0.0.1 port, runs schemathesis with
 # the checks not_a_server_error, response_schema_conformance, status_code_conformance and
 # content_type_conformance, stops the server. Exits non-zero on any failure.
@@ -33,7 +33,7 @@ done
 status=0
 timeout 600 "$VENV/bin/schemathesis" run "http://127.0.0.1:$PORT/openapi.json" \
     --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
-    --max-examples "$EXAMPLES" --request-timeout 60 --suppress-health-check all --no-color || status=$?
+    --max-examples "$EXAMPLES" --request-timeout 60 --max-time "${SCHEMATHESIS_MAX_TIME:-180}" --suppress-health-check all --no-color || status=$?
 if ! kill -0 "$SERVER" 2>/dev/null; then echo "the server died during the run" >&2; status=1; fi
 if [ "$status" -ne 0 ]; then
     echo "--- server log (last 40 lines) ---" >&2
