@@ -79,11 +79,10 @@ struct BrokenModelTests {
             #expect(r.json?["error"]?["code"] == "server_error", "\(name): \(r.text)")
             let details = r.json?["error"]?["details"]?.stringValue ?? ""
             #expect(details.contains(expected), "\(name): details '\(details)' do not contain '\(expected)'")
-
-            let good = try fixture.generate("good")
-            #expect(good.status == 200, "after \(name): good model answered \(good.status): \(good.text)")
-            #expect(good.json?["choices"]?[0]?["text"]?.stringValue != nil, "after \(name): \(good.text)")
         }
+        let good = try fixture.generate("good")
+        #expect(good.status == 200, "after the broken models: good model answered \(good.status): \(good.text)")
+        #expect(good.json?["choices"]?[0]?["text"]?.stringValue != nil, "after the broken models: \(good.text)")
     }
 
     @Test("a valid GGUF that is not a model: 500 server_error naming the missing key")
@@ -125,6 +124,14 @@ struct BrokenModelTests {
         #expect(r.status == 400, "status \(r.status): \(r.text)")
         #expect(r.json?["error"]?["code"] == "invalid_request", "\(r.text)")
         #expect((r.json?["error"]?["details"]?.stringValue ?? "").isEmpty == false, "no details: \(r.text)")
+
+        // an empty prompt is refused before a stream starts
+        for stream in [false, true] {
+            let empty = try TestClient(port: server.port).request(
+                "POST", "/api/generate", body: #"{"model": "good", "prompt": "", "max_tokens": 2, "stream": \#(stream)}"#)
+            #expect(empty.status == 400, "stream \(stream): status \(empty.status): \(empty.text)")
+            #expect(empty.json?["error"]?["code"] == "invalid_request", "stream \(stream): \(empty.text)")
+        }
     }
 
     @Test("the default configuration binds to loopback, has no API key and no CORS")

@@ -26,6 +26,10 @@ extension Routes {
         } catch {
             throw APIError(error)
         }
+        // Checked here, before any stream starts, so an empty prompt is a 400 rather than an error event.
+        guard promptTokens > 0 else {
+            throw APIError.invalidRequest("The prompt is empty", details: "the prompt has no tokens")
+        }
         guard promptTokens < session.contextLength else {
             throw APIError.invalidRequest("Prompt is longer than the context",
                                           details: "the prompt has \(promptTokens) tokens; the context holds \(session.contextLength)")
