@@ -108,7 +108,8 @@ public struct HTTPRequestParser: Sendable {
                 // skip empty lines between requests
                 while position + 1 < buffer.count, buffer[position] == 13, buffer[position + 1] == 10 { position += 2 }
                 guard let end = findHeadEnd(from: max(scanFrom, position)) else {
-                    if buffer.count - position > limits.maxHeaderBytes {
+                    // a head at the limit may still be waiting for up to 3 bytes of its CRLFCRLF
+                    if buffer.count - position > limits.maxHeaderBytes + 3 {
                         throw .headersTooLarge(limit: limits.maxHeaderBytes)
                     }
                     state = .head(scanFrom: max(position, buffer.count - 3))
@@ -261,7 +262,7 @@ public struct HTTPRequestParser: Sendable {
             switch chunk {
             case .size:
                 guard let lineEnd = findCRLF(from: position, limit: 1024) else {
-                    if buffer.count - position > 1024 { throw .invalidChunk }
+                    if buffer.count - position > 1024 + 1 { throw .invalidChunk }  // + a pending CR
                     return chunk
                 }
                 let line = buffer[position..<lineEnd]
@@ -292,7 +293,7 @@ public struct HTTPRequestParser: Sendable {
                 chunk = .size
             case .trailer:
                 guard let lineEnd = findCRLF(from: position, limit: limits.maxHeaderBytes) else {
-                    if buffer.count - position > limits.maxHeaderBytes {
+                    if buffer.count - position > limits.maxHeaderBytes + 1 {  // + a pending CR
                         throw .headersTooLarge(limit: limits.maxHeaderBytes)
                     }
                     return chunk
