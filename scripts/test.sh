@@ -9,3 +9,4 @@ export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-SkylakeX}" OPENBLAS_THREAD_TIMEOU
 swift build -c release -Xswiftc -enable-testing --product shimmy
 swift test -c release -Xswiftc -enable-testing "$@"
 bash scripts/server-acceptance/run.sh .build/release/shimmy
+bash scripts/schemathesis/run.sh .build/release/shimmy
