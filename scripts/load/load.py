@@ -8,8 +8,9 @@ text is computed once, alone, before the load, and every completed answer must e
 lost token shows as a difference). 503 answers (queue full) are expected under overload and counted, not errors.
 
 Reports requests, errors, mismatches, 503s, p50/p99 latency, and the server's RSS (VmRSS of --pid) at start,
-after warm-up and at the end. Exits non-zero on any error or mismatch, if the server died, or if RSS at the end
-is more than 10% above RSS after warm-up.
+after warm-up, at the end of the load (last sample while it still runs) and idle after it. Exits non-zero on any
+error or mismatch, if the server died, if RSS at the end of the load is not within 10% of RSS after warm-up, or if
+the idle RSS after the load is more than 10% above it.
 """
 import argparse
 import asyncio
@@ -238,17 +239,24 @@ async def main():
                 if len(problems) < 20:
                     problems.append(f"{kind} {prompt!r}: got {text!r}, alone {want!r}")
 
+    rss_loaded = None   # the last sample taken while the load still runs
+
     async def sampler():
-        nonlocal rss_warm
+        nonlocal rss_warm, rss_loaded
         await asyncio.sleep(warmup)
         rss_warm = rss_kb(a.pid)
+        while time.monotonic() < deadline - 1:
+            await asyncio.sleep(min(5.0, max(0.0, deadline - 1 - time.monotonic())))
+            rss_loaded = rss_kb(a.pid)
 
     sample = asyncio.create_task(sampler())
     await asyncio.gather(*(client(i) for i in range(a.connections)))
     elapsed = time.monotonic() - start
+    sample.cancel()
     if rss_warm is None:
-        sample.cancel()
         rss_warm = rss_kb(a.pid)
+    if rss_loaded is None:
+        rss_loaded = rss_kb(a.pid)
     await asyncio.sleep(1)
     rss_end = rss_kb(a.pid)
     alive = rss_end is not None
@@ -278,7 +286,8 @@ async def main():
           f"503 (queue full): {stats['overloaded']}")
     print(f"errors:       {stats['errors']}  mismatched answers: {stats['mismatches']}")
     print(f"latency:      p50 {pct(0.50):.0f} ms  p99 {pct(0.99):.0f} ms (completed requests)")
-    print(f"server RSS:   start {mib(rss_start)}  after warm-up ({warmup:.0f} s) {mib(rss_warm)}  end {mib(rss_end)}")
+    print(f"server RSS:   start {mib(rss_start)}  after warm-up ({warmup:.0f} s) {mib(rss_warm)}  "
+          f"end of load {mib(rss_loaded)}  idle after {mib(rss_end)}")
     for line in problems:
         print("  problem:", line)
     failed = False
@@ -287,6 +296,9 @@ async def main():
         failed = True
     if stats["errors"] or stats["mismatches"]:
         print("FAIL: errors or mismatched answers")
+        failed = True
+    if alive and rss_warm and rss_loaded and abs(rss_loaded / rss_warm - 1) > 0.10:
+        print(f"FAIL: RSS at the end of the load is {rss_loaded / rss_warm:.2f}x RSS after warm-up (bound ±10%)")
         failed = True
     if alive and rss_warm and rss_end > 1.10 * rss_warm:
         print(f"FAIL: RSS grew {rss_end / rss_warm:.2f}x after warm-up")
