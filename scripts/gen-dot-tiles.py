@@ -1,8 +1,12 @@
 # Generates Sources/Tensors/DotTilesQ4_0.swift, DotTilesQ4_1.swift, DotTilesQ8_0.swift: unrolled R-rows x T-tokens tiles for the quantized dot kernels.
+# acc: how llama.cpp's x86 kernel accumulates the blocks, followed exactly so that results agree bit for bit:
+#   "chain"  Q4_0 (repacked 8x8 gemm/gemv): one float chain per output, acc = fma(float(block integer dot), d_w*d_x, acc)
+#   "lanes8" Q8_0 (llamafile tinyBLAS_Q0_AVX) and Q4_1 (ggml_vec_dot_q4_1_q8_1): eight float lanes, lane r holding the
+#            integer sum of values 4r..4r+3 of each block, acc = fma(lanes, d_w*d_x, acc), then an 8-lane tree sum
 TYPES = {
-    "Q4_0": dict(bb=18, kind="q4", qoff=2, minus8=True, mins=False),
-    "Q4_1": dict(bb=20, kind="q4", qoff=4, minus8=False, mins=True),
-    "Q8_0": dict(bb=34, kind="q8", qoff=2, minus8=False, mins=False),
+    "Q4_0": dict(bb=18, kind="q4", qoff=2, minus8=True, mins=False, acc="chain"),
+    "Q4_1": dict(bb=20, kind="q4", qoff=4, minus8=False, mins=True, acc="lanes8"),
+    "Q8_0": dict(bb=34, kind="q8", qoff=2, minus8=False, mins=False, acc="lanes8"),
 }
 TILES = [(4, 4), (4, 1), (1, 4), (1, 1)]
 out = []
@@ -10,9 +14,9 @@ p = out.append
 p("// Generated (one text template per tile shape, unrolled by a small script): edit all three DotTiles files alike.")
 p("//")
 p("// Register tiles for the quantized dot products: R weight rows x T activation rows per pass, so a weight block is")
-p("// unpacked once for T tokens and an activation block is loaded once for R rows. Every output element is one")
-p("// chain `acc = fma(acc, lanes, d_w * d_x)` over the blocks in order, then `treeSum(acc)` (+ the Q4_1 `m·s` chain),")
-p("// identical in every tile shape, so results do not depend on how rows and tokens were grouped.")
+p("// unpacked once for T tokens and an activation block is loaded once for R rows. Every output element accumulates")
+p("// its blocks in the order llama.cpp's x86 kernel for the type does (see scripts/gen-dot-tiles.py), identical in")
+p("// every tile shape, so results do not depend on how rows and tokens were grouped and agree with llama.cpp's bits.")
 p("")
 header = list(out)
 for name, t in TYPES.items():
@@ -32,7 +36,7 @@ for name, t in TYPES.items():
                 p(f"        let u{j} = x.sumRow(t0 &+ {j})")
         for i in range(R):
             for j in range(T):
-                p(f"        var a{i}{j} = SIMD16<Float>()")
+                p(f"        var a{i}{j} = {'Float(0)' if t['acc'] == 'chain' else 'SIMD8<Float>()'}")
                 if t["mins"]:
                     p(f"        var m{i}{j}: Float = 0")
         p("        for b in 0..<x.blocks {")
@@ -46,25 +50,33 @@ for name, t in TYPES.items():
                 p(f"            let y{i} = (k{i} + {t['qoff']}).loadUnaligned(as: SIMD16<UInt8>.self)")
                 sub = " &- 8" if t["minus8"] else ""
                 p(f"            let lo{i} = widen(y{i} & 0x0F){sub}, hi{i} = widen(y{i} &>> 4){sub}")
+                if t["acc"] == "lanes8":
+                    p(f"            let q{i} = SIMD32<Int16>(lowHalf: lo{i}, highHalf: hi{i})")
             else:
-                p(f"            let lo{i} = widen((k{i} + 2).loadUnaligned(as: SIMD16<Int8>.self))")
-                p(f"            let hi{i} = widen((k{i} + 18).loadUnaligned(as: SIMD16<Int8>.self))")
+                p(f"            let q{i} = widen((k{i} + 2).loadUnaligned(as: SIMD32<Int8>.self))")
         for j in range(T):
-            p(f"            let xa{j} = UnsafeRawPointer(x{j} + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)")
-            p(f"            let xb{j} = UnsafeRawPointer(x{j} + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)")
+            if t["acc"] == "lanes8":
+                p(f"            let xv{j} = UnsafeRawPointer(x{j} + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)")
+            else:
+                p(f"            let xa{j} = UnsafeRawPointer(x{j} + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)")
+                p(f"            let xb{j} = UnsafeRawPointer(x{j} + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)")
             p(f"            let e{j} = s{j}[b]")
             if t["mins"]:
                 p(f"            let v{j} = u{j}[b]")
         for i in range(R):
             for j in range(T):
-                p(f"            a{i}{j} = fma(a{i}{j}, toFloat(lo{i} &* xa{j} &+ hi{i} &* xb{j}), d{i} * e{j})")
+                if t["acc"] == "lanes8":
+                    p(f"            a{i}{j} = fma(a{i}{j}, toFloat(quadSums(q{i}, xv{j})), d{i} * e{j})")
+                else:
+                    p(f"            a{i}{j} = a{i}{j}.addingProduct(Float(blockSum(lo{i} &* xa{j} &+ hi{i} &* xb{j})), d{i} * e{j})")
                 if t["mins"]:
                     p(f"            m{i}{j} = m{i}{j}.addingProduct(n{i}, v{j})")
         p("        }")
         for i in range(R):
             for j in range(T):
                 extra = f" + m{i}{j}" if t["mins"] else ""
-                p(f"        out[(t0 &+ {j}) &* outStride &+ r0 &+ {i}] = treeSum(a{i}{j}){extra}")
+                total = f"a{i}{j}" if t["acc"] == "chain" else f"treeSum(a{i}{j})"
+                p(f"        out[(t0 &+ {j}) &* outStride &+ r0 &+ {i}] = {total}{extra}")
         p("    }")
         p("")
     p("    /// `out[t · outStride + r] = W[r] · x[t]` for the rows in `rows` and every token, in 4x4 tiles with 4x1, 1x4")

@@ -1,6 +1,6 @@
 /// F32, F16 and BF16 weights · float activations (already rounded to the weight's precision by `ActivationQuant`,
-/// so the products are those of llama.cpp's `ggml_vec_dot_f16`/`_bf16`, accumulated in f32).
-/// Four 16-lane accumulators hide the FMA latency; the tail (cols not a multiple of 64) is summed per element.
+/// so the products are those of llama.cpp's `ggml_vec_dot_f16`/`_bf16`, accumulated in f32), summed in the order
+/// of llama.cpp's kernel for the batch size so that the results agree bit for bit.
 enum DotFloat {
     /// Loads 16 weights starting at element `i` as floats.
     @inline(__always)
@@ -22,7 +22,9 @@ enum DotFloat {
         }
     }
 
-    /// One weight row · one activation row of `cols` elements.
+    /// One weight row · one activation row of `cols` elements in the order of ggml's `ggml_vec_dot_f16`/`_f32`
+    /// (llama.cpp's kernel for one token): four 16-lane accumulators over chunks of 64, reduced as
+    /// `(a0 + a2) + (a1 + a3)` and then tree-summed; the leftover elements are added one by one.
     @inline(__always)
     static func dot(_ type: WeightKind, _ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, cols: Int) -> Float {
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
@@ -38,16 +40,26 @@ enum DotFloat {
                      xr.loadUnaligned(fromByteOffset: (i &+ 48) &* 4, as: SIMD16<Float>.self))
             i &+= 64
         }
-        while i &+ 16 <= cols {
-            a0 = fma(a0, load(type, w, i), xr.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self))
-            i &+= 16
-        }
-        var tail: Float = 0
+        var sum = Double(treeSum((a0 + a2) + (a1 + a3)))
         while i < cols {
-            tail = tail.addingProduct(scalar(type, w, i), x[i])
+            sum += Double(scalar(type, w, i) * x[i])
             i &+= 1
         }
-        return treeSum((a0 + a1) + (a2 + a3)) + tail
+        return Float(sum)
+    }
+
+    /// The same product in the order of llamafile's tinyBLAS (llama.cpp's kernel for two or more tokens): one
+    /// 16-lane accumulator over the row, then tree-summed. `cols` must be a multiple of 16.
+    @inline(__always)
+    static func dotBatched(_ type: WeightKind, _ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, cols: Int) -> Float {
+        var a = SIMD16<Float>()
+        let xr = UnsafeRawPointer(x)
+        var i = 0
+        while i &+ 16 <= cols {
+            a = fma(a, load(type, w, i), xr.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self))
+            i &+= 16
+        }
+        return treeSum(a)
     }
 
     /// `out[b · outStride + r] = W[r] · x[b]` for the rows in `rows` and every activation row.
@@ -65,6 +77,17 @@ enum DotFloat {
     static func rowsOf(_ type: WeightKind, _ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
                        outStride: Int, rows: Range<Int>, batch: Int) {
         let rowBytes = x.cols &* type.bytes
+        // llama.cpp hands batches of two or more tokens to tinyBLAS when the row length allows it (BF16 takes
+        // other instructions there; it keeps the one-token order)
+        if batch >= 2 && x.cols % 16 == 0 && type != .bf16 {
+            for r in rows {
+                let wr = w.data + r &* rowBytes
+                for b in 0..<batch {
+                    out[b &* outStride &+ r] = dotBatched(type, wr, x.floatRow(b), cols: x.cols)
+                }
+            }
+            return
+        }
         for r in rows {
             let wr = w.data + r &* rowBytes
             for b in 0..<batch {

@@ -123,3 +123,41 @@ func halfBitsToFloat(_ h: UInt16) -> Float {
     let bits = magnitude >= 0x0F80_0000 ? (0x7f80_0000 | magnitude) : finite.bitPattern
     return Float(bitPattern: bits | sign)
 }
+
+/// Sums of four consecutive products of two blocks of 32 (`vpdpbusd`'s grouping): lane r = Σ a[4r+i]·b[4r+i].
+/// Products of int8 values fit in Int16 (|a·b| ≤ 16256) and pairs of them too; quads are summed in Int32.
+@inline(__always)
+func quadSums(_ a: SIMD32<Int16>, _ b: SIMD32<Int16>) -> SIMD8<Int32> {
+    let p = a &* b
+    let pairs = SIMD16<Int32>(truncatingIfNeeded: p.evenHalf) &+ SIMD16<Int32>(truncatingIfNeeded: p.oddHalf)
+    return pairs.evenHalf &+ pairs.oddHalf
+}
+
+/// The exact integer sum of a block's 16 lane sums.
+@inline(__always)
+func blockSum(_ v: SIMD16<Int16>) -> Int32 {
+    SIMD16<Int32>(truncatingIfNeeded: v).wrappedSum()
+}
+
+@inline(__always)
+func toFloat(_ v: SIMD8<Int32>) -> SIMD8<Float> {
+    var r = SIMD8<Float>()
+    for i in 0..<8 { r[i] = Float(v[i]) }
+    return r
+}
+
+/// `acc + a · s` per lane, fused.
+@inline(__always)
+func fma(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ s: Float) -> SIMD8<Float> {
+    var r = SIMD8<Float>()
+    for i in 0..<8 { r[i] = acc[i].addingProduct(a[i], s) }
+    return r
+}
+
+/// The sum of 8 lanes as ggml's `hsum_float_8` adds them: ((0+4)+(2+6)) + ((1+5)+(3+7)).
+@inline(__always)
+func treeSum(_ v: SIMD8<Float>) -> Float {
+    let a = v.lowHalf + v.highHalf
+    let b = a.lowHalf + a.highHalf
+    return b[0] + b[1]
+}

@@ -1,9 +1,9 @@
 // Generated (one text template per tile shape, unrolled by a small script): edit all three DotTiles files alike.
 //
 // Register tiles for the quantized dot products: R weight rows x T activation rows per pass, so a weight block is
-// unpacked once for T tokens and an activation block is loaded once for R rows. Every output element is one
-// chain `acc = fma(acc, lanes, d_w * d_x)` over the blocks in order, then `treeSum(acc)` (+ the Q4_1 `m·s` chain),
-// identical in every tile shape, so results do not depend on how rows and tokens were grouped.
+// unpacked once for T tokens and an activation block is loaded once for R rows. Every output element accumulates
+// its blocks in the order llama.cpp's x86 kernel for the type does (see scripts/gen-dot-tiles.py), identical in
+// every tile shape, so results do not depend on how rows and tokens were grouped and agree with llama.cpp's bits.
 
 extension DotQ4_0 {
     /// 4 rows x 4 tokens starting at row `r0` and token `t0`.
@@ -18,22 +18,22 @@ extension DotQ4_0 {
         let x1 = x.int16Row(t0 &+ 1), s1 = x.scaleRow(t0 &+ 1)
         let x2 = x.int16Row(t0 &+ 2), s2 = x.scaleRow(t0 &+ 2)
         let x3 = x.int16Row(t0 &+ 3), s3 = x.scaleRow(t0 &+ 3)
-        var a00 = SIMD16<Float>()
-        var a01 = SIMD16<Float>()
-        var a02 = SIMD16<Float>()
-        var a03 = SIMD16<Float>()
-        var a10 = SIMD16<Float>()
-        var a11 = SIMD16<Float>()
-        var a12 = SIMD16<Float>()
-        var a13 = SIMD16<Float>()
-        var a20 = SIMD16<Float>()
-        var a21 = SIMD16<Float>()
-        var a22 = SIMD16<Float>()
-        var a23 = SIMD16<Float>()
-        var a30 = SIMD16<Float>()
-        var a31 = SIMD16<Float>()
-        var a32 = SIMD16<Float>()
-        var a33 = SIMD16<Float>()
+        var a00 = Float(0)
+        var a01 = Float(0)
+        var a02 = Float(0)
+        var a03 = Float(0)
+        var a10 = Float(0)
+        var a11 = Float(0)
+        var a12 = Float(0)
+        var a13 = Float(0)
+        var a20 = Float(0)
+        var a21 = Float(0)
+        var a22 = Float(0)
+        var a23 = Float(0)
+        var a30 = Float(0)
+        var a31 = Float(0)
+        var a32 = Float(0)
+        var a33 = Float(0)
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 18
             let d0 = loadHalf(k0)
@@ -63,39 +63,39 @@ extension DotQ4_0 {
             let xa3 = UnsafeRawPointer(x3 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
             let xb3 = UnsafeRawPointer(x3 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
             let e3 = s3[b]
-            a00 = fma(a00, toFloat(lo0 &* xa0 &+ hi0 &* xb0), d0 * e0)
-            a01 = fma(a01, toFloat(lo0 &* xa1 &+ hi0 &* xb1), d0 * e1)
-            a02 = fma(a02, toFloat(lo0 &* xa2 &+ hi0 &* xb2), d0 * e2)
-            a03 = fma(a03, toFloat(lo0 &* xa3 &+ hi0 &* xb3), d0 * e3)
-            a10 = fma(a10, toFloat(lo1 &* xa0 &+ hi1 &* xb0), d1 * e0)
-            a11 = fma(a11, toFloat(lo1 &* xa1 &+ hi1 &* xb1), d1 * e1)
-            a12 = fma(a12, toFloat(lo1 &* xa2 &+ hi1 &* xb2), d1 * e2)
-            a13 = fma(a13, toFloat(lo1 &* xa3 &+ hi1 &* xb3), d1 * e3)
-            a20 = fma(a20, toFloat(lo2 &* xa0 &+ hi2 &* xb0), d2 * e0)
-            a21 = fma(a21, toFloat(lo2 &* xa1 &+ hi2 &* xb1), d2 * e1)
-            a22 = fma(a22, toFloat(lo2 &* xa2 &+ hi2 &* xb2), d2 * e2)
-            a23 = fma(a23, toFloat(lo2 &* xa3 &+ hi2 &* xb3), d2 * e3)
-            a30 = fma(a30, toFloat(lo3 &* xa0 &+ hi3 &* xb0), d3 * e0)
-            a31 = fma(a31, toFloat(lo3 &* xa1 &+ hi3 &* xb1), d3 * e1)
-            a32 = fma(a32, toFloat(lo3 &* xa2 &+ hi3 &* xb2), d3 * e2)
-            a33 = fma(a33, toFloat(lo3 &* xa3 &+ hi3 &* xb3), d3 * e3)
+            a00 = a00.addingProduct(Float(blockSum(lo0 &* xa0 &+ hi0 &* xb0)), d0 * e0)
+            a01 = a01.addingProduct(Float(blockSum(lo0 &* xa1 &+ hi0 &* xb1)), d0 * e1)
+            a02 = a02.addingProduct(Float(blockSum(lo0 &* xa2 &+ hi0 &* xb2)), d0 * e2)
+            a03 = a03.addingProduct(Float(blockSum(lo0 &* xa3 &+ hi0 &* xb3)), d0 * e3)
+            a10 = a10.addingProduct(Float(blockSum(lo1 &* xa0 &+ hi1 &* xb0)), d1 * e0)
+            a11 = a11.addingProduct(Float(blockSum(lo1 &* xa1 &+ hi1 &* xb1)), d1 * e1)
+            a12 = a12.addingProduct(Float(blockSum(lo1 &* xa2 &+ hi1 &* xb2)), d1 * e2)
+            a13 = a13.addingProduct(Float(blockSum(lo1 &* xa3 &+ hi1 &* xb3)), d1 * e3)
+            a20 = a20.addingProduct(Float(blockSum(lo2 &* xa0 &+ hi2 &* xb0)), d2 * e0)
+            a21 = a21.addingProduct(Float(blockSum(lo2 &* xa1 &+ hi2 &* xb1)), d2 * e1)
+            a22 = a22.addingProduct(Float(blockSum(lo2 &* xa2 &+ hi2 &* xb2)), d2 * e2)
+            a23 = a23.addingProduct(Float(blockSum(lo2 &* xa3 &+ hi2 &* xb3)), d2 * e3)
+            a30 = a30.addingProduct(Float(blockSum(lo3 &* xa0 &+ hi3 &* xb0)), d3 * e0)
+            a31 = a31.addingProduct(Float(blockSum(lo3 &* xa1 &+ hi3 &* xb1)), d3 * e1)
+            a32 = a32.addingProduct(Float(blockSum(lo3 &* xa2 &+ hi3 &* xb2)), d3 * e2)
+            a33 = a33.addingProduct(Float(blockSum(lo3 &* xa3 &+ hi3 &* xb3)), d3 * e3)
         }
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00)
-        out[(t0 &+ 1) &* outStride &+ r0 &+ 0] = treeSum(a01)
-        out[(t0 &+ 2) &* outStride &+ r0 &+ 0] = treeSum(a02)
-        out[(t0 &+ 3) &* outStride &+ r0 &+ 0] = treeSum(a03)
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 1] = treeSum(a10)
-        out[(t0 &+ 1) &* outStride &+ r0 &+ 1] = treeSum(a11)
-        out[(t0 &+ 2) &* outStride &+ r0 &+ 1] = treeSum(a12)
-        out[(t0 &+ 3) &* outStride &+ r0 &+ 1] = treeSum(a13)
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 2] = treeSum(a20)
-        out[(t0 &+ 1) &* outStride &+ r0 &+ 2] = treeSum(a21)
-        out[(t0 &+ 2) &* outStride &+ r0 &+ 2] = treeSum(a22)
-        out[(t0 &+ 3) &* outStride &+ r0 &+ 2] = treeSum(a23)
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 3] = treeSum(a30)
-        out[(t0 &+ 1) &* outStride &+ r0 &+ 3] = treeSum(a31)
-        out[(t0 &+ 2) &* outStride &+ r0 &+ 3] = treeSum(a32)
-        out[(t0 &+ 3) &* outStride &+ r0 &+ 3] = treeSum(a33)
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = a00
+        out[(t0 &+ 1) &* outStride &+ r0 &+ 0] = a01
+        out[(t0 &+ 2) &* outStride &+ r0 &+ 0] = a02
+        out[(t0 &+ 3) &* outStride &+ r0 &+ 0] = a03
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 1] = a10
+        out[(t0 &+ 1) &* outStride &+ r0 &+ 1] = a11
+        out[(t0 &+ 2) &* outStride &+ r0 &+ 1] = a12
+        out[(t0 &+ 3) &* outStride &+ r0 &+ 1] = a13
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 2] = a20
+        out[(t0 &+ 1) &* outStride &+ r0 &+ 2] = a21
+        out[(t0 &+ 2) &* outStride &+ r0 &+ 2] = a22
+        out[(t0 &+ 3) &* outStride &+ r0 &+ 2] = a23
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 3] = a30
+        out[(t0 &+ 1) &* outStride &+ r0 &+ 3] = a31
+        out[(t0 &+ 2) &* outStride &+ r0 &+ 3] = a32
+        out[(t0 &+ 3) &* outStride &+ r0 &+ 3] = a33
     }
 
     /// 4 rows x 1 tokens starting at row `r0` and token `t0`.
@@ -107,10 +107,10 @@ extension DotQ4_0 {
         let w2 = w + (r0 &+ 2) &* rowBytes
         let w3 = w + (r0 &+ 3) &* rowBytes
         let x0 = x.int16Row(t0 &+ 0), s0 = x.scaleRow(t0 &+ 0)
-        var a00 = SIMD16<Float>()
-        var a10 = SIMD16<Float>()
-        var a20 = SIMD16<Float>()
-        var a30 = SIMD16<Float>()
+        var a00 = Float(0)
+        var a10 = Float(0)
+        var a20 = Float(0)
+        var a30 = Float(0)
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 18
             let d0 = loadHalf(k0)
@@ -131,15 +131,15 @@ extension DotQ4_0 {
             let xa0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
             let xb0 = UnsafeRawPointer(x0 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
             let e0 = s0[b]
-            a00 = fma(a00, toFloat(lo0 &* xa0 &+ hi0 &* xb0), d0 * e0)
-            a10 = fma(a10, toFloat(lo1 &* xa0 &+ hi1 &* xb0), d1 * e0)
-            a20 = fma(a20, toFloat(lo2 &* xa0 &+ hi2 &* xb0), d2 * e0)
-            a30 = fma(a30, toFloat(lo3 &* xa0 &+ hi3 &* xb0), d3 * e0)
+            a00 = a00.addingProduct(Float(blockSum(lo0 &* xa0 &+ hi0 &* xb0)), d0 * e0)
+            a10 = a10.addingProduct(Float(blockSum(lo1 &* xa0 &+ hi1 &* xb0)), d1 * e0)
+            a20 = a20.addingProduct(Float(blockSum(lo2 &* xa0 &+ hi2 &* xb0)), d2 * e0)
+            a30 = a30.addingProduct(Float(blockSum(lo3 &* xa0 &+ hi3 &* xb0)), d3 * e0)
         }
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00)
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 1] = treeSum(a10)
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 2] = treeSum(a20)
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 3] = treeSum(a30)
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = a00
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 1] = a10
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 2] = a20
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 3] = a30
     }
 
     /// 1 rows x 4 tokens starting at row `r0` and token `t0`.
@@ -151,10 +151,10 @@ extension DotQ4_0 {
         let x1 = x.int16Row(t0 &+ 1), s1 = x.scaleRow(t0 &+ 1)
         let x2 = x.int16Row(t0 &+ 2), s2 = x.scaleRow(t0 &+ 2)
         let x3 = x.int16Row(t0 &+ 3), s3 = x.scaleRow(t0 &+ 3)
-        var a00 = SIMD16<Float>()
-        var a01 = SIMD16<Float>()
-        var a02 = SIMD16<Float>()
-        var a03 = SIMD16<Float>()
+        var a00 = Float(0)
+        var a01 = Float(0)
+        var a02 = Float(0)
+        var a03 = Float(0)
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 18
             let d0 = loadHalf(k0)
@@ -172,15 +172,15 @@ extension DotQ4_0 {
             let xa3 = UnsafeRawPointer(x3 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
             let xb3 = UnsafeRawPointer(x3 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
             let e3 = s3[b]
-            a00 = fma(a00, toFloat(lo0 &* xa0 &+ hi0 &* xb0), d0 * e0)
-            a01 = fma(a01, toFloat(lo0 &* xa1 &+ hi0 &* xb1), d0 * e1)
-            a02 = fma(a02, toFloat(lo0 &* xa2 &+ hi0 &* xb2), d0 * e2)
-            a03 = fma(a03, toFloat(lo0 &* xa3 &+ hi0 &* xb3), d0 * e3)
+            a00 = a00.addingProduct(Float(blockSum(lo0 &* xa0 &+ hi0 &* xb0)), d0 * e0)
+            a01 = a01.addingProduct(Float(blockSum(lo0 &* xa1 &+ hi0 &* xb1)), d0 * e1)
+            a02 = a02.addingProduct(Float(blockSum(lo0 &* xa2 &+ hi0 &* xb2)), d0 * e2)
+            a03 = a03.addingProduct(Float(blockSum(lo0 &* xa3 &+ hi0 &* xb3)), d0 * e3)
         }
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00)
-        out[(t0 &+ 1) &* outStride &+ r0 &+ 0] = treeSum(a01)
-        out[(t0 &+ 2) &* outStride &+ r0 &+ 0] = treeSum(a02)
-        out[(t0 &+ 3) &* outStride &+ r0 &+ 0] = treeSum(a03)
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = a00
+        out[(t0 &+ 1) &* outStride &+ r0 &+ 0] = a01
+        out[(t0 &+ 2) &* outStride &+ r0 &+ 0] = a02
+        out[(t0 &+ 3) &* outStride &+ r0 &+ 0] = a03
     }
 
     /// 1 rows x 1 tokens starting at row `r0` and token `t0`.
@@ -189,7 +189,7 @@ extension DotQ4_0 {
                           outStride: Int, r0: Int, t0: Int) {
         let w0 = w + (r0 &+ 0) &* rowBytes
         let x0 = x.int16Row(t0 &+ 0), s0 = x.scaleRow(t0 &+ 0)
-        var a00 = SIMD16<Float>()
+        var a00 = Float(0)
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 18
             let d0 = loadHalf(k0)
@@ -198,9 +198,9 @@ extension DotQ4_0 {
             let xa0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
             let xb0 = UnsafeRawPointer(x0 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
             let e0 = s0[b]
-            a00 = fma(a00, toFloat(lo0 &* xa0 &+ hi0 &* xb0), d0 * e0)
+            a00 = a00.addingProduct(Float(blockSum(lo0 &* xa0 &+ hi0 &* xb0)), d0 * e0)
         }
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00)
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = a00
     }
 
     /// `out[t · outStride + r] = W[r] · x[t]` for the rows in `rows` and every token, in 4x4 tiles with 4x1, 1x4

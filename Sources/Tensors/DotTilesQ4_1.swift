@@ -1,9 +1,9 @@
 // Generated (one text template per tile shape, unrolled by a small script): edit all three DotTiles files alike.
 //
 // Register tiles for the quantized dot products: R weight rows x T activation rows per pass, so a weight block is
-// unpacked once for T tokens and an activation block is loaded once for R rows. Every output element is one
-// chain `acc = fma(acc, lanes, d_w * d_x)` over the blocks in order, then `treeSum(acc)` (+ the Q4_1 `m·s` chain),
-// identical in every tile shape, so results do not depend on how rows and tokens were grouped.
+// unpacked once for T tokens and an activation block is loaded once for R rows. Every output element accumulates
+// its blocks in the order llama.cpp's x86 kernel for the type does (see scripts/gen-dot-tiles.py), identical in
+// every tile shape, so results do not depend on how rows and tokens were grouped and agree with llama.cpp's bits.
 
 extension DotQ4_1 {
     /// 4 rows x 4 tokens starting at row `r0` and token `t0`.
@@ -22,102 +22,102 @@ extension DotQ4_1 {
         let u2 = x.sumRow(t0 &+ 2)
         let x3 = x.int16Row(t0 &+ 3), s3 = x.scaleRow(t0 &+ 3)
         let u3 = x.sumRow(t0 &+ 3)
-        var a00 = SIMD16<Float>()
+        var a00 = SIMD8<Float>()
         var m00: Float = 0
-        var a01 = SIMD16<Float>()
+        var a01 = SIMD8<Float>()
         var m01: Float = 0
-        var a02 = SIMD16<Float>()
+        var a02 = SIMD8<Float>()
         var m02: Float = 0
-        var a03 = SIMD16<Float>()
+        var a03 = SIMD8<Float>()
         var m03: Float = 0
-        var a10 = SIMD16<Float>()
+        var a10 = SIMD8<Float>()
         var m10: Float = 0
-        var a11 = SIMD16<Float>()
+        var a11 = SIMD8<Float>()
         var m11: Float = 0
-        var a12 = SIMD16<Float>()
+        var a12 = SIMD8<Float>()
         var m12: Float = 0
-        var a13 = SIMD16<Float>()
+        var a13 = SIMD8<Float>()
         var m13: Float = 0
-        var a20 = SIMD16<Float>()
+        var a20 = SIMD8<Float>()
         var m20: Float = 0
-        var a21 = SIMD16<Float>()
+        var a21 = SIMD8<Float>()
         var m21: Float = 0
-        var a22 = SIMD16<Float>()
+        var a22 = SIMD8<Float>()
         var m22: Float = 0
-        var a23 = SIMD16<Float>()
+        var a23 = SIMD8<Float>()
         var m23: Float = 0
-        var a30 = SIMD16<Float>()
+        var a30 = SIMD8<Float>()
         var m30: Float = 0
-        var a31 = SIMD16<Float>()
+        var a31 = SIMD8<Float>()
         var m31: Float = 0
-        var a32 = SIMD16<Float>()
+        var a32 = SIMD8<Float>()
         var m32: Float = 0
-        var a33 = SIMD16<Float>()
+        var a33 = SIMD8<Float>()
         var m33: Float = 0
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 20
             let (d0, n0) = loadHalfPair(k0)
             let y0 = (k0 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let lo0 = widen(y0 & 0x0F), hi0 = widen(y0 &>> 4)
+            let q0 = SIMD32<Int16>(lowHalf: lo0, highHalf: hi0)
             let k1 = w1 + b &* 20
             let (d1, n1) = loadHalfPair(k1)
             let y1 = (k1 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let lo1 = widen(y1 & 0x0F), hi1 = widen(y1 &>> 4)
+            let q1 = SIMD32<Int16>(lowHalf: lo1, highHalf: hi1)
             let k2 = w2 + b &* 20
             let (d2, n2) = loadHalfPair(k2)
             let y2 = (k2 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let lo2 = widen(y2 & 0x0F), hi2 = widen(y2 &>> 4)
+            let q2 = SIMD32<Int16>(lowHalf: lo2, highHalf: hi2)
             let k3 = w3 + b &* 20
             let (d3, n3) = loadHalfPair(k3)
             let y3 = (k3 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let lo3 = widen(y3 & 0x0F), hi3 = widen(y3 &>> 4)
-            let xa0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
-            let xb0 = UnsafeRawPointer(x0 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            let q3 = SIMD32<Int16>(lowHalf: lo3, highHalf: hi3)
+            let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e0 = s0[b]
             let v0 = u0[b]
-            let xa1 = UnsafeRawPointer(x1 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
-            let xb1 = UnsafeRawPointer(x1 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            let xv1 = UnsafeRawPointer(x1 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e1 = s1[b]
             let v1 = u1[b]
-            let xa2 = UnsafeRawPointer(x2 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
-            let xb2 = UnsafeRawPointer(x2 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            let xv2 = UnsafeRawPointer(x2 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e2 = s2[b]
             let v2 = u2[b]
-            let xa3 = UnsafeRawPointer(x3 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
-            let xb3 = UnsafeRawPointer(x3 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            let xv3 = UnsafeRawPointer(x3 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e3 = s3[b]
             let v3 = u3[b]
-            a00 = fma(a00, toFloat(lo0 &* xa0 &+ hi0 &* xb0), d0 * e0)
+            a00 = fma(a00, toFloat(quadSums(q0, xv0)), d0 * e0)
             m00 = m00.addingProduct(n0, v0)
-            a01 = fma(a01, toFloat(lo0 &* xa1 &+ hi0 &* xb1), d0 * e1)
+            a01 = fma(a01, toFloat(quadSums(q0, xv1)), d0 * e1)
             m01 = m01.addingProduct(n0, v1)
-            a02 = fma(a02, toFloat(lo0 &* xa2 &+ hi0 &* xb2), d0 * e2)
+            a02 = fma(a02, toFloat(quadSums(q0, xv2)), d0 * e2)
             m02 = m02.addingProduct(n0, v2)
-            a03 = fma(a03, toFloat(lo0 &* xa3 &+ hi0 &* xb3), d0 * e3)
+            a03 = fma(a03, toFloat(quadSums(q0, xv3)), d0 * e3)
             m03 = m03.addingProduct(n0, v3)
-            a10 = fma(a10, toFloat(lo1 &* xa0 &+ hi1 &* xb0), d1 * e0)
+            a10 = fma(a10, toFloat(quadSums(q1, xv0)), d1 * e0)
             m10 = m10.addingProduct(n1, v0)
-            a11 = fma(a11, toFloat(lo1 &* xa1 &+ hi1 &* xb1), d1 * e1)
+            a11 = fma(a11, toFloat(quadSums(q1, xv1)), d1 * e1)
             m11 = m11.addingProduct(n1, v1)
-            a12 = fma(a12, toFloat(lo1 &* xa2 &+ hi1 &* xb2), d1 * e2)
+            a12 = fma(a12, toFloat(quadSums(q1, xv2)), d1 * e2)
             m12 = m12.addingProduct(n1, v2)
-            a13 = fma(a13, toFloat(lo1 &* xa3 &+ hi1 &* xb3), d1 * e3)
+            a13 = fma(a13, toFloat(quadSums(q1, xv3)), d1 * e3)
             m13 = m13.addingProduct(n1, v3)
-            a20 = fma(a20, toFloat(lo2 &* xa0 &+ hi2 &* xb0), d2 * e0)
+            a20 = fma(a20, toFloat(quadSums(q2, xv0)), d2 * e0)
             m20 = m20.addingProduct(n2, v0)
-            a21 = fma(a21, toFloat(lo2 &* xa1 &+ hi2 &* xb1), d2 * e1)
+            a21 = fma(a21, toFloat(quadSums(q2, xv1)), d2 * e1)
             m21 = m21.addingProduct(n2, v1)
-            a22 = fma(a22, toFloat(lo2 &* xa2 &+ hi2 &* xb2), d2 * e2)
+            a22 = fma(a22, toFloat(quadSums(q2, xv2)), d2 * e2)
             m22 = m22.addingProduct(n2, v2)
-            a23 = fma(a23, toFloat(lo2 &* xa3 &+ hi2 &* xb3), d2 * e3)
+            a23 = fma(a23, toFloat(quadSums(q2, xv3)), d2 * e3)
             m23 = m23.addingProduct(n2, v3)
-            a30 = fma(a30, toFloat(lo3 &* xa0 &+ hi3 &* xb0), d3 * e0)
+            a30 = fma(a30, toFloat(quadSums(q3, xv0)), d3 * e0)
             m30 = m30.addingProduct(n3, v0)
-            a31 = fma(a31, toFloat(lo3 &* xa1 &+ hi3 &* xb1), d3 * e1)
+            a31 = fma(a31, toFloat(quadSums(q3, xv1)), d3 * e1)
             m31 = m31.addingProduct(n3, v1)
-            a32 = fma(a32, toFloat(lo3 &* xa2 &+ hi3 &* xb2), d3 * e2)
+            a32 = fma(a32, toFloat(quadSums(q3, xv2)), d3 * e2)
             m32 = m32.addingProduct(n3, v2)
-            a33 = fma(a33, toFloat(lo3 &* xa3 &+ hi3 &* xb3), d3 * e3)
+            a33 = fma(a33, toFloat(quadSums(q3, xv3)), d3 * e3)
             m33 = m33.addingProduct(n3, v3)
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00) + m00
@@ -148,42 +148,45 @@ extension DotQ4_1 {
         let w3 = w + (r0 &+ 3) &* rowBytes
         let x0 = x.int16Row(t0 &+ 0), s0 = x.scaleRow(t0 &+ 0)
         let u0 = x.sumRow(t0 &+ 0)
-        var a00 = SIMD16<Float>()
+        var a00 = SIMD8<Float>()
         var m00: Float = 0
-        var a10 = SIMD16<Float>()
+        var a10 = SIMD8<Float>()
         var m10: Float = 0
-        var a20 = SIMD16<Float>()
+        var a20 = SIMD8<Float>()
         var m20: Float = 0
-        var a30 = SIMD16<Float>()
+        var a30 = SIMD8<Float>()
         var m30: Float = 0
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 20
             let (d0, n0) = loadHalfPair(k0)
             let y0 = (k0 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let lo0 = widen(y0 & 0x0F), hi0 = widen(y0 &>> 4)
+            let q0 = SIMD32<Int16>(lowHalf: lo0, highHalf: hi0)
             let k1 = w1 + b &* 20
             let (d1, n1) = loadHalfPair(k1)
             let y1 = (k1 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let lo1 = widen(y1 & 0x0F), hi1 = widen(y1 &>> 4)
+            let q1 = SIMD32<Int16>(lowHalf: lo1, highHalf: hi1)
             let k2 = w2 + b &* 20
             let (d2, n2) = loadHalfPair(k2)
             let y2 = (k2 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let lo2 = widen(y2 & 0x0F), hi2 = widen(y2 &>> 4)
+            let q2 = SIMD32<Int16>(lowHalf: lo2, highHalf: hi2)
             let k3 = w3 + b &* 20
             let (d3, n3) = loadHalfPair(k3)
             let y3 = (k3 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let lo3 = widen(y3 & 0x0F), hi3 = widen(y3 &>> 4)
-            let xa0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
-            let xb0 = UnsafeRawPointer(x0 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            let q3 = SIMD32<Int16>(lowHalf: lo3, highHalf: hi3)
+            let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e0 = s0[b]
             let v0 = u0[b]
-            a00 = fma(a00, toFloat(lo0 &* xa0 &+ hi0 &* xb0), d0 * e0)
+            a00 = fma(a00, toFloat(quadSums(q0, xv0)), d0 * e0)
             m00 = m00.addingProduct(n0, v0)
-            a10 = fma(a10, toFloat(lo1 &* xa0 &+ hi1 &* xb0), d1 * e0)
+            a10 = fma(a10, toFloat(quadSums(q1, xv0)), d1 * e0)
             m10 = m10.addingProduct(n1, v0)
-            a20 = fma(a20, toFloat(lo2 &* xa0 &+ hi2 &* xb0), d2 * e0)
+            a20 = fma(a20, toFloat(quadSums(q2, xv0)), d2 * e0)
             m20 = m20.addingProduct(n2, v0)
-            a30 = fma(a30, toFloat(lo3 &* xa0 &+ hi3 &* xb0), d3 * e0)
+            a30 = fma(a30, toFloat(quadSums(q3, xv0)), d3 * e0)
             m30 = m30.addingProduct(n3, v0)
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00) + m00
@@ -205,42 +208,39 @@ extension DotQ4_1 {
         let u2 = x.sumRow(t0 &+ 2)
         let x3 = x.int16Row(t0 &+ 3), s3 = x.scaleRow(t0 &+ 3)
         let u3 = x.sumRow(t0 &+ 3)
-        var a00 = SIMD16<Float>()
+        var a00 = SIMD8<Float>()
         var m00: Float = 0
-        var a01 = SIMD16<Float>()
+        var a01 = SIMD8<Float>()
         var m01: Float = 0
-        var a02 = SIMD16<Float>()
+        var a02 = SIMD8<Float>()
         var m02: Float = 0
-        var a03 = SIMD16<Float>()
+        var a03 = SIMD8<Float>()
         var m03: Float = 0
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 20
             let (d0, n0) = loadHalfPair(k0)
             let y0 = (k0 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let lo0 = widen(y0 & 0x0F), hi0 = widen(y0 &>> 4)
-            let xa0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
-            let xb0 = UnsafeRawPointer(x0 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            let q0 = SIMD32<Int16>(lowHalf: lo0, highHalf: hi0)
+            let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e0 = s0[b]
             let v0 = u0[b]
-            let xa1 = UnsafeRawPointer(x1 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
-            let xb1 = UnsafeRawPointer(x1 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            let xv1 = UnsafeRawPointer(x1 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e1 = s1[b]
             let v1 = u1[b]
-            let xa2 = UnsafeRawPointer(x2 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
-            let xb2 = UnsafeRawPointer(x2 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            let xv2 = UnsafeRawPointer(x2 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e2 = s2[b]
             let v2 = u2[b]
-            let xa3 = UnsafeRawPointer(x3 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
-            let xb3 = UnsafeRawPointer(x3 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            let xv3 = UnsafeRawPointer(x3 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e3 = s3[b]
             let v3 = u3[b]
-            a00 = fma(a00, toFloat(lo0 &* xa0 &+ hi0 &* xb0), d0 * e0)
+            a00 = fma(a00, toFloat(quadSums(q0, xv0)), d0 * e0)
             m00 = m00.addingProduct(n0, v0)
-            a01 = fma(a01, toFloat(lo0 &* xa1 &+ hi0 &* xb1), d0 * e1)
+            a01 = fma(a01, toFloat(quadSums(q0, xv1)), d0 * e1)
             m01 = m01.addingProduct(n0, v1)
-            a02 = fma(a02, toFloat(lo0 &* xa2 &+ hi0 &* xb2), d0 * e2)
+            a02 = fma(a02, toFloat(quadSums(q0, xv2)), d0 * e2)
             m02 = m02.addingProduct(n0, v2)
-            a03 = fma(a03, toFloat(lo0 &* xa3 &+ hi0 &* xb3), d0 * e3)
+            a03 = fma(a03, toFloat(quadSums(q0, xv3)), d0 * e3)
             m03 = m03.addingProduct(n0, v3)
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00) + m00
@@ -256,18 +256,18 @@ extension DotQ4_1 {
         let w0 = w + (r0 &+ 0) &* rowBytes
         let x0 = x.int16Row(t0 &+ 0), s0 = x.scaleRow(t0 &+ 0)
         let u0 = x.sumRow(t0 &+ 0)
-        var a00 = SIMD16<Float>()
+        var a00 = SIMD8<Float>()
         var m00: Float = 0
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 20
             let (d0, n0) = loadHalfPair(k0)
             let y0 = (k0 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let lo0 = widen(y0 & 0x0F), hi0 = widen(y0 &>> 4)
-            let xa0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
-            let xb0 = UnsafeRawPointer(x0 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            let q0 = SIMD32<Int16>(lowHalf: lo0, highHalf: hi0)
+            let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e0 = s0[b]
             let v0 = u0[b]
-            a00 = fma(a00, toFloat(lo0 &* xa0 &+ hi0 &* xb0), d0 * e0)
+            a00 = fma(a00, toFloat(quadSums(q0, xv0)), d0 * e0)
             m00 = m00.addingProduct(n0, v0)
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00) + m00

@@ -1,9 +1,9 @@
 // Generated (one text template per tile shape, unrolled by a small script): edit all three DotTiles files alike.
 //
 // Register tiles for the quantized dot products: R weight rows x T activation rows per pass, so a weight block is
-// unpacked once for T tokens and an activation block is loaded once for R rows. Every output element is one
-// chain `acc = fma(acc, lanes, d_w * d_x)` over the blocks in order, then `treeSum(acc)` (+ the Q4_1 `m·s` chain),
-// identical in every tile shape, so results do not depend on how rows and tokens were grouped.
+// unpacked once for T tokens and an activation block is loaded once for R rows. Every output element accumulates
+// its blocks in the order llama.cpp's x86 kernel for the type does (see scripts/gen-dot-tiles.py), identical in
+// every tile shape, so results do not depend on how rows and tokens were grouped and agree with llama.cpp's bits.
 
 extension DotQ8_0 {
     /// 4 rows x 4 tokens starting at row `r0` and token `t0`.
@@ -18,67 +18,59 @@ extension DotQ8_0 {
         let x1 = x.int16Row(t0 &+ 1), s1 = x.scaleRow(t0 &+ 1)
         let x2 = x.int16Row(t0 &+ 2), s2 = x.scaleRow(t0 &+ 2)
         let x3 = x.int16Row(t0 &+ 3), s3 = x.scaleRow(t0 &+ 3)
-        var a00 = SIMD16<Float>()
-        var a01 = SIMD16<Float>()
-        var a02 = SIMD16<Float>()
-        var a03 = SIMD16<Float>()
-        var a10 = SIMD16<Float>()
-        var a11 = SIMD16<Float>()
-        var a12 = SIMD16<Float>()
-        var a13 = SIMD16<Float>()
-        var a20 = SIMD16<Float>()
-        var a21 = SIMD16<Float>()
-        var a22 = SIMD16<Float>()
-        var a23 = SIMD16<Float>()
-        var a30 = SIMD16<Float>()
-        var a31 = SIMD16<Float>()
-        var a32 = SIMD16<Float>()
-        var a33 = SIMD16<Float>()
+        var a00 = SIMD8<Float>()
+        var a01 = SIMD8<Float>()
+        var a02 = SIMD8<Float>()
+        var a03 = SIMD8<Float>()
+        var a10 = SIMD8<Float>()
+        var a11 = SIMD8<Float>()
+        var a12 = SIMD8<Float>()
+        var a13 = SIMD8<Float>()
+        var a20 = SIMD8<Float>()
+        var a21 = SIMD8<Float>()
+        var a22 = SIMD8<Float>()
+        var a23 = SIMD8<Float>()
+        var a30 = SIMD8<Float>()
+        var a31 = SIMD8<Float>()
+        var a32 = SIMD8<Float>()
+        var a33 = SIMD8<Float>()
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 34
             let d0 = loadHalfWide(k0)
-            let lo0 = widen((k0 + 2).loadUnaligned(as: SIMD16<Int8>.self))
-            let hi0 = widen((k0 + 18).loadUnaligned(as: SIMD16<Int8>.self))
+            let q0 = widen((k0 + 2).loadUnaligned(as: SIMD32<Int8>.self))
             let k1 = w1 + b &* 34
             let d1 = loadHalfWide(k1)
-            let lo1 = widen((k1 + 2).loadUnaligned(as: SIMD16<Int8>.self))
-            let hi1 = widen((k1 + 18).loadUnaligned(as: SIMD16<Int8>.self))
+            let q1 = widen((k1 + 2).loadUnaligned(as: SIMD32<Int8>.self))
             let k2 = w2 + b &* 34
             let d2 = loadHalfWide(k2)
-            let lo2 = widen((k2 + 2).loadUnaligned(as: SIMD16<Int8>.self))
-            let hi2 = widen((k2 + 18).loadUnaligned(as: SIMD16<Int8>.self))
+            let q2 = widen((k2 + 2).loadUnaligned(as: SIMD32<Int8>.self))
             let k3 = w3 + b &* 34
             let d3 = loadHalfWide(k3)
-            let lo3 = widen((k3 + 2).loadUnaligned(as: SIMD16<Int8>.self))
-            let hi3 = widen((k3 + 18).loadUnaligned(as: SIMD16<Int8>.self))
-            let xa0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
-            let xb0 = UnsafeRawPointer(x0 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            let q3 = widen((k3 + 2).loadUnaligned(as: SIMD32<Int8>.self))
+            let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e0 = s0[b]
-            let xa1 = UnsafeRawPointer(x1 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
-            let xb1 = UnsafeRawPointer(x1 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            let xv1 = UnsafeRawPointer(x1 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e1 = s1[b]
-            let xa2 = UnsafeRawPointer(x2 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
-            let xb2 = UnsafeRawPointer(x2 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            let xv2 = UnsafeRawPointer(x2 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e2 = s2[b]
-            let xa3 = UnsafeRawPointer(x3 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
-            let xb3 = UnsafeRawPointer(x3 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            let xv3 = UnsafeRawPointer(x3 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e3 = s3[b]
-            a00 = fma(a00, toFloat(lo0 &* xa0 &+ hi0 &* xb0), d0 * e0)
-            a01 = fma(a01, toFloat(lo0 &* xa1 &+ hi0 &* xb1), d0 * e1)
-            a02 = fma(a02, toFloat(lo0 &* xa2 &+ hi0 &* xb2), d0 * e2)
-            a03 = fma(a03, toFloat(lo0 &* xa3 &+ hi0 &* xb3), d0 * e3)
-            a10 = fma(a10, toFloat(lo1 &* xa0 &+ hi1 &* xb0), d1 * e0)
-            a11 = fma(a11, toFloat(lo1 &* xa1 &+ hi1 &* xb1), d1 * e1)
-            a12 = fma(a12, toFloat(lo1 &* xa2 &+ hi1 &* xb2), d1 * e2)
-            a13 = fma(a13, toFloat(lo1 &* xa3 &+ hi1 &* xb3), d1 * e3)
-            a20 = fma(a20, toFloat(lo2 &* xa0 &+ hi2 &* xb0), d2 * e0)
-            a21 = fma(a21, toFloat(lo2 &* xa1 &+ hi2 &* xb1), d2 * e1)
-            a22 = fma(a22, toFloat(lo2 &* xa2 &+ hi2 &* xb2), d2 * e2)
-            a23 = fma(a23, toFloat(lo2 &* xa3 &+ hi2 &* xb3), d2 * e3)
-            a30 = fma(a30, toFloat(lo3 &* xa0 &+ hi3 &* xb0), d3 * e0)
-            a31 = fma(a31, toFloat(lo3 &* xa1 &+ hi3 &* xb1), d3 * e1)
-            a32 = fma(a32, toFloat(lo3 &* xa2 &+ hi3 &* xb2), d3 * e2)
-            a33 = fma(a33, toFloat(lo3 &* xa3 &+ hi3 &* xb3), d3 * e3)
+            a00 = fma(a00, toFloat(quadSums(q0, xv0)), d0 * e0)
+            a01 = fma(a01, toFloat(quadSums(q0, xv1)), d0 * e1)
+            a02 = fma(a02, toFloat(quadSums(q0, xv2)), d0 * e2)
+            a03 = fma(a03, toFloat(quadSums(q0, xv3)), d0 * e3)
+            a10 = fma(a10, toFloat(quadSums(q1, xv0)), d1 * e0)
+            a11 = fma(a11, toFloat(quadSums(q1, xv1)), d1 * e1)
+            a12 = fma(a12, toFloat(quadSums(q1, xv2)), d1 * e2)
+            a13 = fma(a13, toFloat(quadSums(q1, xv3)), d1 * e3)
+            a20 = fma(a20, toFloat(quadSums(q2, xv0)), d2 * e0)
+            a21 = fma(a21, toFloat(quadSums(q2, xv1)), d2 * e1)
+            a22 = fma(a22, toFloat(quadSums(q2, xv2)), d2 * e2)
+            a23 = fma(a23, toFloat(quadSums(q2, xv3)), d2 * e3)
+            a30 = fma(a30, toFloat(quadSums(q3, xv0)), d3 * e0)
+            a31 = fma(a31, toFloat(quadSums(q3, xv1)), d3 * e1)
+            a32 = fma(a32, toFloat(quadSums(q3, xv2)), d3 * e2)
+            a33 = fma(a33, toFloat(quadSums(q3, xv3)), d3 * e3)
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00)
         out[(t0 &+ 1) &* outStride &+ r0 &+ 0] = treeSum(a01)
@@ -107,34 +99,29 @@ extension DotQ8_0 {
         let w2 = w + (r0 &+ 2) &* rowBytes
         let w3 = w + (r0 &+ 3) &* rowBytes
         let x0 = x.int16Row(t0 &+ 0), s0 = x.scaleRow(t0 &+ 0)
-        var a00 = SIMD16<Float>()
-        var a10 = SIMD16<Float>()
-        var a20 = SIMD16<Float>()
-        var a30 = SIMD16<Float>()
+        var a00 = SIMD8<Float>()
+        var a10 = SIMD8<Float>()
+        var a20 = SIMD8<Float>()
+        var a30 = SIMD8<Float>()
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 34
             let d0 = loadHalfWide(k0)
-            let lo0 = widen((k0 + 2).loadUnaligned(as: SIMD16<Int8>.self))
-            let hi0 = widen((k0 + 18).loadUnaligned(as: SIMD16<Int8>.self))
+            let q0 = widen((k0 + 2).loadUnaligned(as: SIMD32<Int8>.self))
             let k1 = w1 + b &* 34
             let d1 = loadHalfWide(k1)
-            let lo1 = widen((k1 + 2).loadUnaligned(as: SIMD16<Int8>.self))
-            let hi1 = widen((k1 + 18).loadUnaligned(as: SIMD16<Int8>.self))
+            let q1 = widen((k1 + 2).loadUnaligned(as: SIMD32<Int8>.self))
             let k2 = w2 + b &* 34
             let d2 = loadHalfWide(k2)
-            let lo2 = widen((k2 + 2).loadUnaligned(as: SIMD16<Int8>.self))
-            let hi2 = widen((k2 + 18).loadUnaligned(as: SIMD16<Int8>.self))
+            let q2 = widen((k2 + 2).loadUnaligned(as: SIMD32<Int8>.self))
             let k3 = w3 + b &* 34
             let d3 = loadHalfWide(k3)
-            let lo3 = widen((k3 + 2).loadUnaligned(as: SIMD16<Int8>.self))
-            let hi3 = widen((k3 + 18).loadUnaligned(as: SIMD16<Int8>.self))
-            let xa0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
-            let xb0 = UnsafeRawPointer(x0 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            let q3 = widen((k3 + 2).loadUnaligned(as: SIMD32<Int8>.self))
+            let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e0 = s0[b]
-            a00 = fma(a00, toFloat(lo0 &* xa0 &+ hi0 &* xb0), d0 * e0)
-            a10 = fma(a10, toFloat(lo1 &* xa0 &+ hi1 &* xb0), d1 * e0)
-            a20 = fma(a20, toFloat(lo2 &* xa0 &+ hi2 &* xb0), d2 * e0)
-            a30 = fma(a30, toFloat(lo3 &* xa0 &+ hi3 &* xb0), d3 * e0)
+            a00 = fma(a00, toFloat(quadSums(q0, xv0)), d0 * e0)
+            a10 = fma(a10, toFloat(quadSums(q1, xv0)), d1 * e0)
+            a20 = fma(a20, toFloat(quadSums(q2, xv0)), d2 * e0)
+            a30 = fma(a30, toFloat(quadSums(q3, xv0)), d3 * e0)
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00)
         out[(t0 &+ 0) &* outStride &+ r0 &+ 1] = treeSum(a10)
@@ -151,31 +138,26 @@ extension DotQ8_0 {
         let x1 = x.int16Row(t0 &+ 1), s1 = x.scaleRow(t0 &+ 1)
         let x2 = x.int16Row(t0 &+ 2), s2 = x.scaleRow(t0 &+ 2)
         let x3 = x.int16Row(t0 &+ 3), s3 = x.scaleRow(t0 &+ 3)
-        var a00 = SIMD16<Float>()
-        var a01 = SIMD16<Float>()
-        var a02 = SIMD16<Float>()
-        var a03 = SIMD16<Float>()
+        var a00 = SIMD8<Float>()
+        var a01 = SIMD8<Float>()
+        var a02 = SIMD8<Float>()
+        var a03 = SIMD8<Float>()
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 34
             let d0 = loadHalfWide(k0)
-            let lo0 = widen((k0 + 2).loadUnaligned(as: SIMD16<Int8>.self))
-            let hi0 = widen((k0 + 18).loadUnaligned(as: SIMD16<Int8>.self))
-            let xa0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
-            let xb0 = UnsafeRawPointer(x0 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            let q0 = widen((k0 + 2).loadUnaligned(as: SIMD32<Int8>.self))
+            let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e0 = s0[b]
-            let xa1 = UnsafeRawPointer(x1 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
-            let xb1 = UnsafeRawPointer(x1 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            let xv1 = UnsafeRawPointer(x1 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e1 = s1[b]
-            let xa2 = UnsafeRawPointer(x2 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
-            let xb2 = UnsafeRawPointer(x2 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            let xv2 = UnsafeRawPointer(x2 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e2 = s2[b]
-            let xa3 = UnsafeRawPointer(x3 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
-            let xb3 = UnsafeRawPointer(x3 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            let xv3 = UnsafeRawPointer(x3 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e3 = s3[b]
-            a00 = fma(a00, toFloat(lo0 &* xa0 &+ hi0 &* xb0), d0 * e0)
-            a01 = fma(a01, toFloat(lo0 &* xa1 &+ hi0 &* xb1), d0 * e1)
-            a02 = fma(a02, toFloat(lo0 &* xa2 &+ hi0 &* xb2), d0 * e2)
-            a03 = fma(a03, toFloat(lo0 &* xa3 &+ hi0 &* xb3), d0 * e3)
+            a00 = fma(a00, toFloat(quadSums(q0, xv0)), d0 * e0)
+            a01 = fma(a01, toFloat(quadSums(q0, xv1)), d0 * e1)
+            a02 = fma(a02, toFloat(quadSums(q0, xv2)), d0 * e2)
+            a03 = fma(a03, toFloat(quadSums(q0, xv3)), d0 * e3)
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00)
         out[(t0 &+ 1) &* outStride &+ r0 &+ 0] = treeSum(a01)
@@ -189,16 +171,14 @@ extension DotQ8_0 {
                           outStride: Int, r0: Int, t0: Int) {
         let w0 = w + (r0 &+ 0) &* rowBytes
         let x0 = x.int16Row(t0 &+ 0), s0 = x.scaleRow(t0 &+ 0)
-        var a00 = SIMD16<Float>()
+        var a00 = SIMD8<Float>()
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 34
             let d0 = loadHalfWide(k0)
-            let lo0 = widen((k0 + 2).loadUnaligned(as: SIMD16<Int8>.self))
-            let hi0 = widen((k0 + 18).loadUnaligned(as: SIMD16<Int8>.self))
-            let xa0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
-            let xb0 = UnsafeRawPointer(x0 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            let q0 = widen((k0 + 2).loadUnaligned(as: SIMD32<Int8>.self))
+            let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e0 = s0[b]
-            a00 = fma(a00, toFloat(lo0 &* xa0 &+ hi0 &* xb0), d0 * e0)
+            a00 = fma(a00, toFloat(quadSums(q0, xv0)), d0 * e0)
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00)
     }

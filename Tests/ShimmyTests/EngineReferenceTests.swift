@@ -7,7 +7,7 @@ import Testing
 @Suite(.serialized)
 struct EngineReferenceTests {
     /// Final-position logits: top-1 id and the listed top-20 logits (0.05 for F16/F32, 0.5 for quantized types;
-    /// top-1 on every prompt for F16/F32, on at least 90% for quantized types).
+    /// top-1 on every prompt for F16/F32, on at least 90% for quantized types), and in fact bit for bit.
     @Test(arguments: ReferenceVariants.names)
     func finalLogits(variant: String) throws {
         let reference = try referenceJSON("logits.json")
@@ -31,19 +31,10 @@ struct EngineReferenceTests {
             }
         }
         print("logits \(variant): top-1 \(top1Matches)/\(prompts.count), largest difference \(worst.0) (\(worst.1))")
-        if exact {
-            #expect(worst.0 <= tolerance, "largest logit difference \(worst.0) at \(worst.1)")
-        } else {
-            // Known gap: llama.cpp quantizes activations (Q8_0/Q8_1) and so does shimmy, with the same rounding,
-            // but the rounding boundaries fall differently when the float paths differ by ~1e-4, and over 30
-            // layers that decorrelates the quantization noise: llama.cpp's own Q4_1 and F32 runs of identical
-            // weights differ by 0.54. Strict: this test fails as soon as the bound holds, so the note goes too.
-            withKnownIssue("Q4_1 and Q8_0 logits are within 0.57 of llama.cpp, not 0.5") {
-                #expect(worst.0 <= tolerance, "largest logit difference \(worst.0) at \(worst.1)")
-            } when: {
-                variant == "Q4_1" || variant == "Q8_0"
-            }
-        }
+        #expect(worst.0 <= tolerance, "largest logit difference \(worst.0) at \(worst.1)")
+        // Stricter than the bound: the engine follows llama.cpp's x86 kernels operation for operation (see
+        // Ops+Attention.swift, DotTiles*.swift, DotFloat.swift), so every listed logit is the same float.
+        #expect(worst.0 == 0, "llama.cpp's logits are no longer reproduced bit for bit: \(worst.0) at \(worst.1)")
         if exact {
             #expect(top1Matches == prompts.count)
         } else {

@@ -144,23 +144,32 @@ public final class LlamaContext: @unchecked Sendable {
             kernels.matmul(xb, xb2, layer.attnOutput, batch: n)
             Ops.add(x, xb, count: n * dim)
 
+            // the last layer's feed-forward runs only for the rows whose logits are wanted (as in llama.cpp,
+            // whose kernel choice, and so summation order, follows that row count): they move to the front
+            var m = n
+            if l == c.blockCount - 1 {
+                let wanted = logits == nil ? 0..<0 : rows
+                if wanted.lowerBound > 0 { memmove(x, x + wanted.lowerBound * dim, wanted.count * dim * 4) }
+                m = wanted.count
+                if m == 0 { break }
+            }
             // ffn rmsnorm: xb = ffn_norm(x)
-            for i in 0..<n {
+            for i in 0..<m {
                 Ops.rmsnorm(xb + i * dim, x + i * dim, layer.ffnNorm, count: dim, epsilon: c.rmsNormEpsilon)
             }
             // SwiGLU: hb = silu(ffn_gate(xb)) * ffn_up(xb)  (batch, ff)
-            kernels.matmul([hb, hb2], xb, [layer.ffnGate, layer.ffnUp], batch: n)
-            Ops.swiglu(hb, hb2, count: n * ff)
+            kernels.matmul([hb, hb2], xb, [layer.ffnGate, layer.ffnUp], batch: m)
+            Ops.swiglu(hb, hb2, count: m * ff)
             // ffn_out and residual: x += ffn_down(hb)
-            kernels.matmul(xb, hb, layer.ffnDown, batch: n)
-            Ops.add(x, xb, count: n * dim)
+            kernels.matmul(xb, hb, layer.ffnDown, batch: m)
+            Ops.add(x, xb, count: m * dim)
         }
         tokens.append(contentsOf: batch)
 
-        // final rmsnorm and the output head, only for the rows whose logits are wanted
+        // final rmsnorm and the output head for the wanted rows, now at the front of x
         guard let logits, !rows.isEmpty else { return }
-        for (j, i) in rows.enumerated() {
-            Ops.rmsnorm(xb + j * dim, x + i * dim, w.outputNorm, count: dim, epsilon: c.rmsNormEpsilon)
+        for j in 0..<rows.count {
+            Ops.rmsnorm(xb + j * dim, x + j * dim, w.outputNorm, count: dim, epsilon: c.rmsNormEpsilon)
         }
         kernels.matmul(logits, xb, w.output, batch: rows.count)
     }
@@ -173,35 +182,19 @@ public final class LlamaContext: @unchecked Sendable {
         let group = c.headCount / c.headCountKV
         let scale = 1 / Float(headDim).squareRoot()
         let span = start + n
-        // llama.cpp's CPU flash attention takes the half-precision single-chunk path below 64 queries and a
-        // float tiled path from 64 on; each is followed so that results agree with it to rounding
-        let halfPrecision = n < 64
+        // llama.cpp without flash attention (its default before flash attention became automatic, and how the
+        // reference data were made), operation for operation: see Ops.attentionExact
+        let scratchCount = Ops.attentionScratchCount(count: span, dimension: headDim)
         kernels.parallelFor(n * c.headCount) { range in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: span + 2 * headDim) { scratch in
-                guard let att = scratch.baseAddress else { return }
-                let half = UnsafeMutableRawPointer(att + span).bindMemory(to: Float16.self, capacity: 2 * headDim)
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
+                guard let base = scratch.baseAddress else { return }
                 for job in range {
                     let i = job / c.headCount, h = job % c.headCount
-                    let pos = start + i
-                    let qh = q + i * qDim + h * headDim
                     let kvOffset = (h / group) * headDim
-                    let o = out + i * qDim + h * headDim
-                    if halfPrecision {
-                        Ops.attentionHalf(o, query: qh, keys: keys + kvOffset, values: values + kvOffset,
-                                          stride: kvDim, count: pos + 1, dimension: headDim, scale: scale,
-                                          scratch: half)
-                        continue
-                    }
-                    // scores over positions 0...pos
-                    for t in 0...pos {
-                        att[t] = Ops.dot(qh, keys + t * kvDim + kvOffset, count: headDim) * scale
-                    }
-                    Ops.softmax(att, count: pos + 1)
-                    // weighted sum of values
-                    o.update(repeating: 0, count: headDim)
-                    for t in 0...pos {
-                        Ops.addScaled(o, att[t], values + t * kvDim + kvOffset, count: headDim)
-                    }
+                    Ops.attentionExact(out + i * qDim + h * headDim, query: q + i * qDim + h * headDim,
+                                       keys: keys + kvOffset, values: values + kvOffset, stride: kvDim,
+                                       count: start + i + 1, dimension: headDim, scale: scale, oneQuery: n == 1,
+                                       scratch: base)
                 }
             }
         }

@@ -62,8 +62,7 @@ public final class ShimmyHTTPServer: @unchecked Sendable {
             return fd
         }
         guard fd >= 0 else { return }
-        shutdown(fd, Int32(SHUT_RDWR))
-        close(fd)
+        shutdown(fd, Int32(SHUT_RDWR))  // wakes the accept thread, which closes the descriptor
         stopped.signal()
     }
 
@@ -73,7 +72,11 @@ public final class ShimmyHTTPServer: @unchecked Sendable {
     /// Open connections now.
     public var connectionCount: Int { lock.withLock { connections.count } }
 
+    /// Accepts connections until `stop()`. This thread owns the listening descriptor and closes it on the way out:
+    /// were `stop()` to close it, its number could be reused by another socket (another server in the same
+    /// process) before this thread's next `accept`, which would then take that server's connections.
     private func acceptLoop(_ fd: Int32) {
+        defer { close(fd) }
         let router = Router(context: context)
         while true {
             let client = accept(fd, nil, nil)
@@ -84,10 +87,15 @@ public final class ShimmyHTTPServer: @unchecked Sendable {
                 usleep(10_000)
                 continue
             }
-            let admitted = lock.withLock { () -> Bool in
-                guard running, connections.count < context.configuration.maxConnections else { return false }
+            let (admitted, stopping) = lock.withLock { () -> (Bool, Bool) in
+                guard running else { return (false, true) }
+                guard connections.count < context.configuration.maxConnections else { return (false, false) }
                 connections.insert(client)
-                return true
+                return (true, false)
+            }
+            if stopping {
+                close(client)
+                return
             }
             guard admitted else {
                 let busy = APIError(status: 503, code: "server_busy", message: "Too many open connections",

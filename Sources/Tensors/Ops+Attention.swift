@@ -1,0 +1,195 @@
+import Foundation
+
+/// ggml's vector exponential and the attention arithmetic of llama.cpp's CPU backend (without flash attention),
+/// followed operation for operation so that the engine's activations agree with llama.cpp's bit for bit where the
+/// inputs do: an activation that later gets quantized to 8 bits turns a last-bit difference into a whole
+/// quantization step now and then, and those steps are what separates two engines' quantized-model logits.
+extension Ops {
+    /// `e^x` for 16 lanes as ggml's AVX-512 `ggml_v_expf` computes it (a degree-5 polynomial on the reduced argument,
+    /// scaled by `2^n`; error under 1.5 ulp): the same fused operations in the same order, so the same bits.
+    @inlinable @inline(__always)
+    public static func exp16(_ x: SIMD16<Float>) -> SIMD16<Float> {
+        let r = SIMD16<Float>(repeating: 0x1.8p23)
+        let n = fma16(x, SIMD16(repeating: 0x1.715476p+0), r) - r
+        let b = fma16(-n, SIMD16(repeating: 0x1.7f7d1cp-20), fma16(-n, SIMD16(repeating: 0x1.62e4p-1), x))
+        let u = b * b
+        let j = fma16(fma16(fma16(SIMD16(repeating: 0x1.0e4020p-7), b, SIMD16(repeating: 0x1.573e2ep-5)), u,
+                            fma16(SIMD16(repeating: 0x1.555e66p-3), b, SIMD16(repeating: 0x1.fffdb6p-2))),
+                      u, fma16(SIMD16(repeating: 0x1.ffffecp-1), b, SIMD16(repeating: 1)))
+        var result = SIMD16<Float>()
+        for i in 0..<16 { result[i] = scaleByPowerOfTwo(j[i], n[i]) }
+        return result
+    }
+
+    /// `a · b + c` per lane with one rounding (`vfmadd`; with `-a`, `vfnmadd`).
+    @inlinable @inline(__always)
+    static func fma16(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ c: SIMD16<Float>) -> SIMD16<Float> {
+        var r = SIMD16<Float>()
+        for i in 0..<16 { r[i] = c[i].addingProduct(a[i], b[i]) }
+        return r
+    }
+
+    /// `j · 2^n` rounded once (AVX-512 `vscalefps` for an integral `n`), and ggml's out-of-range results: beyond
+    /// |n| > 192 the result is 0 for n ≤ 0 and +∞ otherwise (NaN arguments take that path too).
+    @inlinable @inline(__always)
+    static func scaleByPowerOfTwo(_ j: Float, _ n: Float) -> Float {
+        if !(abs(n) <= 192) { return n <= 0 ? 0 : .infinity }
+        if n >= -125 && n <= 127 {
+            return j * Float(bitPattern: UInt32(Int32(n) + 127) << 23)  // exact: the result stays normal
+        }
+        return Float(Double(j) * Double(sign: .plus, exponent: Int(n), significand: 1))
+    }
+
+    /// `silu(gate) · up` over `count` values (a multiple of 16 in every llama-style model; any rest uses libm's
+    /// `exp`, as ggml's scalar tail does). ref: ggml-cpu vec.cpp ggml_vec_swiglu_f32, ggml_v_silu.
+    @inlinable
+    public static func swiglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+        var i = 0
+        while i + 16 <= count {
+            let x = UnsafeRawPointer(gate + i).loadUnaligned(as: SIMD16<Float>.self)
+            let g = UnsafeRawPointer(up + i).loadUnaligned(as: SIMD16<Float>.self)
+            let silu = x / (1 + exp16(0 - x))
+            UnsafeMutableRawPointer(gate + i).storeBytes(of: silu * g, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count {
+            let x = gate[i]
+            gate[i] = x / (1 + Foundation.exp(-x)) * up[i]
+            i += 1
+        }
+    }
+
+    /// One query head's attention over cached positions `0..<count`, as llama.cpp computes it without flash
+    /// attention for a batch of two or more queries (`kq = K·q`, `softmax(kq · scale)`, `V·p` through llamafile's
+    /// half-precision tinyBLAS and ggml's softmax):
+    /// - the query is rounded to half precision; each score is a 16-lane fused chain over the head dimension
+    ///   followed by a tree sum, then scaled;
+    /// - the softmax exponentials are `exp16` of `score − max` in chunks of 16 positions, each chunk tree-summed
+    ///   and added in double; the probabilities are scaled by the rounded inverse sum, then rounded to half;
+    /// - each output value is a 16-lane chain over positions (lane = position mod 16) followed by a tree sum.
+    /// With `oneQuery` (a batch of one), the two products follow ggml_vec_dot_f16 instead, as llama.cpp does there.
+    ///
+    /// `keys`/`values` point at position 0 of this head's cache rows, `stride` halves apart.
+    /// `scratch` holds `scratchCount(count:dimension:)` floats.
+    @inlinable
+    public static func attentionExact(_ out: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>,
+                                      keys: UnsafePointer<Float16>, values: UnsafePointer<Float16>, stride: Int,
+                                      count: Int, dimension: Int, scale: Float, oneQuery: Bool,
+                                      scratch: UnsafeMutablePointer<Float>) {
+        let chunks = (count + 15) / 16
+        let q = scratch, scores = scratch + dimension, lanes = scores + chunks * 16
+        // one query: ggml_vec_dot_f16's order instead (four 16-lane accumulators, chunks of 64)
+        let lanesCount = oneQuery ? 64 : 16
+        for d in 0..<dimension { q[d] = Float(Float16(query[d])) }
+        // scores: a 16-lane fused chain over the head dimension, tree-summed
+        var maxScore = -Float.infinity
+        for t in 0..<count {
+            let k = keys + t * stride
+            let dot: Float
+            if oneQuery {
+                dot = dotOneQuery(k, q, dimension)
+            } else {
+                var acc = SIMD16<Float>()
+                var d = 0
+                while d + 16 <= dimension {
+                    let kv = widen(UnsafeRawPointer(k + d).loadUnaligned(as: SIMD16<Float16>.self))
+                    let qv = UnsafeRawPointer(q + d).loadUnaligned(as: SIMD16<Float>.self)
+                    acc = fma16(kv, qv, acc)
+                    d += 16
+                }
+                var sum = treeSum16(acc)
+                while d < dimension {  // head sizes that are not a multiple of 16 (none in the llama family)
+                    sum = sum.addingProduct(Float(k[d]), q[d])
+                    d += 1
+                }
+                dot = sum
+            }
+            let s = dot * scale
+            scores[t] = s
+            if s > maxScore { maxScore = s }
+        }
+        // softmax in chunks of 16 (positions past the end are masked: exactly 0)
+        var sum = 0.0
+        for c in 0..<chunks {
+            var v = SIMD16<Float>(repeating: -.infinity)
+            for l in 0..<min(16, count - c * 16) { v[l] = scores[c * 16 + l] }
+            let e = exp16(v - maxScore)
+            UnsafeMutableRawPointer(scores + c * 16).storeBytes(of: e, as: SIMD16<Float>.self)
+            sum += Double(treeSum16(e))
+        }
+        let inverse = Float(1 / sum)
+        for t in 0..<count { scores[t] = Float(Float16(scores[t] * inverse)) }
+        // V·p: lane l of every output value chains positions l, l+16, l+32, ...
+        lanes.update(repeating: 0, count: lanesCount * dimension)
+        for t in 0..<count {
+            let p = scores[t], v = values + t * stride, acc = lanes + (t & (lanesCount - 1)) * dimension
+            var d = 0
+            while d + 16 <= dimension {
+                let vv = widen(UnsafeRawPointer(v + d).loadUnaligned(as: SIMD16<Float16>.self))
+                let a = UnsafeRawPointer(acc + d).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(acc + d).storeBytes(of: fma16(vv, SIMD16(repeating: p), a), as: SIMD16<Float>.self)
+                d += 16
+            }
+            while d < dimension {
+                acc[d] = acc[d].addingProduct(Float(v[d]), p)
+                d += 1
+            }
+        }
+        if oneQuery {  // the four accumulators: (a0 + a2) + (a1 + a3)
+            for l in 0..<16 {
+                let a0 = lanes + l * dimension, a1 = a0 + 16 * dimension
+                let a2 = a0 + 32 * dimension, a3 = a0 + 48 * dimension
+                for d in 0..<dimension { a0[d] = (a0[d] + a2[d]) + (a1[d] + a3[d]) }
+            }
+        }
+        // tree sum over the 16 lanes, as _mm512_reduce_add_ps pairs them: (l, l+8), then (l, l+4), (l, l+2), (0, 1)
+        var width = 8
+        while width >= 1 {
+            for l in 0..<width {
+                let a = lanes + l * dimension, b = lanes + (l + width) * dimension
+                for d in 0..<dimension { a[d] += b[d] }
+            }
+            width /= 2
+        }
+        for d in 0..<dimension { out[d] = lanes[d] }
+    }
+
+    /// Floats of scratch that `attentionExact` needs.
+    @inlinable
+    public static func attentionScratchCount(count: Int, dimension: Int) -> Int {
+        dimension + (count + 15) / 16 * 16 + 64 * dimension
+    }
+
+    /// A cached key · the half-rounded query in ggml_vec_dot_f16's order (the score of a single query).
+    @inlinable @inline(__always)
+    static func dotOneQuery(_ k: UnsafePointer<Float16>, _ q: UnsafePointer<Float>, _ dimension: Int) -> Float {
+        var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+        func load(_ d: Int) -> (SIMD16<Float>, SIMD16<Float>) {
+            (widen(UnsafeRawPointer(k + d).loadUnaligned(as: SIMD16<Float16>.self)),
+             UnsafeRawPointer(q + d).loadUnaligned(as: SIMD16<Float>.self))
+        }
+        var d = 0
+        while d + 64 <= dimension {
+            let (k0, q0) = load(d), (k1, q1) = load(d + 16), (k2, q2) = load(d + 32), (k3, q3) = load(d + 48)
+            a0 = fma16(k0, q0, a0)
+            a1 = fma16(k1, q1, a1)
+            a2 = fma16(k2, q2, a2)
+            a3 = fma16(k3, q3, a3)
+            d += 64
+        }
+        var sum = Double(treeSum16((a0 + a2) + (a1 + a3)))
+        while d < dimension {
+            sum += Double(Float(k[d]) * q[d])
+            d += 1
+        }
+        return Float(sum)
+    }
+
+    @inlinable @inline(__always)
+    static func treeSum16(_ v: SIMD16<Float>) -> Float {
+        let a = v.lowHalf + v.highHalf
+        let b = a.lowHalf + a.highHalf
+        let c = b.lowHalf + b.highHalf
+        return c[0] + c[1]
+    }
+}
