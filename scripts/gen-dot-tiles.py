@@ -53,7 +53,8 @@ for name, t in TYPES.items():
                 if t["acc"] == "lanes8":
                     p(f"            let q{i} = SIMD32<Int16>(lowHalf: lo{i}, highHalf: hi{i})")
             else:
-                p(f"            let q{i} = widen((k{i} + 2).loadUnaligned(as: SIMD32<Int8>.self))")
+                p(f"            let q{i} = SIMD32<Int16>(lowHalf: widen((k{i} + 2).loadUnaligned(as: SIMD16<Int8>.self)),")
+                p(f"                                    highHalf: widen((k{i} + 18).loadUnaligned(as: SIMD16<Int8>.self)))")
         for j in range(T):
             if t["acc"] == "lanes8":
                 p(f"            let xv{j} = UnsafeRawPointer(x{j} + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)")
@@ -66,7 +67,7 @@ for name, t in TYPES.items():
         for i in range(R):
             for j in range(T):
                 if t["acc"] == "lanes8":
-                    p(f"            a{i}{j} = fma(a{i}{j}, toFloat(quadSums(q{i}, xv{j})), d{i} * e{j})")
+                    p(f"            a{i}{j} = fma(a{i}{j}, quadSums(q{i}, xv{j}), d{i} * e{j})")
                 else:
                     p(f"            a{i}{j} = a{i}{j}.addingProduct(Float(blockSum(lo{i} &* xa{j} &+ hi{i} &* xb{j})), d{i} * e{j})")
                 if t["mins"]:

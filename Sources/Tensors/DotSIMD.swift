@@ -125,18 +125,22 @@ func halfBitsToFloat(_ h: UInt16) -> Float {
 }
 
 /// Sums of four consecutive products of two blocks of 32 (`vpdpbusd`'s grouping): lane r = Σ a[4r+i]·b[4r+i].
-/// Products of int8 values fit in Int16 (|a·b| ≤ 16256) and pairs of them too; quads are summed in Int32.
+/// Products of int8 values fit in Int16 (|a·b| ≤ 16256). The pairs and quads are summed with vertical shifts on
+/// the same register read as wider lanes (no shuffles): a 32-bit lane holds two products, a 64-bit lane two pairs.
 @inline(__always)
-func quadSums(_ a: SIMD32<Int16>, _ b: SIMD32<Int16>) -> SIMD8<Int32> {
-    let p = a &* b
-    let pairs = SIMD16<Int32>(truncatingIfNeeded: p.evenHalf) &+ SIMD16<Int32>(truncatingIfNeeded: p.oddHalf)
-    return pairs.evenHalf &+ pairs.oddHalf
+func quadSums(_ a: SIMD32<Int16>, _ b: SIMD32<Int16>) -> SIMD8<Float> {
+    let p = unsafeBitCast(a &* b, to: SIMD16<Int32>.self)
+    let pairs = unsafeBitCast(((p &<< 16) &>> 16) &+ (p &>> 16), to: SIMD8<Int64>.self)
+    let quads = ((pairs &<< 32) &>> 32) &+ (pairs &>> 32)
+    var r = SIMD8<Float>()
+    for i in 0..<8 { r[i] = Float(quads[i]) }
+    return r
 }
 
-/// The exact integer sum of a block's 16 lane sums.
+/// The exact integer sum of a block's 16 lane sums (at most 16 · 2032 in magnitude for Q4_0: fits in Int16).
 @inline(__always)
-func blockSum(_ v: SIMD16<Int16>) -> Int32 {
-    SIMD16<Int32>(truncatingIfNeeded: v).wrappedSum()
+func blockSum(_ v: SIMD16<Int16>) -> Int16 {
+    v.wrappedSum()
 }
 
 @inline(__always)

@@ -37,16 +37,20 @@ extension DotQ8_0 {
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 34
             let d0 = loadHalfWide(k0)
-            let q0 = widen((k0 + 2).loadUnaligned(as: SIMD32<Int8>.self))
+            let q0 = SIMD32<Int16>(lowHalf: widen((k0 + 2).loadUnaligned(as: SIMD16<Int8>.self)),
+                                    highHalf: widen((k0 + 18).loadUnaligned(as: SIMD16<Int8>.self)))
             let k1 = w1 + b &* 34
             let d1 = loadHalfWide(k1)
-            let q1 = widen((k1 + 2).loadUnaligned(as: SIMD32<Int8>.self))
+            let q1 = SIMD32<Int16>(lowHalf: widen((k1 + 2).loadUnaligned(as: SIMD16<Int8>.self)),
+                                    highHalf: widen((k1 + 18).loadUnaligned(as: SIMD16<Int8>.self)))
             let k2 = w2 + b &* 34
             let d2 = loadHalfWide(k2)
-            let q2 = widen((k2 + 2).loadUnaligned(as: SIMD32<Int8>.self))
+            let q2 = SIMD32<Int16>(lowHalf: widen((k2 + 2).loadUnaligned(as: SIMD16<Int8>.self)),
+                                    highHalf: widen((k2 + 18).loadUnaligned(as: SIMD16<Int8>.self)))
             let k3 = w3 + b &* 34
             let d3 = loadHalfWide(k3)
-            let q3 = widen((k3 + 2).loadUnaligned(as: SIMD32<Int8>.self))
+            let q3 = SIMD32<Int16>(lowHalf: widen((k3 + 2).loadUnaligned(as: SIMD16<Int8>.self)),
+                                    highHalf: widen((k3 + 18).loadUnaligned(as: SIMD16<Int8>.self)))
             let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e0 = s0[b]
             let xv1 = UnsafeRawPointer(x1 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
@@ -55,22 +59,22 @@ extension DotQ8_0 {
             let e2 = s2[b]
             let xv3 = UnsafeRawPointer(x3 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e3 = s3[b]
-            a00 = fma(a00, toFloat(quadSums(q0, xv0)), d0 * e0)
-            a01 = fma(a01, toFloat(quadSums(q0, xv1)), d0 * e1)
-            a02 = fma(a02, toFloat(quadSums(q0, xv2)), d0 * e2)
-            a03 = fma(a03, toFloat(quadSums(q0, xv3)), d0 * e3)
-            a10 = fma(a10, toFloat(quadSums(q1, xv0)), d1 * e0)
-            a11 = fma(a11, toFloat(quadSums(q1, xv1)), d1 * e1)
-            a12 = fma(a12, toFloat(quadSums(q1, xv2)), d1 * e2)
-            a13 = fma(a13, toFloat(quadSums(q1, xv3)), d1 * e3)
-            a20 = fma(a20, toFloat(quadSums(q2, xv0)), d2 * e0)
-            a21 = fma(a21, toFloat(quadSums(q2, xv1)), d2 * e1)
-            a22 = fma(a22, toFloat(quadSums(q2, xv2)), d2 * e2)
-            a23 = fma(a23, toFloat(quadSums(q2, xv3)), d2 * e3)
-            a30 = fma(a30, toFloat(quadSums(q3, xv0)), d3 * e0)
-            a31 = fma(a31, toFloat(quadSums(q3, xv1)), d3 * e1)
-            a32 = fma(a32, toFloat(quadSums(q3, xv2)), d3 * e2)
-            a33 = fma(a33, toFloat(quadSums(q3, xv3)), d3 * e3)
+            a00 = fma(a00, quadSums(q0, xv0), d0 * e0)
+            a01 = fma(a01, quadSums(q0, xv1), d0 * e1)
+            a02 = fma(a02, quadSums(q0, xv2), d0 * e2)
+            a03 = fma(a03, quadSums(q0, xv3), d0 * e3)
+            a10 = fma(a10, quadSums(q1, xv0), d1 * e0)
+            a11 = fma(a11, quadSums(q1, xv1), d1 * e1)
+            a12 = fma(a12, quadSums(q1, xv2), d1 * e2)
+            a13 = fma(a13, quadSums(q1, xv3), d1 * e3)
+            a20 = fma(a20, quadSums(q2, xv0), d2 * e0)
+            a21 = fma(a21, quadSums(q2, xv1), d2 * e1)
+            a22 = fma(a22, quadSums(q2, xv2), d2 * e2)
+            a23 = fma(a23, quadSums(q2, xv3), d2 * e3)
+            a30 = fma(a30, quadSums(q3, xv0), d3 * e0)
+            a31 = fma(a31, quadSums(q3, xv1), d3 * e1)
+            a32 = fma(a32, quadSums(q3, xv2), d3 * e2)
+            a33 = fma(a33, quadSums(q3, xv3), d3 * e3)
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00)
         out[(t0 &+ 1) &* outStride &+ r0 &+ 0] = treeSum(a01)
@@ -106,22 +110,26 @@ extension DotQ8_0 {
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 34
             let d0 = loadHalfWide(k0)
-            let q0 = widen((k0 + 2).loadUnaligned(as: SIMD32<Int8>.self))
+            let q0 = SIMD32<Int16>(lowHalf: widen((k0 + 2).loadUnaligned(as: SIMD16<Int8>.self)),
+                                    highHalf: widen((k0 + 18).loadUnaligned(as: SIMD16<Int8>.self)))
             let k1 = w1 + b &* 34
             let d1 = loadHalfWide(k1)
-            let q1 = widen((k1 + 2).loadUnaligned(as: SIMD32<Int8>.self))
+            let q1 = SIMD32<Int16>(lowHalf: widen((k1 + 2).loadUnaligned(as: SIMD16<Int8>.self)),
+                                    highHalf: widen((k1 + 18).loadUnaligned(as: SIMD16<Int8>.self)))
             let k2 = w2 + b &* 34
             let d2 = loadHalfWide(k2)
-            let q2 = widen((k2 + 2).loadUnaligned(as: SIMD32<Int8>.self))
+            let q2 = SIMD32<Int16>(lowHalf: widen((k2 + 2).loadUnaligned(as: SIMD16<Int8>.self)),
+                                    highHalf: widen((k2 + 18).loadUnaligned(as: SIMD16<Int8>.self)))
             let k3 = w3 + b &* 34
             let d3 = loadHalfWide(k3)
-            let q3 = widen((k3 + 2).loadUnaligned(as: SIMD32<Int8>.self))
+            let q3 = SIMD32<Int16>(lowHalf: widen((k3 + 2).loadUnaligned(as: SIMD16<Int8>.self)),
+                                    highHalf: widen((k3 + 18).loadUnaligned(as: SIMD16<Int8>.self)))
             let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e0 = s0[b]
-            a00 = fma(a00, toFloat(quadSums(q0, xv0)), d0 * e0)
-            a10 = fma(a10, toFloat(quadSums(q1, xv0)), d1 * e0)
-            a20 = fma(a20, toFloat(quadSums(q2, xv0)), d2 * e0)
-            a30 = fma(a30, toFloat(quadSums(q3, xv0)), d3 * e0)
+            a00 = fma(a00, quadSums(q0, xv0), d0 * e0)
+            a10 = fma(a10, quadSums(q1, xv0), d1 * e0)
+            a20 = fma(a20, quadSums(q2, xv0), d2 * e0)
+            a30 = fma(a30, quadSums(q3, xv0), d3 * e0)
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00)
         out[(t0 &+ 0) &* outStride &+ r0 &+ 1] = treeSum(a10)
@@ -145,7 +153,8 @@ extension DotQ8_0 {
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 34
             let d0 = loadHalfWide(k0)
-            let q0 = widen((k0 + 2).loadUnaligned(as: SIMD32<Int8>.self))
+            let q0 = SIMD32<Int16>(lowHalf: widen((k0 + 2).loadUnaligned(as: SIMD16<Int8>.self)),
+                                    highHalf: widen((k0 + 18).loadUnaligned(as: SIMD16<Int8>.self)))
             let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e0 = s0[b]
             let xv1 = UnsafeRawPointer(x1 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
@@ -154,10 +163,10 @@ extension DotQ8_0 {
             let e2 = s2[b]
             let xv3 = UnsafeRawPointer(x3 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e3 = s3[b]
-            a00 = fma(a00, toFloat(quadSums(q0, xv0)), d0 * e0)
-            a01 = fma(a01, toFloat(quadSums(q0, xv1)), d0 * e1)
-            a02 = fma(a02, toFloat(quadSums(q0, xv2)), d0 * e2)
-            a03 = fma(a03, toFloat(quadSums(q0, xv3)), d0 * e3)
+            a00 = fma(a00, quadSums(q0, xv0), d0 * e0)
+            a01 = fma(a01, quadSums(q0, xv1), d0 * e1)
+            a02 = fma(a02, quadSums(q0, xv2), d0 * e2)
+            a03 = fma(a03, quadSums(q0, xv3), d0 * e3)
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00)
         out[(t0 &+ 1) &* outStride &+ r0 &+ 0] = treeSum(a01)
@@ -175,10 +184,11 @@ extension DotQ8_0 {
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 34
             let d0 = loadHalfWide(k0)
-            let q0 = widen((k0 + 2).loadUnaligned(as: SIMD32<Int8>.self))
+            let q0 = SIMD32<Int16>(lowHalf: widen((k0 + 2).loadUnaligned(as: SIMD16<Int8>.self)),
+                                    highHalf: widen((k0 + 18).loadUnaligned(as: SIMD16<Int8>.self)))
             let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e0 = s0[b]
-            a00 = fma(a00, toFloat(quadSums(q0, xv0)), d0 * e0)
+            a00 = fma(a00, quadSums(q0, xv0), d0 * e0)
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00)
     }
