@@ -19,6 +19,36 @@ p("// its blocks in the order llama.cpp's x86 kernel for the type does (see scri
 p("// every tile shape, so results do not depend on how rows and tokens were grouped and agree with llama.cpp's bits.")
 p("")
 header = list(out)
+
+
+def emit_chain_1x1(p, t):
+    """One row, one token, one float chain over the blocks: integer sums of four blocks at a time."""
+    bb = t["bb"]
+    p("        let w0 = w + r0 &* rowBytes")
+    p("        let x0 = x.int16Row(t0), s0 = x.scaleRow(t0)")
+    p("        var acc: Float = 0")
+    p("        @inline(__always) func lanes(_ b: Int) -> SIMD16<Int16> {")
+    p(f"            let y = (w0 + (b &* {bb} &+ {t['qoff']})).loadUnaligned(as: SIMD16<UInt8>.self)")
+    p("            let lo = widen(y & 0x0F) &- 8, hi = widen(y &>> 4) &- 8")
+    p("            let xa = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)")
+    p("            let xb = UnsafeRawPointer(x0 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)")
+    p("            return lo &* xa &+ hi &* xb")
+    p("        }")
+    p("        var b = 0")
+    p("        while b &+ 4 <= x.blocks {")
+    p("            let sums = blockSums(lanes(b), lanes(b &+ 1), lanes(b &+ 2), lanes(b &+ 3))")
+    p("            for k in 0..<4 {")
+    p(f"                acc = acc.addingProduct(sums[k], loadHalf(w0 + (b &+ k) &* {bb}) * s0[b &+ k])")
+    p("            }")
+    p("            b &+= 4")
+    p("        }")
+    p("        while b < x.blocks {")
+    p(f"            acc = acc.addingProduct(Float(blockSum(lanes(b))), loadHalf(w0 + b &* {bb}) * s0[b])")
+    p("            b &+= 1")
+    p("        }")
+    p("        out[t0 &* outStride &+ r0] = acc")
+    p("    }")
+    p("")
 for name, t in TYPES.items():
     out = list(header); p = out.append
     bb = t["bb"]
@@ -28,17 +58,26 @@ for name, t in TYPES.items():
         p("    @inline(never)  // each tile gets its own register allocation")
         p(f"    static func tile{R}x{T}(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,")
         p(f"                          outStride: Int, r0: Int, t0: Int) {{")
+        chain = t["acc"] == "chain"
+        if chain and (R, T) == (1, 1):
+            emit_chain_1x1(p, t)
+            continue
         for i in range(R):
             p(f"        let w{i} = w + (r0 &+ {i}) &* rowBytes")
         for j in range(T):
             p(f"        let x{j} = x.int16Row(t0 &+ {j}), s{j} = x.scaleRow(t0 &+ {j})")
             if t["mins"]:
                 p(f"        let u{j} = x.sumRow(t0 &+ {j})")
-        for i in range(R):
-            for j in range(T):
-                p(f"        var a{i}{j} = {'Float(0)' if t['acc'] == 'chain' else 'SIMD8<Float>()'}")
-                if t["mins"]:
-                    p(f"        var m{i}{j}: Float = 0")
+        if chain:
+            for i in range(R):
+                for j in range(T):
+                    p(f"        var a{i}{j}: Float = 0")
+        else:
+            for i in range(R):
+                for j in range(T):
+                    p(f"        var a{i}{j} = SIMD8<Float>()")
+                    if t["mins"]:
+                        p(f"        var m{i}{j}: Float = 0")
         p("        for b in 0..<x.blocks {")
         for i in range(R):
             p(f"            let k{i} = w{i} + b &* {bb}")
@@ -64,19 +103,24 @@ for name, t in TYPES.items():
             p(f"            let e{j} = s{j}[b]")
             if t["mins"]:
                 p(f"            let v{j} = u{j}[b]")
-        for i in range(R):
-            for j in range(T):
-                if t["acc"] == "lanes8":
-                    p(f"            a{i}{j} = fma(a{i}{j}, quadSums(q{i}, xv{j}), d{i} * e{j})")
-                else:
+        if chain:
+            for i in range(R):
+                for j in range(T):
                     p(f"            a{i}{j} = a{i}{j}.addingProduct(Float(blockSum(lo{i} &* xa{j} &+ hi{i} &* xb{j})), d{i} * e{j})")
-                if t["mins"]:
-                    p(f"            m{i}{j} = m{i}{j}.addingProduct(n{i}, v{j})")
+        else:
+            for i in range(R):
+                for j in range(T):
+                    p(f"            a{i}{j} = fma(a{i}{j}, quadSums(q{i}, xv{j}), d{i} * e{j})")
+                    if t["mins"]:
+                        p(f"            m{i}{j} = m{i}{j}.addingProduct(n{i}, v{j})")
         p("        }")
         for i in range(R):
             for j in range(T):
                 extra = f" + m{i}{j}" if t["mins"] else ""
-                total = f"a{i}{j}" if t["acc"] == "chain" else f"treeSum(a{i}{j})"
+                if chain:
+                    total = f"a{i}{j}"
+                else:
+                    total = f"treeSum(a{i}{j})"
                 p(f"        out[(t0 &+ {j}) &* outStride &+ r0 &+ {i}] = {total}{extra}")
         p("    }")
         p("")

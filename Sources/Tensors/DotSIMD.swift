@@ -165,3 +165,25 @@ func treeSum(_ v: SIMD8<Float>) -> Float {
     let b = a.lowHalf + a.highHalf
     return b[0] + b[1]
 }
+
+/// The exact integer sums of four blocks' 16 lane sums, as floats: a transposed reduction (each step adds the halves
+/// of two vectors at once), so four horizontal sums cost about as much as one. Lane k is the sum of `v_k`.
+@inline(__always)
+func blockSums(_ v0: SIMD16<Int16>, _ v1: SIMD16<Int16>, _ v2: SIMD16<Int16>, _ v3: SIMD16<Int16>) -> SIMD4<Float> {
+    // 16 → 8 per vector: [v0 | v1], [v2 | v3]
+    let a = SIMD16(lowHalf: v0.lowHalf, highHalf: v1.lowHalf) &+ SIMD16(lowHalf: v0.highHalf, highHalf: v1.highHalf)
+    let b = SIMD16(lowHalf: v2.lowHalf, highHalf: v3.lowHalf) &+ SIMD16(lowHalf: v2.highHalf, highHalf: v3.highHalf)
+    // 8 → 4: [v0 | v1 | v2 | v3]
+    let c = SIMD16(lowHalf: SIMD8(lowHalf: a.lowHalf.lowHalf, highHalf: a.highHalf.lowHalf),
+                   highHalf: SIMD8(lowHalf: b.lowHalf.lowHalf, highHalf: b.highHalf.lowHalf))
+        &+ SIMD16(lowHalf: SIMD8(lowHalf: a.lowHalf.highHalf, highHalf: a.highHalf.highHalf),
+                  highHalf: SIMD8(lowHalf: b.lowHalf.highHalf, highHalf: b.highHalf.highHalf))
+    // 4 → 2 → 1 through wider lanes read from the same bits (vertical shifts, as in quadSums)
+    let pairs = unsafeBitCast(c, to: SIMD8<Int32>.self)
+    let twos = ((pairs &<< 16) &>> 16) &+ (pairs &>> 16)
+    let quads = unsafeBitCast(twos, to: SIMD4<Int64>.self)
+    let sums = ((quads &<< 32) &>> 32) &+ (quads &>> 32)
+    var r = SIMD4<Float>()
+    for i in 0..<4 { r[i] = Float(sums[i]) }
+    return r
+}

@@ -18,22 +18,22 @@ extension DotQ4_0 {
         let x1 = x.int16Row(t0 &+ 1), s1 = x.scaleRow(t0 &+ 1)
         let x2 = x.int16Row(t0 &+ 2), s2 = x.scaleRow(t0 &+ 2)
         let x3 = x.int16Row(t0 &+ 3), s3 = x.scaleRow(t0 &+ 3)
-        var a00 = Float(0)
-        var a01 = Float(0)
-        var a02 = Float(0)
-        var a03 = Float(0)
-        var a10 = Float(0)
-        var a11 = Float(0)
-        var a12 = Float(0)
-        var a13 = Float(0)
-        var a20 = Float(0)
-        var a21 = Float(0)
-        var a22 = Float(0)
-        var a23 = Float(0)
-        var a30 = Float(0)
-        var a31 = Float(0)
-        var a32 = Float(0)
-        var a33 = Float(0)
+        var a00: Float = 0
+        var a01: Float = 0
+        var a02: Float = 0
+        var a03: Float = 0
+        var a10: Float = 0
+        var a11: Float = 0
+        var a12: Float = 0
+        var a13: Float = 0
+        var a20: Float = 0
+        var a21: Float = 0
+        var a22: Float = 0
+        var a23: Float = 0
+        var a30: Float = 0
+        var a31: Float = 0
+        var a32: Float = 0
+        var a33: Float = 0
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 18
             let d0 = loadHalf(k0)
@@ -107,10 +107,10 @@ extension DotQ4_0 {
         let w2 = w + (r0 &+ 2) &* rowBytes
         let w3 = w + (r0 &+ 3) &* rowBytes
         let x0 = x.int16Row(t0 &+ 0), s0 = x.scaleRow(t0 &+ 0)
-        var a00 = Float(0)
-        var a10 = Float(0)
-        var a20 = Float(0)
-        var a30 = Float(0)
+        var a00: Float = 0
+        var a10: Float = 0
+        var a20: Float = 0
+        var a30: Float = 0
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 18
             let d0 = loadHalf(k0)
@@ -151,10 +151,10 @@ extension DotQ4_0 {
         let x1 = x.int16Row(t0 &+ 1), s1 = x.scaleRow(t0 &+ 1)
         let x2 = x.int16Row(t0 &+ 2), s2 = x.scaleRow(t0 &+ 2)
         let x3 = x.int16Row(t0 &+ 3), s3 = x.scaleRow(t0 &+ 3)
-        var a00 = Float(0)
-        var a01 = Float(0)
-        var a02 = Float(0)
-        var a03 = Float(0)
+        var a00: Float = 0
+        var a01: Float = 0
+        var a02: Float = 0
+        var a03: Float = 0
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 18
             let d0 = loadHalf(k0)
@@ -187,20 +187,29 @@ extension DotQ4_0 {
     @inline(never)  // each tile gets its own register allocation
     static func tile1x1(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
                           outStride: Int, r0: Int, t0: Int) {
-        let w0 = w + (r0 &+ 0) &* rowBytes
-        let x0 = x.int16Row(t0 &+ 0), s0 = x.scaleRow(t0 &+ 0)
-        var a00 = Float(0)
-        for b in 0..<x.blocks {
-            let k0 = w0 + b &* 18
-            let d0 = loadHalf(k0)
-            let y0 = (k0 + 2).loadUnaligned(as: SIMD16<UInt8>.self)
-            let lo0 = widen(y0 & 0x0F) &- 8, hi0 = widen(y0 &>> 4) &- 8
-            let xa0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
-            let xb0 = UnsafeRawPointer(x0 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
-            let e0 = s0[b]
-            a00 = a00.addingProduct(Float(blockSum(lo0 &* xa0 &+ hi0 &* xb0)), d0 * e0)
+        let w0 = w + r0 &* rowBytes
+        let x0 = x.int16Row(t0), s0 = x.scaleRow(t0)
+        var acc: Float = 0
+        @inline(__always) func lanes(_ b: Int) -> SIMD16<Int16> {
+            let y = (w0 + (b &* 18 &+ 2)).loadUnaligned(as: SIMD16<UInt8>.self)
+            let lo = widen(y & 0x0F) &- 8, hi = widen(y &>> 4) &- 8
+            let xa = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
+            let xb = UnsafeRawPointer(x0 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            return lo &* xa &+ hi &* xb
         }
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = a00
+        var b = 0
+        while b &+ 4 <= x.blocks {
+            let sums = blockSums(lanes(b), lanes(b &+ 1), lanes(b &+ 2), lanes(b &+ 3))
+            for k in 0..<4 {
+                acc = acc.addingProduct(sums[k], loadHalf(w0 + (b &+ k) &* 18) * s0[b &+ k])
+            }
+            b &+= 4
+        }
+        while b < x.blocks {
+            acc = acc.addingProduct(Float(blockSum(lanes(b))), loadHalf(w0 + b &* 18) * s0[b])
+            b &+= 1
+        }
+        out[t0 &* outStride &+ r0] = acc
     }
 
     /// `out[t · outStride + r] = W[r] · x[t]` for the rows in `rows` and every token, in 4x4 tiles with 4x1, 1x4
