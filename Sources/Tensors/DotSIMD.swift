@@ -59,7 +59,7 @@ func bf16ToFloat(_ v: SIMD16<UInt16>) -> SIMD16<Float> {
 }
 
 /// `acc + a · b` per lane, fused.
-@inline(__always)
+@usableFromInline @inline(__always)
 func fma(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
     var r = SIMD16<Float>()
     for i in 0..<16 { r[i] = acc[i].addingProduct(a[i], b[i]) }
@@ -74,8 +74,9 @@ func fma(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ s: Float) -> SIMD16<Float> 
     return r
 }
 
-/// The sum of 16 lanes as a fixed tree (halves added pairwise), so the order never depends on the caller.
-@inline(__always)
+/// The sum of 16 lanes as a fixed tree (halves added pairwise), so the order never depends on the caller; the same
+/// pairs as `_mm512_reduce_add_ps`: (l, l+8), then (l, l+4), (l, l+2), (0, 1).
+@usableFromInline @inline(__always)
 func treeSum(_ v: SIMD16<Float>) -> Float {
     let a = v.lowHalf + v.highHalf
     let b = a.lowHalf + a.highHalf

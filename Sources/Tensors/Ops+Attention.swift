@@ -10,23 +10,17 @@ extension Ops {
     @inlinable @inline(__always)
     public static func exp16(_ x: SIMD16<Float>) -> SIMD16<Float> {
         let r = SIMD16<Float>(repeating: 0x1.8p23)
-        let n = fma16(x, SIMD16(repeating: 0x1.715476p+0), r) - r
-        let b = fma16(-n, SIMD16(repeating: 0x1.7f7d1cp-20), fma16(-n, SIMD16(repeating: 0x1.62e4p-1), x))
+        let n = fma(r, x, SIMD16(repeating: 0x1.715476p+0)) - r
+        let b = fma(fma(x, -n, SIMD16(repeating: 0x1.62e4p-1)), -n, SIMD16(repeating: 0x1.7f7d1cp-20))
         let u = b * b
-        let j = fma16(fma16(fma16(SIMD16(repeating: 0x1.0e4020p-7), b, SIMD16(repeating: 0x1.573e2ep-5)), u,
-                            fma16(SIMD16(repeating: 0x1.555e66p-3), b, SIMD16(repeating: 0x1.fffdb6p-2))),
-                      u, fma16(SIMD16(repeating: 0x1.ffffecp-1), b, SIMD16(repeating: 1)))
+        // ((c1·b + c2)·u + (c3·b + c4))·u + (c5·b + 1), every step fused; fma(acc, a, b) is acc + a·b
+        let p12 = fma(SIMD16(repeating: 0x1.573e2ep-5), SIMD16(repeating: 0x1.0e4020p-7), b)
+        let p34 = fma(SIMD16(repeating: 0x1.fffdb6p-2), SIMD16(repeating: 0x1.555e66p-3), b)
+        let p5 = fma(SIMD16(repeating: 1), SIMD16(repeating: 0x1.ffffecp-1), b)
+        let j = fma(p5, fma(p34, p12, u), u)
         var result = SIMD16<Float>()
         for i in 0..<16 { result[i] = scaleByPowerOfTwo(j[i], n[i]) }
         return result
-    }
-
-    /// `a · b + c` per lane with one rounding (`vfmadd`; with `-a`, `vfnmadd`).
-    @inlinable @inline(__always)
-    static func fma16(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ c: SIMD16<Float>) -> SIMD16<Float> {
-        var r = SIMD16<Float>()
-        for i in 0..<16 { r[i] = c[i].addingProduct(a[i], b[i]) }
-        return r
     }
 
     /// `j · 2^n` rounded once (AVX-512 `vscalefps` for an integral `n`), and ggml's out-of-range results: beyond
@@ -94,10 +88,10 @@ extension Ops {
                 while d + 16 <= dimension {
                     let kv = widen(UnsafeRawPointer(k + d).loadUnaligned(as: SIMD16<Float16>.self))
                     let qv = UnsafeRawPointer(q + d).loadUnaligned(as: SIMD16<Float>.self)
-                    acc = fma16(kv, qv, acc)
+                    acc = fma(acc, kv, qv)
                     d += 16
                 }
-                var sum = treeSum16(acc)
+                var sum = treeSum(acc)
                 while d < dimension {  // head sizes that are not a multiple of 16 (none in the llama family)
                     sum = sum.addingProduct(Float(k[d]), q[d])
                     d += 1
@@ -115,7 +109,7 @@ extension Ops {
             for l in 0..<min(16, count - c * 16) { v[l] = scores[c * 16 + l] }
             let e = exp16(v - maxScore)
             UnsafeMutableRawPointer(scores + c * 16).storeBytes(of: e, as: SIMD16<Float>.self)
-            sum += Double(treeSum16(e))
+            sum += Double(treeSum(e))
         }
         let inverse = Float(1 / sum)
         for t in 0..<count { scores[t] = Float(Float16(scores[t] * inverse)) }
@@ -127,7 +121,7 @@ extension Ops {
             while d + 16 <= dimension {
                 let vv = widen(UnsafeRawPointer(v + d).loadUnaligned(as: SIMD16<Float16>.self))
                 let a = UnsafeRawPointer(acc + d).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(acc + d).storeBytes(of: fma16(vv, SIMD16(repeating: p), a), as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(acc + d).storeBytes(of: fma(a, vv, SIMD16(repeating: p)), as: SIMD16<Float>.self)
                 d += 16
             }
             while d < dimension {
@@ -171,25 +165,17 @@ extension Ops {
         var d = 0
         while d + 64 <= dimension {
             let (k0, q0) = load(d), (k1, q1) = load(d + 16), (k2, q2) = load(d + 32), (k3, q3) = load(d + 48)
-            a0 = fma16(k0, q0, a0)
-            a1 = fma16(k1, q1, a1)
-            a2 = fma16(k2, q2, a2)
-            a3 = fma16(k3, q3, a3)
+            a0 = fma(a0, k0, q0)
+            a1 = fma(a1, k1, q1)
+            a2 = fma(a2, k2, q2)
+            a3 = fma(a3, k3, q3)
             d += 64
         }
-        var sum = Double(treeSum16((a0 + a2) + (a1 + a3)))
+        var sum = Double(treeSum((a0 + a2) + (a1 + a3)))
         while d < dimension {
             sum += Double(Float(k[d]) * q[d])
             d += 1
         }
         return Float(sum)
-    }
-
-    @inlinable @inline(__always)
-    static func treeSum16(_ v: SIMD16<Float>) -> Float {
-        let a = v.lowHalf + v.highHalf
-        let b = a.lowHalf + a.highHalf
-        let c = b.lowHalf + b.highHalf
-        return c[0] + c[1]
     }
 }
