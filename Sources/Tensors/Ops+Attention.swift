@@ -158,7 +158,7 @@ extension Ops {
     @inlinable @inline(__always)
     static func dotOneQuery(_ k: UnsafePointer<Float16>, _ q: UnsafePointer<Float>, _ dimension: Int) -> Float {
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
-        func load(_ d: Int) -> (SIMD16<Float>, SIMD16<Float>) {
+        @inline(__always) func load(_ d: Int) -> (SIMD16<Float>, SIMD16<Float>) {
             (widen(UnsafeRawPointer(k + d).loadUnaligned(as: SIMD16<Float16>.self)),
              UnsafeRawPointer(q + d).loadUnaligned(as: SIMD16<Float>.self))
         }
