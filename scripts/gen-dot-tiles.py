@@ -4,11 +4,13 @@
 #   "lanes8" Q8_0 (llamafile tinyBLAS_Q0_AVX) and Q4_1 (ggml_vec_dot_q4_1_q8_1): eight float lanes, lane r holding the
 #            integer sum of values 4r..4r+3 of each block, acc = fma(lanes, d_w*d_x, acc), then an 8-lane tree sum
 TYPES = {
-    "Q4_0": dict(bb=18, kind="q4", qoff=2, minus8=True, mins=False, acc="chain"),
-    "Q4_1": dict(bb=20, kind="q4", qoff=4, minus8=False, mins=True, acc="lanes8"),
-    "Q8_0": dict(bb=34, kind="q8", qoff=2, minus8=False, mins=False, acc="lanes8"),
+    "Q4_0": dict(bb=18, kind="q4", qoff=2, minus8=True, mins=False, acc="chain", mv=8),
+    "Q4_1": dict(bb=20, kind="q4", qoff=4, minus8=False, mins=True, acc="lanes8", mv=4),
+    "Q8_0": dict(bb=34, kind="q8", qoff=2, minus8=False, mins=False, acc="lanes8", mv=4),
 }
-TILES = [(4, 4), (4, 1), (1, 4), (1, 1)]
+# mv: rows per mat-vec pass (independent chains), best measured per type with `shimmy bench -p 0 -n 128 -t 1,2`:
+# Q4_0 8 rows (4: 97/164 t/s, 8: 107/174), Q4_1 4 rows (4: 110/187, 8: 102/171), Q8_0 4 rows (equal).
+TILES = [(4, 4), (4, 1), (8, 1), (1, 4), (1, 1)]
 out = []
 p = out.append
 p("// Generated (one text template per tile shape, unrolled by a small script): edit all three DotTiles files alike.")
@@ -51,19 +53,23 @@ def emit_chain_1x1(p, t):
     p("")
 for name, t in TYPES.items():
     out = list(header); p = out.append
-    bb = t["bb"]
+    bb, mv = t["bb"], t["mv"]
     p(f"extension Dot{name} {{")
     for (R, T) in TILES:
+        if T == 1 and R > 4 and R != t["mv"]:
+            continue
         p(f"    /// {R} rows x {T} tokens starting at row `r0` and token `t0`.")
         p("    @inline(never)  // each tile gets its own register allocation")
+        step = R > 1 and T == 1  # rows r0, r0 + rowStep, ...: separate sequential streams for mat-vec
         p(f"    static func tile{R}x{T}(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,")
-        p(f"                          outStride: Int, r0: Int, t0: Int) {{")
+        p(f"                          outStride: Int, r0: Int, t0: Int{', rowStep: Int = 1' if step else ''}) {{")
+        rs = (lambda i: f"{i} &* rowStep") if step else (lambda i: f"{i}")
         chain = t["acc"] == "chain"
         if chain and (R, T) == (1, 1):
             emit_chain_1x1(p, t)
             continue
         for i in range(R):
-            p(f"        let w{i} = w + (r0 &+ {i}) &* rowBytes")
+            p(f"        let w{i} = w + (r0 &+ {rs(i)}) &* rowBytes")
         for j in range(T):
             p(f"        let x{j} = x.int16Row(t0 &+ {j}), s{j} = x.scaleRow(t0 &+ {j})")
             if t["mins"]:
@@ -121,7 +127,7 @@ for name, t in TYPES.items():
                     total = f"a{i}{j}"
                 else:
                     total = f"treeSum(a{i}{j})"
-                p(f"        out[(t0 &+ {j}) &* outStride &+ r0 &+ {i}] = {total}{extra}")
+                p(f"        out[(t0 &+ {j}) &* outStride &+ r0 &+ {rs(i)}] = {total}{extra}")
         p("    }")
         p("")
     p("    /// `out[t · outStride + r] = W[r] · x[t]` for the rows in `rows` and every token, in 4x4 tiles with 4x1, 1x4")
@@ -129,6 +135,21 @@ for name, t in TYPES.items():
     p("    static func rows(_ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>, outStride: Int,")
     p("                     rows: Range<Int>, batch: Int) {")
     p(f"        let rowBytes = x.blocks &* {bb}")
+    p("        if batch < 4 {")
+    p(f"            // Mat-vec: {mv} independent accumulator chains, one in each {mv}th of the rows, so that each one")
+    p("            // reads its weights as one ascending stream (rows side by side defeat the prefetcher on")
+    p("            // DRAM-resident weights); the rest one row at a time.")
+    p(f"            let part = rows.count / {mv}")
+    p("            for t in 0..<batch {")
+    p("                for r in rows.lowerBound..<(rows.lowerBound &+ part) {")
+    p(f"                    tile{mv}x1(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t, rowStep: part)")
+    p("                }")
+    p(f"                for r in (rows.lowerBound &+ {mv} &* part)..<rows.upperBound {{")
+    p("                    tile1x1(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t)")
+    p("                }")
+    p("            }")
+    p("            return")
+    p("        }")
     p("        var chunk = 0")
     p("        while chunk < batch {")
     p("            let chunkEnd = min(batch, chunk &+ 64)")

@@ -101,11 +101,11 @@ extension DotQ4_0 {
     /// 4 rows x 1 tokens starting at row `r0` and token `t0`.
     @inline(never)  // each tile gets its own register allocation
     static func tile4x1(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
-                          outStride: Int, r0: Int, t0: Int) {
-        let w0 = w + (r0 &+ 0) &* rowBytes
-        let w1 = w + (r0 &+ 1) &* rowBytes
-        let w2 = w + (r0 &+ 2) &* rowBytes
-        let w3 = w + (r0 &+ 3) &* rowBytes
+                          outStride: Int, r0: Int, t0: Int, rowStep: Int = 1) {
+        let w0 = w + (r0 &+ 0 &* rowStep) &* rowBytes
+        let w1 = w + (r0 &+ 1 &* rowStep) &* rowBytes
+        let w2 = w + (r0 &+ 2 &* rowStep) &* rowBytes
+        let w3 = w + (r0 &+ 3 &* rowStep) &* rowBytes
         let x0 = x.int16Row(t0 &+ 0), s0 = x.scaleRow(t0 &+ 0)
         var a00: Float = 0
         var a10: Float = 0
@@ -136,10 +136,86 @@ extension DotQ4_0 {
             a20 = a20.addingProduct(Float(blockSum(lo2 &* xa0 &+ hi2 &* xb0)), d2 * e0)
             a30 = a30.addingProduct(Float(blockSum(lo3 &* xa0 &+ hi3 &* xb0)), d3 * e0)
         }
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = a00
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 1] = a10
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 2] = a20
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 3] = a30
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 0 &* rowStep] = a00
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 1 &* rowStep] = a10
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 2 &* rowStep] = a20
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 3 &* rowStep] = a30
+    }
+
+    /// 8 rows x 1 tokens starting at row `r0` and token `t0`.
+    @inline(never)  // each tile gets its own register allocation
+    static func tile8x1(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
+                          outStride: Int, r0: Int, t0: Int, rowStep: Int = 1) {
+        let w0 = w + (r0 &+ 0 &* rowStep) &* rowBytes
+        let w1 = w + (r0 &+ 1 &* rowStep) &* rowBytes
+        let w2 = w + (r0 &+ 2 &* rowStep) &* rowBytes
+        let w3 = w + (r0 &+ 3 &* rowStep) &* rowBytes
+        let w4 = w + (r0 &+ 4 &* rowStep) &* rowBytes
+        let w5 = w + (r0 &+ 5 &* rowStep) &* rowBytes
+        let w6 = w + (r0 &+ 6 &* rowStep) &* rowBytes
+        let w7 = w + (r0 &+ 7 &* rowStep) &* rowBytes
+        let x0 = x.int16Row(t0 &+ 0), s0 = x.scaleRow(t0 &+ 0)
+        var a00: Float = 0
+        var a10: Float = 0
+        var a20: Float = 0
+        var a30: Float = 0
+        var a40: Float = 0
+        var a50: Float = 0
+        var a60: Float = 0
+        var a70: Float = 0
+        for b in 0..<x.blocks {
+            let k0 = w0 + b &* 18
+            let d0 = loadHalf(k0)
+            let y0 = (k0 + 2).loadUnaligned(as: SIMD16<UInt8>.self)
+            let lo0 = widen(y0 & 0x0F) &- 8, hi0 = widen(y0 &>> 4) &- 8
+            let k1 = w1 + b &* 18
+            let d1 = loadHalf(k1)
+            let y1 = (k1 + 2).loadUnaligned(as: SIMD16<UInt8>.self)
+            let lo1 = widen(y1 & 0x0F) &- 8, hi1 = widen(y1 &>> 4) &- 8
+            let k2 = w2 + b &* 18
+            let d2 = loadHalf(k2)
+            let y2 = (k2 + 2).loadUnaligned(as: SIMD16<UInt8>.self)
+            let lo2 = widen(y2 & 0x0F) &- 8, hi2 = widen(y2 &>> 4) &- 8
+            let k3 = w3 + b &* 18
+            let d3 = loadHalf(k3)
+            let y3 = (k3 + 2).loadUnaligned(as: SIMD16<UInt8>.self)
+            let lo3 = widen(y3 & 0x0F) &- 8, hi3 = widen(y3 &>> 4) &- 8
+            let k4 = w4 + b &* 18
+            let d4 = loadHalf(k4)
+            let y4 = (k4 + 2).loadUnaligned(as: SIMD16<UInt8>.self)
+            let lo4 = widen(y4 & 0x0F) &- 8, hi4 = widen(y4 &>> 4) &- 8
+            let k5 = w5 + b &* 18
+            let d5 = loadHalf(k5)
+            let y5 = (k5 + 2).loadUnaligned(as: SIMD16<UInt8>.self)
+            let lo5 = widen(y5 & 0x0F) &- 8, hi5 = widen(y5 &>> 4) &- 8
+            let k6 = w6 + b &* 18
+            let d6 = loadHalf(k6)
+            let y6 = (k6 + 2).loadUnaligned(as: SIMD16<UInt8>.self)
+            let lo6 = widen(y6 & 0x0F) &- 8, hi6 = widen(y6 &>> 4) &- 8
+            let k7 = w7 + b &* 18
+            let d7 = loadHalf(k7)
+            let y7 = (k7 + 2).loadUnaligned(as: SIMD16<UInt8>.self)
+            let lo7 = widen(y7 & 0x0F) &- 8, hi7 = widen(y7 &>> 4) &- 8
+            let xa0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD16<Int16>.self)
+            let xb0 = UnsafeRawPointer(x0 + (b &* 32 &+ 16)).loadUnaligned(as: SIMD16<Int16>.self)
+            let e0 = s0[b]
+            a00 = a00.addingProduct(Float(blockSum(lo0 &* xa0 &+ hi0 &* xb0)), d0 * e0)
+            a10 = a10.addingProduct(Float(blockSum(lo1 &* xa0 &+ hi1 &* xb0)), d1 * e0)
+            a20 = a20.addingProduct(Float(blockSum(lo2 &* xa0 &+ hi2 &* xb0)), d2 * e0)
+            a30 = a30.addingProduct(Float(blockSum(lo3 &* xa0 &+ hi3 &* xb0)), d3 * e0)
+            a40 = a40.addingProduct(Float(blockSum(lo4 &* xa0 &+ hi4 &* xb0)), d4 * e0)
+            a50 = a50.addingProduct(Float(blockSum(lo5 &* xa0 &+ hi5 &* xb0)), d5 * e0)
+            a60 = a60.addingProduct(Float(blockSum(lo6 &* xa0 &+ hi6 &* xb0)), d6 * e0)
+            a70 = a70.addingProduct(Float(blockSum(lo7 &* xa0 &+ hi7 &* xb0)), d7 * e0)
+        }
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 0 &* rowStep] = a00
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 1 &* rowStep] = a10
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 2 &* rowStep] = a20
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 3 &* rowStep] = a30
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 4 &* rowStep] = a40
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 5 &* rowStep] = a50
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 6 &* rowStep] = a60
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 7 &* rowStep] = a70
     }
 
     /// 1 rows x 4 tokens starting at row `r0` and token `t0`.
@@ -217,6 +293,21 @@ extension DotQ4_0 {
     static func rows(_ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>, outStride: Int,
                      rows: Range<Int>, batch: Int) {
         let rowBytes = x.blocks &* 18
+        if batch < 4 {
+            // Mat-vec: 8 independent accumulator chains, one in each 8th of the rows, so that each one
+            // reads its weights as one ascending stream (rows side by side defeat the prefetcher on
+            // DRAM-resident weights); the rest one row at a time.
+            let part = rows.count / 8
+            for t in 0..<batch {
+                for r in rows.lowerBound..<(rows.lowerBound &+ part) {
+                    tile8x1(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t, rowStep: part)
+                }
+                for r in (rows.lowerBound &+ 8 &* part)..<rows.upperBound {
+                    tile1x1(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t)
+                }
+            }
+            return
+        }
         var chunk = 0
         while chunk < batch {
             let chunkEnd = min(batch, chunk &+ 64)

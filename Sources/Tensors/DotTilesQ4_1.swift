@@ -141,11 +141,11 @@ extension DotQ4_1 {
     /// 4 rows x 1 tokens starting at row `r0` and token `t0`.
     @inline(never)  // each tile gets its own register allocation
     static func tile4x1(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
-                          outStride: Int, r0: Int, t0: Int) {
-        let w0 = w + (r0 &+ 0) &* rowBytes
-        let w1 = w + (r0 &+ 1) &* rowBytes
-        let w2 = w + (r0 &+ 2) &* rowBytes
-        let w3 = w + (r0 &+ 3) &* rowBytes
+                          outStride: Int, r0: Int, t0: Int, rowStep: Int = 1) {
+        let w0 = w + (r0 &+ 0 &* rowStep) &* rowBytes
+        let w1 = w + (r0 &+ 1 &* rowStep) &* rowBytes
+        let w2 = w + (r0 &+ 2 &* rowStep) &* rowBytes
+        let w3 = w + (r0 &+ 3 &* rowStep) &* rowBytes
         let x0 = x.int16Row(t0 &+ 0), s0 = x.scaleRow(t0 &+ 0)
         let u0 = x.sumRow(t0 &+ 0)
         var a00 = SIMD8<Float>()
@@ -189,10 +189,10 @@ extension DotQ4_1 {
             a30 = fma(a30, quadSums(q3, xv0), d3 * e0)
             m30 = m30.addingProduct(n3, v0)
         }
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00) + m00
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 1] = treeSum(a10) + m10
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 2] = treeSum(a20) + m20
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 3] = treeSum(a30) + m30
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 0 &* rowStep] = treeSum(a00) + m00
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 1 &* rowStep] = treeSum(a10) + m10
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 2 &* rowStep] = treeSum(a20) + m20
+        out[(t0 &+ 0) &* outStride &+ r0 &+ 3 &* rowStep] = treeSum(a30) + m30
     }
 
     /// 1 rows x 4 tokens starting at row `r0` and token `t0`.
@@ -278,6 +278,21 @@ extension DotQ4_1 {
     static func rows(_ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>, outStride: Int,
                      rows: Range<Int>, batch: Int) {
         let rowBytes = x.blocks &* 20
+        if batch < 4 {
+            // Mat-vec: 4 independent accumulator chains, one in each 4th of the rows, so that each one
+            // reads its weights as one ascending stream (rows side by side defeat the prefetcher on
+            // DRAM-resident weights); the rest one row at a time.
+            let part = rows.count / 4
+            for t in 0..<batch {
+                for r in rows.lowerBound..<(rows.lowerBound &+ part) {
+                    tile4x1(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t, rowStep: part)
+                }
+                for r in (rows.lowerBound &+ 4 &* part)..<rows.upperBound {
+                    tile1x1(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t)
+                }
+            }
+            return
+        }
         var chunk = 0
         while chunk < batch {
             let chunkEnd = min(batch, chunk &+ 64)

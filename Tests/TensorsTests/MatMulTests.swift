@@ -51,7 +51,7 @@ struct MatMulTests {
 
     /// F32 and F16 follow llama.cpp's kernel choice, whose summation order differs between one token
     /// (ggml_vec_dot) and a batch (tinyBLAS): there a row of a batch is compared with the same row in a batch of two.
-    @Test("each batch row equals the same row computed alone, bit for bit (4x4, 4x1, 1x4 and 1x1 tiles agree)",
+    @Test("each batch row equals the same row computed alone, bit for bit (4x4, 4x1, 8x1, 1x4 and 1x1 tiles agree)",
           arguments: GGMLType.allCases)
     func batchRowsAreIndependent(type: GGMLType) {
         let (rows, cols, batch) = (19, 128, 6)
