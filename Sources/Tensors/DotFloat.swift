@@ -62,6 +62,43 @@ enum DotFloat {
         return treeSum(a)
     }
 
+    /// `dotBatched` for 4 weight rows (from `w`, `rowBytes` apart) x tokens `t0..<t0+4`, written to
+    /// `out[t · outStride + r]` relative to the first output.
+    @inline(__always)
+    static func tile4x4(_ type: WeightKind, _ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ t0: Int,
+                        _ out: UnsafeMutablePointer<Float>, outStride: Int) {
+        let x0 = UnsafeRawPointer(x.floatRow(t0)), x1 = UnsafeRawPointer(x.floatRow(t0 &+ 1))
+        let x2 = UnsafeRawPointer(x.floatRow(t0 &+ 2)), x3 = UnsafeRawPointer(x.floatRow(t0 &+ 3))
+        var a = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
+        var c = a, d = a, e = a  // rows 1, 2, 3; the tuple index is the token
+        var i = 0
+        while i &+ 16 <= x.cols {
+            let v0 = x0.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
+            let v1 = x1.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
+            let v2 = x2.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
+            let v3 = x3.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
+            let w0 = load(type, w, i)
+            a = (fma(a.0, w0, v0), fma(a.1, w0, v1), fma(a.2, w0, v2), fma(a.3, w0, v3))
+            let w1 = load(type, w + rowBytes, i)
+            c = (fma(c.0, w1, v0), fma(c.1, w1, v1), fma(c.2, w1, v2), fma(c.3, w1, v3))
+            let w2 = load(type, w + 2 &* rowBytes, i)
+            d = (fma(d.0, w2, v0), fma(d.1, w2, v1), fma(d.2, w2, v2), fma(d.3, w2, v3))
+            let w3 = load(type, w + 3 &* rowBytes, i)
+            e = (fma(e.0, w3, v0), fma(e.1, w3, v1), fma(e.2, w3, v2), fma(e.3, w3, v3))
+            i &+= 16
+        }
+        @inline(__always) func store(_ r: Int, _ acc: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)) {
+            out[r] = treeSum(acc.0)
+            out[outStride &+ r] = treeSum(acc.1)
+            out[2 &* outStride &+ r] = treeSum(acc.2)
+            out[3 &* outStride &+ r] = treeSum(acc.3)
+        }
+        store(0, a)
+        store(1, c)
+        store(2, d)
+        store(3, e)
+    }
+
     /// `out[b · outStride + r] = W[r] · x[b]` for the rows in `rows` and every activation row.
     static func rows(_ type: WeightKind, _ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
                      outStride: Int, rows: Range<Int>, batch: Int) {
@@ -80,11 +117,26 @@ enum DotFloat {
         // llama.cpp hands batches of two or more tokens to tinyBLAS when the row length allows it (BF16 takes
         // other instructions there; it keeps the one-token order)
         if batch >= 2 && x.cols % 16 == 0 && type != .bf16 {
-            for r in rows {
-                let wr = w.data + r &* rowBytes
-                for b in 0..<batch {
-                    out[b &* outStride &+ r] = dotBatched(type, wr, x.floatRow(b), cols: x.cols)
+            // 4 rows x 4 tokens per pass, sixteen independent chains (a weight vector is loaded once for four
+            // tokens); each output keeps dotBatched's order, so edges computed one at a time agree bit for bit.
+            var b = 0
+            while b &+ 4 <= batch {
+                var r = rows.lowerBound
+                while r &+ 4 <= rows.upperBound {
+                    tile4x4(type, w.data + r &* rowBytes, rowBytes: rowBytes, x, b, out + (b &* outStride &+ r),
+                            outStride: outStride)
+                    r &+= 4
                 }
+                while r < rows.upperBound {
+                    let wr = w.data + r &* rowBytes
+                    for t in b..<(b &+ 4) { out[t &* outStride &+ r] = dotBatched(type, wr, x.floatRow(t), cols: x.cols) }
+                    r &+= 1
+                }
+                b &+= 4
+            }
+            for r in rows where b < batch {
+                let wr = w.data + r &* rowBytes
+                for t in b..<batch { out[t &* outStride &+ r] = dotBatched(type, wr, x.floatRow(t), cols: x.cols) }
             }
             return
         }
