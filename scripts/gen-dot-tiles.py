@@ -116,7 +116,8 @@ for name, t in TYPES.items():
         else:
             for i in range(R):
                 for j in range(T):
-                    p(f"            a{i}{j} = fma(a{i}{j}, quadSums(q{i}, xv{j}), d{i} * e{j})")
+                    qs = "quadSumsQ8" if t["kind"] == "q8" else "quadSums"
+                    p(f"            a{i}{j} = fma(a{i}{j}, {qs}(q{i}, xv{j}), d{i} * e{j})")
                     if t["mins"]:
                         p(f"            m{i}{j} = m{i}{j}.addingProduct(n{i}, v{j})")
         p("        }")

@@ -132,6 +132,20 @@ func halfBitsToFloat(_ h: UInt16) -> Float {
 /// the same register read as wider lanes (no shuffles): a 32-bit lane holds two products, a 64-bit lane two pairs.
 @inline(__always)
 func quadSums(_ a: SIMD32<Int16>, _ b: SIMD32<Int16>) -> SIMD8<Float> {
+    // Pairs as LLVM lowers them to vpmaddwd/vpdpwssd: each operand's even and odd halves read as 32-bit lanes.
+    let p = unsafeBitCast(a, to: SIMD16<Int32>.self), q = unsafeBitCast(b, to: SIMD16<Int32>.self)
+    let pairs = unsafeBitCast(((p &<< 16) &>> 16) &* ((q &<< 16) &>> 16) &+ (p &>> 16) &* (q &>> 16),
+                              to: SIMD8<Int64>.self)
+    let quads = ((pairs &<< 32) &>> 32) &+ (pairs &>> 32)
+    var r = SIMD8<Float>()
+    for i in 0..<8 { r[i] = Float(quads[i]) }
+    return r
+}
+
+/// `quadSums` for Q8_0 weights: with sign-extended int8 operands LLVM lowers the form above to `vpmulld` (2 uops
+/// each), so here the products are taken as 16-bit lanes (`vpmullw`) and their pairs summed with shifts.
+@inline(__always)
+func quadSumsQ8(_ a: SIMD32<Int16>, _ b: SIMD32<Int16>) -> SIMD8<Float> {
     let p = unsafeBitCast(a &* b, to: SIMD16<Int32>.self)
     let pairs = unsafeBitCast(((p &<< 16) &>> 16) &+ (p &>> 16), to: SIMD8<Int64>.self)
     let quads = ((pairs &<< 32) &>> 32) &+ (pairs &>> 32)

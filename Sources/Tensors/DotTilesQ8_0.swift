@@ -59,22 +59,22 @@ extension DotQ8_0 {
             let e2 = s2[b]
             let xv3 = UnsafeRawPointer(x3 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e3 = s3[b]
-            a00 = fma(a00, quadSums(q0, xv0), d0 * e0)
-            a01 = fma(a01, quadSums(q0, xv1), d0 * e1)
-            a02 = fma(a02, quadSums(q0, xv2), d0 * e2)
-            a03 = fma(a03, quadSums(q0, xv3), d0 * e3)
-            a10 = fma(a10, quadSums(q1, xv0), d1 * e0)
-            a11 = fma(a11, quadSums(q1, xv1), d1 * e1)
-            a12 = fma(a12, quadSums(q1, xv2), d1 * e2)
-            a13 = fma(a13, quadSums(q1, xv3), d1 * e3)
-            a20 = fma(a20, quadSums(q2, xv0), d2 * e0)
-            a21 = fma(a21, quadSums(q2, xv1), d2 * e1)
-            a22 = fma(a22, quadSums(q2, xv2), d2 * e2)
-            a23 = fma(a23, quadSums(q2, xv3), d2 * e3)
-            a30 = fma(a30, quadSums(q3, xv0), d3 * e0)
-            a31 = fma(a31, quadSums(q3, xv1), d3 * e1)
-            a32 = fma(a32, quadSums(q3, xv2), d3 * e2)
-            a33 = fma(a33, quadSums(q3, xv3), d3 * e3)
+            a00 = fma(a00, quadSumsQ8(q0, xv0), d0 * e0)
+            a01 = fma(a01, quadSumsQ8(q0, xv1), d0 * e1)
+            a02 = fma(a02, quadSumsQ8(q0, xv2), d0 * e2)
+            a03 = fma(a03, quadSumsQ8(q0, xv3), d0 * e3)
+            a10 = fma(a10, quadSumsQ8(q1, xv0), d1 * e0)
+            a11 = fma(a11, quadSumsQ8(q1, xv1), d1 * e1)
+            a12 = fma(a12, quadSumsQ8(q1, xv2), d1 * e2)
+            a13 = fma(a13, quadSumsQ8(q1, xv3), d1 * e3)
+            a20 = fma(a20, quadSumsQ8(q2, xv0), d2 * e0)
+            a21 = fma(a21, quadSumsQ8(q2, xv1), d2 * e1)
+            a22 = fma(a22, quadSumsQ8(q2, xv2), d2 * e2)
+            a23 = fma(a23, quadSumsQ8(q2, xv3), d2 * e3)
+            a30 = fma(a30, quadSumsQ8(q3, xv0), d3 * e0)
+            a31 = fma(a31, quadSumsQ8(q3, xv1), d3 * e1)
+            a32 = fma(a32, quadSumsQ8(q3, xv2), d3 * e2)
+            a33 = fma(a33, quadSumsQ8(q3, xv3), d3 * e3)
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00)
         out[(t0 &+ 1) &* outStride &+ r0 &+ 0] = treeSum(a01)
@@ -126,10 +126,10 @@ extension DotQ8_0 {
                                     highHalf: widen((k3 + 18).loadUnaligned(as: SIMD16<Int8>.self)))
             let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e0 = s0[b]
-            a00 = fma(a00, quadSums(q0, xv0), d0 * e0)
-            a10 = fma(a10, quadSums(q1, xv0), d1 * e0)
-            a20 = fma(a20, quadSums(q2, xv0), d2 * e0)
-            a30 = fma(a30, quadSums(q3, xv0), d3 * e0)
+            a00 = fma(a00, quadSumsQ8(q0, xv0), d0 * e0)
+            a10 = fma(a10, quadSumsQ8(q1, xv0), d1 * e0)
+            a20 = fma(a20, quadSumsQ8(q2, xv0), d2 * e0)
+            a30 = fma(a30, quadSumsQ8(q3, xv0), d3 * e0)
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0 &* rowStep] = treeSum(a00)
         out[(t0 &+ 0) &* outStride &+ r0 &+ 1 &* rowStep] = treeSum(a10)
@@ -163,10 +163,10 @@ extension DotQ8_0 {
             let e2 = s2[b]
             let xv3 = UnsafeRawPointer(x3 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e3 = s3[b]
-            a00 = fma(a00, quadSums(q0, xv0), d0 * e0)
-            a01 = fma(a01, quadSums(q0, xv1), d0 * e1)
-            a02 = fma(a02, quadSums(q0, xv2), d0 * e2)
-            a03 = fma(a03, quadSums(q0, xv3), d0 * e3)
+            a00 = fma(a00, quadSumsQ8(q0, xv0), d0 * e0)
+            a01 = fma(a01, quadSumsQ8(q0, xv1), d0 * e1)
+            a02 = fma(a02, quadSumsQ8(q0, xv2), d0 * e2)
+            a03 = fma(a03, quadSumsQ8(q0, xv3), d0 * e3)
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00)
         out[(t0 &+ 1) &* outStride &+ r0 &+ 0] = treeSum(a01)
@@ -188,7 +188,7 @@ extension DotQ8_0 {
                                     highHalf: widen((k0 + 18).loadUnaligned(as: SIMD16<Int8>.self)))
             let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int16>.self)
             let e0 = s0[b]
-            a00 = fma(a00, quadSums(q0, xv0), d0 * e0)
+            a00 = fma(a00, quadSumsQ8(q0, xv0), d0 * e0)
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00)
     }
