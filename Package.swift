@@ -21,11 +21,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
-        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CNUMA", path: "Sources/CNUMA", providers: [.apt(["libnuma-dev"])]),
         .target(name: "GGUF", swiftSettings: cpuFlags),
-        .target(name: "Tensors", dependencies: ["GGUF", "COpenBLAS", "CNUMA"], swiftSettings: fast),
+        .target(name: "Tensors", dependencies: ["GGUF", "CNUMA"], swiftSettings: fast),
         .target(name: "Shimmy", dependencies: ["GGUF", "Tensors", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: cpuFlags),
         .target(name: "ShimmyServer", dependencies: ["Shimmy", .product(name: "Logging", package: "swift-log")],

@@ -15,6 +15,9 @@ extension GGUFFile {
         case random
         /// The kernel's default.
         case normal
+        /// Map every page now (`MADV_POPULATE_READ`, Linux 5.14+): one pass in the kernel instead of a page fault
+        /// per 64 KiB on first use. Blocks until done; returns false where the kernel does not know it.
+        case populate
     }
 
     /// The bytes of tensor `name`, in place; nil when there is no such tensor.
@@ -37,6 +40,12 @@ extension GGUFFile {
         case .sequential: flag = MADV_SEQUENTIAL
         case .random: flag = MADV_RANDOM
         case .normal: flag = MADV_NORMAL
+        case .populate:
+            #if os(Linux)
+            flag = 22  // MADV_POPULATE_READ, not in every libc's headers
+            #else
+            return false
+            #endif
         }
         return madvise(UnsafeMutableRawPointer(mutating: base + start), bytes.count - start, flag) == 0
     }

@@ -5,7 +5,6 @@ import Darwin
 #endif
 import Foundation
 import CNUMA
-import COpenBLAS
 
 /// What `shimmy diag` reports about the processor, NUMA layout and BLAS library of this machine.
 ///
@@ -56,9 +55,8 @@ public struct CPUInfo: Sendable, Equatable {
         if numa_available() >= 0 { nodes = max(1, Int(numa_max_node()) + 1) }
         return CPUInfo(features: parsed.features, modelName: parsed.modelName, logicalCores: logical,
                        physicalCores: parsed.physicalCores ?? logical, numaNodes: nodes,
-                       blasConfig: openblas_get_config().map { String(cString: $0) } ?? "unknown",
-                       blasCoreName: openblas_get_corename().map { String(cString: $0) } ?? "unknown",
-                       blasThreads: Int(openblas_get_num_threads()))
+                       blasConfig: OpenBLASLibrary.info.config, blasCoreName: OpenBLASLibrary.info.coreName,
+                       blasThreads: OpenBLASLibrary.info.threads)
     }
 
     /// Reads the feature flags, model name and physical core count out of `/proc/cpuinfo` text.

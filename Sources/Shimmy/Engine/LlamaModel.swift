@@ -51,6 +51,12 @@ public final class LlamaModel: InferenceSession, @unchecked Sendable {
         } catch {
             throw ShimmyError(.serverError, "cannot load model \(path)", details: error.description)
         }
+        // The first token reads every weight: map them all now, on another thread while the tokenizer is built,
+        // rather than fault them in one by one during the first forward pass (cold start). Only for files that
+        // fit comfortably in memory; a larger one is left to page in as it is used.
+        if file.bytes.count <= Int(ProcessInfo.processInfo.physicalMemory / 2) {
+            Thread.detachNewThread { file.advise(.populate) }
+        }
         let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         return try LlamaModel(file: file, name: name ?? stem, options: options)
     }
