@@ -136,9 +136,10 @@ func quadSums(_ a: SIMD32<Int16>, _ b: SIMD32<Int16>) -> SIMD8<Float> {
     let p = unsafeBitCast(a, to: SIMD16<Int32>.self), q = unsafeBitCast(b, to: SIMD16<Int32>.self)
     let pairs = unsafeBitCast(((p &<< 16) &>> 16) &* ((q &<< 16) &>> 16) &+ (p &>> 16) &* (q &>> 16),
                               to: SIMD8<Int64>.self)
-    let quads = ((pairs &<< 32) &>> 32) &+ (pairs &>> 32)
+    // the low 32 bits of each 64-bit lane now hold its two pair sums added (exact), read back by `vpmovqd`
+    let quads = pairs &+ (pairs &>> 32)
     var r = SIMD8<Float>()
-    for i in 0..<8 { r[i] = Float(quads[i]) }
+    for i in 0..<8 { r[i] = Float(Int32(truncatingIfNeeded: quads[i])) }
     return r
 }
 
@@ -148,9 +149,9 @@ func quadSums(_ a: SIMD32<Int16>, _ b: SIMD32<Int16>) -> SIMD8<Float> {
 func quadSumsQ8(_ a: SIMD32<Int16>, _ b: SIMD32<Int16>) -> SIMD8<Float> {
     let p = unsafeBitCast(a &* b, to: SIMD16<Int32>.self)
     let pairs = unsafeBitCast(((p &<< 16) &>> 16) &+ (p &>> 16), to: SIMD8<Int64>.self)
-    let quads = ((pairs &<< 32) &>> 32) &+ (pairs &>> 32)
+    let quads = pairs &+ (pairs &>> 32)  // as in `quadSums`
     var r = SIMD8<Float>()
-    for i in 0..<8 { r[i] = Float(quads[i]) }
+    for i in 0..<8 { r[i] = Float(Int32(truncatingIfNeeded: quads[i])) }
     return r
 }
 
