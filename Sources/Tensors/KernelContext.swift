@@ -37,6 +37,29 @@ public final class KernelContext: @unchecked Sendable {
         }
     }
 
+    /// Like `parallelFor`, for work whose cost varies by index: `tasksPerThread` contiguous ranges per thread that
+    /// the threads claim as they finish. With `heaviestFirst`, the ranges are handed out from the end of `0..<count`
+    /// (for costs that grow with the index, such as causal attention), so the small ones even out the finish.
+    public func parallelForClaimed(_ count: Int, tasksPerThread: Int = 8, heaviestFirst: Bool = false,
+                                   _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let tasks = threadCount == 1 ? 1 : min(count, threadCount &* tasksPerThread)
+        pool.run(tasks: tasks, threads: threadCount) { index, n in
+            let range = KernelContext.split(count, heaviestFirst ? n &- 1 &- index : index, n)
+            if !range.isEmpty { body(range) }
+        }
+    }
+
+    /// Runs `body(i)` for every `i` in `0..<count`, across the threads when there are at least `minimum` of them
+    /// (independent rows: the results do not depend on the split).
+    public func forEachRow(_ count: Int, minimum: Int = 32, _ body: (Int) -> Void) {
+        if count < minimum || threadCount == 1 {
+            for i in 0..<count { body(i) }
+        } else {
+            parallelFor(count) { range in for i in range { body(i) } }
+        }
+    }
+
     /// The `index`-th of `parts` contiguous ranges of `0..<count`.
     @inline(__always)
     static func split(_ count: Int, _ index: Int, _ parts: Int) -> Range<Int> {

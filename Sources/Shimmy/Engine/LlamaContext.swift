@@ -124,13 +124,13 @@ public final class LlamaContext: @unchecked Sendable {
             let layerKeys = keyCache + l * capacity * kvDim, layerValues = valueCache + l * capacity * kvDim
 
             // attention rmsnorm: xb = attn_norm(x)
-            for i in 0..<n {
+            kernels.forEachRow(n) { i in
                 Ops.rmsnorm(xb + i * dim, x + i * dim, layer.attnNorm, count: dim, epsilon: c.rmsNormEpsilon)
             }
             // q, k, v projections: q (batch, q_dim), k and v (batch, kv_dim)
             kernels.matmul([q, k, v], xb, [layer.attnQ, layer.attnK, layer.attnV], batch: n)
             // rope on q and k, then k and v land in the cache rows start..<start+n
-            for i in 0..<n {
+            kernels.forEachRow(n) { i in
                 Ops.rope(q + i * qDim, heads: c.headCount, headDimension: headDim, ropeDimensions: ropeDims,
                          table: ropeTable + i * ropeDims)
                 Ops.rope(k + i * kvDim, heads: c.headCountKV, headDimension: headDim, ropeDimensions: ropeDims,
@@ -154,12 +154,18 @@ public final class LlamaContext: @unchecked Sendable {
                 if m == 0 { break }
             }
             // ffn rmsnorm: xb = ffn_norm(x)
-            for i in 0..<m {
+            kernels.forEachRow(m) { i in
                 Ops.rmsnorm(xb + i * dim, x + i * dim, layer.ffnNorm, count: dim, epsilon: c.rmsNormEpsilon)
             }
             // SwiGLU: hb = silu(ffn_gate(xb)) * ffn_up(xb)  (batch, ff)
             kernels.matmul([hb, hb2], xb, [layer.ffnGate, layer.ffnUp], batch: m)
-            Ops.swiglu(hb, hb2, count: m * ff)
+            // in chunks of 16 values across the threads (the vector path, as one call would take them), the tail after
+            let chunks = m * ff / 16
+            kernels.forEachRow((chunks + 63) / 64, minimum: 8) { part in
+                let lower = part * 64, upper = min(chunks, lower + 64)
+                Ops.swiglu(hb + lower * 16, hb2 + lower * 16, count: (upper - lower) * 16)
+            }
+            Ops.swiglu(hb + chunks * 16, hb2 + chunks * 16, count: m * ff - chunks * 16)
             // ffn_out and residual: x += ffn_down(hb)
             kernels.matmul(xb, hb, layer.ffnDown, batch: m)
             Ops.add(x, xb, count: m * dim)
@@ -185,7 +191,8 @@ public final class LlamaContext: @unchecked Sendable {
         // llama.cpp without flash attention (its default before flash attention became automatic, and how the
         // reference data were made), operation for operation: see Ops.attentionExact
         let scratchCount = Ops.attentionScratchCount(count: span, dimension: headDim)
-        kernels.parallelFor(n * c.headCount) { range in
+        // later tokens see more positions: claimed tasks, the heaviest first, keep both threads busy to the end
+        kernels.parallelForClaimed(n * c.headCount, heaviestFirst: true) { range in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
                 guard let base = scratch.baseAddress else { return }
                 for job in range {
