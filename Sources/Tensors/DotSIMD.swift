@@ -107,10 +107,12 @@ func loadHalfWide(_ p: UnsafeRawPointer) -> Float {
     return r[0]
 }
 
-/// The two Float16 values at `p` (Q4_1's `d` and `m`) through one 8-byte load and one `vcvtph2ps`.
+/// The two Float16 values at `p` (Q4_1's `d` and `m`) through one 4-byte load and one `vcvtph2ps`. (An 8-byte load
+/// overlaps the quants after them, and LLVM then assembles both from three loads, a blend and a permute.)
 @inline(__always)
 func loadHalfPair(_ p: UnsafeRawPointer) -> (Float, Float) {
-    let h = p.loadUnaligned(as: SIMD4<UInt16>.self)
+    let bits = p.loadUnaligned(as: UInt32.self)
+    let h = SIMD4<UInt16>(UInt16(truncatingIfNeeded: bits), UInt16(truncatingIfNeeded: bits &>> 16), 0, 0)
     var r = SIMD4<Float>()
     for k in 0..<4 { r[k] = Float(Float16(bitPattern: h[k])) }
     return (r[0], r[1])
