@@ -128,7 +128,7 @@ extension ActivationQuant {
             out.storeBytes(of: q0, as: SIMD16<Int16>.self)
             out.storeBytes(of: q1, toByteOffset: 32, as: SIMD16<Int16>.self)
             scales[b] = Float(Float16(d))
-            if let sums { sums[b] = Float(Float16(d * Float(total.wrappedSum()))) }
+            if let sums { sums[b] = Float(Float16(d * Float(laneSum(total)))) }
         }
     }
 
