@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs what is missing, builds in release mode (the real-model checks need optimised
-# kernels), runs the Swift tests, then the server acceptance checks with real OpenAI/Ollama/WebSocket clients.
+# kernels), checks the hot kernels' machine code, runs the Swift tests, then the server acceptance checks with real
+# OpenAI/Ollama/WebSocket clients.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/setup.sh
 export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-SkylakeX}" OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-4}"
 swift build -c release -Xswiftc -enable-testing --product shimmy
+python3 scripts/check-disasm.py .build/release/shimmy
 swift test -c release -Xswiftc -enable-testing "$@"
 bash scripts/server-acceptance/run.sh .build/release/shimmy
 bash scripts/schemathesis/run.sh .build/release/shimmy

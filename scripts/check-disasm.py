@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Checks the machine code of shimmy's hot kernels in a release binary (x86-64 with AVX-512, as built for this CPU).
+
+    python3 scripts/check-disasm.py [.build/release/shimmy]
+
+Each kernel must
+  - call no Swift function: a helper that was not inlined (an `@usableFromInline` one under an `@inlinable` kernel,
+    a standard-library generic such as `wrappedSum`) costs a call through the vector ABI per use: 20% of a prompt
+    batch once. Calls into libc/libm (memset, expf for tails) are allowed;
+  - contain the vector instructions its design relies on, and none of those known to be slow in its place.
+Exits non-zero with the offending kernels listed. Run by scripts/test.sh after the release build.
+"""
+import re
+import shutil
+import subprocess
+import sys
+
+binary = sys.argv[1] if len(sys.argv) > 1 else ".build/release/shimmy"
+
+# (mangled-name prefix, what it is, instructions that must appear (a prefix of the mnemonic), instructions that must
+# not). Every function whose name starts with the prefix counts (the compiler's specialized copies and their thunks).
+KERNELS = [
+    ("$s7Tensors7DotQ4_1O7tile4x4", "Q4_1 4x4 tile", ["vpmaddwd", "vfmadd231ps", "vcvtdq2ps"], ["vpmulld"]),
+    ("$s7Tensors7DotQ4_1O7tile4x1", "Q4_1 mat-vec tile", ["vpmaddwd", "vfmadd231ps"], ["vpmulld", "vpermt2d"]),
+    ("$s7Tensors7DotQ8_0O7tile4x4", "Q8_0 4x4 tile", ["vpmullw", "vfmadd231ps", "vpmovsxbw"], ["vpmulld"]),
+    ("$s7Tensors7DotQ8_0O7tile4x1", "Q8_0 mat-vec tile", ["vpmullw", "vfmadd231ps"], ["vpmulld"]),
+    ("$s7Tensors7DotQ4_0O7tile4x4", "Q4_0 4x4 tile", ["vpmullw", "vcvtdq2ps", "vfmadd"], []),
+    ("$s7Tensors7DotQ4_0O7tile8x1", "Q4_0 mat-vec tile", ["vpmullw", "vfmadd"], []),
+    ("$s7Tensors8DotFloatO6rowsOf", "F16/F32 rows and tiles", ["vcvtph2ps", "vfmadd231ps"], []),
+    ("$s7Tensors3OpsO14attentionExact", "attention", ["vcvtph2ps", "vfmadd231ps", "vcvtps2ph"], []),
+    ("$s7Tensors3OpsO6swiglu", "SwiGLU", ["vfmadd213ps", "vdivps"], []),
+    ("$s7Tensors15ActivationQuantO15quantizeRowWide", "activation quantizer", ["vrndscaleps", "vcvttps2dq"], []),
+]
+
+if shutil.which("objdump") is None:
+    sys.exit("check-disasm: objdump not found (Debian package binutils)")
+text = subprocess.run(["objdump", "-d", "--no-show-raw-insn", binary], capture_output=True, text=True,
+                      check=True).stdout
+
+functions = {}
+current = None
+for line in text.splitlines():
+    header = re.match(r"^[0-9a-f]+ <(.+)>:$", line)
+    if header:
+        current = header.group(1)
+        functions[current] = []
+    elif current is not None and "\t" in line:
+        functions[current].append(line.split("\t", 1)[1].strip())
+
+failures = []
+if "avx512f" not in open("/proc/cpuinfo").read():
+    print("check-disasm: this CPU has no AVX-512; the expectations below are for the x86-64 machines shimmy targets")
+for prefix, what, required, forbidden in KERNELS:
+    bodies = {name: body for name, body in functions.items() if name.startswith(prefix)}
+    if not bodies:
+        failures.append(f"{what}: no function named {prefix}* in {binary}")
+        continue
+    ops = set()
+    for name, body in bodies.items():
+        for instruction in body:
+            mnemonic = instruction.split()[0] if instruction else ""
+            ops.add(mnemonic)
+            if mnemonic == "call":
+                target = instruction.split("<", 1)[-1].rstrip(">")
+                if target.startswith("$s") and not target.startswith(prefix):  # thunks call their specialization
+                    failure = f"{what}: {name[:70]}… calls the Swift function {target[:90]}"
+                    if failure not in failures:
+                        failures.append(failure)
+        ops.discard("")
+    for op in required:
+        if not any(mnemonic.startswith(op) for mnemonic in ops):
+            failures.append(f"{what}: expected {op}, absent ({len(bodies)} functions named {prefix}*)")
+    for op in forbidden:
+        if op in ops:
+            failures.append(f"{what}: {op} present, where the kernel was written to avoid it")
+
+if failures:
+    print("check-disasm: FAIL")
+    for failure in failures:
+        print("  " + failure)
+    sys.exit(1)
+print(f"check-disasm: ok ({len(KERNELS)} kernels: no Swift calls, expected instructions present)")
