@@ -23,5 +23,4 @@ if [ ${#models[@]} -eq 0 ]; then
     models+=("$f")
   done
 fi
-export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-SkylakeX}" OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-4}"
 "$venv/bin/python" scripts/bench-compare.py --shimmy .build/release/shimmy "${models[@]}" ${BENCH_ARGS:-}

@@ -6,7 +6,6 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/setup.sh
-export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-SkylakeX}" OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-4}"
 swift build -c release -Xswiftc -enable-testing --product shimmy
 python3 scripts/check-disasm.py .build/release/shimmy
 swift test -c release -Xswiftc -enable-testing "$@"

@@ -29,9 +29,6 @@ struct RegistryCLIProcess {
         process.arguments = arguments
         process.currentDirectoryURL = directory
         var env = ["PATH": "/usr/bin:/bin"]
-        for key in ["OPENBLAS_CORETYPE", "OPENBLAS_THREAD_TIMEOUT"] {
-            if let value = ProcessInfo.processInfo.environment[key] { env[key] = value }
-        }
         env.merge(environment) { $1 }
         process.environment = env
         let out = Pipe()
