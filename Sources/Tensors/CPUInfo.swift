@@ -53,10 +53,10 @@ public struct CPUInfo: Sendable, Equatable {
         let logical = affinityCoreCount()
         var nodes = 1
         if numa_available() >= 0 { nodes = max(1, Int(numa_max_node()) + 1) }
+        let blas = OpenBLASLibrary.load(cpuFeatures: parsed.features)
         return CPUInfo(features: parsed.features, modelName: parsed.modelName, logicalCores: logical,
                        physicalCores: parsed.physicalCores ?? logical, numaNodes: nodes,
-                       blasConfig: OpenBLASLibrary.info.config, blasCoreName: OpenBLASLibrary.info.coreName,
-                       blasThreads: OpenBLASLibrary.info.threads)
+                       blasConfig: blas.config, blasCoreName: blas.coreName, blasThreads: blas.threads)
     }
 
     /// Reads the feature flags, model name and physical core count out of `/proc/cpuinfo` text.

@@ -138,7 +138,13 @@ func quadSums(_ a: SIMD32<Int16>, _ b: SIMD32<Int16>) -> SIMD8<Float> {
     let p = unsafeBitCast(a, to: SIMD16<Int32>.self), q = unsafeBitCast(b, to: SIMD16<Int32>.self)
     let pairs = unsafeBitCast(((p &<< 16) &>> 16) &* ((q &<< 16) &>> 16) &+ (p &>> 16) &* (q &>> 16),
                               to: SIMD8<Int64>.self)
-    // the low 32 bits of each 64-bit lane now hold its two pair sums added (exact), read back by `vpmovqd`
+    return quadsFromPairs(pairs)
+}
+
+/// Each 64-bit lane holds two 32-bit pair sums: their total as a float, lane by lane. The low 32 bits of
+/// `pairs + pairs >> 32` hold it exactly, read back by `vpmovqd`.
+@inline(__always)
+func quadsFromPairs(_ pairs: SIMD8<Int64>) -> SIMD8<Float> {
     let quads = pairs &+ (pairs &>> 32)
     var r = SIMD8<Float>()
     for i in 0..<8 { r[i] = Float(Int32(truncatingIfNeeded: quads[i])) }
@@ -150,11 +156,7 @@ func quadSums(_ a: SIMD32<Int16>, _ b: SIMD32<Int16>) -> SIMD8<Float> {
 @inline(__always)
 func quadSumsQ8(_ a: SIMD32<Int16>, _ b: SIMD32<Int16>) -> SIMD8<Float> {
     let p = unsafeBitCast(a &* b, to: SIMD16<Int32>.self)
-    let pairs = unsafeBitCast(((p &<< 16) &>> 16) &+ (p &>> 16), to: SIMD8<Int64>.self)
-    let quads = pairs &+ (pairs &>> 32)  // as in `quadSums`
-    var r = SIMD8<Float>()
-    for i in 0..<8 { r[i] = Float(Int32(truncatingIfNeeded: quads[i])) }
-    return r
+    return quadsFromPairs(unsafeBitCast(((p &<< 16) &>> 16) &+ (p &>> 16), to: SIMD8<Int64>.self))
 }
 
 /// The exact integer sum of a block's 16 lane sums (at most 16 · 2032 in magnitude for Q4_0: fits in Int16).

@@ -26,10 +26,15 @@ public final class KernelContext: @unchecked Sendable {
         scratch?.deallocate()
     }
 
-    /// Splits `0..<count` across the threads in contiguous ranges and runs `body` on each non-empty one.
-    /// The split depends only on `count` and `threadCount`.
-    public func parallelFor(_ count: Int, _ body: (Range<Int>) -> Void) {
+    /// Splits `0..<count` across the threads in contiguous ranges and runs `body` on each non-empty one; below
+    /// `minimum` items (too little work to pay for a dispatch) `body` runs once on the whole range on this thread.
+    /// The split depends only on `count`, `minimum` and `threadCount`.
+    public func parallelFor(_ count: Int, minimum: Int = 1, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
+        if count < minimum || threadCount == 1 {
+            body(0..<count)
+            return
+        }
         let threads = min(threadCount, count)
         pool.run(threads: threads) { index, n in
             let range = KernelContext.split(count, index, n)
@@ -53,11 +58,7 @@ public final class KernelContext: @unchecked Sendable {
     /// Runs `body(i)` for every `i` in `0..<count`, across the threads when there are at least `minimum` of them
     /// (independent rows: the results do not depend on the split).
     public func forEachRow(_ count: Int, minimum: Int = 32, _ body: (Int) -> Void) {
-        if count < minimum || threadCount == 1 {
-            for i in 0..<count { body(i) }
-        } else {
-            parallelFor(count) { range in for i in range { body(i) } }
-        }
+        parallelFor(count, minimum: minimum) { range in for i in range { body(i) } }
     }
 
     /// The `index`-th of `parts` contiguous ranges of `0..<count`.
@@ -150,7 +151,7 @@ public final class KernelContext: @unchecked Sendable {
                 }
             }
             let total = batch &* cols
-            if total >= 1 << 16 { parallelFor(total, convert) } else { convert(0..<total) }
+            parallelFor(total, minimum: 1 << 16, convert)
             return ActivationRows(values: UnsafeRawPointer(y), scales: UnsafePointer(y), sums: UnsafePointer(y),
                                   cols: cols)
         case .q8_0, .q8_1:

@@ -16,11 +16,15 @@ enum OpenBLASLibrary {
         var threads: Int
     }
 
-    /// What the library reports, or "unknown" values when it cannot be loaded.
-    static let info: Info = load() ?? Info(config: "unknown (libopenblas not found)", coreName: "unknown", threads: 0)
+    /// What the library reports, or "unknown" values when it cannot be loaded. `cpuFeatures` (`CPUInfo.features`)
+    /// choose its kernel family.
+    static func load(cpuFeatures: [String]) -> Info {
+        loaded(cpuFeatures: cpuFeatures)
+            ?? Info(config: "unknown (libopenblas not found)", coreName: "unknown", threads: 0)
+    }
 
-    private static func load() -> Info? {
-        prepareEnvironment()
+    private static func loaded(cpuFeatures: [String]) -> Info? {
+        prepareEnvironment(cpuFeatures: cpuFeatures)
         guard let handle = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL)
             ?? dlopen("libopenblas.so", RTLD_NOW | RTLD_LOCAL) else { return nil }
         typealias StringFunction = @convention(c) () -> UnsafePointer<CChar>?
@@ -36,11 +40,9 @@ enum OpenBLASLibrary {
 
     /// The kernel family for this CPU (unless the user chose one) and no spinning after calls; OpenBLAS reads both
     /// only when it loads.
-    private static func prepareEnvironment() {
+    private static func prepareEnvironment(cpuFeatures features: [String]) {
         let env = ProcessInfo.processInfo.environment
         if env["OPENBLAS_CORETYPE"] == nil {
-            let features = Set(CPUInfo.parseProcCPUInfo(
-                (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "").features)
             let coreType = features.contains("avx512f") ? "SkylakeX" : features.contains("avx2") ? "Haswell" : ""
             if !coreType.isEmpty { setenv("OPENBLAS_CORETYPE", coreType, 1) }
         }

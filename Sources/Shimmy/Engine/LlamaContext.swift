@@ -159,11 +159,11 @@ public final class LlamaContext: @unchecked Sendable {
             }
             // SwiGLU: hb = silu(ffn_gate(xb)) * ffn_up(xb)  (batch, ff)
             kernels.matmul([hb, hb2], xb, [layer.ffnGate, layer.ffnUp], batch: m)
-            // in chunks of 16 values across the threads (the vector path, as one call would take them), the tail after
+            // whole chunks of 16 values across the threads (the vector path, as one call would take them), the tail
+            // after; one token's worth stays on this thread
             let chunks = m * ff / 16
-            kernels.forEachRow((chunks + 63) / 64, minimum: 8) { part in
-                let lower = part * 64, upper = min(chunks, lower + 64)
-                Ops.swiglu(hb + lower * 16, hb2 + lower * 16, count: (upper - lower) * 16)
+            kernels.parallelFor(chunks, minimum: 512) { range in
+                Ops.swiglu(hb + range.lowerBound * 16, hb2 + range.lowerBound * 16, count: range.count * 16)
             }
             Ops.swiglu(hb + chunks * 16, hb2 + chunks * 16, count: m * ff - chunks * 16)
             // ffn_out and residual: x += ffn_down(hb)
