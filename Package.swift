@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // Kernels need a CPU target: baseline x86-64 turns FMA and Float16 conversion into library calls.
@@ -7,7 +8,12 @@ import PackageDescription
 //   SHIMMY_TARGET_CPU=none swift build -c release -Xswiftc -target-cpu -Xswiftc native
 let targetCPU = Context.environment["SHIMMY_TARGET_CPU"] ?? "native"
 let cpuFlags: [SwiftSetting] = targetCPU == "none" ? [] : [.unsafeFlags(["-target-cpu", targetCPU])]
-let fast: [SwiftSetting] = cpuFlags + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+// The int8 kernels use AVX-512 VNNI (`vpdpbusd`) when the build targets this machine and it has it, or when
+// SHIMMY_VNNI=1 says the target CPU has it; otherwise (SHIMMY_VNNI=0, other CPUs) the portable kernels only.
+let hostHasVNNI = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains(" avx512_vnni") ?? false
+let vnni = Context.environment["SHIMMY_VNNI"].map { $0 == "1" } ?? (targetCPU == "native" && hostHasVNNI)
+let vnniFlags: [SwiftSetting] = vnni ? [.define("SHIMMY_AVX512VNNI")] : []
+let fast: [SwiftSetting] = cpuFlags + vnniFlags + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
 let package = Package(
     name: "shimmy",
@@ -23,7 +29,10 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CNUMA", path: "Sources/CNUMA", providers: [.apt(["libnuma-dev"])]),
         .target(name: "GGUF", swiftSettings: cpuFlags),
-        .target(name: "Tensors", dependencies: ["GGUF", "CNUMA"], swiftSettings: fast),
+        // x86 instructions LLVM does not select from portable SIMD code, as inlinable wrappers of LLVM's intrinsics
+        // (Swift source; `-parse-stdlib` gives access to the `Builtin` module they need).
+        .target(name: "X86Intrinsics", swiftSettings: cpuFlags + vnniFlags + [.unsafeFlags(["-parse-stdlib"])]),
+        .target(name: "Tensors", dependencies: ["GGUF", "CNUMA", "X86Intrinsics"], swiftSettings: fast),
         .target(name: "Shimmy", dependencies: ["GGUF", "Tensors", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: cpuFlags),
         .target(name: "ShimmyServer", dependencies: ["Shimmy", .product(name: "Logging", package: "swift-log")],
@@ -38,7 +47,7 @@ let package = Package(
         .target(name: "ShimmyTestSupport", dependencies: ["GGUF", "Shimmy"], path: "Tests/ShimmyTestSupport",
                 swiftSettings: cpuFlags),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "ShimmyTestSupport"], swiftSettings: cpuFlags),
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "ShimmyTestSupport"], swiftSettings: cpuFlags),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "ShimmyTestSupport"], swiftSettings: cpuFlags + vnniFlags),
         .testTarget(name: "ShimmyTests", dependencies: ["Shimmy", "ShimmyTestSupport"], swiftSettings: cpuFlags),
         .testTarget(name: "ShimmyServerTests", dependencies: ["ShimmyServer", "ShimmyTestSupport"],
                     swiftSettings: cpuFlags),

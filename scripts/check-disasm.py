@@ -10,6 +10,7 @@ Each kernel must
   - contain the vector instructions its design relies on, and none of those known to be slow in its place.
 Exits non-zero with the offending kernels listed. Run by scripts/test.sh after the release build.
 """
+import os
 import re
 import shutil
 import subprocess
@@ -26,6 +27,14 @@ KERNELS = [
     ("$s7Tensors7DotQ8_0O7tile4x1", "Q8_0 mat-vec tile", ["vpmullw", "vfmadd231ps"], ["vpmulld"]),
     ("$s7Tensors7DotQ4_0O7tile4x4", "Q4_0 4x4 tile", ["vpmullw", "vcvtdq2ps", "vfmadd"], []),
     ("$s7Tensors7DotQ4_0O7tile8x1", "Q4_0 mat-vec tile", ["vpmullw", "vfmadd"], []),
+    ("$s7Tensors7DotQ4_1O11vnniTile4x4", "Q4_1 VNNI 4x4 tile", ["vpdpbusd", "vfmadd231ps", "vcvtdq2ps"], ["vpmullw", "vpmaddwd"]),
+    ("$s7Tensors7DotQ4_1O11vnniTile4x1", "Q4_1 VNNI mat-vec tile", ["vpdpbusd", "vfmadd"], ["vpmullw", "vpmaddwd"]),
+    ("$s7Tensors7DotQ8_0O11vnniTile4x4", "Q8_0 VNNI 4x4 tile", ["vpdpbusd", "vpsignb", "vfmadd231ps"],
+     ["vpmullw", "vpbroadcastb", "movzbl"]),  # a lane-by-lane |w| became 64 vpbroadcastb and scalar code once
+    ("$s7Tensors7DotQ8_0O11vnniTile4x1", "Q8_0 VNNI mat-vec tile", ["vpdpbusd", "vpsignb", "vfmadd"],
+     ["vpmullw", "vpbroadcastb", "movzbl"]),
+    ("$s7Tensors7DotQ4_0O11vnniTile4x4", "Q4_0 VNNI 4x4 tile", ["vpdpbusd", "vphaddd", "vcvtdq2ps", "vfmadd"], ["vpmullw"]),
+    ("$s7Tensors7DotQ4_0O11vnniTile8x1", "Q4_0 VNNI mat-vec tile", ["vpdpbusd", "vphaddd", "vfmadd"], ["vpmullw"]),
     ("$s7Tensors8DotFloatO6rowsOf", "F16/F32 rows and tiles", ["vcvtph2ps", "vfmadd231ps"], []),
     ("$s7Tensors3OpsO14attentionExact", "attention", ["vcvtph2ps", "vfmadd231ps", "vcvtps2ph"], []),
     ("$s7Tensors3OpsO6swiglu", "SwiGLU", ["vfmadd213ps", "vdivps"], []),
@@ -48,8 +57,14 @@ for line in text.splitlines():
         functions[current].append(line.split("\t", 1)[1].strip())
 
 failures = []
-if "avx512f" not in open("/proc/cpuinfo").read():
+cpuinfo = open("/proc/cpuinfo").read()
+if "avx512f" not in cpuinfo:
     print("check-disasm: this CPU has no AVX-512; the expectations below are for the x86-64 machines shimmy targets")
+# The VNNI kernels exist when Package.swift compiled them in (see KernelSet.best): on a CPU with AVX-512 VNNI unless
+# SHIMMY_VNNI=0, or anywhere with SHIMMY_VNNI=1.
+vnni = os.environ.get("SHIMMY_VNNI", "1" if " avx512_vnni" in cpuinfo else "0") == "1"
+if not vnni:
+    KERNELS = [k for k in KERNELS if "VNNI" not in k[1]]
 for prefix, what, required, forbidden in KERNELS:
     bodies = {name: body for name, body in functions.items() if name.startswith(prefix)}
     if not bodies:
@@ -58,7 +73,10 @@ for prefix, what, required, forbidden in KERNELS:
     ops = set()
     for name, body in bodies.items():
         for instruction in body:
-            mnemonic = instruction.split()[0] if instruction else ""
+            words = instruction.split()
+            if words[:1] == ["{vex}"]:  # the VEX (AVX-VNNI) encoding of an instruction
+                words = words[1:]
+            mnemonic = words[0] if words else ""
             ops.add(mnemonic)
             if mnemonic == "call":
                 target = instruction.split("<", 1)[-1].rstrip(">")

@@ -59,6 +59,7 @@ struct DiagCommand: AsyncParsableCommand {
             ("Cores", "\(s.logicalCores) logical, \(s.physicalCores) physical"),
             ("NUMA nodes", "\(s.numaNodes)"),
             ("BLAS", "\(s.blasConfig) (kernels: \(s.blasCoreName), \(s.blasThreads) thread\(s.blasThreads == 1 ? "" : "s"))"),
+            ("Quantized kernels", s.quantizedKernels),
             ("Memory", "\(formatSize(s.memoryTotalBytes)) total, \(formatSize(s.memoryAvailableBytes)) available"),
             ("Threads", "\(s.defaultThreads)" + (s.environment["SHIMMY_THREADS"] == nil ? " (one per core; set SHIMMY_THREADS to change)" : " (SHIMMY_THREADS)")),
         ]

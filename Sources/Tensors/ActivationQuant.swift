@@ -100,36 +100,63 @@ public enum ActivationQuant {
 
 extension ActivationQuant {
     /// Quantizes one row to Q8_0 (or Q8_1 when `sums` is given) like `quantizeRowQ8_0`/`quantizeRowQ8_1`, but writes
-    /// the values widened to Int16, the form the matmul kernels multiply, with 16-lane SIMD.
+    /// the values widened to Int16, the form the portable matmul kernels multiply, with 16-lane SIMD.
     /// Bit-identical to the scalar versions (same `d`, `id`, round-half-even, `s`).
     @inlinable
     static func quantizeRowWide(_ x: UnsafePointer<Float>, _ qs: UnsafeMutablePointer<Int16>,
                                 _ scales: UnsafeMutablePointer<Float>, _ sums: UnsafeMutablePointer<Float>?,
                                 count: Int) {
-        let blocks = count / 32
-        for b in 0..<blocks {
-            let p = UnsafeRawPointer(x + b &* 32)
-            let v0 = p.loadUnaligned(as: SIMD16<Float>.self)
-            let v1 = p.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-            var m = SIMD16<Float>()
-            for i in 0..<16 { m[i] = Swift.max(Swift.abs(v0[i]), Swift.abs(v1[i])) }
-            let amax = treeMax(m)
-            let d = amax / 127
-            let id: Float = amax != 0 ? 127 / amax : 0
-            var q0 = SIMD16<Int16>(), q1 = SIMD16<Int16>()
-            var total = SIMD16<Int32>()
-            for i in 0..<16 {
-                let a = roundedLane(v0[i] * id), c = roundedLane(v1[i] * id)
-                q0[i] = Int16(truncatingIfNeeded: a)
-                q1[i] = Int16(truncatingIfNeeded: c)
-                total[i] = a &+ c
-            }
+        for b in 0..<count / 32 {
+            let (q0, q1, d, total) = quantizeBlock16(x + b &* 32)
             let out = UnsafeMutableRawPointer(qs + b &* 32)
             out.storeBytes(of: q0, as: SIMD16<Int16>.self)
             out.storeBytes(of: q1, toByteOffset: 32, as: SIMD16<Int16>.self)
             scales[b] = Float(Float16(d))
-            if let sums { sums[b] = Float(Float16(d * Float(laneSum(total)))) }
+            if let sums { sums[b] = Float(Float16(d * Float(total))) }
         }
+    }
+
+    /// `quantizeRowWide` writing the values as Int8, the form the VNNI kernels read.
+    @inlinable
+    static func quantizeRowWide(_ x: UnsafePointer<Float>, _ qs: UnsafeMutablePointer<Int8>,
+                                _ scales: UnsafeMutablePointer<Float>, _ sums: UnsafeMutablePointer<Float>?,
+                                count: Int) {
+        for b in 0..<count / 32 {
+            let (q0, q1, d, total) = quantizeBlock16(x + b &* 32)
+            let out = UnsafeMutableRawPointer(qs + b &* 32)
+            var o0 = SIMD16<Int8>(), o1 = SIMD16<Int8>()
+            for i in 0..<16 {
+                o0[i] = Int8(truncatingIfNeeded: q0[i])
+                o1[i] = Int8(truncatingIfNeeded: q1[i])
+            }
+            out.storeBytes(of: o0, as: SIMD16<Int8>.self)
+            out.storeBytes(of: o1, toByteOffset: 16, as: SIMD16<Int8>.self)
+            scales[b] = Float(Float16(d))
+            if let sums { sums[b] = Float(Float16(d * Float(total))) }
+        }
+    }
+
+    /// One block of 32 floats quantized with 16-lane SIMD: values 0-15 and 16-31 (each within ±127, as Int16), the unrounded
+    /// scale `amax / 127` and the sum of the values.
+    @inlinable @inline(__always)
+    static func quantizeBlock16(_ x: UnsafePointer<Float>) -> (SIMD16<Int16>, SIMD16<Int16>, Float, Int32) {
+        let p = UnsafeRawPointer(x)
+        let v0 = p.loadUnaligned(as: SIMD16<Float>.self)
+        let v1 = p.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+        var m = SIMD16<Float>()
+        for i in 0..<16 { m[i] = Swift.max(Swift.abs(v0[i]), Swift.abs(v1[i])) }
+        let amax = treeMax(m)
+        let d = amax / 127
+        let id: Float = amax != 0 ? 127 / amax : 0
+        var q0 = SIMD16<Int16>(), q1 = SIMD16<Int16>()
+        var total = SIMD16<Int32>()
+        for i in 0..<16 {
+            let a = roundedLane(v0[i] * id), c = roundedLane(v1[i] * id)
+            q0[i] = Int16(truncatingIfNeeded: a)
+            q1[i] = Int16(truncatingIfNeeded: c)
+            total[i] = a &+ c
+        }
+        return (q0, q1, d, laneSum(total))
     }
 
     /// `round_half_even(v)` clamped to ±127 as Int32; NaN becomes 0 (as in `quantizeBlock`).

@@ -13,13 +13,17 @@ public final class KernelContext: @unchecked Sendable {
     public let pool: ThreadPool
     /// Threads used per call (the first `threadCount` of the pool's).
     public let threadCount: Int
+    /// The quantized dot-product kernels used.
+    public let kernels: KernelSet
     private var scratch: UnsafeMutableRawPointer?
     private var scratchBytes = 0
 
-    /// Uses the first `threads` threads of `pool` (all of them when nil; clamped to 1...pool.threadCount).
-    public init(pool: ThreadPool = .shared, threads: Int? = nil) {
+    /// Uses the first `threads` threads of `pool` (all of them when nil; clamped to 1...pool.threadCount) and the
+    /// `kernels` given (`KernelSet.best` when nil or not available in this build).
+    public init(pool: ThreadPool = .shared, threads: Int? = nil, kernels: KernelSet? = nil) {
         self.pool = pool
         self.threadCount = min(max(1, threads ?? pool.threadCount), pool.threadCount)
+        self.kernels = kernels.flatMap { $0.isAvailable ? $0 : nil } ?? .best
     }
 
     deinit {
@@ -86,7 +90,7 @@ public final class KernelContext: @unchecked Sendable {
         pool.run(tasks: tasks, threads: threadCount) { index, n in
             let range = KernelContext.split(rows, index, n)
             if !range.isEmpty {
-                MatMulKernels.rows(w, act, out, outStride: rows, rows: range, batch: batch)
+                MatMulKernels.rows(kernels, w, act, out, outStride: rows, rows: range, batch: batch)
             }
         }
     }
@@ -127,7 +131,7 @@ public final class KernelContext: @unchecked Sendable {
                 let task = list[index]
                 let w = ws[task.matrix]
                 if !task.rows.isEmpty {
-                    MatMulKernels.rows(w, act, outs[task.matrix], outStride: w.rows, rows: task.rows, batch: batch)
+                    MatMulKernels.rows(kernels, w, act, outs[task.matrix], outStride: w.rows, rows: task.rows, batch: batch)
                 }
             }
         }
@@ -155,19 +159,25 @@ public final class KernelContext: @unchecked Sendable {
             return ActivationRows(values: UnsafeRawPointer(y), scales: UnsafePointer(y), sums: UnsafePointer(y),
                                   cols: cols)
         case .q8_0, .q8_1:
-            let qBytes = (batch &* cols &* 2 &+ 63) & ~63
+            let bytes = kernels == .avx512vnni  // int8 values for vpdpbusd, Int16 for the portable kernels
+            let qBytes = (batch &* cols &* (bytes ? 1 : 2) &+ 63) & ~63
             let base = reserve(qBytes &+ 2 &* batch &* blocks &* 4)
-            let qs = base.assumingMemoryBound(to: Int16.self)
             let scales = (base + qBytes).assumingMemoryBound(to: Float.self)
             let sums = scales + batch &* blocks
             let quantize = { (range: Range<Int>) in
                 for b in range {
-                    ActivationQuant.quantizeRowWide(x + b &* cols, qs + b &* cols, scales + b &* blocks,
-                                                    kind == .q8_1 ? sums + b &* blocks : nil, count: cols)
+                    let sumRow = kind == .q8_1 ? sums + b &* blocks : nil
+                    if bytes {
+                        ActivationQuant.quantizeRowWide(x + b &* cols, base.assumingMemoryBound(to: Int8.self) + b &* cols,
+                                                        scales + b &* blocks, sumRow, count: cols)
+                    } else {
+                        ActivationQuant.quantizeRowWide(x + b &* cols, base.assumingMemoryBound(to: Int16.self) + b &* cols,
+                                                        scales + b &* blocks, sumRow, count: cols)
+                    }
                 }
             }
             if batch &* cols >= 1 << 15 { parallelFor(batch, quantize) } else { quantize(0..<batch) }
-            return ActivationRows(values: UnsafeRawPointer(qs), scales: UnsafePointer(scales),
+            return ActivationRows(values: UnsafeRawPointer(base), scales: UnsafePointer(scales),
                                   sums: UnsafePointer(sums), cols: cols)
         }
     }

@@ -32,8 +32,8 @@ public struct WeightMatrix: @unchecked Sendable {
 
 /// Activations converted for one matmul, in the layout the kernels read (see `ActivationQuant`).
 struct ActivationRows {
-    /// Quantized values widened to Int16 (`cols` per row) for the Q8 types; floats (`cols` per row) for the float
-    /// types.
+    /// Quantized values (`cols` per row) for the Q8 types, widened to Int16 for the portable kernels and as Int8 for
+    /// the VNNI ones; floats (`cols` per row) for the float types.
     var values: UnsafeRawPointer
     /// Per-block scales `d_x` (`blocks` per row); unused by the float types.
     var scales: UnsafePointer<Float>
@@ -45,6 +45,9 @@ struct ActivationRows {
     @inline(__always) func int16Row(_ b: Int) -> UnsafePointer<Int16> {
         values.assumingMemoryBound(to: Int16.self) + b &* cols
     }
+    @inline(__always) func int8Row(_ b: Int) -> UnsafePointer<Int8> {
+        values.assumingMemoryBound(to: Int8.self) + b &* cols
+    }
     @inline(__always) func floatRow(_ b: Int) -> UnsafePointer<Float> {
         values.assumingMemoryBound(to: Float.self) + b &* cols
     }
@@ -52,10 +55,43 @@ struct ActivationRows {
     @inline(__always) func sumRow(_ b: Int) -> UnsafePointer<Float> { sums + b &* blocks }
 }
 
+/// Which implementation of the quantized dot products a `KernelContext` runs. Both give the same bits.
+public enum KernelSet: Sendable, Equatable, CustomStringConvertible {
+    /// Portable SIMD code (Int16 products), for every CPU.
+    case portable
+    /// AVX-512 VNNI (`vpdpbusd` on int8 activations); available when the build targets a CPU that has it.
+    case avx512vnni
+
+    /// The fastest set this build can run: `avx512vnni` when compiled in (Package.swift enables it when building for
+    /// this machine and its CPU has AVX-512 VNNI), else `portable`.
+    public static var best: KernelSet {
+        #if SHIMMY_AVX512VNNI
+        return .avx512vnni
+        #else
+        return .portable
+        #endif
+    }
+
+    /// Whether this build contains the set.
+    public var isAvailable: Bool { self == .portable || self == KernelSet.best }
+
+    public var description: String { self == .portable ? "portable SIMD" : "AVX-512 VNNI" }
+}
+
 enum MatMulKernels {
-    /// Computes `out[b · outStride + r]` for `r` in `rows` and every `b < batch`.
-    static func rows(_ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>, outStride: Int,
-                     rows: Range<Int>, batch: Int) {
+    /// Computes `out[b · outStride + r]` for `r` in `rows` and every `b < batch`; `x` is in the layout `set` reads.
+    static func rows(_ set: KernelSet, _ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
+                     outStride: Int, rows: Range<Int>, batch: Int) {
+        #if SHIMMY_AVX512VNNI
+        if set == .avx512vnni {
+            switch w.type {
+            case .q4_0: return DotQ4_0.vnnirows(w, x, out, outStride: outStride, rows: rows, batch: batch)
+            case .q4_1: return DotQ4_1.vnnirows(w, x, out, outStride: outStride, rows: rows, batch: batch)
+            case .q8_0: return DotQ8_0.vnnirows(w, x, out, outStride: outStride, rows: rows, batch: batch)
+            case .f32, .f16, .bf16: break
+            }
+        }
+        #endif
         switch w.type {
         case .q4_0: DotQ4_0.rows(w, x, out, outStride: outStride, rows: rows, batch: batch)
         case .q4_1: DotQ4_1.rows(w, x, out, outStride: outStride, rows: rows, batch: batch)

@@ -1,3 +1,4 @@
+import Foundation
 import GGUF
 import Testing
 @testable import Tensors
@@ -124,5 +125,39 @@ struct MatMulGroupedTests {
             let differing = grouped[i].indices.filter { grouped[i][$0].bitPattern != separate[i][$0].bitPattern }
             #expect(differing.isEmpty, "\(type) matrix \(i): \(differing.count) outputs differ, first at \(differing.first ?? -1)")
         }
+    }
+}
+
+@Suite("Kernel sets")
+struct KernelSetTests {
+    static let pool = ThreadPool(threadCount: 2)
+
+    static let cases: [(GGMLType, Int, Int)] = [GGMLType.q4_0, .q4_1, .q8_0].flatMap { type in
+        // rows: 8x1/4x1 mat-vec parts with a remainder, 4x4 tiles with row and token edges; batches 1, 3, 6, 9
+        [(type, 301, 1), (type, 37, 3), (type, 19, 6), (type, 43, 9)]
+    }
+
+    @Test("the VNNI kernels give the portable kernels' results bit for bit", arguments: cases)
+    func vnniEqualsPortable(type: GGMLType, rows: Int, batch: Int) {
+        #expect(KernelSet.avx512vnni.isAvailable, "this build has no VNNI kernels to compare")
+        for cols in [64, 576] {
+            let w = TestWeights(type: type, rows: rows, cols: cols, seed: UInt64(rows * cols))
+            let x = randomActivations(count: batch * cols, seed: UInt64(batch + cols))
+            let portable = runMatmul(KernelContext(pool: Self.pool, kernels: .portable), w, x, batch: batch)
+            let vnni = runMatmul(KernelContext(pool: Self.pool, kernels: .avx512vnni), w, x, batch: batch)
+            let differing = portable.indices.filter { portable[$0].bitPattern != vnni[$0].bitPattern }
+            #expect(differing.isEmpty,
+                    "\(type) \(rows)x\(cols) batch \(batch): \(differing.count) outputs differ, first at \(differing.first ?? -1): \(differing.first.map { "\(portable[$0]) vs \(vnni[$0])" } ?? "")")
+        }
+    }
+
+    @Test("a build for a CPU with AVX-512 VNNI uses the VNNI kernels by default")
+    func bestMatchesCPU() throws {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let forced = ProcessInfo.processInfo.environment["SHIMMY_VNNI"]
+        let expected: KernelSet = (forced.map { $0 == "1" } ?? cpuinfo.contains(" avx512_vnni")) ? .avx512vnni : .portable
+        #expect(KernelSet.best == expected)
+        #expect(KernelContext(pool: Self.pool).kernels == expected)
+        #expect(KernelContext(pool: Self.pool, kernels: .portable).kernels == .portable)
     }
 }

@@ -36,6 +36,8 @@ public struct SystemInfo: Sendable, Equatable, Codable {
     public var blasCoreName: String
     /// OpenBLAS's thread count.
     public var blasThreads: Int
+    /// The quantized dot-product kernels this build runs (`KernelSet.best`), e.g. "AVX-512 VNNI".
+    public var quantizedKernels: String
     /// `MemTotal` from `/proc/meminfo`, in bytes (0 when unknown).
     public var memoryTotalBytes: Int64
     /// `MemAvailable` from `/proc/meminfo`, in bytes (0 when unknown).
@@ -63,6 +65,7 @@ public struct SystemInfo: Sendable, Equatable, Codable {
             architecture: uts.machine, cpuModel: cpu.modelName, cpuFeatures: cpu.features,
             logicalCores: cpu.logicalCores, physicalCores: cpu.physicalCores, numaNodes: cpu.numaNodes,
             blasConfig: cpu.blasConfig, blasCoreName: cpu.blasCoreName, blasThreads: cpu.blasThreads,
+            quantizedKernels: KernelSet.best.description,
             memoryTotalBytes: memory.total, memoryAvailableBytes: memory.available,
             defaultThreads: CPUInfo.defaultThreadCount,
             environment: environment.filter { relevantVariables.contains($0.key) })

@@ -1,0 +1,38 @@
+// AVX-512 VNNI and AVX2 byte instructions that LLVM never selects from portable SIMD code (Swift has no spelling
+// for them), as inlinable wrappers of LLVM's target intrinsics. This module is compiled with `-parse-stdlib`, which
+// exposes `Builtin.int_<name>` (the LLVM intrinsic `llvm.<name>`, dots as underscores) and the builtin vector types
+// behind the standard library's SIMD types. Compiled only when the build targets a CPU with AVX-512 VNNI
+// (SHIMMY_AVX512VNNI, set by Package.swift); the callers keep portable kernels for every other CPU.
+import Swift
+
+#if SHIMMY_AVX512VNNI
+
+/// `vpdpbusd` (256-bit): lane i of the result is `acc[i] + Σ_{k<4} u[4i+k] · s[4i+k]`, with `u` read as unsigned
+/// and `s` as signed bytes (exact: the products and their sum fit in Int32 without saturation).
+@inlinable @inline(__always)
+public func dotBytes(_ acc: SIMD8<Int32>, _ u: SIMD32<UInt8>, _ s: SIMD32<Int8>) -> SIMD8<Int32> {
+    let a = unsafeBitCast(u, to: SIMD8<Int32>.self), b = unsafeBitCast(s, to: SIMD8<Int32>.self)
+    var r = acc
+    r._storage._value = Builtin.int_x86_avx512_vpdpbusd_256(acc._storage._value, a._storage._value,
+                                                           b._storage._value)
+    return r
+}
+
+/// `vpsignb` (256-bit): each byte of `a` negated where `b` is negative, zeroed where `b` is zero, else kept.
+@inlinable @inline(__always)
+public func signBytes(_ a: SIMD32<Int8>, _ b: SIMD32<Int8>) -> SIMD32<Int8> {
+    var r = a
+    r._storage._value = Builtin.int_x86_avx2_psign_b(a._storage._value, b._storage._value)
+    return r
+}
+
+/// `vphaddd` (256-bit): per 128-bit half, the sums of adjacent pairs of `a`, then of `b`:
+/// `[a0+a1, a2+a3, b0+b1, b2+b3, a4+a5, a6+a7, b4+b5, b6+b7]`.
+@inlinable @inline(__always)
+public func pairSums(_ a: SIMD8<Int32>, _ b: SIMD8<Int32>) -> SIMD8<Int32> {
+    var r = a
+    r._storage._value = Builtin.int_x86_avx2_phadd_d(a._storage._value, b._storage._value)
+    return r
+}
+
+#endif
