@@ -29,9 +29,10 @@ KERNELS = [
     ("$s7Tensors7DotQ4_0O7tile8x1", "Q4_0 mat-vec tile", ["vpmullw", "vfmadd"], []),
     ("$s7Tensors7DotQ4_1O11vnniTile4x4", "Q4_1 VNNI 4x4 tile", ["vpdpbusd", "vfmadd231ps", "vcvtdq2ps"], ["vpmullw", "vpmaddwd"]),
     ("$s7Tensors7DotQ4_1O11vnniTile4x1", "Q4_1 VNNI mat-vec tile", ["vpdpbusd", "vfmadd"], ["vpmullw", "vpmaddwd"]),
-    ("$s7Tensors7DotQ8_0O11vnniTile4x4", "Q8_0 VNNI 4x4 tile", ["vpdpbusd", "vpsignb", "vfmadd231ps"],
-     ["vpmullw", "vpbroadcastb", "movzbl"]),  # a lane-by-lane |w| became 64 vpbroadcastb and scalar code once
-    ("$s7Tensors7DotQ8_0O11vnniTile4x1", "Q8_0 VNNI mat-vec tile", ["vpdpbusd", "vpsignb", "vfmadd"],
+    # a 32-lane byte operation (|w|, x ^ 0x80) became a loop of vpbroadcastb/movzbl over the lanes twice
+    ("$s7Tensors7DotQ8_0O11vnniTile4x4", "Q8_0 VNNI 4x4 tile", ["vpdpbusd", "vpxor", "vfmadd231ps"],
+     ["vpmullw", "vpbroadcastb", "movzbl"]),
+    ("$s7Tensors7DotQ8_0O11vnniTile4x1", "Q8_0 VNNI mat-vec tile", ["vpdpbusd", "vpxor", "vfmadd"],
      ["vpmullw", "vpbroadcastb", "movzbl"]),
     ("$s7Tensors7DotQ4_0O11vnniTile4x4", "Q4_0 VNNI 4x4 tile", ["vpdpbusd", "vphaddd", "vcvtdq2ps", "vfmadd"], ["vpmullw"]),
     ("$s7Tensors7DotQ4_0O11vnniTile8x1", "Q4_0 VNNI mat-vec tile", ["vpdpbusd", "vphaddd", "vfmadd"], ["vpmullw"]),

@@ -149,6 +149,9 @@ def emit_vnni(name, t):
                         p(f"        var m{i}{j}: Float = 0")
         if chain:
             p("        let eights = SIMD32<UInt8>(repeating: 8)")
+        if t["kind"] == "q8":
+            p("        // signed x signed: (x + 128) as the unsigned operand, then 128 Σw taken off (exact integers)")
+            p("        let bias = SIMD32<UInt8>(repeating: 0x80)")
         p("        for b in 0..<x.blocks {")
         for i in range(R):
             p(f"            let k{i} = w{i} + b &* {bb}")
@@ -157,7 +160,7 @@ def emit_vnni(name, t):
                 p(f"            let q{i} = SIMD32<UInt8>(lowHalf: y{i} & 0x0F, highHalf: y{i} &>> 4)")
             else:
                 p(f"            let q{i} = (k{i} + 2).loadUnaligned(as: SIMD32<Int8>.self)")
-                p(f"            let g{i} = magnitudes(q{i})")
+                p(f"            let g{i} = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q{i})  // -128 Σw per quad")
             if not chain:
                 if t["mins"]:
                     p(f"            let (d{i}, n{i}) = loadHalfPair(k{i})")
@@ -165,6 +168,8 @@ def emit_vnni(name, t):
                     p(f"            let d{i} = {'loadHalfWide' if t['kind'] == 'q8' else 'loadHalf'}(k{i})")
         for j in range(T):
             p(f"            let xv{j} = UnsafeRawPointer(x{j} + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)")
+            if t["kind"] == "q8":
+                p(f"            let xu{j} = offsetBinary(xv{j})  // x + 128")
             if chain:
                 p(f"            let c{j} = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), eights, xv{j})  // -8 Σx per quad")
             else:
@@ -200,7 +205,7 @@ def emit_vnni(name, t):
             for i in range(R):
                 for j in range(T):
                     if t["kind"] == "q8":
-                        lanes = f"dotBytes(SIMD8<Int32>(), g{i}, signBytes(xv{j}, q{i}))"
+                        lanes = f"dotBytes(g{i}, xu{j}, q{i})"
                     else:
                         lanes = f"dotBytes(SIMD8<Int32>(), q{i}, xv{j})"
                     p(f"            a{i}{j} = fma(a{i}{j}, toFloat({lanes}), d{i} * e{j})")

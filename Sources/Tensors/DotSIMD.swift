@@ -251,11 +251,11 @@ func laneTotal(_ v: SIMD8<Int32>) -> Int32 {
     return b[0] &+ b[1]
 }
 
-/// Absolute values as unsigned bytes (-128 becomes 128), the unsigned operand of `dotBytes` for signed weights,
-/// paired with `signBytes(x, w)`: `vpsignb` of `v` by itself (a lane loop becomes scalar code).
+/// `x + 128` as unsigned bytes (the sign bit flipped), the unsigned operand of `dotBytes` for signed activations.
+/// Through 64-bit lanes: a 32-lane byte operation became a loop over the lanes.
 @inline(__always)
-func magnitudes(_ v: SIMD32<Int8>) -> SIMD32<UInt8> {
-    unsafeBitCast(signBytes(v, v), to: SIMD32<UInt8>.self)
+func offsetBinary(_ v: SIMD32<Int8>) -> SIMD32<UInt8> {
+    unsafeBitCast(unsafeBitCast(v, to: SIMD4<UInt64>.self) ^ 0x8080_8080_8080_8080, to: SIMD32<UInt8>.self)
 }
 
 /// Float16 bit patterns to floats (`vcvtph2ps`).

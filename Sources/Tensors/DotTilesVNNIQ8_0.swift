@@ -33,47 +33,53 @@ extension DotQ8_0 {
         var a31 = SIMD8<Float>()
         var a32 = SIMD8<Float>()
         var a33 = SIMD8<Float>()
+        // signed x signed: (x + 128) as the unsigned operand, then 128 Σw taken off (exact integers)
+        let bias = SIMD32<UInt8>(repeating: 0x80)
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 34
             let q0 = (k0 + 2).loadUnaligned(as: SIMD32<Int8>.self)
-            let g0 = magnitudes(q0)
+            let g0 = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q0)  // -128 Σw per quad
             let d0 = loadHalfWide(k0)
             let k1 = w1 + b &* 34
             let q1 = (k1 + 2).loadUnaligned(as: SIMD32<Int8>.self)
-            let g1 = magnitudes(q1)
+            let g1 = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q1)  // -128 Σw per quad
             let d1 = loadHalfWide(k1)
             let k2 = w2 + b &* 34
             let q2 = (k2 + 2).loadUnaligned(as: SIMD32<Int8>.self)
-            let g2 = magnitudes(q2)
+            let g2 = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q2)  // -128 Σw per quad
             let d2 = loadHalfWide(k2)
             let k3 = w3 + b &* 34
             let q3 = (k3 + 2).loadUnaligned(as: SIMD32<Int8>.self)
-            let g3 = magnitudes(q3)
+            let g3 = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q3)  // -128 Σw per quad
             let d3 = loadHalfWide(k3)
             let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)
+            let xu0 = offsetBinary(xv0)  // x + 128
             let e0 = s0[b]
             let xv1 = UnsafeRawPointer(x1 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)
+            let xu1 = offsetBinary(xv1)  // x + 128
             let e1 = s1[b]
             let xv2 = UnsafeRawPointer(x2 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)
+            let xu2 = offsetBinary(xv2)  // x + 128
             let e2 = s2[b]
             let xv3 = UnsafeRawPointer(x3 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)
+            let xu3 = offsetBinary(xv3)  // x + 128
             let e3 = s3[b]
-            a00 = fma(a00, toFloat(dotBytes(SIMD8<Int32>(), g0, signBytes(xv0, q0))), d0 * e0)
-            a01 = fma(a01, toFloat(dotBytes(SIMD8<Int32>(), g0, signBytes(xv1, q0))), d0 * e1)
-            a02 = fma(a02, toFloat(dotBytes(SIMD8<Int32>(), g0, signBytes(xv2, q0))), d0 * e2)
-            a03 = fma(a03, toFloat(dotBytes(SIMD8<Int32>(), g0, signBytes(xv3, q0))), d0 * e3)
-            a10 = fma(a10, toFloat(dotBytes(SIMD8<Int32>(), g1, signBytes(xv0, q1))), d1 * e0)
-            a11 = fma(a11, toFloat(dotBytes(SIMD8<Int32>(), g1, signBytes(xv1, q1))), d1 * e1)
-            a12 = fma(a12, toFloat(dotBytes(SIMD8<Int32>(), g1, signBytes(xv2, q1))), d1 * e2)
-            a13 = fma(a13, toFloat(dotBytes(SIMD8<Int32>(), g1, signBytes(xv3, q1))), d1 * e3)
-            a20 = fma(a20, toFloat(dotBytes(SIMD8<Int32>(), g2, signBytes(xv0, q2))), d2 * e0)
-            a21 = fma(a21, toFloat(dotBytes(SIMD8<Int32>(), g2, signBytes(xv1, q2))), d2 * e1)
-            a22 = fma(a22, toFloat(dotBytes(SIMD8<Int32>(), g2, signBytes(xv2, q2))), d2 * e2)
-            a23 = fma(a23, toFloat(dotBytes(SIMD8<Int32>(), g2, signBytes(xv3, q2))), d2 * e3)
-            a30 = fma(a30, toFloat(dotBytes(SIMD8<Int32>(), g3, signBytes(xv0, q3))), d3 * e0)
-            a31 = fma(a31, toFloat(dotBytes(SIMD8<Int32>(), g3, signBytes(xv1, q3))), d3 * e1)
-            a32 = fma(a32, toFloat(dotBytes(SIMD8<Int32>(), g3, signBytes(xv2, q3))), d3 * e2)
-            a33 = fma(a33, toFloat(dotBytes(SIMD8<Int32>(), g3, signBytes(xv3, q3))), d3 * e3)
+            a00 = fma(a00, toFloat(dotBytes(g0, xu0, q0)), d0 * e0)
+            a01 = fma(a01, toFloat(dotBytes(g0, xu1, q0)), d0 * e1)
+            a02 = fma(a02, toFloat(dotBytes(g0, xu2, q0)), d0 * e2)
+            a03 = fma(a03, toFloat(dotBytes(g0, xu3, q0)), d0 * e3)
+            a10 = fma(a10, toFloat(dotBytes(g1, xu0, q1)), d1 * e0)
+            a11 = fma(a11, toFloat(dotBytes(g1, xu1, q1)), d1 * e1)
+            a12 = fma(a12, toFloat(dotBytes(g1, xu2, q1)), d1 * e2)
+            a13 = fma(a13, toFloat(dotBytes(g1, xu3, q1)), d1 * e3)
+            a20 = fma(a20, toFloat(dotBytes(g2, xu0, q2)), d2 * e0)
+            a21 = fma(a21, toFloat(dotBytes(g2, xu1, q2)), d2 * e1)
+            a22 = fma(a22, toFloat(dotBytes(g2, xu2, q2)), d2 * e2)
+            a23 = fma(a23, toFloat(dotBytes(g2, xu3, q2)), d2 * e3)
+            a30 = fma(a30, toFloat(dotBytes(g3, xu0, q3)), d3 * e0)
+            a31 = fma(a31, toFloat(dotBytes(g3, xu1, q3)), d3 * e1)
+            a32 = fma(a32, toFloat(dotBytes(g3, xu2, q3)), d3 * e2)
+            a33 = fma(a33, toFloat(dotBytes(g3, xu3, q3)), d3 * e3)
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00)
         out[(t0 &+ 1) &* outStride &+ r0 &+ 0] = treeSum(a01)
@@ -106,29 +112,32 @@ extension DotQ8_0 {
         var a10 = SIMD8<Float>()
         var a20 = SIMD8<Float>()
         var a30 = SIMD8<Float>()
+        // signed x signed: (x + 128) as the unsigned operand, then 128 Σw taken off (exact integers)
+        let bias = SIMD32<UInt8>(repeating: 0x80)
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 34
             let q0 = (k0 + 2).loadUnaligned(as: SIMD32<Int8>.self)
-            let g0 = magnitudes(q0)
+            let g0 = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q0)  // -128 Σw per quad
             let d0 = loadHalfWide(k0)
             let k1 = w1 + b &* 34
             let q1 = (k1 + 2).loadUnaligned(as: SIMD32<Int8>.self)
-            let g1 = magnitudes(q1)
+            let g1 = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q1)  // -128 Σw per quad
             let d1 = loadHalfWide(k1)
             let k2 = w2 + b &* 34
             let q2 = (k2 + 2).loadUnaligned(as: SIMD32<Int8>.self)
-            let g2 = magnitudes(q2)
+            let g2 = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q2)  // -128 Σw per quad
             let d2 = loadHalfWide(k2)
             let k3 = w3 + b &* 34
             let q3 = (k3 + 2).loadUnaligned(as: SIMD32<Int8>.self)
-            let g3 = magnitudes(q3)
+            let g3 = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q3)  // -128 Σw per quad
             let d3 = loadHalfWide(k3)
             let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)
+            let xu0 = offsetBinary(xv0)  // x + 128
             let e0 = s0[b]
-            a00 = fma(a00, toFloat(dotBytes(SIMD8<Int32>(), g0, signBytes(xv0, q0))), d0 * e0)
-            a10 = fma(a10, toFloat(dotBytes(SIMD8<Int32>(), g1, signBytes(xv0, q1))), d1 * e0)
-            a20 = fma(a20, toFloat(dotBytes(SIMD8<Int32>(), g2, signBytes(xv0, q2))), d2 * e0)
-            a30 = fma(a30, toFloat(dotBytes(SIMD8<Int32>(), g3, signBytes(xv0, q3))), d3 * e0)
+            a00 = fma(a00, toFloat(dotBytes(g0, xu0, q0)), d0 * e0)
+            a10 = fma(a10, toFloat(dotBytes(g1, xu0, q1)), d1 * e0)
+            a20 = fma(a20, toFloat(dotBytes(g2, xu0, q2)), d2 * e0)
+            a30 = fma(a30, toFloat(dotBytes(g3, xu0, q3)), d3 * e0)
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0 &* rowStep] = treeSum(a00)
         out[(t0 &+ 0) &* outStride &+ r0 &+ 1 &* rowStep] = treeSum(a10)
@@ -149,23 +158,29 @@ extension DotQ8_0 {
         var a01 = SIMD8<Float>()
         var a02 = SIMD8<Float>()
         var a03 = SIMD8<Float>()
+        // signed x signed: (x + 128) as the unsigned operand, then 128 Σw taken off (exact integers)
+        let bias = SIMD32<UInt8>(repeating: 0x80)
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 34
             let q0 = (k0 + 2).loadUnaligned(as: SIMD32<Int8>.self)
-            let g0 = magnitudes(q0)
+            let g0 = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q0)  // -128 Σw per quad
             let d0 = loadHalfWide(k0)
             let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)
+            let xu0 = offsetBinary(xv0)  // x + 128
             let e0 = s0[b]
             let xv1 = UnsafeRawPointer(x1 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)
+            let xu1 = offsetBinary(xv1)  // x + 128
             let e1 = s1[b]
             let xv2 = UnsafeRawPointer(x2 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)
+            let xu2 = offsetBinary(xv2)  // x + 128
             let e2 = s2[b]
             let xv3 = UnsafeRawPointer(x3 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)
+            let xu3 = offsetBinary(xv3)  // x + 128
             let e3 = s3[b]
-            a00 = fma(a00, toFloat(dotBytes(SIMD8<Int32>(), g0, signBytes(xv0, q0))), d0 * e0)
-            a01 = fma(a01, toFloat(dotBytes(SIMD8<Int32>(), g0, signBytes(xv1, q0))), d0 * e1)
-            a02 = fma(a02, toFloat(dotBytes(SIMD8<Int32>(), g0, signBytes(xv2, q0))), d0 * e2)
-            a03 = fma(a03, toFloat(dotBytes(SIMD8<Int32>(), g0, signBytes(xv3, q0))), d0 * e3)
+            a00 = fma(a00, toFloat(dotBytes(g0, xu0, q0)), d0 * e0)
+            a01 = fma(a01, toFloat(dotBytes(g0, xu1, q0)), d0 * e1)
+            a02 = fma(a02, toFloat(dotBytes(g0, xu2, q0)), d0 * e2)
+            a03 = fma(a03, toFloat(dotBytes(g0, xu3, q0)), d0 * e3)
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00)
         out[(t0 &+ 1) &* outStride &+ r0 &+ 0] = treeSum(a01)
@@ -180,14 +195,17 @@ extension DotQ8_0 {
         let w0 = w + (r0 &+ 0) &* rowBytes
         let x0 = x.int8Row(t0 &+ 0), s0 = x.scaleRow(t0 &+ 0)
         var a00 = SIMD8<Float>()
+        // signed x signed: (x + 128) as the unsigned operand, then 128 Σw taken off (exact integers)
+        let bias = SIMD32<UInt8>(repeating: 0x80)
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 34
             let q0 = (k0 + 2).loadUnaligned(as: SIMD32<Int8>.self)
-            let g0 = magnitudes(q0)
+            let g0 = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q0)  // -128 Σw per quad
             let d0 = loadHalfWide(k0)
             let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)
+            let xu0 = offsetBinary(xv0)  // x + 128
             let e0 = s0[b]
-            a00 = fma(a00, toFloat(dotBytes(SIMD8<Int32>(), g0, signBytes(xv0, q0))), d0 * e0)
+            a00 = fma(a00, toFloat(dotBytes(g0, xu0, q0)), d0 * e0)
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00)
     }

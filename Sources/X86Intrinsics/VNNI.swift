@@ -18,14 +18,6 @@ public func dotBytes(_ acc: SIMD8<Int32>, _ u: SIMD32<UInt8>, _ s: SIMD32<Int8>)
     return r
 }
 
-/// `vpsignb` (256-bit): each byte of `a` negated where `b` is negative, zeroed where `b` is zero, else kept.
-@inlinable @inline(__always)
-public func signBytes(_ a: SIMD32<Int8>, _ b: SIMD32<Int8>) -> SIMD32<Int8> {
-    var r = a
-    r._storage._value = Builtin.int_x86_avx2_psign_b(a._storage._value, b._storage._value)
-    return r
-}
-
 /// `vphaddd` (256-bit): per 128-bit half, the sums of adjacent pairs of `a`, then of `b`:
 /// `[a0+a1, a2+a3, b0+b1, b2+b3, a4+a5, a6+a7, b4+b5, b6+b7]`.
 @inlinable @inline(__always)
