@@ -34,7 +34,12 @@ KERNELS = [
      ["vpmullw", "vpbroadcastb", "movzbl"]),
     ("$s7Tensors7DotQ8_0O11vnniTile4x1", "Q8_0 VNNI mat-vec tile", ["vpdpbusd", "vpxor", "vfmadd"],
      ["vpmullw", "vpbroadcastb", "movzbl"]),
-    ("$s7Tensors7DotQ4_0O11vnniTile4x4", "Q4_0 VNNI 4x4 tile", ["vpdpbusd", "vphaddd", "vcvtdq2ps", "vfmadd"], ["vpmullw"]),
+    # the rows' quants transposed in registers by `vpermt2d`; with constant indices LLVM had merged the shuffles into
+    # the loads as ~40 inserts and blends per block (`vpblendd`)
+    ("$s7Tensors7DotQ4_0O12vnniTile8x8T", "Q4_0 VNNI 8x8 transposed tile", ["vpdpbusd", "vpermt2d", "vcvtdq2ps",
+                                                                          "vfmadd231ps"], ["vpmullw", "vphaddd", "vblendps"]),
+    ("$s7Tensors7DotQ4_0O12vnniTile8x4T", "Q4_0 VNNI 8x4 transposed tile", ["vpdpbusd", "vpermt2d", "vfmadd231ps"],
+     ["vpmullw", "vphaddd", "vblendps"]),
     ("$s7Tensors7DotQ4_0O11vnniTile8x1", "Q4_0 VNNI mat-vec tile", ["vpdpbusd", "vphaddd", "vfmadd"], ["vpmullw"]),
     ("$s7Tensors8DotFloatO6rowsOf", "F16/F32 rows and tiles", ["vcvtph2ps", "vfmadd231ps"], []),
     ("$s7Tensors3OpsO14attentionExact", "attention", ["vcvtph2ps", "vfmadd231ps", "vcvtps2ph"], []),

@@ -258,6 +258,13 @@ func offsetBinary(_ v: SIMD32<Int8>) -> SIMD32<UInt8> {
     unsafeBitCast(unsafeBitCast(v, to: SIMD4<UInt64>.self) ^ 0x8080_8080_8080_8080, to: SIMD32<UInt8>.self)
 }
 
+/// The four bytes at `p + offset` in every 32-bit lane (`vpbroadcastd`, folded into `vpdpbusd` as `{1to8}`).
+@inline(__always)
+func broadcastQuad(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD32<Int8> {
+    unsafeBitCast(SIMD8<UInt32>(repeating: p.loadUnaligned(fromByteOffset: offset, as: UInt32.self)),
+                  to: SIMD32<Int8>.self)
+}
+
 /// Float16 bit patterns to floats (`vcvtph2ps`).
 @inline(__always)
 func halvesToFloats(_ h: SIMD4<UInt16>) -> SIMD4<Float> {

@@ -27,4 +27,14 @@ public func pairSums(_ a: SIMD8<Int32>, _ b: SIMD8<Int32>) -> SIMD8<Int32> {
     return r
 }
 
+/// `vpermt2d` (256-bit): lane i of the result is lane `index[i] & 15` of the 16 lanes `a` then `b`. With constant
+/// indices LLVM selects the cheapest shuffle for the pattern (`vpunpckldq`, `vpunpcklqdq`, ...).
+@inlinable @inline(__always)
+public func permute(_ a: SIMD8<UInt32>, _ b: SIMD8<UInt32>, _ index: SIMD8<UInt32>) -> SIMD8<UInt32> {
+    var r = a
+    r._storage._value = Builtin.int_x86_avx512_vpermi2var_d_256(a._storage._value, index._storage._value,
+                                                               b._storage._value)
+    return r
+}
+
 #endif
