@@ -18,6 +18,15 @@ extension Ops {
         let p34 = fma(SIMD16(repeating: 0x1.fffdb6p-2), SIMD16(repeating: 0x1.555e66p-3), b)
         let p5 = fma(SIMD16(repeating: 1), SIMD16(repeating: 0x1.ffffecp-1), b)
         let j = fma(p5, fma(p34, p12, u), u)
+        // j · 2^n: one multiply by 2^n built from its exponent bits when every n keeps 2^n and the result normal
+        // (the common case), else lane by lane
+        let low = n .< -125, high = n .> 127
+        if !any(low .| high) {
+            var e = SIMD16<Int32>()
+            for i in 0..<16 { e[i] = Int32(n[i]) &+ 127 }  // the SIMD conversion initializer is a call
+            let bits = e &<< 23
+            return j * unsafeBitCast(bits, to: SIMD16<Float>.self)
+        }
         var result = SIMD16<Float>()
         for i in 0..<16 { result[i] = scaleByPowerOfTwo(j[i], n[i]) }
         return result
@@ -65,7 +74,6 @@ extension Ops {
     ///
     /// `keys`/`values` point at position 0 of this head's cache rows, `stride` halves apart.
     /// `scratch` holds `scratchCount(count:dimension:)` floats.
-    @inlinable
     public static func attentionExact(_ out: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>,
                                       keys: UnsafePointer<Float16>, values: UnsafePointer<Float16>, stride: Int,
                                       count: Int, dimension: Int, scale: Float, oneQuery: Bool,
@@ -77,7 +85,18 @@ extension Ops {
         for d in 0..<dimension { q[d] = Float(Float16(query[d])) }
         // scores: a 16-lane fused chain over the head dimension, tree-summed
         var maxScore = -Float.infinity
-        for t in 0..<count {
+        var first = 0
+        if !oneQuery && dimension % 16 == 0 {  // 16 keys at a time, the same chains and sums
+            var m = SIMD16<Float>(repeating: -.infinity)
+            while first &+ 16 <= count {
+                let s = scores16(keys + first &* stride, stride: stride, q, dimension: dimension) * scale
+                UnsafeMutableRawPointer(scores + first).storeBytes(of: s, as: SIMD16<Float>.self)
+                m.replace(with: s, where: s .> m)
+                first &+= 16
+            }
+            for l in 0..<16 where m[l] > maxScore { maxScore = m[l] }
+        }
+        for t in first..<count {
             let k = keys + t * stride
             let dot: Float
             if oneQuery {
@@ -114,8 +133,14 @@ extension Ops {
         let inverse = Float(1 / sum)
         for t in 0..<count { scores[t] = Float(Float16(scores[t] * inverse)) }
         // V·p: lane l of every output value chains positions l, l+16, l+32, ...
-        lanes.update(repeating: 0, count: lanesCount * dimension)
-        for t in 0..<count {
+        var rest = 0
+        if !oneQuery && dimension % 16 == 0 {  // whole groups of 16 positions with the chains in registers
+            valueChains(lanes, scores, values, stride: stride, count: count, dimension: dimension)
+            rest = count & ~15
+        } else {
+            lanes.update(repeating: 0, count: lanesCount * dimension)
+        }
+        for t in rest..<count {
             let p = scores[t], v = values + t * stride, acc = lanes + (t & (lanesCount - 1)) * dimension
             var d = 0
             while d + 16 <= dimension {
@@ -149,7 +174,6 @@ extension Ops {
     }
 
     /// Floats of scratch that `attentionExact` needs.
-    @inlinable
     public static func attentionScratchCount(count: Int, dimension: Int) -> Int {
         dimension + (count + 15) / 16 * 16 + 64 * dimension
     }

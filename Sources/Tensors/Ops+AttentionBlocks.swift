@@ -1,0 +1,107 @@
+#if SHIMMY_AVX512VNNI
+import X86Intrinsics
+#endif
+
+/// The attention products for a batch of queries, 16 positions at a time, in exactly the order of the one-position
+/// loops they replace (see `Ops.attentionExact`): every score is still one 16-lane fused chain over the head
+/// dimension and a tree sum, and every output value still 16 chains, lane l over positions l, l+16, ... The blocks
+/// only keep 16 independent chains in registers, where one position at a time waited on each FMA's latency (scores)
+/// or went through memory (values).
+extension Ops {
+    /// The scores of the 16 keys at `k`, `k + stride`, ... against the query `q` (`dimension` a multiple of 16).
+    @inline(__always)
+    static func scores16(_ k: UnsafePointer<Float16>, stride: Int, _ q: UnsafePointer<Float>,
+                         dimension: Int) -> SIMD16<Float> {
+        var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+        var a4 = SIMD16<Float>(), a5 = SIMD16<Float>(), a6 = SIMD16<Float>(), a7 = SIMD16<Float>()
+        var a8 = SIMD16<Float>(), a9 = SIMD16<Float>(), a10 = SIMD16<Float>(), a11 = SIMD16<Float>()
+        var a12 = SIMD16<Float>(), a13 = SIMD16<Float>(), a14 = SIMD16<Float>(), a15 = SIMD16<Float>()
+        var d = 0
+        while d < dimension {
+            let qv = UnsafeRawPointer(q + d).loadUnaligned(as: SIMD16<Float>.self)
+            @inline(__always) func key(_ j: Int) -> SIMD16<Float> {
+                widen(UnsafeRawPointer(k + (j &* stride &+ d)).loadUnaligned(as: SIMD16<Float16>.self))
+            }
+            a0 = fma(a0, key(0), qv); a1 = fma(a1, key(1), qv); a2 = fma(a2, key(2), qv); a3 = fma(a3, key(3), qv)
+            a4 = fma(a4, key(4), qv); a5 = fma(a5, key(5), qv); a6 = fma(a6, key(6), qv); a7 = fma(a7, key(7), qv)
+            a8 = fma(a8, key(8), qv); a9 = fma(a9, key(9), qv); a10 = fma(a10, key(10), qv)
+            a11 = fma(a11, key(11), qv); a12 = fma(a12, key(12), qv); a13 = fma(a13, key(13), qv)
+            a14 = fma(a14, key(14), qv); a15 = fma(a15, key(15), qv)
+            d &+= 16
+        }
+        // the 16 tree sums side by side: each step adds, for every vector, the lanes `treeSum` pairs at that step
+        // ((l, l+8), then (l, l+4), (l, l+2), (0, 1)), two vectors' worth per result, so that after four steps
+        // lane j holds key j's sum
+        let s8 = (fold(a0, a1, 8), fold(a2, a3, 8), fold(a4, a5, 8), fold(a6, a7, 8),
+                  fold(a8, a9, 8), fold(a10, a11, 8), fold(a12, a13, 8), fold(a14, a15, 8))
+        let s4 = (fold(s8.0, s8.1, 4), fold(s8.2, s8.3, 4), fold(s8.4, s8.5, 4), fold(s8.6, s8.7, 4))
+        return fold(fold(s4.0, s4.1, 2), fold(s4.2, s4.3, 2), 1)
+    }
+
+    /// One reduction step for two vectors whose lanes are groups of `2g` partial sums: in each group lane l gets
+    /// l + (l + g), the groups of `a` first, then those of `b`.
+    @inline(__always)
+    static func fold(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ g: Int) -> SIMD16<Float> {
+        var low = SIMD16<UInt32>()
+        for i in 0..<16 { low[i] = UInt32(truncatingIfNeeded: (i / g) &* 2 &* g &+ i % g) }
+        return lanePermute(a, b, low) + lanePermute(a, b, low &+ UInt32(truncatingIfNeeded: g))
+    }
+
+    /// Lane i of the result: lane `index[i]` of the 32 lanes `a` then `b`.
+    @inline(__always)
+    static func lanePermute(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ index: SIMD16<UInt32>) -> SIMD16<Float> {
+        #if SHIMMY_AVX512VNNI
+        return permute(a, b, index)
+        #else
+        var r = SIMD16<Float>()
+        for i in 0..<16 { r[i] = index[i] < 16 ? a[Int(index[i])] : b[Int(index[i]) - 16] }
+        return r
+        #endif
+    }
+
+    /// `lanes[l · dimension + d]` = Σ over positions t ≡ l (mod 16) below `count & ~15`, in order, of p_t · v_t[d]:
+    /// the chains of the output values, 16 of them in registers for each 16 values of the head.
+    @inline(__always)
+    static func valueChains(_ lanes: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>,
+                            _ values: UnsafePointer<Float16>, stride: Int, count: Int, dimension: Int) {
+        let full = count & ~15
+        var d = 0
+        while d < dimension {
+            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+            var a4 = SIMD16<Float>(), a5 = SIMD16<Float>(), a6 = SIMD16<Float>(), a7 = SIMD16<Float>()
+            var a8 = SIMD16<Float>(), a9 = SIMD16<Float>(), a10 = SIMD16<Float>(), a11 = SIMD16<Float>()
+            var a12 = SIMD16<Float>(), a13 = SIMD16<Float>(), a14 = SIMD16<Float>(), a15 = SIMD16<Float>()
+            var t = 0
+            while t < full {
+                @inline(__always) func term(_ j: Int) -> (SIMD16<Float>, SIMD16<Float>) {
+                    (widen(UnsafeRawPointer(values + ((t &+ j) &* stride &+ d)).loadUnaligned(as: SIMD16<Float16>.self)),
+                     SIMD16(repeating: p[t &+ j]))
+                }
+                var (v, s) = term(0); a0 = fma(a0, v, s)
+                (v, s) = term(1); a1 = fma(a1, v, s)
+                (v, s) = term(2); a2 = fma(a2, v, s)
+                (v, s) = term(3); a3 = fma(a3, v, s)
+                (v, s) = term(4); a4 = fma(a4, v, s)
+                (v, s) = term(5); a5 = fma(a5, v, s)
+                (v, s) = term(6); a6 = fma(a6, v, s)
+                (v, s) = term(7); a7 = fma(a7, v, s)
+                (v, s) = term(8); a8 = fma(a8, v, s)
+                (v, s) = term(9); a9 = fma(a9, v, s)
+                (v, s) = term(10); a10 = fma(a10, v, s)
+                (v, s) = term(11); a11 = fma(a11, v, s)
+                (v, s) = term(12); a12 = fma(a12, v, s)
+                (v, s) = term(13); a13 = fma(a13, v, s)
+                (v, s) = term(14); a14 = fma(a14, v, s)
+                (v, s) = term(15); a15 = fma(a15, v, s)
+                t &+= 16
+            }
+            @inline(__always) func store(_ l: Int, _ a: SIMD16<Float>) {
+                UnsafeMutableRawPointer(lanes + (l &* dimension &+ d)).storeBytes(of: a, as: SIMD16<Float>.self)
+            }
+            store(0, a0); store(1, a1); store(2, a2); store(3, a3); store(4, a4); store(5, a5); store(6, a6)
+            store(7, a7); store(8, a8); store(9, a9); store(10, a10); store(11, a11); store(12, a12)
+            store(13, a13); store(14, a14); store(15, a15)
+            d &+= 16
+        }
+    }
+}
