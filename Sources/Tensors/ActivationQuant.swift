@@ -149,15 +149,35 @@ extension ActivationQuant {
         let amax = treeMax(m)
         let d = amax / 127
         let id: Float = amax != 0 ? 127 / amax : 0
-        var q0 = SIMD16<Int16>(), q1 = SIMD16<Int16>()
-        var total = SIMD16<Int32>()
-        for i in 0..<16 {
-            let a = roundedLane(v0[i] * id), c = roundedLane(v1[i] * id)
-            q0[i] = Int16(truncatingIfNeeded: a)
-            q1[i] = Int16(truncatingIfNeeded: c)
-            total[i] = a &+ c
+        // `roundedLane` of every lane, one operation at a time across the lanes (one loop doing all of them per lane
+        // stayed partly scalar); a nested function, as a static one was not inlined
+        @inline(__always) func roundedLanes(_ v: SIMD16<Float>) -> SIMD16<Int32> {
+            var n = SIMD16<Float>()
+            for i in 0..<16 { n[i] = v[i].rounded(.toNearestOrEven) }
+            // Swift.max(-127, Swift.min(127, n)) (`y < x ? y : x`, `y >= x ? y : x`), then NaN → 0, as whole-vector
+            // selects (bit operations: the same steps written per lane stayed loops with branches, and the standard
+            // library's `replacing(with:where:)` kept the function from being inlined)
+            let low = select(n .< 127, n, SIMD16(repeating: 127))
+            let c = select(low .>= -127, low, SIMD16(repeating: -127))
+            let r = select(c .!= c, SIMD16(), c)
+            // to Int32 through the float's bits: r + 1.5 · 2^23 holds an integer within ±2^22 in its low mantissa
+            // bits (`Int32(Float)` checks its range lane by lane, which kept the loop scalar)
+            let magic = SIMD16<Float>(repeating: 0x1.8p23)
+            return unsafeBitCast(r + magic, to: SIMD16<Int32>.self) &- unsafeBitCast(magic, to: SIMD16<Int32>.self)
         }
-        return (q0, q1, d, laneSum(total))
+        let a = roundedLanes(v0 * id), c = roundedLanes(v1 * id)
+        var q0 = SIMD16<Int16>(), q1 = SIMD16<Int16>()
+        for i in 0..<16 { q0[i] = Int16(truncatingIfNeeded: a[i]) }
+        for i in 0..<16 { q1[i] = Int16(truncatingIfNeeded: c[i]) }
+        return (q0, q1, d, laneSum(a &+ c))
+    }
+
+    /// Lane i of `a` where `mask[i]`, else of `b`.
+    @inlinable @inline(__always)
+    static func select(_ mask: SIMDMask<SIMD16<Int32>>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+        let k = mask._storage  // all ones where true
+        let x = unsafeBitCast(a, to: SIMD16<Int32>.self), y = unsafeBitCast(b, to: SIMD16<Int32>.self)
+        return unsafeBitCast((x & k) | (y & ~k), to: SIMD16<Float>.self)
     }
 
     /// `round_half_even(v)` clamped to ±127 as Int32; NaN becomes 0 (as in `quantizeBlock`).
