@@ -135,7 +135,11 @@ extension Ops {
         // V·p: lane l of every output value chains positions l, l+16, l+32, ...
         var rest = 0
         if !oneQuery && dimension % 16 == 0 {  // whole groups of 16 positions with the chains in registers
-            valueChains(lanes, scores, values, stride: stride, count: count, dimension: dimension)
+            if dimension % 64 == 0 {
+                valueChains64(lanes, scores, values, stride: stride, count: count, dimension: dimension)
+            } else {
+                valueChains(lanes, scores, values, stride: stride, count: count, dimension: dimension)
+            }
             rest = count & ~15
         } else {
             lanes.update(repeating: 0, count: lanesCount * dimension)

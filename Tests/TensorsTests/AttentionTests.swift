@@ -1,0 +1,98 @@
+import ShimmyTestSupport
+import Testing
+@testable import Tensors
+
+/// The blocked attention paths (16 keys, 16 value chains at a time) against the order they must keep, written as
+/// plain loops, bit for bit; and exp16's whole-vector scaling against its lane-by-lane path.
+@Suite("Attention")
+struct AttentionTests {
+    /// ggml's 16-lane tree: (l, l+8), then (l, l+4), (l, l+2), (0, 1).
+    static func tree16(_ a: [Float]) -> Float {
+        let b = (0..<8).map { a[$0] + a[$0 + 8] }
+        let c = (0..<4).map { b[$0] + b[$0 + 4] }
+        let e = (0..<2).map { c[$0] + c[$0 + 2] }
+        return e[0] + e[1]
+    }
+
+    /// Attention for one query of a batch, one position at a time in the documented order of `attentionExact`.
+    static func reference(query: [Float], keys: [Float16], values: [Float16], stride: Int, count: Int,
+                          dimension: Int, scale: Float) -> [Float] {
+        let q = query.map { Float(Float16($0)) }
+        var scores = [Float](repeating: 0, count: count)
+        for t in 0..<count {
+            var acc = [Float](repeating: 0, count: 16)
+            var d = 0
+            while d + 16 <= dimension {
+                for l in 0..<16 { acc[l] = acc[l].addingProduct(Float(keys[t * stride + d + l]), q[d + l]) }
+                d += 16
+            }
+            var sum = tree16(acc)
+            while d < dimension {
+                sum = sum.addingProduct(Float(keys[t * stride + d]), q[d])
+                d += 1
+            }
+            scores[t] = sum * scale
+        }
+        let top = scores.max() ?? 0
+        var e = [Float](repeating: 0, count: count)
+        var total = 0.0
+        for c in 0..<(count + 15) / 16 {
+            var v = SIMD16<Float>(repeating: -.infinity)
+            for l in 0..<min(16, count - c * 16) { v[l] = scores[c * 16 + l] }
+            let x = Ops.exp16(v - top)
+            for l in 0..<min(16, count - c * 16) { e[c * 16 + l] = x[l] }
+            total += Double(tree16((0..<16).map { x[$0] }))
+        }
+        let inverse = Float(1 / total)
+        let p = e.map { Float(Float16($0 * inverse)) }
+        var lanes = [[Float]](repeating: [Float](repeating: 0, count: dimension), count: 16)
+        for t in 0..<count {
+            for d in 0..<dimension {
+                lanes[t % 16][d] = lanes[t % 16][d].addingProduct(Float(values[t * stride + d]), p[t])
+            }
+        }
+        return (0..<dimension).map { d in tree16((0..<16).map { lanes[$0][d] }) }
+    }
+
+    @Test("blocked attention gives the one-position order's bits",
+          arguments: [(64, 1), (64, 15), (64, 16), (64, 17), (64, 50), (128, 33), (48, 40), (32, 64), (24, 20)])
+    func blockedMatchesReference(dimension: Int, count: Int) {
+        var generator = SplitMix64(state: UInt64(dimension * 1000 + count))
+        let stride = dimension + 8  // rows of a wider cache, as with several KV heads
+        let keys = (0..<count * stride).map { _ in Float16(generator.float()) }
+        let values = (0..<count * stride).map { _ in Float16(generator.float()) }
+        let query = (0..<dimension).map { _ in 3 * generator.float() }
+        let scale = 1 / Float(dimension).squareRoot()
+        var out = [Float](repeating: 0, count: dimension)
+        var scratch = [Float](repeating: 0, count: Ops.attentionScratchCount(count: count, dimension: dimension))
+        keys.withUnsafeBufferPointer { k in
+            values.withUnsafeBufferPointer { v in
+                query.withUnsafeBufferPointer { q in
+                    Ops.attentionExact(&out, query: q.baseAddress!, keys: k.baseAddress!, values: v.baseAddress!,
+                                       stride: stride, count: count, dimension: dimension, scale: scale,
+                                       oneQuery: false, scratch: &scratch)
+                }
+            }
+        }
+        let expected = Self.reference(query: query, keys: keys, values: values, stride: stride, count: count,
+                                      dimension: dimension, scale: scale)
+        let differing = (0..<dimension).filter { out[$0].bitPattern != expected[$0].bitPattern }
+        #expect(differing.isEmpty, "values \(differing.prefix(5)): \(differing.prefix(5).map { (out[$0], expected[$0]) })")
+    }
+
+    @Test("exp16 scales by 2^n in one vector multiply with the lane-by-lane path's bits")
+    func expVectorScaling() {
+        var generator = SplitMix64(state: 7)
+        // every lane in range takes the vector multiply; one lane far below the range sends all 16 lane by lane
+        var inputs: [Float] = (0..<4000).map { _ in 89.5 * generator.float() - 0.5 }
+        inputs += [0, -0.0, 1, -1, -86.5, -87.3, -87.4, -88.0, 88.0, 88.7, 1e-8, -1e-8]
+        for x in inputs {
+            let vector = Ops.exp16(SIMD16(repeating: x))
+            var mixed = SIMD16<Float>(repeating: x)
+            mixed[15] = -1000
+            let lanes = Ops.exp16(mixed)
+            #expect(lanes[15] == 0)
+            #expect(vector[0].bitPattern == lanes[0].bitPattern, "exp(\(x)): \(vector[0]) against \(lanes[0])")
+        }
+    }
+}
