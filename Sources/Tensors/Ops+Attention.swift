@@ -124,14 +124,25 @@ extension Ops {
         // softmax in chunks of 16 (positions past the end are masked: exactly 0)
         var sum = 0.0
         for c in 0..<chunks {
-            var v = SIMD16<Float>(repeating: -.infinity)
-            for l in 0..<min(16, count - c * 16) { v[l] = scores[c * 16 + l] }
+            var v: SIMD16<Float>
+            if c &* 16 &+ 16 <= count {
+                v = UnsafeRawPointer(scores + c &* 16).loadUnaligned(as: SIMD16<Float>.self)
+            } else {
+                v = SIMD16(repeating: -.infinity)
+                for l in 0..<count - c * 16 { v[l] = scores[c * 16 + l] }
+            }
             let e = exp16(v - maxScore)
             UnsafeMutableRawPointer(scores + c * 16).storeBytes(of: e, as: SIMD16<Float>.self)
             sum += Double(treeSum(e))
         }
         let inverse = Float(1 / sum)
-        for t in 0..<count { scores[t] = Float(Float16(scores[t] * inverse)) }
+        // p = half(e · inverse), 16 at a time (the masked tail of the last chunk is 0 and stays 0)
+        for c in 0..<chunks {
+            let x = UnsafeRawPointer(scores + c &* 16).loadUnaligned(as: SIMD16<Float>.self) * inverse
+            var p = SIMD16<Float>()
+            for l in 0..<16 { p[l] = Float(Float16(x[l])) }
+            UnsafeMutableRawPointer(scores + c &* 16).storeBytes(of: p, as: SIMD16<Float>.self)
+        }
         // V·p: lane l of every output value chains positions l, l+16, l+32, ...
         var rest = 0
         if !oneQuery && dimension % 16 == 0 {  // whole groups of 16 positions with the chains in registers

@@ -12,10 +12,20 @@ extension Ops {
     @inline(__always)
     static func scores16(_ k: UnsafePointer<Float16>, stride: Int, _ q: UnsafePointer<Float>,
                          dimension: Int) -> SIMD16<Float> {
+        // the last step of the tree sums pairs the two halves' lanes: lane j is then key j's score
+        fold(partialScores8(k, stride: stride, q, dimension: dimension),
+             partialScores8(k + 8 &* stride, stride: stride, q, dimension: dimension), 1)
+    }
+
+    /// Eight keys' 16-lane chains and the first three steps of their tree sums, side by side: each step adds, for
+    /// every vector, the lanes `treeSum` pairs at that step ((l, l+8), then (l, l+4), (l, l+2)), two vectors' worth
+    /// per result, so that lanes 2j and 2j+1 hold the two halves left of key j's sum. (Eight keys at a time: with 16
+    /// the reduction ran out of registers.)
+    @inline(__always)
+    static func partialScores8(_ k: UnsafePointer<Float16>, stride: Int, _ q: UnsafePointer<Float>,
+                               dimension: Int) -> SIMD16<Float> {
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
         var a4 = SIMD16<Float>(), a5 = SIMD16<Float>(), a6 = SIMD16<Float>(), a7 = SIMD16<Float>()
-        var a8 = SIMD16<Float>(), a9 = SIMD16<Float>(), a10 = SIMD16<Float>(), a11 = SIMD16<Float>()
-        var a12 = SIMD16<Float>(), a13 = SIMD16<Float>(), a14 = SIMD16<Float>(), a15 = SIMD16<Float>()
         var d = 0
         while d < dimension {
             let qv = UnsafeRawPointer(q + d).loadUnaligned(as: SIMD16<Float>.self)
@@ -24,18 +34,9 @@ extension Ops {
             }
             a0 = fma(a0, key(0), qv); a1 = fma(a1, key(1), qv); a2 = fma(a2, key(2), qv); a3 = fma(a3, key(3), qv)
             a4 = fma(a4, key(4), qv); a5 = fma(a5, key(5), qv); a6 = fma(a6, key(6), qv); a7 = fma(a7, key(7), qv)
-            a8 = fma(a8, key(8), qv); a9 = fma(a9, key(9), qv); a10 = fma(a10, key(10), qv)
-            a11 = fma(a11, key(11), qv); a12 = fma(a12, key(12), qv); a13 = fma(a13, key(13), qv)
-            a14 = fma(a14, key(14), qv); a15 = fma(a15, key(15), qv)
             d &+= 16
         }
-        // the 16 tree sums side by side: each step adds, for every vector, the lanes `treeSum` pairs at that step
-        // ((l, l+8), then (l, l+4), (l, l+2), (0, 1)), two vectors' worth per result, so that after four steps
-        // lane j holds key j's sum
-        let s8 = (fold(a0, a1, 8), fold(a2, a3, 8), fold(a4, a5, 8), fold(a6, a7, 8),
-                  fold(a8, a9, 8), fold(a10, a11, 8), fold(a12, a13, 8), fold(a14, a15, 8))
-        let s4 = (fold(s8.0, s8.1, 4), fold(s8.2, s8.3, 4), fold(s8.4, s8.5, 4), fold(s8.6, s8.7, 4))
-        return fold(fold(s4.0, s4.1, 2), fold(s4.2, s4.3, 2), 1)
+        return fold(fold(fold(a0, a1, 8), fold(a2, a3, 8), 4), fold(fold(a4, a5, 8), fold(a6, a7, 8), 4), 2)
     }
 
     /// One reduction step for two vectors whose lanes are groups of `2g` partial sums: in each group lane l gets
