@@ -254,7 +254,7 @@ def emit_vnni_transposed(p, t, T):
     for i in range(8):
         p(f"        let w{i} = w + (r0 &+ {rs(i)}) &* rowBytes")
     for j in range(T):
-        p(f"        let x{j} = UnsafeRawPointer(x.int8Row(t0 &+ {j})), s{j} = x.scaleRow(t0 &+ {j}), n{j} = x.totalRow(t0 &+ {j})")
+        p(f"        let x{j} = UnsafeRawPointer(x.int8Row(t0 &+ {j})), s{j} = x.scaleRow(t0 &+ {j}), n{j} = x.q4OffsetRow(t0 &+ {j})")
         p(f"        var a{j} = SIMD8<Float>()")
     p("        let nibbles = SIMD8<UInt32>(repeating: 0x0F0F_0F0F)")
     p("        // lanes [i, i+8, i+1, i+9] per 128-bit half, then [0, 1, 8, 9] of those pairs: a 4x4 transpose per half")
@@ -285,7 +285,7 @@ def emit_vnni_transposed(p, t, T):
     p("            let d = halvesToFloats(h)")
     for j in range(T):
         p(f"            let y{j} = x{j} + b &* 32")
-        p(f"            var z{j} = SIMD8<Int32>(repeating: 0 &- (n{j}[b] &<< 3)), u{j} = SIMD8<Int32>()  // -8 Σx; two chains")
+        p(f"            var z{j} = SIMD8<Int32>(repeating: n{j}[b]), u{j} = SIMD8<Int32>()  // -8 Σx; two chains")
         for k in range(8):
             p(f"            {'zu'[k % 2]}{j} = dotBytes({'zu'[k % 2]}{j}, q{k}, broadcastQuad(y{j}, {4 * k}))")
         p(f"            a{j} = fma(a{j}, toFloat(z{j} &+ u{j}), d * s{j}[b])")

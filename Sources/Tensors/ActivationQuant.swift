@@ -116,11 +116,11 @@ extension ActivationQuant {
         }
     }
 
-    /// `quantizeRowWide` writing the values as Int8, the form the VNNI kernels read, and each block's `Σq`.
+    /// `quantizeRowWide` writing the values as Int8, the form the VNNI kernels read, and each block's `-8 Σq`.
     @inlinable
     static func quantizeRowWide(_ x: UnsafePointer<Float>, _ qs: UnsafeMutablePointer<Int8>,
                                 _ scales: UnsafeMutablePointer<Float>, _ sums: UnsafeMutablePointer<Float>?,
-                                _ totals: UnsafeMutablePointer<Int32>, count: Int) {
+                                _ offsets: UnsafeMutablePointer<Int32>, count: Int) {
         for b in 0..<count / 32 {
             let (q0, q1, d, total) = quantizeBlock16(x + b &* 32)
             let out = UnsafeMutableRawPointer(qs + b &* 32)
@@ -131,7 +131,7 @@ extension ActivationQuant {
             }
             out.storeBytes(of: o0, as: SIMD16<Int8>.self)
             out.storeBytes(of: o1, toByteOffset: 16, as: SIMD16<Int8>.self)
-            totals[b] = total
+            offsets[b] = 0 &- (total &<< 3)  // -8 Σq: the start of a Q4_0 block dot (weights q - 8)
             scales[b] = Float(Float16(d))
             if let sums { sums[b] = Float(Float16(d * Float(total))) }
         }

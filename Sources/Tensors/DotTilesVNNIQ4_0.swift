@@ -17,21 +17,21 @@ extension DotQ4_0 {
         let w5 = w + (r0 &+ 5) &* rowBytes
         let w6 = w + (r0 &+ 6) &* rowBytes
         let w7 = w + (r0 &+ 7) &* rowBytes
-        let x0 = UnsafeRawPointer(x.int8Row(t0 &+ 0)), s0 = x.scaleRow(t0 &+ 0), n0 = x.totalRow(t0 &+ 0)
+        let x0 = UnsafeRawPointer(x.int8Row(t0 &+ 0)), s0 = x.scaleRow(t0 &+ 0), n0 = x.q4OffsetRow(t0 &+ 0)
         var a0 = SIMD8<Float>()
-        let x1 = UnsafeRawPointer(x.int8Row(t0 &+ 1)), s1 = x.scaleRow(t0 &+ 1), n1 = x.totalRow(t0 &+ 1)
+        let x1 = UnsafeRawPointer(x.int8Row(t0 &+ 1)), s1 = x.scaleRow(t0 &+ 1), n1 = x.q4OffsetRow(t0 &+ 1)
         var a1 = SIMD8<Float>()
-        let x2 = UnsafeRawPointer(x.int8Row(t0 &+ 2)), s2 = x.scaleRow(t0 &+ 2), n2 = x.totalRow(t0 &+ 2)
+        let x2 = UnsafeRawPointer(x.int8Row(t0 &+ 2)), s2 = x.scaleRow(t0 &+ 2), n2 = x.q4OffsetRow(t0 &+ 2)
         var a2 = SIMD8<Float>()
-        let x3 = UnsafeRawPointer(x.int8Row(t0 &+ 3)), s3 = x.scaleRow(t0 &+ 3), n3 = x.totalRow(t0 &+ 3)
+        let x3 = UnsafeRawPointer(x.int8Row(t0 &+ 3)), s3 = x.scaleRow(t0 &+ 3), n3 = x.q4OffsetRow(t0 &+ 3)
         var a3 = SIMD8<Float>()
-        let x4 = UnsafeRawPointer(x.int8Row(t0 &+ 4)), s4 = x.scaleRow(t0 &+ 4), n4 = x.totalRow(t0 &+ 4)
+        let x4 = UnsafeRawPointer(x.int8Row(t0 &+ 4)), s4 = x.scaleRow(t0 &+ 4), n4 = x.q4OffsetRow(t0 &+ 4)
         var a4 = SIMD8<Float>()
-        let x5 = UnsafeRawPointer(x.int8Row(t0 &+ 5)), s5 = x.scaleRow(t0 &+ 5), n5 = x.totalRow(t0 &+ 5)
+        let x5 = UnsafeRawPointer(x.int8Row(t0 &+ 5)), s5 = x.scaleRow(t0 &+ 5), n5 = x.q4OffsetRow(t0 &+ 5)
         var a5 = SIMD8<Float>()
-        let x6 = UnsafeRawPointer(x.int8Row(t0 &+ 6)), s6 = x.scaleRow(t0 &+ 6), n6 = x.totalRow(t0 &+ 6)
+        let x6 = UnsafeRawPointer(x.int8Row(t0 &+ 6)), s6 = x.scaleRow(t0 &+ 6), n6 = x.q4OffsetRow(t0 &+ 6)
         var a6 = SIMD8<Float>()
-        let x7 = UnsafeRawPointer(x.int8Row(t0 &+ 7)), s7 = x.scaleRow(t0 &+ 7), n7 = x.totalRow(t0 &+ 7)
+        let x7 = UnsafeRawPointer(x.int8Row(t0 &+ 7)), s7 = x.scaleRow(t0 &+ 7), n7 = x.q4OffsetRow(t0 &+ 7)
         var a7 = SIMD8<Float>()
         let nibbles = SIMD8<UInt32>(repeating: 0x0F0F_0F0F)
         // lanes [i, i+8, i+1, i+9] per 128-bit half, then [0, 1, 8, 9] of those pairs: a 4x4 transpose per half
@@ -83,7 +83,7 @@ extension DotQ4_0 {
             h[7] = k7.loadUnaligned(as: UInt16.self)
             let d = halvesToFloats(h)
             let y0 = x0 + b &* 32
-            var z0 = SIMD8<Int32>(repeating: 0 &- (n0[b] &<< 3)), u0 = SIMD8<Int32>()  // -8 Σx; two chains
+            var z0 = SIMD8<Int32>(repeating: n0[b]), u0 = SIMD8<Int32>()  // -8 Σx; two chains
             z0 = dotBytes(z0, q0, broadcastQuad(y0, 0))
             u0 = dotBytes(u0, q1, broadcastQuad(y0, 4))
             z0 = dotBytes(z0, q2, broadcastQuad(y0, 8))
@@ -94,7 +94,7 @@ extension DotQ4_0 {
             u0 = dotBytes(u0, q7, broadcastQuad(y0, 28))
             a0 = fma(a0, toFloat(z0 &+ u0), d * s0[b])
             let y1 = x1 + b &* 32
-            var z1 = SIMD8<Int32>(repeating: 0 &- (n1[b] &<< 3)), u1 = SIMD8<Int32>()  // -8 Σx; two chains
+            var z1 = SIMD8<Int32>(repeating: n1[b]), u1 = SIMD8<Int32>()  // -8 Σx; two chains
             z1 = dotBytes(z1, q0, broadcastQuad(y1, 0))
             u1 = dotBytes(u1, q1, broadcastQuad(y1, 4))
             z1 = dotBytes(z1, q2, broadcastQuad(y1, 8))
@@ -105,7 +105,7 @@ extension DotQ4_0 {
             u1 = dotBytes(u1, q7, broadcastQuad(y1, 28))
             a1 = fma(a1, toFloat(z1 &+ u1), d * s1[b])
             let y2 = x2 + b &* 32
-            var z2 = SIMD8<Int32>(repeating: 0 &- (n2[b] &<< 3)), u2 = SIMD8<Int32>()  // -8 Σx; two chains
+            var z2 = SIMD8<Int32>(repeating: n2[b]), u2 = SIMD8<Int32>()  // -8 Σx; two chains
             z2 = dotBytes(z2, q0, broadcastQuad(y2, 0))
             u2 = dotBytes(u2, q1, broadcastQuad(y2, 4))
             z2 = dotBytes(z2, q2, broadcastQuad(y2, 8))
@@ -116,7 +116,7 @@ extension DotQ4_0 {
             u2 = dotBytes(u2, q7, broadcastQuad(y2, 28))
             a2 = fma(a2, toFloat(z2 &+ u2), d * s2[b])
             let y3 = x3 + b &* 32
-            var z3 = SIMD8<Int32>(repeating: 0 &- (n3[b] &<< 3)), u3 = SIMD8<Int32>()  // -8 Σx; two chains
+            var z3 = SIMD8<Int32>(repeating: n3[b]), u3 = SIMD8<Int32>()  // -8 Σx; two chains
             z3 = dotBytes(z3, q0, broadcastQuad(y3, 0))
             u3 = dotBytes(u3, q1, broadcastQuad(y3, 4))
             z3 = dotBytes(z3, q2, broadcastQuad(y3, 8))
@@ -127,7 +127,7 @@ extension DotQ4_0 {
             u3 = dotBytes(u3, q7, broadcastQuad(y3, 28))
             a3 = fma(a3, toFloat(z3 &+ u3), d * s3[b])
             let y4 = x4 + b &* 32
-            var z4 = SIMD8<Int32>(repeating: 0 &- (n4[b] &<< 3)), u4 = SIMD8<Int32>()  // -8 Σx; two chains
+            var z4 = SIMD8<Int32>(repeating: n4[b]), u4 = SIMD8<Int32>()  // -8 Σx; two chains
             z4 = dotBytes(z4, q0, broadcastQuad(y4, 0))
             u4 = dotBytes(u4, q1, broadcastQuad(y4, 4))
             z4 = dotBytes(z4, q2, broadcastQuad(y4, 8))
@@ -138,7 +138,7 @@ extension DotQ4_0 {
             u4 = dotBytes(u4, q7, broadcastQuad(y4, 28))
             a4 = fma(a4, toFloat(z4 &+ u4), d * s4[b])
             let y5 = x5 + b &* 32
-            var z5 = SIMD8<Int32>(repeating: 0 &- (n5[b] &<< 3)), u5 = SIMD8<Int32>()  // -8 Σx; two chains
+            var z5 = SIMD8<Int32>(repeating: n5[b]), u5 = SIMD8<Int32>()  // -8 Σx; two chains
             z5 = dotBytes(z5, q0, broadcastQuad(y5, 0))
             u5 = dotBytes(u5, q1, broadcastQuad(y5, 4))
             z5 = dotBytes(z5, q2, broadcastQuad(y5, 8))
@@ -149,7 +149,7 @@ extension DotQ4_0 {
             u5 = dotBytes(u5, q7, broadcastQuad(y5, 28))
             a5 = fma(a5, toFloat(z5 &+ u5), d * s5[b])
             let y6 = x6 + b &* 32
-            var z6 = SIMD8<Int32>(repeating: 0 &- (n6[b] &<< 3)), u6 = SIMD8<Int32>()  // -8 Σx; two chains
+            var z6 = SIMD8<Int32>(repeating: n6[b]), u6 = SIMD8<Int32>()  // -8 Σx; two chains
             z6 = dotBytes(z6, q0, broadcastQuad(y6, 0))
             u6 = dotBytes(u6, q1, broadcastQuad(y6, 4))
             z6 = dotBytes(z6, q2, broadcastQuad(y6, 8))
@@ -160,7 +160,7 @@ extension DotQ4_0 {
             u6 = dotBytes(u6, q7, broadcastQuad(y6, 28))
             a6 = fma(a6, toFloat(z6 &+ u6), d * s6[b])
             let y7 = x7 + b &* 32
-            var z7 = SIMD8<Int32>(repeating: 0 &- (n7[b] &<< 3)), u7 = SIMD8<Int32>()  // -8 Σx; two chains
+            var z7 = SIMD8<Int32>(repeating: n7[b]), u7 = SIMD8<Int32>()  // -8 Σx; two chains
             z7 = dotBytes(z7, q0, broadcastQuad(y7, 0))
             u7 = dotBytes(u7, q1, broadcastQuad(y7, 4))
             z7 = dotBytes(z7, q2, broadcastQuad(y7, 8))
@@ -193,13 +193,13 @@ extension DotQ4_0 {
         let w5 = w + (r0 &+ 5) &* rowBytes
         let w6 = w + (r0 &+ 6) &* rowBytes
         let w7 = w + (r0 &+ 7) &* rowBytes
-        let x0 = UnsafeRawPointer(x.int8Row(t0 &+ 0)), s0 = x.scaleRow(t0 &+ 0), n0 = x.totalRow(t0 &+ 0)
+        let x0 = UnsafeRawPointer(x.int8Row(t0 &+ 0)), s0 = x.scaleRow(t0 &+ 0), n0 = x.q4OffsetRow(t0 &+ 0)
         var a0 = SIMD8<Float>()
-        let x1 = UnsafeRawPointer(x.int8Row(t0 &+ 1)), s1 = x.scaleRow(t0 &+ 1), n1 = x.totalRow(t0 &+ 1)
+        let x1 = UnsafeRawPointer(x.int8Row(t0 &+ 1)), s1 = x.scaleRow(t0 &+ 1), n1 = x.q4OffsetRow(t0 &+ 1)
         var a1 = SIMD8<Float>()
-        let x2 = UnsafeRawPointer(x.int8Row(t0 &+ 2)), s2 = x.scaleRow(t0 &+ 2), n2 = x.totalRow(t0 &+ 2)
+        let x2 = UnsafeRawPointer(x.int8Row(t0 &+ 2)), s2 = x.scaleRow(t0 &+ 2), n2 = x.q4OffsetRow(t0 &+ 2)
         var a2 = SIMD8<Float>()
-        let x3 = UnsafeRawPointer(x.int8Row(t0 &+ 3)), s3 = x.scaleRow(t0 &+ 3), n3 = x.totalRow(t0 &+ 3)
+        let x3 = UnsafeRawPointer(x.int8Row(t0 &+ 3)), s3 = x.scaleRow(t0 &+ 3), n3 = x.q4OffsetRow(t0 &+ 3)
         var a3 = SIMD8<Float>()
         let nibbles = SIMD8<UInt32>(repeating: 0x0F0F_0F0F)
         // lanes [i, i+8, i+1, i+9] per 128-bit half, then [0, 1, 8, 9] of those pairs: a 4x4 transpose per half
@@ -251,7 +251,7 @@ extension DotQ4_0 {
             h[7] = k7.loadUnaligned(as: UInt16.self)
             let d = halvesToFloats(h)
             let y0 = x0 + b &* 32
-            var z0 = SIMD8<Int32>(repeating: 0 &- (n0[b] &<< 3)), u0 = SIMD8<Int32>()  // -8 Σx; two chains
+            var z0 = SIMD8<Int32>(repeating: n0[b]), u0 = SIMD8<Int32>()  // -8 Σx; two chains
             z0 = dotBytes(z0, q0, broadcastQuad(y0, 0))
             u0 = dotBytes(u0, q1, broadcastQuad(y0, 4))
             z0 = dotBytes(z0, q2, broadcastQuad(y0, 8))
@@ -262,7 +262,7 @@ extension DotQ4_0 {
             u0 = dotBytes(u0, q7, broadcastQuad(y0, 28))
             a0 = fma(a0, toFloat(z0 &+ u0), d * s0[b])
             let y1 = x1 + b &* 32
-            var z1 = SIMD8<Int32>(repeating: 0 &- (n1[b] &<< 3)), u1 = SIMD8<Int32>()  // -8 Σx; two chains
+            var z1 = SIMD8<Int32>(repeating: n1[b]), u1 = SIMD8<Int32>()  // -8 Σx; two chains
             z1 = dotBytes(z1, q0, broadcastQuad(y1, 0))
             u1 = dotBytes(u1, q1, broadcastQuad(y1, 4))
             z1 = dotBytes(z1, q2, broadcastQuad(y1, 8))
@@ -273,7 +273,7 @@ extension DotQ4_0 {
             u1 = dotBytes(u1, q7, broadcastQuad(y1, 28))
             a1 = fma(a1, toFloat(z1 &+ u1), d * s1[b])
             let y2 = x2 + b &* 32
-            var z2 = SIMD8<Int32>(repeating: 0 &- (n2[b] &<< 3)), u2 = SIMD8<Int32>()  // -8 Σx; two chains
+            var z2 = SIMD8<Int32>(repeating: n2[b]), u2 = SIMD8<Int32>()  // -8 Σx; two chains
             z2 = dotBytes(z2, q0, broadcastQuad(y2, 0))
             u2 = dotBytes(u2, q1, broadcastQuad(y2, 4))
             z2 = dotBytes(z2, q2, broadcastQuad(y2, 8))
@@ -284,7 +284,7 @@ extension DotQ4_0 {
             u2 = dotBytes(u2, q7, broadcastQuad(y2, 28))
             a2 = fma(a2, toFloat(z2 &+ u2), d * s2[b])
             let y3 = x3 + b &* 32
-            var z3 = SIMD8<Int32>(repeating: 0 &- (n3[b] &<< 3)), u3 = SIMD8<Int32>()  // -8 Σx; two chains
+            var z3 = SIMD8<Int32>(repeating: n3[b]), u3 = SIMD8<Int32>()  // -8 Σx; two chains
             z3 = dotBytes(z3, q0, broadcastQuad(y3, 0))
             u3 = dotBytes(u3, q1, broadcastQuad(y3, 4))
             z3 = dotBytes(z3, q2, broadcastQuad(y3, 8))
@@ -313,7 +313,7 @@ extension DotQ4_0 {
         let w5 = w + (r0 &+ 5 &* rowStep) &* rowBytes
         let w6 = w + (r0 &+ 6 &* rowStep) &* rowBytes
         let w7 = w + (r0 &+ 7 &* rowStep) &* rowBytes
-        let x0 = UnsafeRawPointer(x.int8Row(t0 &+ 0)), s0 = x.scaleRow(t0 &+ 0), n0 = x.totalRow(t0 &+ 0)
+        let x0 = UnsafeRawPointer(x.int8Row(t0 &+ 0)), s0 = x.scaleRow(t0 &+ 0), n0 = x.q4OffsetRow(t0 &+ 0)
         var a0 = SIMD8<Float>()
         let nibbles = SIMD8<UInt32>(repeating: 0x0F0F_0F0F)
         // lanes [i, i+8, i+1, i+9] per 128-bit half, then [0, 1, 8, 9] of those pairs: a 4x4 transpose per half
@@ -365,7 +365,7 @@ extension DotQ4_0 {
             h[7] = k7.loadUnaligned(as: UInt16.self)
             let d = halvesToFloats(h)
             let y0 = x0 + b &* 32
-            var z0 = SIMD8<Int32>(repeating: 0 &- (n0[b] &<< 3)), u0 = SIMD8<Int32>()  // -8 Σx; two chains
+            var z0 = SIMD8<Int32>(repeating: n0[b]), u0 = SIMD8<Int32>()  // -8 Σx; two chains
             z0 = dotBytes(z0, q0, broadcastQuad(y0, 0))
             u0 = dotBytes(u0, q1, broadcastQuad(y0, 4))
             z0 = dotBytes(z0, q2, broadcastQuad(y0, 8))

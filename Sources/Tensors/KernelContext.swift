@@ -145,7 +145,7 @@ public final class KernelContext: @unchecked Sendable {
         switch kind {
         case .f32:
             return ActivationRows(values: UnsafeRawPointer(x), scales: UnsafePointer(x), sums: UnsafePointer(x),
-                                  totals: UnsafeRawPointer(x).assumingMemoryBound(to: Int32.self), cols: cols)
+                                  q4Offsets: UnsafeRawPointer(x).assumingMemoryBound(to: Int32.self), cols: cols)
         case .f16, .bf16:
             let base = reserve(batch &* cols &* 4)
             let y = base.assumingMemoryBound(to: Float.self)
@@ -157,20 +157,20 @@ public final class KernelContext: @unchecked Sendable {
             let total = batch &* cols
             parallelFor(total, minimum: 1 << 16, convert)
             return ActivationRows(values: UnsafeRawPointer(y), scales: UnsafePointer(y), sums: UnsafePointer(y),
-                                  totals: UnsafeRawPointer(y).assumingMemoryBound(to: Int32.self), cols: cols)
+                                  q4Offsets: UnsafeRawPointer(y).assumingMemoryBound(to: Int32.self), cols: cols)
         case .q8_0, .q8_1:
             let bytes = kernels == .avx512vnni  // int8 values for vpdpbusd, Int16 for the portable kernels
             let qBytes = (batch &* cols &* (bytes ? 1 : 2) &+ 63) & ~63
             let base = reserve(qBytes &+ 3 &* batch &* blocks &* 4)
             let scales = (base + qBytes).assumingMemoryBound(to: Float.self)
             let sums = scales + batch &* blocks
-            let totals = UnsafeMutableRawPointer(sums + batch &* blocks).assumingMemoryBound(to: Int32.self)
+            let offsets = UnsafeMutableRawPointer(sums + batch &* blocks).assumingMemoryBound(to: Int32.self)
             let quantize = { (range: Range<Int>) in
                 for b in range {
                     let sumRow = kind == .q8_1 ? sums + b &* blocks : nil
                     if bytes {
                         ActivationQuant.quantizeRowWide(x + b &* cols, base.assumingMemoryBound(to: Int8.self) + b &* cols,
-                                                        scales + b &* blocks, sumRow, totals + b &* blocks, count: cols)
+                                                        scales + b &* blocks, sumRow, offsets + b &* blocks, count: cols)
                     } else {
                         ActivationQuant.quantizeRowWide(x + b &* cols, base.assumingMemoryBound(to: Int16.self) + b &* cols,
                                                         scales + b &* blocks, sumRow, count: cols)
@@ -179,7 +179,7 @@ public final class KernelContext: @unchecked Sendable {
             }
             if batch &* cols >= 1 << 15 { parallelFor(batch, quantize) } else { quantize(0..<batch) }
             return ActivationRows(values: UnsafeRawPointer(base), scales: UnsafePointer(scales),
-                                  sums: UnsafePointer(sums), totals: UnsafePointer(totals), cols: cols)
+                                  sums: UnsafePointer(sums), q4Offsets: UnsafePointer(offsets), cols: cols)
         }
     }
 

@@ -39,8 +39,8 @@ struct ActivationRows {
     var scales: UnsafePointer<Float>
     /// Per-block `s_x = d_x · Σq` (`blocks` per row); Q8_1 only.
     var sums: UnsafePointer<Float>
-    /// Per-block `Σq` (`blocks` per row), for the VNNI kernels only; unused otherwise.
-    var totals: UnsafePointer<Int32>
+    /// Per-block `-8 Σq` (`blocks` per row): where a Q4_0 block dot starts (its weights are q - 8); VNNI only.
+    var q4Offsets: UnsafePointer<Int32>
     var cols: Int
     var blocks: Int { cols / 32 }
 
@@ -55,7 +55,7 @@ struct ActivationRows {
     }
     @inline(__always) func scaleRow(_ b: Int) -> UnsafePointer<Float> { scales + b &* blocks }
     @inline(__always) func sumRow(_ b: Int) -> UnsafePointer<Float> { sums + b &* blocks }
-    @inline(__always) func totalRow(_ b: Int) -> UnsafePointer<Int32> { totals + b &* blocks }
+    @inline(__always) func q4OffsetRow(_ b: Int) -> UnsafePointer<Int32> { q4Offsets + b &* blocks }
 }
 
 /// Which implementation of the quantized dot products a `KernelContext` runs. Both give the same bits.
