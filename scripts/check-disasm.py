@@ -44,6 +44,7 @@ KERNELS = [
      ["vpmullw", "vphaddd", "vblendps"]),
     ("$s7Tensors8DotFloatO6rowsOf", "F16/F32 rows and tiles", ["vcvtph2ps", "vfmadd231ps"], []),
     ("$s7Tensors3OpsO14attentionExact", "attention", ["vcvtph2ps", "vfmadd231ps", "vcvtps2ph"], []),
+    ("$s7Tensors3OpsO15attentionExact3", "attention, three heads", ["vcvtph2ps", "vfmadd231ps", "vcvtps2ph"], []),
     ("$s7Tensors3OpsO6swiglu", "SwiGLU", ["vfmadd213ps", "vdivps"], []),
     # rounding, clamping and the conversion to integers across the lanes (Int32(Float) kept it a loop of scalars)
     ("$s7Tensors15ActivationQuantO15quantizeRowWide", "activation quantizer", ["vrndscaleps", "vcmpltps"],

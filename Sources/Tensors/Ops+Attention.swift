@@ -78,25 +78,116 @@ extension Ops {
                                       keys: UnsafePointer<Float16>, values: UnsafePointer<Float16>, stride: Int,
                                       count: Int, dimension: Int, scale: Float, oneQuery: Bool,
                                       scratch: UnsafeMutablePointer<Float>) {
-        let chunks = (count + 15) / 16
-        let q = scratch, scores = scratch + dimension, lanes = scores + chunks * 16
-        // one query: ggml_vec_dot_f16's order instead (four 16-lane accumulators, chunks of 64)
-        let lanesCount = oneQuery ? 64 : 16
-        for d in 0..<dimension { q[d] = Float(Float16(query[d])) }
+        let head = AttentionScratch(scratch, count: count, dimension: dimension)
+        roundQuery(head.q, query, dimension: dimension)
         // scores: a 16-lane fused chain over the head dimension, tree-summed
         var maxScore = -Float.infinity
         var first = 0
         if !oneQuery && dimension % 16 == 0 {  // 16 keys at a time, the same chains and sums
             var m = SIMD16<Float>(repeating: -.infinity)
             while first &+ 16 <= count {
-                let s = scores16(keys + first &* stride, stride: stride, q, dimension: dimension) * scale
-                UnsafeMutableRawPointer(scores + first).storeBytes(of: s, as: SIMD16<Float>.self)
-                m.replace(with: s, where: s .> m)
+                let s = scores16(keys + first &* stride, stride: stride, head.q, dimension: dimension) * scale
+                storeScores(s, head, first, &m)
                 first &+= 16
             }
             for l in 0..<16 where m[l] > maxScore { maxScore = m[l] }
         }
-        for t in first..<count {
+        scoreRest(head, keys: keys, stride: stride, from: first, count: count, dimension: dimension, scale: scale,
+                  oneQuery: oneQuery, maxScore: &maxScore)
+        softmax(head, count: count, maxScore: maxScore)
+        // V·p: lane l of every output value chains positions l, l+16, l+32, ...
+        var rest = 0
+        if !oneQuery && dimension % 16 == 0 {  // whole groups of 16 positions with the chains in registers
+            if dimension % 64 == 0 {
+                valueChains64(head.lanes, head.scores, values, stride: stride, count: count, dimension: dimension)
+            } else {
+                valueChains(head.lanes, head.scores, values, stride: stride, count: count, dimension: dimension)
+            }
+            rest = count & ~15
+        } else {
+            head.lanes.update(repeating: 0, count: (oneQuery ? 64 : 16) * dimension)
+        }
+        finishValues(out, head, values: values, stride: stride, from: rest, count: count, dimension: dimension,
+                     oneQuery: oneQuery)
+    }
+
+    /// `attentionExact` of a batch query for three query heads that share their keys and values (heads of one KV
+    /// group): `out`, `query` and `scratch` hold the three heads one after another (`dimension` floats apart for
+    /// `out` and `query`, `attentionScratchCount` apart for `scratch`). Each key and value is converted from half
+    /// precision once for the three; every head's result has the same bits as `attentionExact`'s.
+    /// `dimension` must be a multiple of 64.
+    public static func attentionExact3(_ out: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>,
+                                       keys: UnsafePointer<Float16>, values: UnsafePointer<Float16>, stride: Int,
+                                       count: Int, dimension: Int, scale: Float, scratch: UnsafeMutablePointer<Float>) {
+        let size = attentionScratchCount(count: count, dimension: dimension)
+        let h0 = AttentionScratch(scratch, count: count, dimension: dimension)
+        let h1 = AttentionScratch(scratch + size, count: count, dimension: dimension)
+        let h2 = AttentionScratch(scratch + 2 &* size, count: count, dimension: dimension)
+        roundQuery(h0.q, query, dimension: dimension)
+        roundQuery(h1.q, query + dimension, dimension: dimension)
+        roundQuery(h2.q, query + 2 &* dimension, dimension: dimension)
+        var m0 = SIMD16<Float>(repeating: -.infinity), m1 = m0, m2 = m0
+        var first = 0
+        while first &+ 16 <= count {
+            let (s0, s1, s2) = scores16x3(keys + first &* stride, stride: stride, h0.q, h1.q, h2.q,
+                                          dimension: dimension)
+            storeScores(s0 * scale, h0, first, &m0)
+            storeScores(s1 * scale, h1, first, &m1)
+            storeScores(s2 * scale, h2, first, &m2)
+            first &+= 16
+        }
+        @inline(__always) func probabilities(_ head: AttentionScratch, _ m: SIMD16<Float>) {
+            var maxScore = -Float.infinity
+            for l in 0..<16 where m[l] > maxScore { maxScore = m[l] }
+            scoreRest(head, keys: keys, stride: stride, from: first, count: count, dimension: dimension, scale: scale,
+                      oneQuery: false, maxScore: &maxScore)
+            softmax(head, count: count, maxScore: maxScore)
+        }
+        probabilities(h0, m0)
+        probabilities(h1, m1)
+        probabilities(h2, m2)
+        valueChains64x3((h0.lanes, h1.lanes, h2.lanes),
+                        (UnsafePointer(h0.scores), UnsafePointer(h1.scores), UnsafePointer(h2.scores)), values,
+                        stride: stride, count: count, dimension: dimension)
+        @inline(__always) func finish(_ i: Int, _ head: AttentionScratch) {
+            finishValues(out + i &* dimension, head, values: values, stride: stride, from: count & ~15, count: count,
+                         dimension: dimension, oneQuery: false)
+        }
+        finish(0, h0)
+        finish(1, h1)
+        finish(2, h2)
+    }
+
+    /// One head's pieces of attention scratch: the half-rounded query, the scores (then probabilities) padded to
+    /// whole chunks of 16, and the output values' lane chains (16, or 64 for one query, rows of `dimension`).
+    struct AttentionScratch {
+        let q: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>, lanes: UnsafeMutablePointer<Float>
+        @inline(__always)
+        init(_ scratch: UnsafeMutablePointer<Float>, count: Int, dimension: Int) {
+            q = scratch
+            scores = scratch + dimension
+            lanes = scores + (count + 15) / 16 * 16
+        }
+    }
+
+    @inline(__always)
+    static func roundQuery(_ q: UnsafeMutablePointer<Float>, _ query: UnsafePointer<Float>, dimension: Int) {
+        for d in 0..<dimension { q[d] = Float(Float16(query[d])) }
+    }
+
+    /// Stores 16 scores at position `first` and keeps the lanes' running maximum.
+    @inline(__always)
+    static func storeScores(_ s: SIMD16<Float>, _ head: AttentionScratch, _ first: Int, _ m: inout SIMD16<Float>) {
+        UnsafeMutableRawPointer(head.scores + first).storeBytes(of: s, as: SIMD16<Float>.self)
+        m.replace(with: s, where: s .> m)
+    }
+
+    /// The scores of positions `from..<count` one at a time, and their maximum folded into `maxScore`.
+    @inline(__always)
+    static func scoreRest(_ head: AttentionScratch, keys: UnsafePointer<Float16>, stride: Int, from: Int, count: Int,
+                          dimension: Int, scale: Float, oneQuery: Bool, maxScore: inout Float) {
+        let q = head.q
+        for t in from..<count {
             let k = keys + t * stride
             let dot: Float
             if oneQuery {
@@ -118,10 +209,16 @@ extension Ops {
                 dot = sum
             }
             let s = dot * scale
-            scores[t] = s
+            head.scores[t] = s
             if s > maxScore { maxScore = s }
         }
-        // softmax in chunks of 16 (positions past the end are masked: exactly 0)
+    }
+
+    /// The scores turned into half-rounded probabilities in place, in chunks of 16 (positions past the end are
+    /// masked: exactly 0).
+    @inline(__always)
+    static func softmax(_ head: AttentionScratch, count: Int, maxScore: Float) {
+        let scores = head.scores, chunks = (count + 15) / 16
         var sum = 0.0
         for c in 0..<chunks {
             var v: SIMD16<Float>
@@ -143,20 +240,17 @@ extension Ops {
             for l in 0..<16 { p[l] = Float(Float16(x[l])) }
             UnsafeMutableRawPointer(scores + c &* 16).storeBytes(of: p, as: SIMD16<Float>.self)
         }
-        // V·p: lane l of every output value chains positions l, l+16, l+32, ...
-        var rest = 0
-        if !oneQuery && dimension % 16 == 0 {  // whole groups of 16 positions with the chains in registers
-            if dimension % 64 == 0 {
-                valueChains64(lanes, scores, values, stride: stride, count: count, dimension: dimension)
-            } else {
-                valueChains(lanes, scores, values, stride: stride, count: count, dimension: dimension)
-            }
-            rest = count & ~15
-        } else {
-            lanes.update(repeating: 0, count: lanesCount * dimension)
-        }
-        for t in rest..<count {
-            let p = scores[t], v = values + t * stride, acc = lanes + (t & (lanesCount - 1)) * dimension
+    }
+
+    /// The value chains of positions `from..<count` one at a time, then each output value as the tree sum of its
+    /// lanes (for one query: ggml_vec_dot_f16's four accumulators first).
+    @inline(__always)
+    static func finishValues(_ out: UnsafeMutablePointer<Float>, _ head: AttentionScratch,
+                             values: UnsafePointer<Float16>, stride: Int, from: Int, count: Int, dimension: Int,
+                             oneQuery: Bool) {
+        let lanes = head.lanes, lanesCount = oneQuery ? 64 : 16
+        for t in from..<count {
+            let p = head.scores[t], v = values + t * stride, acc = lanes + (t & (lanesCount - 1)) * dimension
             var d = 0
             while d + 16 <= dimension {
                 let vv = widen(UnsafeRawPointer(v + d).loadUnaligned(as: SIMD16<Float16>.self))

@@ -107,6 +107,118 @@ extension Ops {
         }
     }
 
+    /// `scores16` for three queries at once (the query heads of a KV group share the keys): each key is converted
+    /// from half precision once for the three. Same chains and sums as `scores16`.
+    @inline(__always)
+    static func scores16x3(_ k: UnsafePointer<Float16>, stride: Int, _ q0: UnsafePointer<Float>,
+                           _ q1: UnsafePointer<Float>, _ q2: UnsafePointer<Float>,
+                           dimension: Int) -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
+        let low = partialScores8x3(k, stride: stride, q0, q1, q2, dimension: dimension)
+        let high = partialScores8x3(k + 8 &* stride, stride: stride, q0, q1, q2, dimension: dimension)
+        return (fold(low.0, high.0, 1), fold(low.1, high.1, 1), fold(low.2, high.2, 1))
+    }
+
+    /// `partialScores8` for three queries, the eight keys converted once.
+    @inline(__always)
+    static func partialScores8x3(_ k: UnsafePointer<Float16>, stride: Int, _ q0: UnsafePointer<Float>,
+                                 _ q1: UnsafePointer<Float>, _ q2: UnsafePointer<Float>,
+                                 dimension: Int) -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
+        var a00 = SIMD16<Float>(), a01 = SIMD16<Float>(), a02 = SIMD16<Float>(), a03 = SIMD16<Float>()
+        var a04 = SIMD16<Float>(), a05 = SIMD16<Float>(), a06 = SIMD16<Float>(), a07 = SIMD16<Float>()
+        var a10 = SIMD16<Float>(), a11 = SIMD16<Float>(), a12 = SIMD16<Float>(), a13 = SIMD16<Float>()
+        var a14 = SIMD16<Float>(), a15 = SIMD16<Float>(), a16 = SIMD16<Float>(), a17 = SIMD16<Float>()
+        var a20 = SIMD16<Float>(), a21 = SIMD16<Float>(), a22 = SIMD16<Float>(), a23 = SIMD16<Float>()
+        var a24 = SIMD16<Float>(), a25 = SIMD16<Float>(), a26 = SIMD16<Float>(), a27 = SIMD16<Float>()
+        var d = 0
+        while d < dimension {
+            let r0 = UnsafeRawPointer(q0 + d).loadUnaligned(as: SIMD16<Float>.self)
+            let r1 = UnsafeRawPointer(q1 + d).loadUnaligned(as: SIMD16<Float>.self)
+            let r2 = UnsafeRawPointer(q2 + d).loadUnaligned(as: SIMD16<Float>.self)
+            @inline(__always) func key(_ j: Int) -> SIMD16<Float> {
+                widen(UnsafeRawPointer(k + (j &* stride &+ d)).loadUnaligned(as: SIMD16<Float16>.self))
+            }
+            let k0 = key(0); a00 = fma(a00, k0, r0); a10 = fma(a10, k0, r1); a20 = fma(a20, k0, r2)
+            let k1 = key(1); a01 = fma(a01, k1, r0); a11 = fma(a11, k1, r1); a21 = fma(a21, k1, r2)
+            let k2 = key(2); a02 = fma(a02, k2, r0); a12 = fma(a12, k2, r1); a22 = fma(a22, k2, r2)
+            let k3 = key(3); a03 = fma(a03, k3, r0); a13 = fma(a13, k3, r1); a23 = fma(a23, k3, r2)
+            let k4 = key(4); a04 = fma(a04, k4, r0); a14 = fma(a14, k4, r1); a24 = fma(a24, k4, r2)
+            let k5 = key(5); a05 = fma(a05, k5, r0); a15 = fma(a15, k5, r1); a25 = fma(a25, k5, r2)
+            let k6 = key(6); a06 = fma(a06, k6, r0); a16 = fma(a16, k6, r1); a26 = fma(a26, k6, r2)
+            let k7 = key(7); a07 = fma(a07, k7, r0); a17 = fma(a17, k7, r1); a27 = fma(a27, k7, r2)
+            d &+= 16
+        }
+        @inline(__always) func reduce(_ a0: SIMD16<Float>, _ a1: SIMD16<Float>, _ a2: SIMD16<Float>,
+                                      _ a3: SIMD16<Float>, _ a4: SIMD16<Float>, _ a5: SIMD16<Float>,
+                                      _ a6: SIMD16<Float>, _ a7: SIMD16<Float>) -> SIMD16<Float> {
+            fold(fold(fold(a0, a1, 8), fold(a2, a3, 8), 4), fold(fold(a4, a5, 8), fold(a6, a7, 8), 4), 2)
+        }
+        return (reduce(a00, a01, a02, a03, a04, a05, a06, a07), reduce(a10, a11, a12, a13, a14, a15, a16, a17),
+                reduce(a20, a21, a22, a23, a24, a25, a26, a27))
+    }
+
+    /// `valueChains64` for three heads' probabilities over the same values (the query heads of a KV group): each
+    /// value row is converted once for the three; 2 lanes x 64 values x 3 heads of chains in registers per pass.
+    @inline(__always)
+    static func valueChains64x3(_ lanes: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                                           UnsafeMutablePointer<Float>),
+                                _ p: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
+                                _ values: UnsafePointer<Float16>, stride: Int, count: Int, dimension: Int) {
+        let full = count & ~15
+        var d = 0
+        while d < dimension {
+            var l = 0
+            while l < 16 {
+                var a000 = SIMD16<Float>(), a001 = SIMD16<Float>(), a002 = SIMD16<Float>(), a003 = SIMD16<Float>()
+                var a010 = SIMD16<Float>(), a011 = SIMD16<Float>(), a012 = SIMD16<Float>(), a013 = SIMD16<Float>()
+                var a100 = SIMD16<Float>(), a101 = SIMD16<Float>(), a102 = SIMD16<Float>(), a103 = SIMD16<Float>()
+                var a110 = SIMD16<Float>(), a111 = SIMD16<Float>(), a112 = SIMD16<Float>(), a113 = SIMD16<Float>()
+                var a200 = SIMD16<Float>(), a201 = SIMD16<Float>(), a202 = SIMD16<Float>(), a203 = SIMD16<Float>()
+                var a210 = SIMD16<Float>(), a211 = SIMD16<Float>(), a212 = SIMD16<Float>(), a213 = SIMD16<Float>()
+                var t = l
+                while t < full {
+                    @inline(__always) func row(_ j: Int, _ c: Int) -> SIMD16<Float> {
+                        widen(UnsafeRawPointer(values + ((t &+ j) &* stride &+ d &+ 16 &* c))
+                            .loadUnaligned(as: SIMD16<Float16>.self))
+                    }
+                    let s00 = SIMD16<Float>(repeating: p.0[t &+ 0]), s10 = SIMD16<Float>(repeating: p.1[t &+ 0])
+                    let s20 = SIMD16<Float>(repeating: p.2[t &+ 0])
+                    let v00 = row(0, 0); a000 = fma(a000, v00, s00)
+                    a100 = fma(a100, v00, s10); a200 = fma(a200, v00, s20)
+                    let v01 = row(0, 1); a001 = fma(a001, v01, s00)
+                    a101 = fma(a101, v01, s10); a201 = fma(a201, v01, s20)
+                    let v02 = row(0, 2); a002 = fma(a002, v02, s00)
+                    a102 = fma(a102, v02, s10); a202 = fma(a202, v02, s20)
+                    let v03 = row(0, 3); a003 = fma(a003, v03, s00)
+                    a103 = fma(a103, v03, s10); a203 = fma(a203, v03, s20)
+                    let s01 = SIMD16<Float>(repeating: p.0[t &+ 1]), s11 = SIMD16<Float>(repeating: p.1[t &+ 1])
+                    let s21 = SIMD16<Float>(repeating: p.2[t &+ 1])
+                    let v10 = row(1, 0); a010 = fma(a010, v10, s01)
+                    a110 = fma(a110, v10, s11); a210 = fma(a210, v10, s21)
+                    let v11 = row(1, 1); a011 = fma(a011, v11, s01)
+                    a111 = fma(a111, v11, s11); a211 = fma(a211, v11, s21)
+                    let v12 = row(1, 2); a012 = fma(a012, v12, s01)
+                    a112 = fma(a112, v12, s11); a212 = fma(a212, v12, s21)
+                    let v13 = row(1, 3); a013 = fma(a013, v13, s01)
+                    a113 = fma(a113, v13, s11); a213 = fma(a213, v13, s21)
+                    t &+= 16
+                }
+                @inline(__always) func store(_ lanes: UnsafeMutablePointer<Float>, _ j: Int,
+                                             _ a: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)) {
+                    let row = UnsafeMutableRawPointer(lanes + ((l &+ j) &* dimension &+ d))
+                    row.storeBytes(of: a.0, as: SIMD16<Float>.self)
+                    row.storeBytes(of: a.1, toByteOffset: 64, as: SIMD16<Float>.self)
+                    row.storeBytes(of: a.2, toByteOffset: 128, as: SIMD16<Float>.self)
+                    row.storeBytes(of: a.3, toByteOffset: 192, as: SIMD16<Float>.self)
+                }
+                store(lanes.0, 0, (a000, a001, a002, a003)); store(lanes.0, 1, (a010, a011, a012, a013))
+                store(lanes.1, 0, (a100, a101, a102, a103)); store(lanes.1, 1, (a110, a111, a112, a113))
+                store(lanes.2, 0, (a200, a201, a202, a203)); store(lanes.2, 1, (a210, a211, a212, a213))
+                l &+= 2
+            }
+            d &+= 64
+        }
+    }
+
     /// `lanes[l · dimension + d]` = Σ over positions t ≡ l (mod 16) below `count & ~15`, in order, of p_t · v_t[d]:
     /// the chains of the output values, 16 of them in registers for each 16 values of the head.
     @inline(__always)

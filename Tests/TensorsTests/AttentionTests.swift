@@ -80,6 +80,39 @@ struct AttentionTests {
         #expect(differing.isEmpty, "values \(differing.prefix(5)): \(differing.prefix(5).map { (out[$0], expected[$0]) })")
     }
 
+    @Test("three query heads of a KV group at once give each head's own bits",
+          arguments: [(64, 1), (64, 15), (64, 16), (64, 17), (64, 50), (128, 33)])
+    func groupOfThreeMatchesSingleHeads(dimension: Int, count: Int) {
+        var generator = SplitMix64(state: UInt64(dimension * 7 + count))
+        let stride = dimension + 8
+        let keys = (0..<count * stride).map { _ in Float16(generator.float()) }
+        let values = (0..<count * stride).map { _ in Float16(generator.float()) }
+        let queries = (0..<3 * dimension).map { _ in 3 * generator.float() }
+        let scale = 1 / Float(dimension).squareRoot()
+        let size = Ops.attentionScratchCount(count: count, dimension: dimension)
+        var grouped = [Float](repeating: 0, count: 3 * dimension), single = grouped
+        var scratch = [Float](repeating: 0, count: 3 * size)
+        keys.withUnsafeBufferPointer { k in
+            values.withUnsafeBufferPointer { v in
+                queries.withUnsafeBufferPointer { q in
+                    Ops.attentionExact3(&grouped, query: q.baseAddress!, keys: k.baseAddress!, values: v.baseAddress!,
+                                        stride: stride, count: count, dimension: dimension, scale: scale,
+                                        scratch: &scratch)
+                    single.withUnsafeMutableBufferPointer { out in
+                        for h in 0..<3 {
+                            Ops.attentionExact(out.baseAddress! + h * dimension, query: q.baseAddress! + h * dimension,
+                                               keys: k.baseAddress!, values: v.baseAddress!, stride: stride,
+                                               count: count, dimension: dimension, scale: scale, oneQuery: false,
+                                               scratch: &scratch)
+                        }
+                    }
+                }
+            }
+        }
+        let differing = grouped.indices.filter { grouped[$0].bitPattern != single[$0].bitPattern }
+        #expect(differing.isEmpty, "values \(differing.prefix(5)): \(differing.prefix(5).map { (grouped[$0], single[$0]) })")
+    }
+
     @Test("exp16 scales by 2^n in one vector multiply with the lane-by-lane path's bits")
     func expVectorScaling() {
         var generator = SplitMix64(state: 7)

@@ -191,17 +191,28 @@ public final class LlamaContext: @unchecked Sendable {
         // llama.cpp without flash attention (its default before flash attention became automatic, and how the
         // reference data were made), operation for operation: see Ops.attentionExact
         let scratchCount = Ops.attentionScratchCount(count: span, dimension: headDim)
+        // For a batch, the query heads of a KV group three at a time share each converted key and value
+        // (Ops.attentionExact3, same bits); one job per token and KV group.
+        let triples = n > 1 && headDim % 64 == 0 ? group / 3 : 0
         // later tokens see more positions: claimed tasks, the heaviest first, keep both threads busy to the end
-        kernels.parallelForClaimed(n * c.headCount, heaviestFirst: true) { range in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
+        kernels.parallelForClaimed(n * c.headCountKV, heaviestFirst: true) { range in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * scratchCount) { scratch in
                 guard let base = scratch.baseAddress else { return }
                 for job in range {
-                    let i = job / c.headCount, h = job % c.headCount
-                    let kvOffset = (h / group) * headDim
-                    Ops.attentionExact(out + i * qDim + h * headDim, query: q + i * qDim + h * headDim,
-                                       keys: keys + kvOffset, values: values + kvOffset, stride: kvDim,
-                                       count: start + i + 1, dimension: headDim, scale: scale, oneQuery: n == 1,
-                                       scratch: base)
+                    let i = job / c.headCountKV, g = job % c.headCountKV
+                    let kvOffset = g * headDim, count = start + i + 1
+                    for t in 0..<triples {
+                        let h = g * group + 3 * t
+                        Ops.attentionExact3(out + i * qDim + h * headDim, query: q + i * qDim + h * headDim,
+                                            keys: keys + kvOffset, values: values + kvOffset, stride: kvDim,
+                                            count: count, dimension: headDim, scale: scale, scratch: base)
+                    }
+                    for h in (g * group + 3 * triples)..<((g + 1) * group) {
+                        Ops.attentionExact(out + i * qDim + h * headDim, query: q + i * qDim + h * headDim,
+                                           keys: keys + kvOffset, values: values + kvOffset, stride: kvDim,
+                                           count: count, dimension: headDim, scale: scale, oneQuery: n == 1,
+                                           scratch: base)
+                    }
                 }
             }
         }
