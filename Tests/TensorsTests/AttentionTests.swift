@@ -14,12 +14,31 @@ struct AttentionTests {
         return e[0] + e[1]
     }
 
-    /// Attention for one query of a batch, one position at a time in the documented order of `attentionExact`.
+    /// Attention in the documented order of `attentionExact`, one position at a time: a query of a batch, or with
+    /// `oneQuery` a batch of one (ggml_vec_dot_f16's four 16-lane accumulators over chunks of 64).
     static func reference(query: [Float], keys: [Float16], values: [Float16], stride: Int, count: Int,
-                          dimension: Int, scale: Float) -> [Float] {
+                          dimension: Int, scale: Float, oneQuery: Bool = false) -> [Float] {
         let q = query.map { Float(Float16($0)) }
         var scores = [Float](repeating: 0, count: count)
-        for t in 0..<count {
+        for t in 0..<count where oneQuery {
+            var a = [[Float]](repeating: [Float](repeating: 0, count: 16), count: 4)
+            var d = 0
+            while d + 64 <= dimension {
+                for c in 0..<4 {
+                    for l in 0..<16 {
+                        a[c][l] = a[c][l].addingProduct(Float(keys[t * stride + d + 16 * c + l]), q[d + 16 * c + l])
+                    }
+                }
+                d += 64
+            }
+            var sum = Double(tree16((0..<16).map { (a[0][$0] + a[2][$0]) + (a[1][$0] + a[3][$0]) }))
+            while d < dimension {
+                sum += Double(Float(keys[t * stride + d]) * q[d])
+                d += 1
+            }
+            scores[t] = Float(sum) * scale
+        }
+        for t in 0..<count where !oneQuery {
             var acc = [Float](repeating: 0, count: 16)
             var d = 0
             while d + 16 <= dimension {
@@ -45,18 +64,29 @@ struct AttentionTests {
         }
         let inverse = Float(1 / total)
         let p = e.map { Float(Float16($0 * inverse)) }
-        var lanes = [[Float]](repeating: [Float](repeating: 0, count: dimension), count: 16)
+        let period = oneQuery ? 64 : 16
+        var lanes = [[Float]](repeating: [Float](repeating: 0, count: dimension), count: period)
         for t in 0..<count {
             for d in 0..<dimension {
-                lanes[t % 16][d] = lanes[t % 16][d].addingProduct(Float(values[t * stride + d]), p[t])
+                lanes[t % period][d] = lanes[t % period][d].addingProduct(Float(values[t * stride + d]), p[t])
+            }
+        }
+        if oneQuery {
+            for l in 0..<16 {
+                for d in 0..<dimension {
+                    lanes[l][d] = (lanes[l][d] + lanes[l + 32][d]) + (lanes[l + 16][d] + lanes[l + 48][d])
+                }
             }
         }
         return (0..<dimension).map { d in tree16((0..<16).map { lanes[$0][d] }) }
     }
 
     @Test("blocked attention gives the one-position order's bits",
-          arguments: [(64, 1), (64, 15), (64, 16), (64, 17), (64, 50), (128, 33), (48, 40), (32, 64), (24, 20)])
-    func blockedMatchesReference(dimension: Int, count: Int) {
+          arguments: [(64, 1, false), (64, 15, false), (64, 16, false), (64, 17, false), (64, 50, false),
+                      (128, 33, false), (48, 40, false), (32, 64, false), (24, 20, false),
+                      (64, 1, true), (64, 17, true), (64, 63, true), (64, 64, true), (64, 65, true), (64, 150, true),
+                      (128, 70, true), (32, 40, true)])
+    func blockedMatchesReference(dimension: Int, count: Int, oneQuery: Bool) {
         var generator = SplitMix64(state: UInt64(dimension * 1000 + count))
         let stride = dimension + 8  // rows of a wider cache, as with several KV heads
         let keys = (0..<count * stride).map { _ in Float16(generator.float()) }
@@ -70,14 +100,54 @@ struct AttentionTests {
                 query.withUnsafeBufferPointer { q in
                     Ops.attentionExact(&out, query: q.baseAddress!, keys: k.baseAddress!, values: v.baseAddress!,
                                        stride: stride, count: count, dimension: dimension, scale: scale,
-                                       oneQuery: false, scratch: &scratch)
+                                       oneQuery: oneQuery, scratch: &scratch)
                 }
             }
         }
         let expected = Self.reference(query: query, keys: keys, values: values, stride: stride, count: count,
-                                      dimension: dimension, scale: scale)
+                                      dimension: dimension, scale: scale, oneQuery: oneQuery)
         let differing = (0..<dimension).filter { out[$0].bitPattern != expected[$0].bitPattern }
         #expect(differing.isEmpty, "values \(differing.prefix(5)): \(differing.prefix(5).map { (out[$0], expected[$0]) })")
+    }
+
+    // The outputs above depend on the scores only through half-rounded probabilities, which hide most last-bit
+    // differences of a score: the score blocks are compared with the one-key path directly.
+    @Test("16-key score blocks give the one-key scores' bits", arguments: [64, 128, 48])
+    func scoreBlocksMatchOneKey(dimension: Int) {
+        var generator = SplitMix64(state: UInt64(dimension))
+        let stride = dimension + 8, count = 16
+        let keys = (0..<count * stride).map { _ in Float16(generator.float()) }
+        let queries = (0..<3 * dimension).map { _ in Float(Float16(3 * generator.float())) }
+        var scratch = [Float](repeating: 0, count: Ops.attentionScratchCount(count: count, dimension: dimension))
+        keys.withUnsafeBufferPointer { k in
+            queries.withUnsafeBufferPointer { q in
+                scratch.withUnsafeMutableBufferPointer { buffer in
+                    let head = Ops.AttentionScratch(buffer.baseAddress!, count: count, dimension: dimension)
+                    var single = [[Float]]()
+                    for h in 0..<3 {
+                        head.q.update(from: q.baseAddress! + h * dimension, count: dimension)
+                        var top = -Float.infinity
+                        Ops.scoreRest(head, keys: k.baseAddress!, stride: stride, from: 0, count: count,
+                                      dimension: dimension, scale: 1, oneQuery: false, maxScore: &top)
+                        single.append(Array(UnsafeBufferPointer(start: head.scores, count: count)))
+                    }
+                    let q0 = q.baseAddress!, q1 = q0 + dimension, q2 = q1 + dimension
+                    var blocks = [q0, q1, q2].map {
+                        Ops.scores16(k.baseAddress!, stride: stride, $0, dimension: dimension)
+                    }
+                    if dimension % 64 == 0 {  // the three-head job's blocks (head sizes that are multiples of 64)
+                        let (s0, s1, s2) = Ops.scores16x3(k.baseAddress!, stride: stride, q0, q1, q2,
+                                                          dimension: dimension)
+                        blocks += [s0, s1, s2]
+                    }
+                    for (b, block) in blocks.enumerated() {
+                        let h = b % 3
+                        let differing = (0..<16).filter { block[$0].bitPattern != single[h][$0].bitPattern }
+                        #expect(differing.isEmpty, "block \(b): keys \(differing)")
+                    }
+                }
+            }
+        }
     }
 
     @Test("three query heads of a KV group at once give each head's own bits",
