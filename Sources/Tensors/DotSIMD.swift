@@ -226,16 +226,6 @@ func blockSums(_ v0: SIMD16<Int16>, _ v1: SIMD16<Int16>, _ v2: SIMD16<Int16>, _ 
 #if SHIMMY_AVX512VNNI
 import X86Intrinsics
 
-/// The exact totals of eight vectors' lanes, lane k = Σ v_k: two rounds of `vphaddd` and one add of halves.
-@inline(__always)
-func laneTotals(_ v0: SIMD8<Int32>, _ v1: SIMD8<Int32>, _ v2: SIMD8<Int32>, _ v3: SIMD8<Int32>,
-                _ v4: SIMD8<Int32>, _ v5: SIMD8<Int32>, _ v6: SIMD8<Int32>, _ v7: SIMD8<Int32>) -> SIMD8<Int32> {
-    // per 128-bit half: [Σ v0, Σ v1, Σ v2, Σ v3] of lanes 0-3, then of lanes 4-7
-    let g0 = pairSums(pairSums(v0, v1), pairSums(v2, v3))
-    let g1 = pairSums(pairSums(v4, v5), pairSums(v6, v7))
-    return SIMD8(lowHalf: g0.lowHalf, highHalf: g1.lowHalf) &+ SIMD8(lowHalf: g0.highHalf, highHalf: g1.highHalf)
-}
-
 /// The exact totals of four vectors' lanes, lane k = Σ v_k.
 @inline(__always)
 func laneTotals(_ v0: SIMD8<Int32>, _ v1: SIMD8<Int32>, _ v2: SIMD8<Int32>, _ v3: SIMD8<Int32>) -> SIMD4<Int32> {
@@ -295,10 +285,4 @@ func fma(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Flo
     return r
 }
 
-@inline(__always)
-func fma(_ acc: SIMD4<Float>, _ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
-    var r = SIMD4<Float>()
-    for i in 0..<4 { r[i] = acc[i].addingProduct(a[i], b[i]) }
-    return r
-}
 #endif
