@@ -107,7 +107,10 @@ extension ActivationQuant {
                                 _ scales: UnsafeMutablePointer<Float>, _ sums: UnsafeMutablePointer<Float>?,
                                 count: Int) {
         for b in 0..<count / 32 {
-            let (q0, q1, d, total) = quantizeBlock16(x + b &* 32)
+            let (a, c, d, total) = quantizeBlock16(x + b &* 32)
+            var q0 = SIMD16<Int16>(), q1 = SIMD16<Int16>()
+            for i in 0..<16 { q0[i] = Int16(truncatingIfNeeded: a[i]) }
+            for i in 0..<16 { q1[i] = Int16(truncatingIfNeeded: c[i]) }
             let out = UnsafeMutableRawPointer(qs + b &* 32)
             out.storeBytes(of: q0, as: SIMD16<Int16>.self)
             out.storeBytes(of: q1, toByteOffset: 32, as: SIMD16<Int16>.self)
@@ -122,13 +125,11 @@ extension ActivationQuant {
                                 _ scales: UnsafeMutablePointer<Float>, _ sums: UnsafeMutablePointer<Float>?,
                                 _ offsets: UnsafeMutablePointer<Int32>, count: Int) {
         for b in 0..<count / 32 {
-            let (q0, q1, d, total) = quantizeBlock16(x + b &* 32)
+            let (a, c, d, total) = quantizeBlock16(x + b &* 32)
             let out = UnsafeMutableRawPointer(qs + b &* 32)
-            var o0 = SIMD16<Int8>(), o1 = SIMD16<Int8>()
-            for i in 0..<16 {
-                o0[i] = Int8(truncatingIfNeeded: q0[i])
-                o1[i] = Int8(truncatingIfNeeded: q1[i])
-            }
+            var o0 = SIMD16<Int8>(), o1 = SIMD16<Int8>()  // straight from the 32-bit lanes (`vpmovdb`)
+            for i in 0..<16 { o0[i] = Int8(truncatingIfNeeded: a[i]) }
+            for i in 0..<16 { o1[i] = Int8(truncatingIfNeeded: c[i]) }
             out.storeBytes(of: o0, as: SIMD16<Int8>.self)
             out.storeBytes(of: o1, toByteOffset: 16, as: SIMD16<Int8>.self)
             offsets[b] = 0 &- (total &<< 3)  // -8 Σq: the start of a Q4_0 block dot (weights q - 8)
@@ -137,10 +138,10 @@ extension ActivationQuant {
         }
     }
 
-    /// One block of 32 floats quantized with 16-lane SIMD: values 0-15 and 16-31 (each within ±127, as Int16), the unrounded
-    /// scale `amax / 127` and the sum of the values.
+    /// One block of 32 floats quantized with 16-lane SIMD: values 0-15 and 16-31 (each within ±127, in 32-bit lanes that
+    /// each caller narrows to the width it stores), the unrounded scale `amax / 127` and the sum of the values.
     @inlinable @inline(__always)
-    static func quantizeBlock16(_ x: UnsafePointer<Float>) -> (SIMD16<Int16>, SIMD16<Int16>, Float, Int32) {
+    static func quantizeBlock16(_ x: UnsafePointer<Float>) -> (SIMD16<Int32>, SIMD16<Int32>, Float, Int32) {
         let p = UnsafeRawPointer(x)
         let v0 = p.loadUnaligned(as: SIMD16<Float>.self)
         let v1 = p.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
@@ -149,8 +150,9 @@ extension ActivationQuant {
         let amax = treeMax(m)
         let d = amax / 127
         let id: Float = amax != 0 ? 127 / amax : 0
-        // `roundedLane` of every lane, one operation at a time across the lanes (one loop doing all of them per lane
-        // stayed partly scalar); a nested function, as a static one was not inlined
+        // round_half_even(v) clamped to ±127, NaN → 0 (as in `quantizeBlock`), one operation at a time across the
+        // lanes (one loop doing all of them per lane stayed partly scalar); a nested function, as a static one was
+        // not inlined
         @inline(__always) func roundedLanes(_ v: SIMD16<Float>) -> SIMD16<Int32> {
             var n = SIMD16<Float>()
             for i in 0..<16 { n[i] = v[i].rounded(.toNearestOrEven) }
@@ -166,10 +168,7 @@ extension ActivationQuant {
             return unsafeBitCast(r + magic, to: SIMD16<Int32>.self) &- unsafeBitCast(magic, to: SIMD16<Int32>.self)
         }
         let a = roundedLanes(v0 * id), c = roundedLanes(v1 * id)
-        var q0 = SIMD16<Int16>(), q1 = SIMD16<Int16>()
-        for i in 0..<16 { q0[i] = Int16(truncatingIfNeeded: a[i]) }
-        for i in 0..<16 { q1[i] = Int16(truncatingIfNeeded: c[i]) }
-        return (q0, q1, d, laneSum(a &+ c))
+        return (a, c, d, laneSum(a &+ c))
     }
 
     /// Lane i of `a` where `mask[i]`, else of `b`.
@@ -178,13 +177,6 @@ extension ActivationQuant {
         let k = mask._storage  // all ones where true
         let x = unsafeBitCast(a, to: SIMD16<Int32>.self), y = unsafeBitCast(b, to: SIMD16<Int32>.self)
         return unsafeBitCast((x & k) | (y & ~k), to: SIMD16<Float>.self)
-    }
-
-    /// `round_half_even(v)` clamped to ±127 as Int32; NaN becomes 0 (as in `quantizeBlock`).
-    @inlinable @inline(__always)
-    static func roundedLane(_ v: Float) -> Int32 {
-        let r = Swift.max(-127, Swift.min(127, v.rounded(.toNearestOrEven)))
-        return r.isNaN ? 0 : Int32(r)
     }
 
     /// The largest of 16 lanes.
