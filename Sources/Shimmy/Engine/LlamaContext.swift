@@ -196,7 +196,7 @@ public final class LlamaContext: @unchecked Sendable {
         let triples = n > 1 && headDim % 64 == 0 ? group / 3 : 0
         // later tokens see more positions: claimed tasks, the heaviest first, keep both threads busy to the end
         kernels.parallelForClaimed(n * c.headCountKV, heaviestFirst: true) { range in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * scratchCount) { scratch in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: (triples > 0 ? 3 : 1) * scratchCount) { scratch in
                 guard let base = scratch.baseAddress else { return }
                 for job in range {
                     let i = job / c.headCountKV, g = job % c.headCountKV
