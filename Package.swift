@@ -12,7 +12,10 @@ let cpuFlags: [SwiftSetting] = targetCPU == "none" ? [] : [.unsafeFlags(["-targe
 // SHIMMY_VNNI=1 says the target CPU has it; otherwise (SHIMMY_VNNI=0, other CPUs) the portable kernels only.
 let hostHasVNNI = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains(" avx512_vnni") ?? false
 let vnni = Context.environment["SHIMMY_VNNI"].map { $0 == "1" } ?? (targetCPU == "native" && hostHasVNNI)
-let vnniFlags: [SwiftSetting] = vnni ? [.define("SHIMMY_AVX512VNNI")] : []
+// GFNI (`vgf2p8affineqb`, one instruction for a Q4 block's nibble split) likewise: host CPU, or SHIMMY_GFNI=1/0.
+let hostHasGFNI = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains(" gfni") ?? false
+let gfni = Context.environment["SHIMMY_GFNI"].map { $0 == "1" } ?? (targetCPU == "native" && hostHasGFNI)
+let vnniFlags: [SwiftSetting] = (vnni ? [.define("SHIMMY_AVX512VNNI")] : []) + (vnni && gfni ? [.define("SHIMMY_GFNI")] : [])
 let fast: [SwiftSetting] = cpuFlags + vnniFlags + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
 let package = Package(

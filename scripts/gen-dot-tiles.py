@@ -142,6 +142,9 @@ def emit_vnni(name, t):
         if chain:  # only the one-row tile: the others are the transposed ones
             emit_vnni_chain_1x1(p, t)
             continue
+        if t["mins"] and (R, T) == (4, 1):
+            emit_vnni_mins_4x1(p, t)
+            continue
         for i in range(R):
             for j in range(T):
                 p(f"        var a{i}{j} = SIMD8<Float>()")
@@ -208,6 +211,43 @@ def emit_vnni(name, t):
     for shape in ["4x4", "4x1", "8x1", "1x4", "1x1"]:
         text = text.replace(f"vnnitile{shape}(", f"vnniTile{shape}(")
     open(f"/work/main/Sources/Tensors/DotTilesVNNI{name}.swift", "w").write(text)
+
+
+def emit_vnni_mins_4x1(p, t):
+    """Q4_1 mat-vec, four rows: the instruction count per row and block is what bounds it (one core streams ~29 GB/s,
+    the scalar form ran ~22), so each row's nibbles are split by one GFNI instruction (the 16 bytes broadcast to both
+    halves, low nibbles masked in one, high ones shifted in the other), and the four rows' (d, m) pairs convert in
+    one `vcvtph2ps`: one multiply gives the four scale products d_i · e (even lanes) and one FMA adds the four
+    m_i · s terms (odd lanes; the even lanes add d_i · 0). Each output takes the same roundings as the scalar form."""
+    bb = t["bb"]
+    for i in range(4):
+        p(f"        var a{i}0 = SIMD8<Float>()")
+    p("        var mins = SIMD8<Float>()  // lane 2i + 1: row i's sum of m · s; the even lanes stay 0")
+    p("        // lane 2i of the scale products to all lanes: a `vpermps` each, with indices LLVM cannot see (rowBytes is")
+    p("        // below 2^62), since for constant ones it multiplies four scalars and broadcasts them (six more instructions)")
+    p("        let hidden = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: rowBytes &>> 62))")
+    for i in range(4):
+        p(f"        let lane{2 * i} = hidden &+ {2 * i}")
+    p("        for b in 0..<x.blocks {")
+    for i in range(4):
+        p(f"            let k{i} = w{i} + b &* {bb}")
+        p(f"            let y{i} = (k{i} + {t['qoff']}).loadUnaligned(as: SIMD16<UInt8>.self)")
+        p(f"            let q{i} = splitNibbles(y{i})")
+    p("            let pairs = SIMD4<UInt32>(k0.loadUnaligned(as: UInt32.self), k1.loadUnaligned(as: UInt32.self),")
+    p("                                      k2.loadUnaligned(as: UInt32.self), k3.loadUnaligned(as: UInt32.self))")
+    p("            let dm = halvesToFloats(unsafeBitCast(pairs, to: SIMD8<UInt16>.self))  // d0 m0 d1 m1 ...")
+    p("            let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)")
+    p("            let e0 = s0[b], v0 = u0[b]")
+    p("            let scales = dm * e0")
+    p("            mins = fma(mins, dm, SIMD8(0, v0, 0, v0, 0, v0, 0, v0))")
+    for i in range(4):
+        p(f"            a{i}0 = fma(a{i}0, toFloat(dotBytes(SIMD8<Int32>(), q{i}, xv0)), permute(scales, lane{2 * i}))")
+    p("        }")
+    for i in range(4):
+        p(f"        out[t0 &* outStride &+ r0 &+ {i} &* rowStep] = treeSum(a{i}0) + mins[{2 * i + 1}]")
+    p("    }")
+    p("")
+
 
 
 def emit_vnni_transposed(p, t, T):

@@ -248,6 +248,19 @@ func offsetBinary(_ v: SIMD32<Int8>) -> SIMD32<UInt8> {
     unsafeBitCast(unsafeBitCast(v, to: SIMD4<UInt64>.self) ^ 0x8080_8080_8080_8080, to: SIMD32<UInt8>.self)
 }
 
+/// A Q4 block's 16 nibble bytes as its 32 values (low nibbles, then high nibbles). With GFNI one `vgf2p8affineqb`
+/// on the bytes broadcast to both halves: the low half's bit matrix keeps bits 0-3, the high half's moves bits 4-7
+/// down (without, LLVM's `vpand`, a shift and `vinserti128`).
+@inline(__always)
+func splitNibbles(_ y: SIMD16<UInt8>) -> SIMD32<UInt8> {
+#if SHIMMY_GFNI
+    let low: UInt64 = 0x0102_0408_0000_0000, high: UInt64 = 0x1020_4080_0000_0000
+    return affineBytes(SIMD32(lowHalf: y, highHalf: y), SIMD4(low, low, high, high))
+#else
+    return SIMD32(lowHalf: y & 0x0F, highHalf: y &>> 4)
+#endif
+}
+
 /// The four bytes at `p + offset` in every 32-bit lane (`vpbroadcastd`, folded into `vpdpbusd` as `{1to8}`).
 @inline(__always)
 func broadcastQuad(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD32<Int8> {

@@ -154,46 +154,46 @@ extension DotQ4_1 {
         let x0 = x.int8Row(t0 &+ 0), s0 = x.scaleRow(t0 &+ 0)
         let u0 = x.sumRow(t0 &+ 0)
         var a00 = SIMD8<Float>()
-        var m00: Float = 0
         var a10 = SIMD8<Float>()
-        var m10: Float = 0
         var a20 = SIMD8<Float>()
-        var m20: Float = 0
         var a30 = SIMD8<Float>()
-        var m30: Float = 0
+        var mins = SIMD8<Float>()  // lane 2i + 1: row i's sum of m · s; the even lanes stay 0
+        // lane 2i of the scale products to all lanes: a `vpermps` each, with indices LLVM cannot see (rowBytes is
+        // below 2^62), since for constant ones it multiplies four scalars and broadcasts them (six more instructions)
+        let hidden = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: rowBytes &>> 62))
+        let lane0 = hidden &+ 0
+        let lane2 = hidden &+ 2
+        let lane4 = hidden &+ 4
+        let lane6 = hidden &+ 6
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 20
             let y0 = (k0 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
-            let q0 = SIMD32<UInt8>(lowHalf: y0 & 0x0F, highHalf: y0 &>> 4)
-            let (d0, n0) = loadHalfPair(k0)
+            let q0 = splitNibbles(y0)
             let k1 = w1 + b &* 20
             let y1 = (k1 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
-            let q1 = SIMD32<UInt8>(lowHalf: y1 & 0x0F, highHalf: y1 &>> 4)
-            let (d1, n1) = loadHalfPair(k1)
+            let q1 = splitNibbles(y1)
             let k2 = w2 + b &* 20
             let y2 = (k2 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
-            let q2 = SIMD32<UInt8>(lowHalf: y2 & 0x0F, highHalf: y2 &>> 4)
-            let (d2, n2) = loadHalfPair(k2)
+            let q2 = splitNibbles(y2)
             let k3 = w3 + b &* 20
             let y3 = (k3 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
-            let q3 = SIMD32<UInt8>(lowHalf: y3 & 0x0F, highHalf: y3 &>> 4)
-            let (d3, n3) = loadHalfPair(k3)
+            let q3 = splitNibbles(y3)
+            let pairs = SIMD4<UInt32>(k0.loadUnaligned(as: UInt32.self), k1.loadUnaligned(as: UInt32.self),
+                                      k2.loadUnaligned(as: UInt32.self), k3.loadUnaligned(as: UInt32.self))
+            let dm = halvesToFloats(unsafeBitCast(pairs, to: SIMD8<UInt16>.self))  // d0 m0 d1 m1 ...
             let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)
-            let e0 = s0[b]
-            let v0 = u0[b]
-            a00 = fma(a00, toFloat(dotBytes(SIMD8<Int32>(), q0, xv0)), d0 * e0)
-            m00 = m00.addingProduct(n0, v0)
-            a10 = fma(a10, toFloat(dotBytes(SIMD8<Int32>(), q1, xv0)), d1 * e0)
-            m10 = m10.addingProduct(n1, v0)
-            a20 = fma(a20, toFloat(dotBytes(SIMD8<Int32>(), q2, xv0)), d2 * e0)
-            m20 = m20.addingProduct(n2, v0)
-            a30 = fma(a30, toFloat(dotBytes(SIMD8<Int32>(), q3, xv0)), d3 * e0)
-            m30 = m30.addingProduct(n3, v0)
+            let e0 = s0[b], v0 = u0[b]
+            let scales = dm * e0
+            mins = fma(mins, dm, SIMD8(0, v0, 0, v0, 0, v0, 0, v0))
+            a00 = fma(a00, toFloat(dotBytes(SIMD8<Int32>(), q0, xv0)), permute(scales, lane0))
+            a10 = fma(a10, toFloat(dotBytes(SIMD8<Int32>(), q1, xv0)), permute(scales, lane2))
+            a20 = fma(a20, toFloat(dotBytes(SIMD8<Int32>(), q2, xv0)), permute(scales, lane4))
+            a30 = fma(a30, toFloat(dotBytes(SIMD8<Int32>(), q3, xv0)), permute(scales, lane6))
         }
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 0 &* rowStep] = treeSum(a00) + m00
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 1 &* rowStep] = treeSum(a10) + m10
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 2 &* rowStep] = treeSum(a20) + m20
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 3 &* rowStep] = treeSum(a30) + m30
+        out[t0 &* outStride &+ r0 &+ 0 &* rowStep] = treeSum(a00) + mins[1]
+        out[t0 &* outStride &+ r0 &+ 1 &* rowStep] = treeSum(a10) + mins[3]
+        out[t0 &* outStride &+ r0 &+ 2 &* rowStep] = treeSum(a20) + mins[5]
+        out[t0 &* outStride &+ r0 &+ 3 &* rowStep] = treeSum(a30) + mins[7]
     }
 
     /// 1 rows x 4 tokens starting at row `r0` and token `t0`.

@@ -46,4 +46,29 @@ public func permute(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ index: SIMD16<UInt
     return r
 }
 
+/// `vpermps` (256-bit): lane i of the result is lane `index[i] & 7` of `a`. LLVM turns a constant index into the
+/// shuffle it prefers, or into scalar code around a lane it extracts; an index it cannot see keeps `vpermps`.
+@inlinable @inline(__always)
+public func permute(_ a: SIMD8<Float>, _ index: SIMD8<Int32>) -> SIMD8<Float> {
+    var r = a
+    r._storage._value = Builtin.int_x86_avx2_permps(a._storage._value, index._storage._value)
+    return r
+}
+
+#if SHIMMY_GFNI
+/// `vgf2p8affineqb` (256-bit, GFNI) with a zero constant: byte i of the result is the 8x8 bit matrix in 64-bit lane
+/// i / 8 of `matrix` applied to byte i of `x` (result bit b is the parity of `x & matrix.byte[7 - b]`). One
+/// instruction can shift and mask each half of a vector differently: the Q4 tiles split a block's 16 nibble bytes,
+/// broadcast to both halves, into its 32 values with it.
+@inlinable @inline(__always)
+public func affineBytes(_ x: SIMD32<UInt8>, _ matrix: SIMD4<UInt64>) -> SIMD32<UInt8> {
+    let m = unsafeBitCast(matrix, to: SIMD32<UInt8>.self)
+    var r = x
+    r._storage._value = Builtin.int_x86_vgf2p8affineqb_256(x._storage._value, m._storage._value,
+                                                          Builtin.zeroInitializer())
+    return r
+}
+
+#endif
+
 #endif
