@@ -30,12 +30,13 @@ KERNELS = [
     ("$s7Tensors7DotQ4_1O11vnniTile4x4", "Q4_1 VNNI 4x4 tile", ["vpdpbusd", "vfmadd231ps", "vcvtdq2ps"], ["vpmullw", "vpmaddwd"]),
     # one GFNI split per row and block, the four scale products in one vector multiply and each broadcast by a
     # `vpermps`/`vpermd` (with constant lane indices LLVM had made four vmulss and their broadcasts)
-    ("$s7Tensors7DotQ4_1O11vnniTile4x1", "Q4_1 VNNI mat-vec tile", ["vpdpbusd", "vfmadd", "vgf2p8affineqb", "vperm"],
+    ("$s7Tensors7DotQ4_1O11vnniTile4x1", "Q4_1 VNNI mat-vec tile", ["vpdpbusd", "vfmadd", "vgf2p8affineqb", "vperm",
+                                                                   "prefetcht0"],
      ["vpmullw", "vpmaddwd", "vmulss", "vinserti128"]),
     # a 32-lane byte operation (|w|, x ^ 0x80) became a loop of vpbroadcastb/movzbl over the lanes twice
     ("$s7Tensors7DotQ8_0O11vnniTile4x4", "Q8_0 VNNI 4x4 tile", ["vpdpbusd", "vpxor", "vfmadd231ps"],
      ["vpmullw", "vpbroadcastb", "movzbl"]),
-    ("$s7Tensors7DotQ8_0O11vnniTile4x1", "Q8_0 VNNI mat-vec tile", ["vpdpbusd", "vpxor", "vfmadd"],
+    ("$s7Tensors7DotQ8_0O11vnniTile4x1", "Q8_0 VNNI mat-vec tile", ["vpdpbusd", "vpxor", "vfmadd", "prefetcht0"],
      ["vpmullw", "vpbroadcastb", "movzbl"]),
     # the rows' quants transposed in registers by `vpermt2d`; with constant indices LLVM had merged the shuffles into
     # the loads as ~40 inserts and blends per block (`vpblendd`)
@@ -43,7 +44,7 @@ KERNELS = [
                                                                           "vfmadd231ps"], ["vpmullw", "vphaddd", "vblendps"]),
     ("$s7Tensors7DotQ4_0O12vnniTile8x4T", "Q4_0 VNNI 8x4 transposed tile", ["vpdpbusd", "vpermt2d", "vfmadd231ps"],
      ["vpmullw", "vphaddd", "vblendps"]),
-    ("$s7Tensors7DotQ4_0O12vnniTile8x1T", "Q4_0 VNNI mat-vec tile", ["vpdpbusd", "vpermt2d", "vfmadd"],
+    ("$s7Tensors7DotQ4_0O12vnniTile8x1T", "Q4_0 VNNI mat-vec tile", ["vpdpbusd", "vpermt2d", "vfmadd", "prefetcht0"],
      ["vpmullw", "vphaddd", "vblendps"]),
     ("$s7Tensors8DotFloatO6rowsOf", "F16/F32 rows and tiles", ["vcvtph2ps", "vfmadd231ps"], []),
     ("$s7Tensors3OpsO14attentionExact", "attention", ["vcvtph2ps", "vfmadd231ps", "vcvtps2ph"], []),

@@ -156,6 +156,8 @@ def emit_vnni(name, t):
         p("        for b in 0..<x.blocks {")
         for i in range(R):
             p(f"            let k{i} = w{i} + b &* {bb}")
+            if step:
+                p(f"            prefetch(k{i} + prefetchDistance)")
             if t["kind"] == "q4":
                 p(f"            let y{i} = (k{i} + {t['qoff']}).loadUnaligned(as: SIMD16<UInt8>.self)")
                 p(f"            let q{i} = SIMD32<UInt8>(lowHalf: y{i} & 0x0F, highHalf: y{i} &>> 4)")
@@ -231,6 +233,7 @@ def emit_vnni_mins_4x1(p, t):
     p("        for b in 0..<x.blocks {")
     for i in range(4):
         p(f"            let k{i} = w{i} + b &* {bb}")
+        p(f"            prefetch(k{i} + prefetchDistance)")
         p(f"            let y{i} = (k{i} + {t['qoff']}).loadUnaligned(as: SIMD16<UInt8>.self)")
         p(f"            let q{i} = splitNibbles(y{i})")
     p("            let pairs = SIMD4<UInt32>(k0.loadUnaligned(as: UInt32.self), k1.loadUnaligned(as: UInt32.self),")
@@ -276,6 +279,8 @@ def emit_vnni_transposed(p, t, T):
     p("        for b in 0..<x.blocks {")
     for i in range(8):
         p(f"            let k{i} = w{i} + b &* {bb}")
+        if step:
+            p(f"            prefetch(k{i} + prefetchDistance)")
     p("            // v_i: row i's four quant dwords, then row i+4's")
     for i in range(4):
         p(f"            let v{i} = SIMD8<UInt32>(lowHalf: (k{i} + {qo}).loadUnaligned(as: SIMD4<UInt32>.self),")

@@ -324,13 +324,21 @@ extension DotQ4_0 {
         let lo64 = SIMD8<UInt32>(0, 1, 8, 9, 4, 5, 12, 13) | hide, hi64 = SIMD8<UInt32>(2, 3, 10, 11, 6, 7, 14, 15) | hide
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 18
+            prefetch(k0 + prefetchDistance)
             let k1 = w1 + b &* 18
+            prefetch(k1 + prefetchDistance)
             let k2 = w2 + b &* 18
+            prefetch(k2 + prefetchDistance)
             let k3 = w3 + b &* 18
+            prefetch(k3 + prefetchDistance)
             let k4 = w4 + b &* 18
+            prefetch(k4 + prefetchDistance)
             let k5 = w5 + b &* 18
+            prefetch(k5 + prefetchDistance)
             let k6 = w6 + b &* 18
+            prefetch(k6 + prefetchDistance)
             let k7 = w7 + b &* 18
+            prefetch(k7 + prefetchDistance)
             // v_i: row i's four quant dwords, then row i+4's
             let v0 = SIMD8<UInt32>(lowHalf: (k0 + 2).loadUnaligned(as: SIMD4<UInt32>.self),
                                     highHalf: (k4 + 2).loadUnaligned(as: SIMD4<UInt32>.self))

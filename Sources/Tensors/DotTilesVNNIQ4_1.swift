@@ -167,15 +167,19 @@ extension DotQ4_1 {
         let lane6 = hidden &+ 6
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 20
+            prefetch(k0 + prefetchDistance)
             let y0 = (k0 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let q0 = splitNibbles(y0)
             let k1 = w1 + b &* 20
+            prefetch(k1 + prefetchDistance)
             let y1 = (k1 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let q1 = splitNibbles(y1)
             let k2 = w2 + b &* 20
+            prefetch(k2 + prefetchDistance)
             let y2 = (k2 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let q2 = splitNibbles(y2)
             let k3 = w3 + b &* 20
+            prefetch(k3 + prefetchDistance)
             let y3 = (k3 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let q3 = splitNibbles(y3)
             let pairs = SIMD4<UInt32>(k0.loadUnaligned(as: UInt32.self), k1.loadUnaligned(as: UInt32.self),

@@ -116,18 +116,22 @@ extension DotQ8_0 {
         let bias = SIMD32<UInt8>(repeating: 0x80)
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 34
+            prefetch(k0 + prefetchDistance)
             let q0 = (k0 + 2).loadUnaligned(as: SIMD32<Int8>.self)
             let g0 = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q0)  // -128 Σw per quad
             let d0 = loadHalfWide(k0)
             let k1 = w1 + b &* 34
+            prefetch(k1 + prefetchDistance)
             let q1 = (k1 + 2).loadUnaligned(as: SIMD32<Int8>.self)
             let g1 = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q1)  // -128 Σw per quad
             let d1 = loadHalfWide(k1)
             let k2 = w2 + b &* 34
+            prefetch(k2 + prefetchDistance)
             let q2 = (k2 + 2).loadUnaligned(as: SIMD32<Int8>.self)
             let g2 = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q2)  // -128 Σw per quad
             let d2 = loadHalfWide(k2)
             let k3 = w3 + b &* 34
+            prefetch(k3 + prefetchDistance)
             let q3 = (k3 + 2).loadUnaligned(as: SIMD32<Int8>.self)
             let g3 = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q3)  // -128 Σw per quad
             let d3 = loadHalfWide(k3)

@@ -1,9 +1,17 @@
 // AVX-512 VNNI and AVX2 byte instructions that LLVM never selects from portable SIMD code (Swift has no spelling
 // for them), as inlinable wrappers of LLVM's target intrinsics. This module is compiled with `-parse-stdlib`, which
 // exposes `Builtin.int_<name>` (the LLVM intrinsic `llvm.<name>`, dots as underscores) and the builtin vector types
-// behind the standard library's SIMD types. Compiled only when the build targets a CPU with AVX-512 VNNI
-// (SHIMMY_AVX512VNNI, set by Package.swift); the callers keep portable kernels for every other CPU.
+// behind the standard library's SIMD types (an overloaded intrinsic takes its types as suffixes:
+// `int_prefetch_RawPointer`). Except for `prefetch`, compiled only when the build targets a CPU with AVX-512 VNNI
+// (SHIMMY_AVX512VNNI, set by Package.swift; GFNI: SHIMMY_GFNI); the callers keep portable kernels for other CPUs.
 import Swift
+
+/// `prefetcht0`: asks for the cache line at `p` ahead of its use (no fault for any address; LLVM's `llvm.prefetch`,
+/// read, high locality, data cache). Not x86-specific, so outside the VNNI guard.
+@inlinable @inline(__always)
+public func prefetch(_ p: UnsafeRawPointer) {
+    Builtin.int_prefetch_RawPointer(p._rawValue, Int32(0)._value, Int32(3)._value, Int32(1)._value)
+}
 
 #if SHIMMY_AVX512VNNI
 
