@@ -7,7 +7,8 @@ Each kernel must
   - call no Swift function: a helper that was not inlined (an `@usableFromInline` one under an `@inlinable` kernel,
     a standard-library generic such as `wrappedSum`) costs a call through the vector ABI per use: 20% of a prompt
     batch once. Calls into libc/libm (memset, expf for tails) are allowed;
-  - contain the vector instructions its design relies on, and none of those known to be slow in its place.
+  - contain the vector instructions its design relies on ("mnemonic/zmm": on 512-bit registers), and none of those
+    known to be slow in its place.
 Exits non-zero with the offending kernels listed. Run by scripts/test.sh after the release build.
 """
 import os
@@ -34,7 +35,8 @@ KERNELS = [
                                                                    "prefetcht0"],
      ["vpmullw", "vpmaddwd", "vmulss", "vinserti128"]),
     # a 32-lane byte operation (|w|, x ^ 0x80) became a loop of vpbroadcastb/movzbl over the lanes twice
-    ("$s7Tensors7DotQ8_0O11vnniTile4x4", "Q8_0 VNNI 4x4 tile", ["vpdpbusd", "vpxor", "vfmadd231ps"],
+    # two tokens per 512-bit vector (Zen 5 issues zmm vpdpbusd/FMA at the ymm rate)
+    ("$s7Tensors7DotQ8_0O11vnniTile4x4", "Q8_0 VNNI 4x4 tile", ["vpdpbusd/zmm", "vpxor", "vfmadd231ps/zmm", "vcvtdq2ps/zmm"],
      ["vpmullw", "vpbroadcastb", "movzbl"]),
     ("$s7Tensors7DotQ8_0O11vnniTile4x1", "Q8_0 VNNI mat-vec tile", ["vpdpbusd", "vpxor", "vfmadd", "prefetcht0"],
      ["vpmullw", "vpbroadcastb", "movzbl"]),
@@ -85,6 +87,7 @@ for prefix, what, required, forbidden in KERNELS:
         failures.append(f"{what}: no function named {prefix}* in {binary}")
         continue
     ops = set()
+    wide = set()  # mnemonics seen with a 512-bit operand
     for name, body in bodies.items():
         for instruction in body:
             words = instruction.split()
@@ -92,6 +95,8 @@ for prefix, what, required, forbidden in KERNELS:
                 words = words[1:]
             mnemonic = words[0] if words else ""
             ops.add(mnemonic)
+            if "%zmm" in instruction:
+                wide.add(mnemonic)
             if mnemonic == "call":
                 target = instruction.split("<", 1)[-1].rstrip(">")
                 if target.startswith("$s") and not target.startswith(prefix):  # thunks call their specialization
@@ -100,7 +105,10 @@ for prefix, what, required, forbidden in KERNELS:
                         failures.append(failure)
         ops.discard("")
     for op in required:
-        if not any(mnemonic.startswith(op) for mnemonic in ops):
+        if op.endswith("/zmm"):  # on 512-bit registers
+            if not any(mnemonic.startswith(op[:-4]) for mnemonic in wide):
+                failures.append(f"{what}: expected {op[:-4]} on zmm registers, absent")
+        elif not any(mnemonic.startswith(op) for mnemonic in ops):
             failures.append(f"{what}: expected {op}, absent ({len(bodies)} functions named {prefix}*)")
     for op in forbidden:
         if op in ops:

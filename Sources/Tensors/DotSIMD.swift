@@ -257,6 +257,11 @@ func offsetBinary(_ v: SIMD32<Int8>) -> SIMD32<UInt8> {
     unsafeBitCast(unsafeBitCast(v, to: SIMD4<UInt64>.self) ^ 0x8080_8080_8080_8080, to: SIMD32<UInt8>.self)
 }
 
+@inline(__always)
+func offsetBinary(_ v: SIMD64<Int8>) -> SIMD64<UInt8> {
+    unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt64>.self) ^ 0x8080_8080_8080_8080, to: SIMD64<UInt8>.self)
+}
+
 /// A Q4 block's 16 nibble bytes as its 32 values (low nibbles, then high nibbles). With GFNI one `vgf2p8affineqb`
 /// on the bytes broadcast to both halves: the low half's bit matrix keeps bits 0-3, the high half's moves bits 4-7
 /// down (without, LLVM's `vpand`, a shift and `vinserti128`).
