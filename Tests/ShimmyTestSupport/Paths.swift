@@ -28,10 +28,35 @@ public enum TestPaths {
         }
         return repositoryRoot.appendingPathComponent(".build/release/shimmy").path
     }
-    /// A fresh temporary directory.
+    /// A fresh temporary directory, removed with its contents when the test process exits (the reference variants
+    /// alone are ~1 GB per run: repeated runs had filled the disk).
     public static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("shimmy-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        TemporaryDirectories.shared.add(url)
         return url
+    }
+}
+
+/// The directories `TestPaths.temporaryDirectory` made in this process, removed at exit.
+final class TemporaryDirectories: @unchecked Sendable {
+    static let shared = TemporaryDirectories()
+    private let lock = NSLock()
+    private var urls: [URL] = []
+
+    private init() {
+        atexit { TemporaryDirectories.shared.removeAll() }
+    }
+
+    func add(_ url: URL) {
+        lock.withLock { urls.append(url) }
+    }
+
+    func removeAll() {
+        let all = lock.withLock { () -> [URL] in
+            defer { urls = [] }
+            return urls
+        }
+        for url in all { try? FileManager.default.removeItem(at: url) }
     }
 }
