@@ -42,6 +42,9 @@ KERNELS = [
      ["vpmullw", "vpbroadcastb", "movzbl"]),
     # the rows' quants transposed in registers by `vpermt2d`; with constant indices LLVM had merged the shuffles into
     # the loads as ~40 inserts and blends per block (`vpblendd`)
+    ("$s7Tensors7DotQ4_0O13vnniTile16x8T", "Q4_0 VNNI 16x8 transposed tile", ["vpdpbusd/zmm", "vpermt2d/zmm",
+                                                                             "vcvtdq2ps/zmm", "vfmadd231ps/zmm"],
+     ["vpmullw", "vphaddd", "vblendps", "vpbroadcastb", "movzbl"]),
     ("$s7Tensors7DotQ4_0O12vnniTile8x8T", "Q4_0 VNNI 8x8 transposed tile", ["vpdpbusd", "vpermt2d", "vcvtdq2ps",
                                                                           "vfmadd231ps"], ["vpmullw", "vphaddd", "vblendps"]),
     ("$s7Tensors7DotQ4_0O12vnniTile8x4T", "Q4_0 VNNI 8x4 transposed tile", ["vpdpbusd", "vpermt2d", "vfmadd231ps"],

@@ -120,6 +120,7 @@ def emit_vnni(name, t):
     p(f"extension Dot{name} {{")
     mv = t["mv_vnni"]
     if chain:
+        emit_vnni_transposed16(p, t, 8)
         for T in (8, 4, 1):
             emit_vnni_transposed(p, t, T)
     for (R, T) in TILES:
@@ -294,6 +295,66 @@ def emit_vnni_mins_4x1(p, t):
 
 
 
+def emit_vnni_transposed16(p, t, T):
+    """Q4_0, 16 rows x T tokens in 512-bit vectors: the transposed tile of `emit_vnni_transposed` with lane i = row i
+    of 16. Zen 5 issues zmm `vpdpbusd` at the ymm rate, so each block step does twice the rows per instruction; the
+    4x4 transposes run per 128-bit quarter (rows i, i+4, i+8, i+12 in the quarters of v_i). Same integers, same
+    float chain per output."""
+    bb, qo = t["bb"], t["qoff"]
+    p(f"    /// 16 rows x {T} tokens starting at row `r0` and token `t0`, the rows' quants transposed in 512-bit registers.")
+    p("    @inline(never)  // each tile gets its own register allocation")
+    p(f"    static func vnniTile16x{T}T(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,")
+    p(f"                               outStride: Int, r0: Int, t0: Int) {{")
+    for i in range(16):
+        p(f"        let w{i} = w + (r0 &+ {i}) &* rowBytes")
+    for j in range(T):
+        p(f"        let x{j} = UnsafeRawPointer(x.int8Row(t0 &+ {j})), s{j} = x.scaleRow(t0 &+ {j}), n{j} = x.q4OffsetRow(t0 &+ {j})")
+        p(f"        var a{j} = SIMD16<Float>()")
+    p("        let nibbles = SIMD16<UInt32>(repeating: 0x0F0F_0F0F)")
+    p("        // per 128-bit quarter q: lanes [i, i+16, i+1, i+17] of the pair, then [0, 1, 16, 17] (i = 4q); hidden from")
+    p("        // LLVM as in the 8-row tiles (rowBytes is far below 2^56, so `hide` is 0)")
+    p("        let hide = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: rowBytes &>> 56))")
+    def idx(f):
+        return ", ".join(str(v) for q in range(4) for v in f(4 * q))
+    p(f"        let lo32 = SIMD16<UInt32>({idx(lambda i: (i, i + 16, i + 1, i + 17))}) | hide")
+    p(f"        let hi32 = SIMD16<UInt32>({idx(lambda i: (i + 2, i + 18, i + 3, i + 19))}) | hide")
+    p(f"        let lo64 = SIMD16<UInt32>({idx(lambda i: (i, i + 1, i + 16, i + 17))}) | hide")
+    p(f"        let hi64 = SIMD16<UInt32>({idx(lambda i: (i + 2, i + 3, i + 18, i + 19))}) | hide")
+    p("        for b in 0..<x.blocks {")
+    for i in range(16):
+        p(f"            let k{i} = w{i} + b &* {bb}")
+    p("            // v_i: the four quant dwords of rows i, i+4, i+8, i+12")
+    for i in range(4):
+        p(f"            let v{i} = SIMD16<UInt32>(")
+        p(f"                lowHalf: SIMD8(lowHalf: (k{i} + {qo}).loadUnaligned(as: SIMD4<UInt32>.self),")
+        p(f"                               highHalf: (k{i + 4} + {qo}).loadUnaligned(as: SIMD4<UInt32>.self)),")
+        p(f"                highHalf: SIMD8(lowHalf: (k{i + 8} + {qo}).loadUnaligned(as: SIMD4<UInt32>.self),")
+        p(f"                                highHalf: (k{i + 12} + {qo}).loadUnaligned(as: SIMD4<UInt32>.self)))")
+    p("            let p0 = permute(v0, v1, lo32), p1 = permute(v0, v1, hi32)")
+    p("            let p2 = permute(v2, v3, lo32), p3 = permute(v2, v3, hi32)")
+    p("            // c_k: dword k of every row (lane i = row i)")
+    p("            let c0 = permute(p0, p2, lo64), c1 = permute(p0, p2, hi64)")
+    p("            let c2 = permute(p1, p3, lo64), c3 = permute(p1, p3, hi64)")
+    for k in range(4):
+        p(f"            let q{k} = unsafeBitCast(c{k} & nibbles, to: SIMD64<UInt8>.self)")
+        p(f"            let q{k + 4} = unsafeBitCast((c{k} &>> 4) & nibbles, to: SIMD64<UInt8>.self)")
+    p("            var h = SIMD16<UInt16>()")
+    for i in range(16):
+        p(f"            h[{i}] = k{i}.loadUnaligned(as: UInt16.self)")
+    p("            let d = halvesToFloats(h)")
+    for j in range(T):
+        p(f"            let y{j} = x{j} + b &* 32")
+        p(f"            var z{j} = SIMD16<Int32>(repeating: n{j}[b]), u{j} = SIMD16<Int32>()  // -8 Σx; two chains")
+        for k in range(8):
+            p(f"            {'zu'[k % 2]}{j} = dotBytes({'zu'[k % 2]}{j}, q{k}, broadcastQuad16(y{j}, {4 * k}))")
+        p(f"            a{j} = fma(a{j}, toFloat(z{j} &+ u{j}), d * s{j}[b])")
+    p("        }")
+    for j in range(T):
+        p(f"        UnsafeMutableRawPointer(out + ((t0 &+ {j}) &* outStride &+ r0)).storeBytes(of: a{j}, as: SIMD16<Float>.self)")
+    p("    }")
+    p("")
+
+
 def emit_vnni_transposed(p, t, T):
     """Q4_0 on VNNI, 8 rows x T tokens with no horizontal sums: the 8 rows' quants are transposed in registers so
     that lane i of a vector holds four bytes of row i; `vpdpbusd` against one activation quad broadcast to every
@@ -382,6 +443,25 @@ def emit_vnni_transposed_rows(p, t):
     p("        while chunk < batch {")
     p("            let chunkEnd = min(batch, chunk &+ 64)")
     p("            var r = rows.lowerBound")
+    p("            while r &+ 16 <= rows.upperBound {")
+    p("                var t = chunk")
+    p("                while t &+ 8 <= chunkEnd {")
+    p("                    vnniTile16x8T(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t)")
+    p("                    t &+= 8")
+    p("                }")
+    p("                for r8 in [r, r &+ 8] {")
+    p("                    var t4 = t")
+    p("                    while t4 &+ 4 <= chunkEnd {")
+    p("                        vnniTile8x4T(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r8, t0: t4)")
+    p("                        t4 &+= 4")
+    p("                    }")
+    p("                    while t4 < chunkEnd {")
+    p("                        vnniTile8x1T(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r8, t0: t4)")
+    p("                        t4 &+= 1")
+    p("                    }")
+    p("                }")
+    p("                r &+= 16")
+    p("            }")
     p("            while r &+ 8 <= rows.upperBound {")
     p("                var t = chunk")
     p("                while t &+ 8 <= chunkEnd {")

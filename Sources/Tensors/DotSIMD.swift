@@ -262,6 +262,13 @@ func offsetBinary(_ v: SIMD64<Int8>) -> SIMD64<UInt8> {
     unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt64>.self) ^ 0x8080_8080_8080_8080, to: SIMD64<UInt8>.self)
 }
 
+/// The four bytes at `p + offset` in every 32-bit lane of a 512-bit vector (`{1to16}` in `vpdpbusd`).
+@inline(__always)
+func broadcastQuad16(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD64<Int8> {
+    unsafeBitCast(SIMD16<UInt32>(repeating: p.loadUnaligned(fromByteOffset: offset, as: UInt32.self)),
+                  to: SIMD64<Int8>.self)
+}
+
 /// A Q4 block's 16 nibble bytes as its 32 values (low nibbles, then high nibbles). With GFNI one `vgf2p8affineqb`
 /// on the bytes broadcast to both halves: the low half's bit matrix keeps bits 0-3, the high half's moves bits 4-7
 /// down (without, LLVM's `vpand`, a shift and `vinserti128`).
@@ -294,6 +301,13 @@ func halvesToFloats(_ h: SIMD4<UInt16>) -> SIMD4<Float> {
 func halvesToFloats(_ h: SIMD8<UInt16>) -> SIMD8<Float> {
     var r = SIMD8<Float>()
     for i in 0..<8 { r[i] = Float(Float16(bitPattern: h[i])) }
+    return r
+}
+
+@inline(__always)
+func halvesToFloats(_ h: SIMD16<UInt16>) -> SIMD16<Float> {
+    var r = SIMD16<Float>()
+    for i in 0..<16 { r[i] = Float(Float16(bitPattern: h[i])) }
     return r
 }
 

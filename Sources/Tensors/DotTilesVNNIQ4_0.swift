@@ -5,6 +5,218 @@
 import X86Intrinsics
 
 extension DotQ4_0 {
+    /// 16 rows x 8 tokens starting at row `r0` and token `t0`, the rows' quants transposed in 512-bit registers.
+    @inline(never)  // each tile gets its own register allocation
+    static func vnniTile16x8T(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
+                               outStride: Int, r0: Int, t0: Int) {
+        let w0 = w + (r0 &+ 0) &* rowBytes
+        let w1 = w + (r0 &+ 1) &* rowBytes
+        let w2 = w + (r0 &+ 2) &* rowBytes
+        let w3 = w + (r0 &+ 3) &* rowBytes
+        let w4 = w + (r0 &+ 4) &* rowBytes
+        let w5 = w + (r0 &+ 5) &* rowBytes
+        let w6 = w + (r0 &+ 6) &* rowBytes
+        let w7 = w + (r0 &+ 7) &* rowBytes
+        let w8 = w + (r0 &+ 8) &* rowBytes
+        let w9 = w + (r0 &+ 9) &* rowBytes
+        let w10 = w + (r0 &+ 10) &* rowBytes
+        let w11 = w + (r0 &+ 11) &* rowBytes
+        let w12 = w + (r0 &+ 12) &* rowBytes
+        let w13 = w + (r0 &+ 13) &* rowBytes
+        let w14 = w + (r0 &+ 14) &* rowBytes
+        let w15 = w + (r0 &+ 15) &* rowBytes
+        let x0 = UnsafeRawPointer(x.int8Row(t0 &+ 0)), s0 = x.scaleRow(t0 &+ 0), n0 = x.q4OffsetRow(t0 &+ 0)
+        var a0 = SIMD16<Float>()
+        let x1 = UnsafeRawPointer(x.int8Row(t0 &+ 1)), s1 = x.scaleRow(t0 &+ 1), n1 = x.q4OffsetRow(t0 &+ 1)
+        var a1 = SIMD16<Float>()
+        let x2 = UnsafeRawPointer(x.int8Row(t0 &+ 2)), s2 = x.scaleRow(t0 &+ 2), n2 = x.q4OffsetRow(t0 &+ 2)
+        var a2 = SIMD16<Float>()
+        let x3 = UnsafeRawPointer(x.int8Row(t0 &+ 3)), s3 = x.scaleRow(t0 &+ 3), n3 = x.q4OffsetRow(t0 &+ 3)
+        var a3 = SIMD16<Float>()
+        let x4 = UnsafeRawPointer(x.int8Row(t0 &+ 4)), s4 = x.scaleRow(t0 &+ 4), n4 = x.q4OffsetRow(t0 &+ 4)
+        var a4 = SIMD16<Float>()
+        let x5 = UnsafeRawPointer(x.int8Row(t0 &+ 5)), s5 = x.scaleRow(t0 &+ 5), n5 = x.q4OffsetRow(t0 &+ 5)
+        var a5 = SIMD16<Float>()
+        let x6 = UnsafeRawPointer(x.int8Row(t0 &+ 6)), s6 = x.scaleRow(t0 &+ 6), n6 = x.q4OffsetRow(t0 &+ 6)
+        var a6 = SIMD16<Float>()
+        let x7 = UnsafeRawPointer(x.int8Row(t0 &+ 7)), s7 = x.scaleRow(t0 &+ 7), n7 = x.q4OffsetRow(t0 &+ 7)
+        var a7 = SIMD16<Float>()
+        let nibbles = SIMD16<UInt32>(repeating: 0x0F0F_0F0F)
+        // per 128-bit quarter q: lanes [i, i+16, i+1, i+17] of the pair, then [0, 1, 16, 17] (i = 4q); hidden from
+        // LLVM as in the 8-row tiles (rowBytes is far below 2^56, so `hide` is 0)
+        let hide = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: rowBytes &>> 56))
+        let lo32 = SIMD16<UInt32>(0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29) | hide
+        let hi32 = SIMD16<UInt32>(2, 18, 3, 19, 6, 22, 7, 23, 10, 26, 11, 27, 14, 30, 15, 31) | hide
+        let lo64 = SIMD16<UInt32>(0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29) | hide
+        let hi64 = SIMD16<UInt32>(2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31) | hide
+        for b in 0..<x.blocks {
+            let k0 = w0 + b &* 18
+            let k1 = w1 + b &* 18
+            let k2 = w2 + b &* 18
+            let k3 = w3 + b &* 18
+            let k4 = w4 + b &* 18
+            let k5 = w5 + b &* 18
+            let k6 = w6 + b &* 18
+            let k7 = w7 + b &* 18
+            let k8 = w8 + b &* 18
+            let k9 = w9 + b &* 18
+            let k10 = w10 + b &* 18
+            let k11 = w11 + b &* 18
+            let k12 = w12 + b &* 18
+            let k13 = w13 + b &* 18
+            let k14 = w14 + b &* 18
+            let k15 = w15 + b &* 18
+            // v_i: the four quant dwords of rows i, i+4, i+8, i+12
+            let v0 = SIMD16<UInt32>(
+                lowHalf: SIMD8(lowHalf: (k0 + 2).loadUnaligned(as: SIMD4<UInt32>.self),
+                               highHalf: (k4 + 2).loadUnaligned(as: SIMD4<UInt32>.self)),
+                highHalf: SIMD8(lowHalf: (k8 + 2).loadUnaligned(as: SIMD4<UInt32>.self),
+                                highHalf: (k12 + 2).loadUnaligned(as: SIMD4<UInt32>.self)))
+            let v1 = SIMD16<UInt32>(
+                lowHalf: SIMD8(lowHalf: (k1 + 2).loadUnaligned(as: SIMD4<UInt32>.self),
+                               highHalf: (k5 + 2).loadUnaligned(as: SIMD4<UInt32>.self)),
+                highHalf: SIMD8(lowHalf: (k9 + 2).loadUnaligned(as: SIMD4<UInt32>.self),
+                                highHalf: (k13 + 2).loadUnaligned(as: SIMD4<UInt32>.self)))
+            let v2 = SIMD16<UInt32>(
+                lowHalf: SIMD8(lowHalf: (k2 + 2).loadUnaligned(as: SIMD4<UInt32>.self),
+                               highHalf: (k6 + 2).loadUnaligned(as: SIMD4<UInt32>.self)),
+                highHalf: SIMD8(lowHalf: (k10 + 2).loadUnaligned(as: SIMD4<UInt32>.self),
+                                highHalf: (k14 + 2).loadUnaligned(as: SIMD4<UInt32>.self)))
+            let v3 = SIMD16<UInt32>(
+                lowHalf: SIMD8(lowHalf: (k3 + 2).loadUnaligned(as: SIMD4<UInt32>.self),
+                               highHalf: (k7 + 2).loadUnaligned(as: SIMD4<UInt32>.self)),
+                highHalf: SIMD8(lowHalf: (k11 + 2).loadUnaligned(as: SIMD4<UInt32>.self),
+                                highHalf: (k15 + 2).loadUnaligned(as: SIMD4<UInt32>.self)))
+            let p0 = permute(v0, v1, lo32), p1 = permute(v0, v1, hi32)
+            let p2 = permute(v2, v3, lo32), p3 = permute(v2, v3, hi32)
+            // c_k: dword k of every row (lane i = row i)
+            let c0 = permute(p0, p2, lo64), c1 = permute(p0, p2, hi64)
+            let c2 = permute(p1, p3, lo64), c3 = permute(p1, p3, hi64)
+            let q0 = unsafeBitCast(c0 & nibbles, to: SIMD64<UInt8>.self)
+            let q4 = unsafeBitCast((c0 &>> 4) & nibbles, to: SIMD64<UInt8>.self)
+            let q1 = unsafeBitCast(c1 & nibbles, to: SIMD64<UInt8>.self)
+            let q5 = unsafeBitCast((c1 &>> 4) & nibbles, to: SIMD64<UInt8>.self)
+            let q2 = unsafeBitCast(c2 & nibbles, to: SIMD64<UInt8>.self)
+            let q6 = unsafeBitCast((c2 &>> 4) & nibbles, to: SIMD64<UInt8>.self)
+            let q3 = unsafeBitCast(c3 & nibbles, to: SIMD64<UInt8>.self)
+            let q7 = unsafeBitCast((c3 &>> 4) & nibbles, to: SIMD64<UInt8>.self)
+            var h = SIMD16<UInt16>()
+            h[0] = k0.loadUnaligned(as: UInt16.self)
+            h[1] = k1.loadUnaligned(as: UInt16.self)
+            h[2] = k2.loadUnaligned(as: UInt16.self)
+            h[3] = k3.loadUnaligned(as: UInt16.self)
+            h[4] = k4.loadUnaligned(as: UInt16.self)
+            h[5] = k5.loadUnaligned(as: UInt16.self)
+            h[6] = k6.loadUnaligned(as: UInt16.self)
+            h[7] = k7.loadUnaligned(as: UInt16.self)
+            h[8] = k8.loadUnaligned(as: UInt16.self)
+            h[9] = k9.loadUnaligned(as: UInt16.self)
+            h[10] = k10.loadUnaligned(as: UInt16.self)
+            h[11] = k11.loadUnaligned(as: UInt16.self)
+            h[12] = k12.loadUnaligned(as: UInt16.self)
+            h[13] = k13.loadUnaligned(as: UInt16.self)
+            h[14] = k14.loadUnaligned(as: UInt16.self)
+            h[15] = k15.loadUnaligned(as: UInt16.self)
+            let d = halvesToFloats(h)
+            let y0 = x0 + b &* 32
+            var z0 = SIMD16<Int32>(repeating: n0[b]), u0 = SIMD16<Int32>()  // -8 Σx; two chains
+            z0 = dotBytes(z0, q0, broadcastQuad16(y0, 0))
+            u0 = dotBytes(u0, q1, broadcastQuad16(y0, 4))
+            z0 = dotBytes(z0, q2, broadcastQuad16(y0, 8))
+            u0 = dotBytes(u0, q3, broadcastQuad16(y0, 12))
+            z0 = dotBytes(z0, q4, broadcastQuad16(y0, 16))
+            u0 = dotBytes(u0, q5, broadcastQuad16(y0, 20))
+            z0 = dotBytes(z0, q6, broadcastQuad16(y0, 24))
+            u0 = dotBytes(u0, q7, broadcastQuad16(y0, 28))
+            a0 = fma(a0, toFloat(z0 &+ u0), d * s0[b])
+            let y1 = x1 + b &* 32
+            var z1 = SIMD16<Int32>(repeating: n1[b]), u1 = SIMD16<Int32>()  // -8 Σx; two chains
+            z1 = dotBytes(z1, q0, broadcastQuad16(y1, 0))
+            u1 = dotBytes(u1, q1, broadcastQuad16(y1, 4))
+            z1 = dotBytes(z1, q2, broadcastQuad16(y1, 8))
+            u1 = dotBytes(u1, q3, broadcastQuad16(y1, 12))
+            z1 = dotBytes(z1, q4, broadcastQuad16(y1, 16))
+            u1 = dotBytes(u1, q5, broadcastQuad16(y1, 20))
+            z1 = dotBytes(z1, q6, broadcastQuad16(y1, 24))
+            u1 = dotBytes(u1, q7, broadcastQuad16(y1, 28))
+            a1 = fma(a1, toFloat(z1 &+ u1), d * s1[b])
+            let y2 = x2 + b &* 32
+            var z2 = SIMD16<Int32>(repeating: n2[b]), u2 = SIMD16<Int32>()  // -8 Σx; two chains
+            z2 = dotBytes(z2, q0, broadcastQuad16(y2, 0))
+            u2 = dotBytes(u2, q1, broadcastQuad16(y2, 4))
+            z2 = dotBytes(z2, q2, broadcastQuad16(y2, 8))
+            u2 = dotBytes(u2, q3, broadcastQuad16(y2, 12))
+            z2 = dotBytes(z2, q4, broadcastQuad16(y2, 16))
+            u2 = dotBytes(u2, q5, broadcastQuad16(y2, 20))
+            z2 = dotBytes(z2, q6, broadcastQuad16(y2, 24))
+            u2 = dotBytes(u2, q7, broadcastQuad16(y2, 28))
+            a2 = fma(a2, toFloat(z2 &+ u2), d * s2[b])
+            let y3 = x3 + b &* 32
+            var z3 = SIMD16<Int32>(repeating: n3[b]), u3 = SIMD16<Int32>()  // -8 Σx; two chains
+            z3 = dotBytes(z3, q0, broadcastQuad16(y3, 0))
+            u3 = dotBytes(u3, q1, broadcastQuad16(y3, 4))
+            z3 = dotBytes(z3, q2, broadcastQuad16(y3, 8))
+            u3 = dotBytes(u3, q3, broadcastQuad16(y3, 12))
+            z3 = dotBytes(z3, q4, broadcastQuad16(y3, 16))
+            u3 = dotBytes(u3, q5, broadcastQuad16(y3, 20))
+            z3 = dotBytes(z3, q6, broadcastQuad16(y3, 24))
+            u3 = dotBytes(u3, q7, broadcastQuad16(y3, 28))
+            a3 = fma(a3, toFloat(z3 &+ u3), d * s3[b])
+            let y4 = x4 + b &* 32
+            var z4 = SIMD16<Int32>(repeating: n4[b]), u4 = SIMD16<Int32>()  // -8 Σx; two chains
+            z4 = dotBytes(z4, q0, broadcastQuad16(y4, 0))
+            u4 = dotBytes(u4, q1, broadcastQuad16(y4, 4))
+            z4 = dotBytes(z4, q2, broadcastQuad16(y4, 8))
+            u4 = dotBytes(u4, q3, broadcastQuad16(y4, 12))
+            z4 = dotBytes(z4, q4, broadcastQuad16(y4, 16))
+            u4 = dotBytes(u4, q5, broadcastQuad16(y4, 20))
+            z4 = dotBytes(z4, q6, broadcastQuad16(y4, 24))
+            u4 = dotBytes(u4, q7, broadcastQuad16(y4, 28))
+            a4 = fma(a4, toFloat(z4 &+ u4), d * s4[b])
+            let y5 = x5 + b &* 32
+            var z5 = SIMD16<Int32>(repeating: n5[b]), u5 = SIMD16<Int32>()  // -8 Σx; two chains
+            z5 = dotBytes(z5, q0, broadcastQuad16(y5, 0))
+            u5 = dotBytes(u5, q1, broadcastQuad16(y5, 4))
+            z5 = dotBytes(z5, q2, broadcastQuad16(y5, 8))
+            u5 = dotBytes(u5, q3, broadcastQuad16(y5, 12))
+            z5 = dotBytes(z5, q4, broadcastQuad16(y5, 16))
+            u5 = dotBytes(u5, q5, broadcastQuad16(y5, 20))
+            z5 = dotBytes(z5, q6, broadcastQuad16(y5, 24))
+            u5 = dotBytes(u5, q7, broadcastQuad16(y5, 28))
+            a5 = fma(a5, toFloat(z5 &+ u5), d * s5[b])
+            let y6 = x6 + b &* 32
+            var z6 = SIMD16<Int32>(repeating: n6[b]), u6 = SIMD16<Int32>()  // -8 Σx; two chains
+            z6 = dotBytes(z6, q0, broadcastQuad16(y6, 0))
+            u6 = dotBytes(u6, q1, broadcastQuad16(y6, 4))
+            z6 = dotBytes(z6, q2, broadcastQuad16(y6, 8))
+            u6 = dotBytes(u6, q3, broadcastQuad16(y6, 12))
+            z6 = dotBytes(z6, q4, broadcastQuad16(y6, 16))
+            u6 = dotBytes(u6, q5, broadcastQuad16(y6, 20))
+            z6 = dotBytes(z6, q6, broadcastQuad16(y6, 24))
+            u6 = dotBytes(u6, q7, broadcastQuad16(y6, 28))
+            a6 = fma(a6, toFloat(z6 &+ u6), d * s6[b])
+            let y7 = x7 + b &* 32
+            var z7 = SIMD16<Int32>(repeating: n7[b]), u7 = SIMD16<Int32>()  // -8 Σx; two chains
+            z7 = dotBytes(z7, q0, broadcastQuad16(y7, 0))
+            u7 = dotBytes(u7, q1, broadcastQuad16(y7, 4))
+            z7 = dotBytes(z7, q2, broadcastQuad16(y7, 8))
+            u7 = dotBytes(u7, q3, broadcastQuad16(y7, 12))
+            z7 = dotBytes(z7, q4, broadcastQuad16(y7, 16))
+            u7 = dotBytes(u7, q5, broadcastQuad16(y7, 20))
+            z7 = dotBytes(z7, q6, broadcastQuad16(y7, 24))
+            u7 = dotBytes(u7, q7, broadcastQuad16(y7, 28))
+            a7 = fma(a7, toFloat(z7 &+ u7), d * s7[b])
+        }
+        UnsafeMutableRawPointer(out + ((t0 &+ 0) &* outStride &+ r0)).storeBytes(of: a0, as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 1) &* outStride &+ r0)).storeBytes(of: a1, as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 2) &* outStride &+ r0)).storeBytes(of: a2, as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 3) &* outStride &+ r0)).storeBytes(of: a3, as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 4) &* outStride &+ r0)).storeBytes(of: a4, as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 5) &* outStride &+ r0)).storeBytes(of: a5, as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 6) &* outStride &+ r0)).storeBytes(of: a6, as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 7) &* outStride &+ r0)).storeBytes(of: a7, as: SIMD16<Float>.self)
+    }
+
     /// 8 rows x 8 tokens starting at row `r0` and token `t0`, the rows' quants transposed in registers.
     @inline(never)  // each tile gets its own register allocation
     static func vnniTile8x8T(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
@@ -447,6 +659,25 @@ extension DotQ4_0 {
         while chunk < batch {
             let chunkEnd = min(batch, chunk &+ 64)
             var r = rows.lowerBound
+            while r &+ 16 <= rows.upperBound {
+                var t = chunk
+                while t &+ 8 <= chunkEnd {
+                    vnniTile16x8T(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t)
+                    t &+= 8
+                }
+                for r8 in [r, r &+ 8] {
+                    var t4 = t
+                    while t4 &+ 4 <= chunkEnd {
+                        vnniTile8x4T(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r8, t0: t4)
+                        t4 &+= 4
+                    }
+                    while t4 < chunkEnd {
+                        vnniTile8x1T(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r8, t0: t4)
+                        t4 &+= 1
+                    }
+                }
+                r &+= 16
+            }
             while r &+ 8 <= rows.upperBound {
                 var t = chunk
                 while t &+ 8 <= chunkEnd {

@@ -56,6 +56,15 @@ public func permute(_ a: SIMD8<UInt32>, _ b: SIMD8<UInt32>, _ index: SIMD8<UInt3
     return r
 }
 
+/// `vpermt2d` (512-bit): lane i of the result is lane `index[i] & 31` of the 32 lanes `a` then `b`.
+@inlinable @inline(__always)
+public func permute(_ a: SIMD16<UInt32>, _ b: SIMD16<UInt32>, _ index: SIMD16<UInt32>) -> SIMD16<UInt32> {
+    var r = a
+    r._storage._value = Builtin.int_x86_avx512_vpermi2var_d_512(a._storage._value, index._storage._value,
+                                                               b._storage._value)
+    return r
+}
+
 /// `vpermt2ps` (512-bit): lane i of the result is lane `index[i] & 31` of the 32 lanes `a` then `b`.
 @inlinable @inline(__always)
 public func permute(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ index: SIMD16<UInt32>) -> SIMD16<Float> {
