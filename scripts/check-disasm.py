@@ -28,7 +28,8 @@ KERNELS = [
     ("$s7Tensors7DotQ8_0O7tile4x1", "Q8_0 mat-vec tile", ["vpmullw", "vfmadd231ps"], ["vpmulld"]),
     ("$s7Tensors7DotQ4_0O7tile4x4", "Q4_0 4x4 tile", ["vpmullw", "vcvtdq2ps", "vfmadd"], []),
     ("$s7Tensors7DotQ4_0O7tile8x1", "Q4_0 mat-vec tile", ["vpmullw", "vfmadd"], []),
-    ("$s7Tensors7DotQ4_1O11vnniTile4x4", "Q4_1 VNNI 4x4 tile", ["vpdpbusd", "vfmadd231ps", "vcvtdq2ps"], ["vpmullw", "vpmaddwd"]),
+    ("$s7Tensors7DotQ4_1O11vnniTile4x4", "Q4_1 VNNI 4x4 tile", ["vpdpbusd/zmm", "vfmadd231ps/zmm", "vcvtdq2ps/zmm",
+                                                               "vgf2p8affineqb/zmm"], ["vpmullw", "vpmaddwd", "movzbl"]),
     # one GFNI split per row and block, the four scale products in one vector multiply and each broadcast by a
     # `vpermps`/`vpermd` (with constant lane indices LLVM had made four vmulss and their broadcasts)
     ("$s7Tensors7DotQ4_1O11vnniTile4x1", "Q4_1 VNNI mat-vec tile", ["vpdpbusd", "vfmadd", "vgf2p8affineqb", "vperm",

@@ -149,6 +149,9 @@ def emit_vnni(name, t):
         if t["kind"] == "q8" and (R, T) == (4, 4):
             emit_vnni_q8_wide(p, t)
             continue
+        if t["mins"] and (R, T) == (4, 4):
+            emit_vnni_q41_wide(p, t)
+            continue
         for i in range(R):
             for j in range(T):
                 p(f"        var a{i}{j} = SIMD8<Float>()")
@@ -253,6 +256,46 @@ def emit_vnni_q8_wide(p, t):
         for j in range(2):
             p(f"        out[(t0 &+ {2 * j}) &* outStride &+ r0 &+ {i}] = treeSum(a{i}{j}.lowHalf)")
             p(f"        out[(t0 &+ {2 * j + 1}) &* outStride &+ r0 &+ {i}] = treeSum(a{i}{j}.highHalf)")
+    p("    }")
+    p("")
+
+
+def emit_vnni_q41_wide(p, t):
+    """Q4_1, 4 rows x 4 tokens in 512-bit vectors, as `emit_vnni_q8_wide`: two tokens' eight lanes per vector, a
+    row's 32 values in both halves (one GFNI instruction from the 16 bytes), and the 16 min terms m_i · s_j of a block
+    in one FMA (lane 4i + j). Each output takes the same roundings as the 8-lane tile."""
+    bb = t["bb"]
+    p("        // 512-bit: lanes 0-7 are one token's eight lanes, lanes 8-15 the next token's")
+    for i in range(4):
+        for j in range(2):
+            p(f"        var a{i}{j} = SIMD16<Float>()  // tokens {2 * j}, {2 * j + 1}")
+    p("        var mins = SIMD16<Float>()  // lane 4i + j: row i, token j")
+    p("        let hide = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: rowBytes &>> 56))  // 0, hidden from LLVM")
+    p("        let spreadM = SIMD16<UInt32>(1, 1, 1, 1, 3, 3, 3, 3, 5, 5, 5, 5, 7, 7, 7, 7) | hide  // m_i of (d0 m0 d1 m1 ...)")
+    p("        for b in 0..<x.blocks {")
+    for i in range(4):
+        p(f"            let k{i} = w{i} + b &* {bb}")
+        p(f"            let q{i} = splitNibblesTwice((k{i} + {t['qoff']}).loadUnaligned(as: SIMD16<UInt8>.self))")
+    p("            let pairs = SIMD4<UInt32>(k0.loadUnaligned(as: UInt32.self), k1.loadUnaligned(as: UInt32.self),")
+    p("                                      k2.loadUnaligned(as: UInt32.self), k3.loadUnaligned(as: UInt32.self))")
+    p("            let dm = halvesToFloats(unsafeBitCast(pairs, to: SIMD8<UInt16>.self))  // d0 m0 d1 m1 ...")
+    p("            let vq = SIMD4<Float>(u0[b], u1[b], u2[b], u3[b])")
+    p("            mins = fma(mins, permute(SIMD16(lowHalf: dm, highHalf: dm), spreadM),")
+    p("                       SIMD16(lowHalf: SIMD8(lowHalf: vq, highHalf: vq), highHalf: SIMD8(lowHalf: vq, highHalf: vq)))")
+    for j in range(2):
+        a, c = 2 * j, 2 * j + 1
+        p(f"            let xv{j} = SIMD64<Int8>(")
+        p(f"                lowHalf: UnsafeRawPointer(x{a} + b &* 32).loadUnaligned(as: SIMD32<Int8>.self),")
+        p(f"                highHalf: UnsafeRawPointer(x{c} + b &* 32).loadUnaligned(as: SIMD32<Int8>.self))")
+        p(f"            let e{j} = SIMD16<Float>(lowHalf: SIMD8(repeating: s{a}[b]), highHalf: SIMD8(repeating: s{c}[b]))")
+    for i in range(4):
+        for j in range(2):
+            p(f"            a{i}{j} = fma(a{i}{j}, toFloat(dotBytes(SIMD16<Int32>(), q{i}, xv{j})), SIMD16(repeating: dm[{2 * i}]) * e{j})")
+    p("        }")
+    for i in range(4):
+        for j in range(2):
+            p(f"        out[(t0 &+ {2 * j}) &* outStride &+ r0 &+ {i}] = treeSum(a{i}{j}.lowHalf) + mins[{4 * i + 2 * j}]")
+            p(f"        out[(t0 &+ {2 * j + 1}) &* outStride &+ r0 &+ {i}] = treeSum(a{i}{j}.highHalf) + mins[{4 * i + 2 * j + 1}]")
     p("    }")
     p("")
 

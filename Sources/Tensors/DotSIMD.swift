@@ -262,6 +262,20 @@ func offsetBinary(_ v: SIMD64<Int8>) -> SIMD64<UInt8> {
     unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt64>.self) ^ 0x8080_8080_8080_8080, to: SIMD64<UInt8>.self)
 }
 
+/// A Q4 block's 32 values in both 256-bit halves of a 512-bit vector: with GFNI, the 16 bytes broadcast to the four
+/// quarters and one `vgf2p8affineqb` (low nibbles kept in quarters 0 and 2, high ones moved down in 1 and 3).
+@inline(__always)
+func splitNibblesTwice(_ y: SIMD16<UInt8>) -> SIMD64<UInt8> {
+#if SHIMMY_GFNI
+    let low: UInt64 = 0x0102_0408_0000_0000, high: UInt64 = 0x1020_4080_0000_0000
+    let quarters = SIMD64<UInt8>(lowHalf: SIMD32(lowHalf: y, highHalf: y), highHalf: SIMD32(lowHalf: y, highHalf: y))
+    return affineBytes(quarters, SIMD8(low, low, high, high, low, low, high, high))
+#else
+    let values = splitNibbles(y)
+    return SIMD64(lowHalf: values, highHalf: values)
+#endif
+}
+
 /// The four bytes at `p + offset` in every 32-bit lane of a 512-bit vector (`{1to16}` in `vpdpbusd`).
 @inline(__always)
 func broadcastQuad16(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD64<Int8> {

@@ -65,6 +65,14 @@ public func permute(_ a: SIMD16<UInt32>, _ b: SIMD16<UInt32>, _ index: SIMD16<UI
     return r
 }
 
+/// `vpermps` (512-bit): lane i of the result is lane `index[i] & 15` of `a`.
+@inlinable @inline(__always)
+public func permute(_ a: SIMD16<Float>, _ index: SIMD16<UInt32>) -> SIMD16<Float> {
+    var r = a
+    r._storage._value = Builtin.int_x86_avx512_permvar_sf_512(a._storage._value, index._storage._value)
+    return r
+}
+
 /// `vpermt2ps` (512-bit): lane i of the result is lane `index[i] & 31` of the 32 lanes `a` then `b`.
 @inlinable @inline(__always)
 public func permute(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ index: SIMD16<UInt32>) -> SIMD16<Float> {
@@ -93,6 +101,16 @@ public func affineBytes(_ x: SIMD32<UInt8>, _ matrix: SIMD4<UInt64>) -> SIMD32<U
     let m = unsafeBitCast(matrix, to: SIMD32<UInt8>.self)
     var r = x
     r._storage._value = Builtin.int_x86_vgf2p8affineqb_256(x._storage._value, m._storage._value,
+                                                          Builtin.zeroInitializer())
+    return r
+}
+
+/// `vgf2p8affineqb` (512-bit): `affineBytes` on 64 bytes, matrix j for bytes 8j..8j+7.
+@inlinable @inline(__always)
+public func affineBytes(_ x: SIMD64<UInt8>, _ matrix: SIMD8<UInt64>) -> SIMD64<UInt8> {
+    let m = unsafeBitCast(matrix, to: SIMD64<UInt8>.self)
+    var r = x
+    r._storage._value = Builtin.int_x86_vgf2p8affineqb_512(x._storage._value, m._storage._value,
                                                           Builtin.zeroInitializer())
     return r
 }
