@@ -85,6 +85,12 @@ if "avx512f" not in cpuinfo:
 vnni = os.environ.get("SHIMMY_VNNI", "1" if " avx512_vnni" in cpuinfo else "0") == "1"
 if not vnni:
     KERNELS = [k for k in KERNELS if "VNNI" not in k[1]]
+# The GFNI nibble split likewise (SHIMMY_GFNI in Package.swift): without it the Q4_1 tiles split with vpand, a shift
+# and vinserti128.
+gfni = os.environ.get("SHIMMY_GFNI", "1" if " gfni" in cpuinfo else "0") == "1"
+if not gfni:
+    KERNELS = [(prefix, what, [op for op in required if not op.startswith("vgf2p8affineqb")],
+                [op for op in forbidden if op != "vinserti128"]) for prefix, what, required, forbidden in KERNELS]
 for prefix, what, required, forbidden in KERNELS:
     bodies = {name: body for name, body in functions.items() if name.startswith(prefix)}
     if not bodies:

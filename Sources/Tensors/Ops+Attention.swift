@@ -105,7 +105,8 @@ extension Ops {
             }
             rest = count & ~15
         } else {
-            head.lanes.update(repeating: 0, count: (oneQuery ? 64 : 16) * dimension)
+            // a plain loop (LLVM's memset): `update(repeating:)` stayed a call in the portable build
+            for i in 0..<((oneQuery ? 64 : 16) &* dimension) { head.lanes[i] = 0 }
         }
         finishValues(out, head, values: values, stride: stride, from: rest, count: count, dimension: dimension,
                      oneQuery: oneQuery)

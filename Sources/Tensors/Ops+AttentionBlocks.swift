@@ -9,7 +9,7 @@ import X86Intrinsics
 /// or went through memory (values).
 extension Ops {
     /// The scores of the 16 keys at `k`, `k + stride`, ... against the query `q` (`dimension` a multiple of 16).
-    @inline(__always)
+    @_transparent  // inlined even where the optimizer declines (the portable build had kept calls)
     static func scores16(_ k: UnsafePointer<Float16>, stride: Int, _ q: UnsafePointer<Float>,
                          dimension: Int) -> SIMD16<Float> {
         // the last step of the tree sums pairs the two halves' lanes: lane j is then key j's score
@@ -21,7 +21,7 @@ extension Ops {
     /// every vector, the lanes `treeSum` pairs at that step ((l, l+8), then (l, l+4), (l, l+2)), two vectors' worth
     /// per result, so that lanes 2j and 2j+1 hold the two halves left of key j's sum. (Eight keys at a time: with 16
     /// the reduction ran out of registers.)
-    @inline(__always)
+    @_transparent  // inlined even where the optimizer declines (the portable build had kept calls)
     static func partialScores8(_ k: UnsafePointer<Float16>, stride: Int, _ q: UnsafePointer<Float>,
                                dimension: Int) -> SIMD16<Float> {
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
@@ -36,12 +36,12 @@ extension Ops {
             a4 = fma(a4, key(4), qv); a5 = fma(a5, key(5), qv); a6 = fma(a6, key(6), qv); a7 = fma(a7, key(7), qv)
             d &+= 16
         }
-        return fold(fold(fold(a0, a1, 8), fold(a2, a3, 8), 4), fold(fold(a4, a5, 8), fold(a6, a7, 8), 4), 2)
+        return reduce8(a0, a1, a2, a3, a4, a5, a6, a7)
     }
 
     /// One reduction step for two vectors whose lanes are groups of `2g` partial sums: in each group lane l gets
     /// l + (l + g), the groups of `a` first, then those of `b`.
-    @inline(__always)
+    @_transparent  // inlined even where the optimizer declines (the portable build had kept calls)
     static func fold(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ g: Int) -> SIMD16<Float> {
         var low = SIMD16<UInt32>()
         for i in 0..<16 { low[i] = UInt32(truncatingIfNeeded: (i / g) &* 2 &* g &+ i % g) }
@@ -49,7 +49,7 @@ extension Ops {
     }
 
     /// Lane i of the result: lane `index[i]` of the 32 lanes `a` then `b`.
-    @inline(__always)
+    @_transparent  // inlined even where the optimizer declines (the portable build had kept calls)
     static func lanePermute(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ index: SIMD16<UInt32>) -> SIMD16<Float> {
         #if SHIMMY_AVX512VNNI
         return permute(a, b, index)
@@ -109,7 +109,7 @@ extension Ops {
 
     /// `scores16` for three queries at once (the query heads of a KV group share the keys): each key is converted
     /// from half precision once for the three. Same chains and sums as `scores16`.
-    @inline(__always)
+    @_transparent  // inlined even where the optimizer declines (the portable build had kept calls)
     static func scores16x3(_ k: UnsafePointer<Float16>, stride: Int, _ q0: UnsafePointer<Float>,
                            _ q1: UnsafePointer<Float>, _ q2: UnsafePointer<Float>,
                            dimension: Int) -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
@@ -119,7 +119,7 @@ extension Ops {
     }
 
     /// `partialScores8` for three queries, the eight keys converted once.
-    @inline(__always)
+    @_transparent  // inlined even where the optimizer declines (the portable build had kept calls)
     static func partialScores8x3(_ k: UnsafePointer<Float16>, stride: Int, _ q0: UnsafePointer<Float>,
                                  _ q1: UnsafePointer<Float>, _ q2: UnsafePointer<Float>,
                                  dimension: Int) -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
@@ -147,13 +147,15 @@ extension Ops {
             let k7 = key(7); a07 = fma(a07, k7, r0); a17 = fma(a17, k7, r1); a27 = fma(a27, k7, r2)
             d &+= 16
         }
-        @inline(__always) func reduce(_ a0: SIMD16<Float>, _ a1: SIMD16<Float>, _ a2: SIMD16<Float>,
-                                      _ a3: SIMD16<Float>, _ a4: SIMD16<Float>, _ a5: SIMD16<Float>,
-                                      _ a6: SIMD16<Float>, _ a7: SIMD16<Float>) -> SIMD16<Float> {
-            fold(fold(fold(a0, a1, 8), fold(a2, a3, 8), 4), fold(fold(a4, a5, 8), fold(a6, a7, 8), 4), 2)
-        }
-        return (reduce(a00, a01, a02, a03, a04, a05, a06, a07), reduce(a10, a11, a12, a13, a14, a15, a16, a17),
-                reduce(a20, a21, a22, a23, a24, a25, a26, a27))
+        return (reduce8(a00, a01, a02, a03, a04, a05, a06, a07), reduce8(a10, a11, a12, a13, a14, a15, a16, a17),
+                reduce8(a20, a21, a22, a23, a24, a25, a26, a27))
+    }
+
+    /// The first three tree-sum steps of eight keys' chains side by side (lanes 2j and 2j+1: key j's two halves).
+    @_transparent
+    static func reduce8(_ a0: SIMD16<Float>, _ a1: SIMD16<Float>, _ a2: SIMD16<Float>, _ a3: SIMD16<Float>,
+                        _ a4: SIMD16<Float>, _ a5: SIMD16<Float>, _ a6: SIMD16<Float>, _ a7: SIMD16<Float>) -> SIMD16<Float> {
+        fold(fold(fold(a0, a1, 8), fold(a2, a3, 8), 4), fold(fold(a4, a5, 8), fold(a6, a7, 8), 4), 2)
     }
 
     /// `valueChains64` for three heads' probabilities over the same values (the query heads of a KV group): each
