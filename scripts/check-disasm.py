@@ -52,7 +52,7 @@ KERNELS = [
      ["vpmullw", "vphaddd", "vblendps"]),
     ("$s7Tensors7DotQ4_0O12vnniTile8x1T", "Q4_0 VNNI mat-vec tile", ["vpdpbusd", "vpermt2d", "vfmadd", "prefetcht0"],
      ["vpmullw", "vphaddd", "vblendps"]),
-    ("$s7Tensors8DotFloatO6rowsOf", "F16/F32 rows and tiles", ["vcvtph2ps", "vfmadd231ps"], []),
+    ("$s7Tensors8DotFloatO4rows", "F16/F32 rows and tiles", ["vcvtph2ps/zmm", "vfmadd231ps/zmm"], []),
     ("$s7Tensors3OpsO14attentionExact", "attention", ["vcvtph2ps", "vfmadd231ps", "vcvtps2ph"], []),
     ("$s7Tensors3OpsO15attentionExact3", "attention, three heads", ["vcvtph2ps", "vfmadd231ps", "vcvtps2ph"], []),
     ("$s7Tensors3OpsO6swiglu", "SwiGLU", ["vfmadd213ps", "vdivps"], []),

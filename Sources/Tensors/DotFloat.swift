@@ -108,7 +108,8 @@ enum DotFloat {
         }
     }
 
-    @inline(__always)
+    @_transparent  // one copy per kind in `rows`: with @inline(__always) LLVM kept one copy with the kind's switch
+    // inside the tile loop (a branch per 16 columns and spilled row pointers)
     static func rowsOf(_ type: WeightKind, _ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
                        outStride: Int, rows: Range<Int>, batch: Int) {
         let rowBytes = x.cols &* type.bytes
@@ -145,6 +146,7 @@ enum DotFloat {
             }
         }
     }
+
 }
 
 /// The float weight formats (the switch in `DotFloat.load` is resolved outside the loops after specialisation).
