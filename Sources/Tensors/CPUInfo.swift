@@ -14,7 +14,7 @@ import CNUMA
 /// ```
 public struct CPUInfo: Sendable, Equatable {
     /// The SIMD features kernels care about that this CPU has, in a fixed order:
-    /// `avx2`, `fma`, `f16c`, `avx512f`, `avx512bw`, `avx512vl`, `avx512_vnni`, `avx512_bf16`.
+    /// `avx2`, `fma`, `f16c`, `avx512f`, `avx512bw`, `avx512vl`, `avx512_vnni`, `avx512_bf16`, `gfni`.
     public var features: [String]
     /// The CPU model name from `/proc/cpuinfo`, or "unknown".
     public var modelName: String
@@ -45,7 +45,7 @@ public struct CPUInfo: Sendable, Equatable {
 
     /// The feature names kernels look for, in report order.
     public static let knownFeatures = ["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
-                                       "avx512_bf16"]
+                                       "avx512_bf16", "gfni"]
 
     static func detect() -> CPUInfo {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
