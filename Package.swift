@@ -10,11 +10,11 @@ let targetCPU = Context.environment["SHIMMY_TARGET_CPU"] ?? "native"
 let cpuFlags: [SwiftSetting] = targetCPU == "none" ? [] : [.unsafeFlags(["-target-cpu", targetCPU])]
 // The int8 kernels use AVX-512 VNNI (`vpdpbusd`) when the build targets this machine and it has it, or when
 // SHIMMY_VNNI=1 says the target CPU has it; otherwise (SHIMMY_VNNI=0, other CPUs) the portable kernels only.
-let hostHasVNNI = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains(" avx512_vnni") ?? false
-let vnni = Context.environment["SHIMMY_VNNI"].map { $0 == "1" } ?? (targetCPU == "native" && hostHasVNNI)
-// GFNI (`vgf2p8affineqb`, one instruction for a Q4 block's nibble split) likewise: host CPU, or SHIMMY_GFNI=1/0.
-let hostHasGFNI = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains(" gfni") ?? false
-let gfni = Context.environment["SHIMMY_GFNI"].map { $0 == "1" } ?? (targetCPU == "native" && hostHasGFNI)
+let hostCPU = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+let vnni = Context.environment["SHIMMY_VNNI"].map { $0 == "1" } ?? (targetCPU == "native" && hostCPU.contains(" avx512_vnni"))
+// GFNI (`vgf2p8affineqb`: one instruction splits a Q4_1 block's nibbles in the VNNI tiles) likewise, only with VNNI:
+// host CPU, or SHIMMY_GFNI=1/0.
+let gfni = Context.environment["SHIMMY_GFNI"].map { $0 == "1" } ?? (targetCPU == "native" && hostCPU.contains(" gfni"))
 let vnniFlags: [SwiftSetting] = (vnni ? [.define("SHIMMY_AVX512VNNI")] : []) + (vnni && gfni ? [.define("SHIMMY_GFNI")] : [])
 let fast: [SwiftSetting] = cpuFlags + vnniFlags + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 

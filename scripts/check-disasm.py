@@ -82,12 +82,13 @@ if "avx512f" not in cpuinfo:
     print("check-disasm: this CPU has no AVX-512; the expectations below are for the x86-64 machines shimmy targets")
 # The VNNI kernels exist when Package.swift compiled them in (see KernelSet.best): on a CPU with AVX-512 VNNI unless
 # SHIMMY_VNNI=0, or anywhere with SHIMMY_VNNI=1.
-vnni = os.environ.get("SHIMMY_VNNI", "1" if " avx512_vnni" in cpuinfo else "0") == "1"
+native = os.environ.get("SHIMMY_TARGET_CPU", "native") == "native"  # Package.swift's defaults, host flags if native
+vnni = os.environ.get("SHIMMY_VNNI", "1" if native and " avx512_vnni" in cpuinfo else "0") == "1"
 if not vnni:
     KERNELS = [k for k in KERNELS if "VNNI" not in k[1]]
 # The GFNI nibble split likewise (SHIMMY_GFNI in Package.swift): without it the Q4_1 tiles split with vpand, a shift
 # and vinserti128.
-gfni = os.environ.get("SHIMMY_GFNI", "1" if " gfni" in cpuinfo else "0") == "1"
+gfni = os.environ.get("SHIMMY_GFNI", "1" if native and " gfni" in cpuinfo else "0") == "1"
 if not gfni:
     KERNELS = [(prefix, what, [op for op in required if not op.startswith("vgf2p8affineqb")],
                 [op for op in forbidden if op != "vinserti128"]) for prefix, what, required, forbidden in KERNELS]

@@ -462,8 +462,8 @@ def emit_vnni_transposed(p, t, T):
 
 def emit_vnni_transposed_rows(p, t):
     bb = t["bb"]
-    p("    /// `out[t · outStride + r] = W[r] · x[t]` for the rows in `rows` and every token: 8 rows x 4 tokens in the")
-    p("    /// transposed tiles, 4x4 ... 1x1 tiles for the last rows; tokens in chunks of 64 (VNNI tiles).")
+    p("    /// `out[t · outStride + r] = W[r] · x[t]` for the rows in `rows` and every token: the 16x8, 8x8, 8x4 and 8x1")
+    p("    /// transposed tiles, 1x1 tiles for the last rows; tokens in chunks of 64 (VNNI tiles).")
     p("    static func vnnirows(_ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>, outStride: Int,")
     p("                     rows: Range<Int>, batch: Int) {")
     p(f"        let rowBytes = x.blocks &* {bb}")
@@ -492,7 +492,7 @@ def emit_vnni_transposed_rows(p, t):
     p("                    vnniTile16x8T(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t)")
     p("                    t &+= 8")
     p("                }")
-    p("                for r8 in [r, r &+ 8] {")
+    p("                for r8 in stride(from: r, to: r &+ 16, by: 8) {  // the last tokens, 8 rows at a time")
     p("                    var t4 = t")
     p("                    while t4 &+ 4 <= chunkEnd {")
     p("                        vnniTile8x4T(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r8, t0: t4)")

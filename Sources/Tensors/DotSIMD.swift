@@ -262,12 +262,17 @@ func offsetBinary(_ v: SIMD64<Int8>) -> SIMD64<UInt8> {
     unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt64>.self) ^ 0x8080_8080_8080_8080, to: SIMD64<UInt8>.self)
 }
 
+#if SHIMMY_GFNI
+/// `vgf2p8affineqb` bit matrices: keep bits 0-3 of each byte (`lowNibbles`), move bits 4-7 down (`highNibbles`).
+let lowNibbles: UInt64 = 0x0102_0408_0000_0000, highNibbles: UInt64 = 0x1020_4080_0000_0000
+#endif
+
 /// A Q4 block's 32 values in both 256-bit halves of a 512-bit vector: with GFNI, the 16 bytes broadcast to the four
 /// quarters and one `vgf2p8affineqb` (low nibbles kept in quarters 0 and 2, high ones moved down in 1 and 3).
 @inline(__always)
 func splitNibblesTwice(_ y: SIMD16<UInt8>) -> SIMD64<UInt8> {
 #if SHIMMY_GFNI
-    let low: UInt64 = 0x0102_0408_0000_0000, high: UInt64 = 0x1020_4080_0000_0000
+    let low = lowNibbles, high = highNibbles
     let quarters = SIMD64<UInt8>(lowHalf: SIMD32(lowHalf: y, highHalf: y), highHalf: SIMD32(lowHalf: y, highHalf: y))
     return affineBytes(quarters, SIMD8(low, low, high, high, low, low, high, high))
 #else
@@ -289,8 +294,7 @@ func broadcastQuad16(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD64<Int8> {
 @inline(__always)
 func splitNibbles(_ y: SIMD16<UInt8>) -> SIMD32<UInt8> {
 #if SHIMMY_GFNI
-    let low: UInt64 = 0x0102_0408_0000_0000, high: UInt64 = 0x1020_4080_0000_0000
-    return affineBytes(SIMD32(lowHalf: y, highHalf: y), SIMD4(low, low, high, high))
+    return affineBytes(SIMD32(lowHalf: y, highHalf: y), SIMD4(lowNibbles, lowNibbles, highNibbles, highNibbles))
 #else
     return SIMD32(lowHalf: y & 0x0F, highHalf: y &>> 4)
 #endif

@@ -635,8 +635,8 @@ extension DotQ4_0 {
         out[t0 &* outStride &+ r0] = acc
     }
 
-    /// `out[t · outStride + r] = W[r] · x[t]` for the rows in `rows` and every token: 8 rows x 4 tokens in the
-    /// transposed tiles, 4x4 ... 1x1 tiles for the last rows; tokens in chunks of 64 (VNNI tiles).
+    /// `out[t · outStride + r] = W[r] · x[t]` for the rows in `rows` and every token: the 16x8, 8x8, 8x4 and 8x1
+    /// transposed tiles, 1x1 tiles for the last rows; tokens in chunks of 64 (VNNI tiles).
     static func vnnirows(_ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>, outStride: Int,
                      rows: Range<Int>, batch: Int) {
         let rowBytes = x.blocks &* 18
@@ -665,7 +665,7 @@ extension DotQ4_0 {
                     vnniTile16x8T(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t)
                     t &+= 8
                 }
-                for r8 in [r, r &+ 8] {
+                for r8 in stride(from: r, to: r &+ 16, by: 8) {  // the last tokens, 8 rows at a time
                     var t4 = t
                     while t4 &+ 4 <= chunkEnd {
                         vnniTile8x4T(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r8, t0: t4)

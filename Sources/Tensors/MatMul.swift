@@ -78,7 +78,14 @@ public enum KernelSet: Sendable, Equatable, CustomStringConvertible {
     /// Whether this build contains the set.
     public var isAvailable: Bool { self == .portable || self == KernelSet.best }
 
-    public var description: String { self == .portable ? "portable SIMD" : "AVX-512 VNNI" }
+    public var description: String {
+        if self == .portable { return "portable SIMD" }
+        #if SHIMMY_GFNI
+        return "AVX-512 VNNI, GFNI"
+        #else
+        return "AVX-512 VNNI"
+        #endif
+    }
 }
 
 enum MatMulKernels {

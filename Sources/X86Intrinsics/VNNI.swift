@@ -94,7 +94,7 @@ public func permute(_ a: SIMD8<Float>, _ index: SIMD8<Int32>) -> SIMD8<Float> {
 #if SHIMMY_GFNI
 /// `vgf2p8affineqb` (256-bit, GFNI) with a zero constant: byte i of the result is the 8x8 bit matrix in 64-bit lane
 /// i / 8 of `matrix` applied to byte i of `x` (result bit b is the parity of `x & matrix.byte[7 - b]`). One
-/// instruction can shift and mask each half of a vector differently: the Q4 tiles split a block's 16 nibble bytes,
+/// instruction can shift and mask each half of a vector differently: the Q4_1 tiles split a block's 16 nibble bytes,
 /// broadcast to both halves, into its 32 values with it.
 @inlinable @inline(__always)
 public func affineBytes(_ x: SIMD32<UInt8>, _ matrix: SIMD4<UInt64>) -> SIMD32<UInt8> {

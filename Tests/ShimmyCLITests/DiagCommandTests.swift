@@ -44,8 +44,9 @@ struct DiagCommandTests {
         #expect((system["blas_config"] as? String ?? "").isEmpty == false)
         #expect(system["cpu_features"] is [String])
         let features = system["cpu_features"] as? [String] ?? []
-        #expect(system["quantized_kernels"] as? String == (features.contains("avx512_vnni") ? "AVX-512 VNNI" : "portable SIMD"),
-                "system: \(system)")
+        let kernels = features.contains("avx512_vnni")
+            ? (features.contains("gfni") ? "AVX-512 VNNI, GFNI" : "AVX-512 VNNI") : "portable SIMD"
+        #expect(system["quantized_kernels"] as? String == kernels, "system: \(system)")
         let folders = object?["model_folders"] as? [[String: Any]] ?? []
         let mine = folders.first { $0["path"] as? String == folder }
         #expect(mine?["exists"] as? Bool == true, "folders: \(folders)")

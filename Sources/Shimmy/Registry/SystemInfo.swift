@@ -36,7 +36,7 @@ public struct SystemInfo: Sendable, Equatable, Codable {
     public var blasCoreName: String
     /// OpenBLAS's thread count.
     public var blasThreads: Int
-    /// The quantized dot-product kernels this build runs (`KernelSet.best`), e.g. "AVX-512 VNNI".
+    /// The quantized dot-product kernels this build runs (`KernelSet.best`), e.g. "AVX-512 VNNI, GFNI".
     public var quantizedKernels: String
     /// `MemTotal` from `/proc/meminfo`, in bytes (0 when unknown).
     public var memoryTotalBytes: Int64
