@@ -87,14 +87,29 @@ enum DotFloat {
             e = (fma(e.0, w3, v0), fma(e.1, w3, v1), fma(e.2, w3, v2), fma(e.3, w3, v3))
             i &+= 16
         }
+        #if SHIMMY_AVX512VNNI
         // the 16 tree sums side by side (the attention's transposed reduction, each step the lanes `treeSum` pairs
-        // for two vectors at once): ~45 instructions where 16 `treeSum`s took ~130, 15% of a 576-column tile
+        // for two vectors at once): ~45 instructions where 16 `treeSum`s took ~130, 15% of a 576-column tile. (Only
+        // where the lane permute is one instruction: the portable build's loop version made the tile too big to
+        // inline.)
         let sums = Ops.fold(Ops.reduce8(a.0, c.0, d.0, e.0, a.1, c.1, d.1, e.1),
                             Ops.reduce8(a.2, c.2, d.2, e.2, a.3, c.3, d.3, e.3), 1)  // lane 4t + r: row r, token t
         UnsafeMutableRawPointer(out).storeBytes(of: sums.lowHalf.lowHalf, as: SIMD4<Float>.self)
         UnsafeMutableRawPointer(out + outStride).storeBytes(of: sums.lowHalf.highHalf, as: SIMD4<Float>.self)
         UnsafeMutableRawPointer(out + 2 &* outStride).storeBytes(of: sums.highHalf.lowHalf, as: SIMD4<Float>.self)
         UnsafeMutableRawPointer(out + 3 &* outStride).storeBytes(of: sums.highHalf.highHalf, as: SIMD4<Float>.self)
+        #else
+        @inline(__always) func store(_ r: Int, _ acc: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)) {
+            out[r] = treeSum(acc.0)
+            out[outStride &+ r] = treeSum(acc.1)
+            out[2 &* outStride &+ r] = treeSum(acc.2)
+            out[3 &* outStride &+ r] = treeSum(acc.3)
+        }
+        store(0, a)
+        store(1, c)
+        store(2, d)
+        store(3, e)
+        #endif
     }
 
     /// `out[b · outStride + r] = W[r] · x[b]` for the rows in `rows` and every activation row.
