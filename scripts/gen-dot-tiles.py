@@ -167,13 +167,12 @@ def emit_vnni(name, t):
                 p(f"            prefetch(k{i} + prefetchDistance)")
             if t["kind"] == "q4":
                 p(f"            let y{i} = (k{i} + {t['qoff']}).loadUnaligned(as: SIMD16<UInt8>.self)")
-                p(f"            let q{i} = SIMD32<UInt8>(lowHalf: y{i} & 0x0F, highHalf: y{i} &>> 4)")
+                p(f"            let q{i} = splitNibbles(y{i})")
             else:
                 p(f"            let q{i} = (k{i} + 2).loadUnaligned(as: SIMD32<Int8>.self)")
                 p(f"            let g{i} = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q{i})  // -128 Σw per quad")
             if t["mins"]:
-                d = "_" if (R, T) == (4, 4) else f"d{i}"  # the 4x4 tile takes d from one vector of the 4 rows
-                p(f"            let ({d}, n{i}) = loadHalfPair(k{i})")
+                p(f"            let (d{i}, n{i}) = loadHalfPair(k{i})")
             else:
                 p(f"            let d{i} = {'loadHalfWide' if t['kind'] == 'q8' else 'loadHalf'}(k{i})")
         for j in range(T):
@@ -183,24 +182,13 @@ def emit_vnni(name, t):
             p(f"            let e{j} = s{j}[b]")
             if t["mins"]:
                 p(f"            let v{j} = u{j}[b]")
-        vecscale = (R, T) == (4, 4) and t["mins"]
-        if vecscale:
-            # the 16 products d_i · e_j in four vector multiplies instead of 16 scalar ones, lane i broadcast
-            # per output: Q4_1 pp512 ~357 -> ~365 (Q8_0 fell from ~453 to ~387 with it: kept scalar there)
-            p("            var hd = SIMD4<UInt16>()")
-            for i in range(R):
-                p(f"            hd[{i}] = k{i}.loadUnaligned(as: UInt16.self)")
-            p("            let dv = halvesToFloats(hd)")
-            for j in range(T):
-                p(f"            let p{j} = dv * e{j}")
         for i in range(R):
             for j in range(T):
                 if t["kind"] == "q8":
                     lanes = f"dotBytes(g{i}, xu{j}, q{i})"
                 else:
                     lanes = f"dotBytes(SIMD8<Int32>(), q{i}, xv{j})"
-                scale = f"SIMD8(repeating: p{j}[{i}])" if vecscale else f"d{i} * e{j}"
-                p(f"            a{i}{j} = fma(a{i}{j}, toFloat({lanes}), {scale})")
+                p(f"            a{i}{j} = fma(a{i}{j}, toFloat({lanes}), d{i} * e{j})")
                 if t["mins"]:
                     p(f"            m{i}{j} = m{i}{j}.addingProduct(n{i}, v{j})")
         p("        }")
@@ -222,17 +210,40 @@ def emit_vnni(name, t):
     open(f"/work/main/Sources/Tensors/DotTilesVNNI{name}.swift", "w").write(text)
 
 
+def emit_wide_accumulators(p):
+    """The 4 rows x 2 token pairs of float accumulators of the 512-bit 4x4 tiles."""
+    p("        // 512-bit: lanes 0-7 are one token's eight lanes, lanes 8-15 the next token's")
+    for i in range(4):
+        for j in range(2):
+            p(f"        var a{i}{j} = SIMD16<Float>()  // tokens {2 * j}, {2 * j + 1}")
+
+
+def emit_wide_token_pairs(p, name, flip):
+    """Block b of tokens 2j and 2j+1 in one vector (`name`j; `flip`: as x + 128) and their scales (e`j`)."""
+    for j in range(2):
+        pair = f"tokenPair(x{2 * j}, x{2 * j + 1}, block: b)"
+        p(f"            let {name}{j} = {'offsetBinary(' + pair + ')  // x + 128' if flip else pair}")
+        p(f"            let e{j} = scalePair(s{2 * j}[b], s{2 * j + 1}[b])")
+
+
+def emit_wide_stores(p, extra=lambda i, t: ""):
+    """Each accumulator's two tree sums (`extra(row, token)` added) to the outputs."""
+    for i in range(4):
+        for j in range(2):
+            for half, t in (("lowHalf", 2 * j), ("highHalf", 2 * j + 1)):
+                p(f"        out[(t0 &+ {t}) &* outStride &+ r0 &+ {i}] = treeSum(a{i}{j}.{half}){extra(i, t)}")
+    p("    }")
+    p("")
+
+
 def emit_vnni_q8_wide(p, t):
     """Q8_0, 4 rows x 4 tokens in 512-bit vectors: lanes 0-7 one token's eight lanes, lanes 8-15 the next token's
     (tinyBLAS's eight lanes per output, unchanged). Zen 5 runs `vpdpbusd`, the conversion and the FMA on zmm at the
     ymm rate, so each does two outputs' work: a row's 32 weights are loaded into both halves, two tokens' flipped
-    activations share a vector, and one multiply gives the two scale products d · e of a row and token pair."""
+    activations share a vector, and one multiply gives the two scale products d · e of a row and token pair
+    (Q8_0 pp512 at 1 thread ~472 -> ~614 t/s)."""
     bb = t["bb"]
-    p("        // 512-bit: lanes 0-7 are one token's eight lanes, lanes 8-15 the next token's (Zen 5 issues zmm")
-    p("        // vpdpbusd, conversions and FMAs at the ymm rate: Q8_0 pp512 at 1 thread ~472 -> ~614 t/s)")
-    for i in range(4):
-        for j in range(2):
-            p(f"        var a{i}{j} = SIMD16<Float>()  // tokens {2 * j}, {2 * j + 1}")
+    emit_wide_accumulators(p)
     p("        // signed x signed: (x + 128) as the unsigned operand, then 128 Σw taken off (exact integers)")
     p("        let bias = SIMD64<UInt8>(repeating: 0x80)")
     p("        for b in 0..<x.blocks {")
@@ -242,22 +253,12 @@ def emit_vnni_q8_wide(p, t):
         p(f"            let q{i} = SIMD64<Int8>(lowHalf: h{i}, highHalf: h{i})")
         p(f"            let g{i} = SIMD16<Int32>() &- dotBytes(SIMD16<Int32>(), bias, q{i})  // -128 Σw per quad")
         p(f"            let d{i} = SIMD16<Float>(repeating: loadHalfWide(k{i}))")
-    for j in range(2):
-        a, c = 2 * j, 2 * j + 1
-        p(f"            let xu{j} = offsetBinary(SIMD64<Int8>(")
-        p(f"                lowHalf: UnsafeRawPointer(x{a} + b &* 32).loadUnaligned(as: SIMD32<Int8>.self),")
-        p(f"                highHalf: UnsafeRawPointer(x{c} + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)))  // x + 128")
-        p(f"            let e{j} = SIMD16<Float>(lowHalf: SIMD8(repeating: s{a}[b]), highHalf: SIMD8(repeating: s{c}[b]))")
+    emit_wide_token_pairs(p, "xu", flip=True)
     for i in range(4):
         for j in range(2):
             p(f"            a{i}{j} = fma(a{i}{j}, toFloat(dotBytes(g{i}, xu{j}, q{i})), d{i} * e{j})")
     p("        }")
-    for i in range(4):
-        for j in range(2):
-            p(f"        out[(t0 &+ {2 * j}) &* outStride &+ r0 &+ {i}] = treeSum(a{i}{j}.lowHalf)")
-            p(f"        out[(t0 &+ {2 * j + 1}) &* outStride &+ r0 &+ {i}] = treeSum(a{i}{j}.highHalf)")
-    p("    }")
-    p("")
+    emit_wide_stores(p)
 
 
 def emit_vnni_q41_wide(p, t):
@@ -265,10 +266,7 @@ def emit_vnni_q41_wide(p, t):
     row's 32 values in both halves (one GFNI instruction from the 16 bytes), and the 16 min terms m_i · s_j of a block
     in one FMA (lane 4i + j). Each output takes the same roundings as the 8-lane tile."""
     bb = t["bb"]
-    p("        // 512-bit: lanes 0-7 are one token's eight lanes, lanes 8-15 the next token's")
-    for i in range(4):
-        for j in range(2):
-            p(f"        var a{i}{j} = SIMD16<Float>()  // tokens {2 * j}, {2 * j + 1}")
+    emit_wide_accumulators(p)
     p("        var mins = SIMD16<Float>()  // lane 4i + j: row i, token j")
     p("        let hide = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: rowBytes &>> 56))  // 0, hidden from LLVM")
     p("        let spreadM = SIMD16<UInt32>(1, 1, 1, 1, 3, 3, 3, 3, 5, 5, 5, 5, 7, 7, 7, 7) | hide  // m_i of (d0 m0 d1 m1 ...)")
@@ -276,28 +274,16 @@ def emit_vnni_q41_wide(p, t):
     for i in range(4):
         p(f"            let k{i} = w{i} + b &* {bb}")
         p(f"            let q{i} = splitNibblesTwice((k{i} + {t['qoff']}).loadUnaligned(as: SIMD16<UInt8>.self))")
-    p("            let pairs = SIMD4<UInt32>(k0.loadUnaligned(as: UInt32.self), k1.loadUnaligned(as: UInt32.self),")
-    p("                                      k2.loadUnaligned(as: UInt32.self), k3.loadUnaligned(as: UInt32.self))")
-    p("            let dm = halvesToFloats(unsafeBitCast(pairs, to: SIMD8<UInt16>.self))  // d0 m0 d1 m1 ...")
+    p("            let dm = halfPairs(k0, k1, k2, k3)  // d0 m0 d1 m1 ...")
     p("            let vq = SIMD4<Float>(u0[b], u1[b], u2[b], u3[b])")
     p("            mins = fma(mins, permute(SIMD16(lowHalf: dm, highHalf: dm), spreadM),")
     p("                       SIMD16(lowHalf: SIMD8(lowHalf: vq, highHalf: vq), highHalf: SIMD8(lowHalf: vq, highHalf: vq)))")
-    for j in range(2):
-        a, c = 2 * j, 2 * j + 1
-        p(f"            let xv{j} = SIMD64<Int8>(")
-        p(f"                lowHalf: UnsafeRawPointer(x{a} + b &* 32).loadUnaligned(as: SIMD32<Int8>.self),")
-        p(f"                highHalf: UnsafeRawPointer(x{c} + b &* 32).loadUnaligned(as: SIMD32<Int8>.self))")
-        p(f"            let e{j} = SIMD16<Float>(lowHalf: SIMD8(repeating: s{a}[b]), highHalf: SIMD8(repeating: s{c}[b]))")
+    emit_wide_token_pairs(p, "xv", flip=False)
     for i in range(4):
         for j in range(2):
             p(f"            a{i}{j} = fma(a{i}{j}, toFloat(dotBytes(SIMD16<Int32>(), q{i}, xv{j})), SIMD16(repeating: dm[{2 * i}]) * e{j})")
     p("        }")
-    for i in range(4):
-        for j in range(2):
-            p(f"        out[(t0 &+ {2 * j}) &* outStride &+ r0 &+ {i}] = treeSum(a{i}{j}.lowHalf) + mins[{4 * i + 2 * j}]")
-            p(f"        out[(t0 &+ {2 * j + 1}) &* outStride &+ r0 &+ {i}] = treeSum(a{i}{j}.highHalf) + mins[{4 * i + 2 * j + 1}]")
-    p("    }")
-    p("")
+    emit_wide_stores(p, lambda i, t: f" + mins[{4 * i + t}]")
 
 
 def emit_vnni_mins_4x1(p, t):
@@ -321,9 +307,7 @@ def emit_vnni_mins_4x1(p, t):
         p(f"            prefetch(k{i} + prefetchDistance)")
         p(f"            let y{i} = (k{i} + {t['qoff']}).loadUnaligned(as: SIMD16<UInt8>.self)")
         p(f"            let q{i} = splitNibbles(y{i})")
-    p("            let pairs = SIMD4<UInt32>(k0.loadUnaligned(as: UInt32.self), k1.loadUnaligned(as: UInt32.self),")
-    p("                                      k2.loadUnaligned(as: UInt32.self), k3.loadUnaligned(as: UInt32.self))")
-    p("            let dm = halvesToFloats(unsafeBitCast(pairs, to: SIMD8<UInt16>.self))  // d0 m0 d1 m1 ...")
+    p("            let dm = halfPairs(k0, k1, k2, k3)  // d0 m0 d1 m1 ...")
     p("            let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)")
     p("            let e0 = s0[b], v0 = u0[b]")
     p("            let scales = dm * e0")
@@ -543,7 +527,7 @@ def emit_vnni_chain_1x1(p, t):
     p(f"            let y = (w0 + (b &* {bb} &+ {t['qoff']})).loadUnaligned(as: SIMD16<UInt8>.self)")
     p("            let xv = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)")
     p("            let c = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), eights, xv)")
-    p("            return dotBytes(c, SIMD32<UInt8>(lowHalf: y & 0x0F, highHalf: y &>> 4), xv)")
+    p("            return dotBytes(c, splitNibbles(y), xv)")
     p("        }")
     p("        var b = 0")
     p("        while b &+ 4 <= x.blocks {")

@@ -281,6 +281,29 @@ func splitNibblesTwice(_ y: SIMD16<UInt8>) -> SIMD64<UInt8> {
 #endif
 }
 
+/// The two Float16 values at each of four Q4_1 blocks (`d`, `m`) as floats d0 m0 d1 m1 ...: one 4-byte load per
+/// block and one `vcvtph2ps`.
+@inline(__always)
+func halfPairs(_ k0: UnsafeRawPointer, _ k1: UnsafeRawPointer, _ k2: UnsafeRawPointer,
+               _ k3: UnsafeRawPointer) -> SIMD8<Float> {
+    let pairs = SIMD4<UInt32>(k0.loadUnaligned(as: UInt32.self), k1.loadUnaligned(as: UInt32.self),
+                              k2.loadUnaligned(as: UInt32.self), k3.loadUnaligned(as: UInt32.self))
+    return halvesToFloats(unsafeBitCast(pairs, to: SIMD8<UInt16>.self))
+}
+
+/// Block `block` of two tokens' int8 activations in the halves of one 512-bit vector (the wide 4x4 tiles).
+@inline(__always)
+func tokenPair(_ low: UnsafePointer<Int8>, _ high: UnsafePointer<Int8>, block: Int) -> SIMD64<Int8> {
+    SIMD64(lowHalf: UnsafeRawPointer(low + block &* 32).loadUnaligned(as: SIMD32<Int8>.self),
+           highHalf: UnsafeRawPointer(high + block &* 32).loadUnaligned(as: SIMD32<Int8>.self))
+}
+
+/// Two tokens' block scales, each in eight lanes (the halves of a token pair).
+@inline(__always)
+func scalePair(_ low: Float, _ high: Float) -> SIMD16<Float> {
+    SIMD16(lowHalf: SIMD8(repeating: low), highHalf: SIMD8(repeating: high))
+}
+
 /// The four bytes at `p + offset` in every 32-bit lane of a 512-bit vector (`{1to16}` in `vpdpbusd`).
 @inline(__always)
 func broadcastQuad16(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD64<Int8> {
@@ -308,13 +331,6 @@ func broadcastQuad(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD32<Int8> {
 }
 
 /// Float16 bit patterns to floats (`vcvtph2ps`).
-@inline(__always)
-func halvesToFloats(_ h: SIMD4<UInt16>) -> SIMD4<Float> {
-    var r = SIMD4<Float>()
-    for i in 0..<4 { r[i] = Float(Float16(bitPattern: h[i])) }
-    return r
-}
-
 @inline(__always)
 func halvesToFloats(_ h: SIMD8<UInt16>) -> SIMD8<Float> {
     var r = SIMD8<Float>()

@@ -618,7 +618,7 @@ extension DotQ4_0 {
             let y = (w0 + (b &* 18 &+ 2)).loadUnaligned(as: SIMD16<UInt8>.self)
             let xv = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)
             let c = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), eights, xv)
-            return dotBytes(c, SIMD32<UInt8>(lowHalf: y & 0x0F, highHalf: y &>> 4), xv)
+            return dotBytes(c, splitNibbles(y), xv)
         }
         var b = 0
         while b &+ 4 <= x.blocks {

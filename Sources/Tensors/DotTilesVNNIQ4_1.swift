@@ -42,20 +42,14 @@ extension DotQ4_1 {
             let q2 = splitNibblesTwice((k2 + 4).loadUnaligned(as: SIMD16<UInt8>.self))
             let k3 = w3 + b &* 20
             let q3 = splitNibblesTwice((k3 + 4).loadUnaligned(as: SIMD16<UInt8>.self))
-            let pairs = SIMD4<UInt32>(k0.loadUnaligned(as: UInt32.self), k1.loadUnaligned(as: UInt32.self),
-                                      k2.loadUnaligned(as: UInt32.self), k3.loadUnaligned(as: UInt32.self))
-            let dm = halvesToFloats(unsafeBitCast(pairs, to: SIMD8<UInt16>.self))  // d0 m0 d1 m1 ...
+            let dm = halfPairs(k0, k1, k2, k3)  // d0 m0 d1 m1 ...
             let vq = SIMD4<Float>(u0[b], u1[b], u2[b], u3[b])
             mins = fma(mins, permute(SIMD16(lowHalf: dm, highHalf: dm), spreadM),
                        SIMD16(lowHalf: SIMD8(lowHalf: vq, highHalf: vq), highHalf: SIMD8(lowHalf: vq, highHalf: vq)))
-            let xv0 = SIMD64<Int8>(
-                lowHalf: UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self),
-                highHalf: UnsafeRawPointer(x1 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self))
-            let e0 = SIMD16<Float>(lowHalf: SIMD8(repeating: s0[b]), highHalf: SIMD8(repeating: s1[b]))
-            let xv1 = SIMD64<Int8>(
-                lowHalf: UnsafeRawPointer(x2 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self),
-                highHalf: UnsafeRawPointer(x3 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self))
-            let e1 = SIMD16<Float>(lowHalf: SIMD8(repeating: s2[b]), highHalf: SIMD8(repeating: s3[b]))
+            let xv0 = tokenPair(x0, x1, block: b)
+            let e0 = scalePair(s0[b], s1[b])
+            let xv1 = tokenPair(x2, x3, block: b)
+            let e1 = scalePair(s2[b], s3[b])
             a00 = fma(a00, toFloat(dotBytes(SIMD16<Int32>(), q0, xv0)), SIMD16(repeating: dm[0]) * e0)
             a01 = fma(a01, toFloat(dotBytes(SIMD16<Int32>(), q0, xv1)), SIMD16(repeating: dm[0]) * e1)
             a10 = fma(a10, toFloat(dotBytes(SIMD16<Int32>(), q1, xv0)), SIMD16(repeating: dm[2]) * e0)
@@ -122,9 +116,7 @@ extension DotQ4_1 {
             prefetch(k3 + prefetchDistance)
             let y3 = (k3 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
             let q3 = splitNibbles(y3)
-            let pairs = SIMD4<UInt32>(k0.loadUnaligned(as: UInt32.self), k1.loadUnaligned(as: UInt32.self),
-                                      k2.loadUnaligned(as: UInt32.self), k3.loadUnaligned(as: UInt32.self))
-            let dm = halvesToFloats(unsafeBitCast(pairs, to: SIMD8<UInt16>.self))  // d0 m0 d1 m1 ...
+            let dm = halfPairs(k0, k1, k2, k3)  // d0 m0 d1 m1 ...
             let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)
             let e0 = s0[b], v0 = u0[b]
             let scales = dm * e0
@@ -164,7 +156,7 @@ extension DotQ4_1 {
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 20
             let y0 = (k0 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
-            let q0 = SIMD32<UInt8>(lowHalf: y0 & 0x0F, highHalf: y0 &>> 4)
+            let q0 = splitNibbles(y0)
             let (d0, n0) = loadHalfPair(k0)
             let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)
             let e0 = s0[b]
@@ -205,7 +197,7 @@ extension DotQ4_1 {
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 20
             let y0 = (k0 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
-            let q0 = SIMD32<UInt8>(lowHalf: y0 & 0x0F, highHalf: y0 &>> 4)
+            let q0 = splitNibbles(y0)
             let (d0, n0) = loadHalfPair(k0)
             let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)
             let e0 = s0[b]

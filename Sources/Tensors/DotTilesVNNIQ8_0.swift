@@ -17,8 +17,7 @@ extension DotQ8_0 {
         let x1 = x.int8Row(t0 &+ 1), s1 = x.scaleRow(t0 &+ 1)
         let x2 = x.int8Row(t0 &+ 2), s2 = x.scaleRow(t0 &+ 2)
         let x3 = x.int8Row(t0 &+ 3), s3 = x.scaleRow(t0 &+ 3)
-        // 512-bit: lanes 0-7 are one token's eight lanes, lanes 8-15 the next token's (Zen 5 issues zmm
-        // vpdpbusd, conversions and FMAs at the ymm rate: Q8_0 pp512 at 1 thread ~472 -> ~614 t/s)
+        // 512-bit: lanes 0-7 are one token's eight lanes, lanes 8-15 the next token's
         var a00 = SIMD16<Float>()  // tokens 0, 1
         var a01 = SIMD16<Float>()  // tokens 2, 3
         var a10 = SIMD16<Float>()  // tokens 0, 1
@@ -50,14 +49,10 @@ extension DotQ8_0 {
             let q3 = SIMD64<Int8>(lowHalf: h3, highHalf: h3)
             let g3 = SIMD16<Int32>() &- dotBytes(SIMD16<Int32>(), bias, q3)  // -128 Σw per quad
             let d3 = SIMD16<Float>(repeating: loadHalfWide(k3))
-            let xu0 = offsetBinary(SIMD64<Int8>(
-                lowHalf: UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self),
-                highHalf: UnsafeRawPointer(x1 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)))  // x + 128
-            let e0 = SIMD16<Float>(lowHalf: SIMD8(repeating: s0[b]), highHalf: SIMD8(repeating: s1[b]))
-            let xu1 = offsetBinary(SIMD64<Int8>(
-                lowHalf: UnsafeRawPointer(x2 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self),
-                highHalf: UnsafeRawPointer(x3 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)))  // x + 128
-            let e1 = SIMD16<Float>(lowHalf: SIMD8(repeating: s2[b]), highHalf: SIMD8(repeating: s3[b]))
+            let xu0 = offsetBinary(tokenPair(x0, x1, block: b))  // x + 128
+            let e0 = scalePair(s0[b], s1[b])
+            let xu1 = offsetBinary(tokenPair(x2, x3, block: b))  // x + 128
+            let e1 = scalePair(s2[b], s3[b])
             a00 = fma(a00, toFloat(dotBytes(g0, xu0, q0)), d0 * e0)
             a01 = fma(a01, toFloat(dotBytes(g0, xu1, q0)), d0 * e1)
             a10 = fma(a10, toFloat(dotBytes(g1, xu0, q1)), d1 * e0)
