@@ -10,6 +10,7 @@ import Foundation
 let groups: [(name: String, summary: String, run: BenchmarkGroup)] = [
     ("dequantize", "dequantization throughput per tensor type (SIMD and reference)", DequantizeBenchmark.run),
     ("matvec", "matmul batch 1 over the SmolLM2 shapes, GB/s of weights", MatMulBenchmark.matvec), ("gemm", "matmul batch 64 (--batch), GFLOP/s", MatMulBenchmark.gemm), ("dot", "one 1536x576 mat-vec per type, repeated", MatMulBenchmark.dot),
+    ("attention", "one layer's attention heads, decode and prompt, over cached positions", AttentionBenchmark.run),
 ]
 
 /// A named benchmark group: reads its options and returns its JSON result object.

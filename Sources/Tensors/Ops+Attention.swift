@@ -1,4 +1,5 @@
 import Foundation
+import X86Intrinsics
 
 /// ggml's vector exponential and the attention arithmetic of llama.cpp's CPU backend (without flash attention),
 /// followed operation for operation so that the engine's activations agree with llama.cpp's bit for bit where the
@@ -70,7 +71,9 @@ extension Ops {
     /// - the softmax exponentials are `exp16` of `score − max` in chunks of 16 positions, each chunk tree-summed
     ///   and added in double; the probabilities are scaled by the rounded inverse sum, then rounded to half;
     /// - each output value is a 16-lane chain over positions (lane = position mod 16) followed by a tree sum.
-    /// With `oneQuery` (a batch of one), the two products follow ggml_vec_dot_f16 instead, as llama.cpp does there.
+    /// With `oneQuery` (a batch of one), the two products follow ggml_vec_dot_f16 instead, as llama.cpp does there:
+    /// for head sizes that are multiples of 64, 16 keys' scores at a time (`scoresOneQuery16`, VNNI builds) and the
+    /// output values' 64 chains in registers (`valuesOneQuery`), both prefetching the cache rows they read next.
     ///
     /// `keys`/`values` point at position 0 of this head's cache rows, `stride` halves apart.
     /// `scratch` holds `scratchCount(count:dimension:)` floats.
@@ -83,10 +86,28 @@ extension Ops {
         // scores: a 16-lane fused chain over the head dimension, tree-summed
         var maxScore = -Float.infinity
         var first = 0
-        if !oneQuery && dimension % 16 == 0 {  // 16 keys at a time, the same chains and sums
+        // one query's 16 keys at a time only where the lane permute is an instruction (portable: dotOneQuery)
+        #if SHIMMY_AVX512VNNI
+        let blocks = oneQuery ? dimension % 64 == 0 : dimension % 16 == 0
+        #else
+        let blocks = !oneQuery && dimension % 16 == 0
+        #endif
+        if blocks {  // 16 keys at a time, the same chains and sums
             var m = SIMD16<Float>(repeating: -.infinity)
+            let folds = FoldIndices(hidden: UInt32(truncatingIfNeeded: stride &>> 48))  // 0
             while first &+ 16 <= count {
-                let s = scores16(keys + first &* stride, stride: stride, head.q, dimension: dimension) * scale
+                let k = keys + first &* stride
+                if oneQuery {  // the next block's keys and this block's values, ahead of their use
+                    let last: Int = 2 &* dimension &- 64  // the row's last cache line
+                    for j in 0..<16 {
+                        let nk = UnsafeRawPointer(k + (16 &+ j) &* stride)
+                        let v = UnsafeRawPointer(values + (first &+ j) &* stride)
+                        prefetch(nk); prefetch(nk + last)
+                        prefetch(v); prefetch(v + last)
+                    }
+                }
+                let s = (oneQuery ? scoresOneQuery16(k, stride: stride, head.q, dimension: dimension, folds: folds)
+                                  : scores16(k, stride: stride, head.q, dimension: dimension)) * scale
                 storeScores(s, head, first, &m)
                 first &+= 16
             }
@@ -95,6 +116,10 @@ extension Ops {
         scoreRest(head, keys: keys, stride: stride, from: first, count: count, dimension: dimension, scale: scale,
                   oneQuery: oneQuery, maxScore: &maxScore)
         softmax(head, count: count, maxScore: maxScore)
+        if oneQuery && dimension % 64 == 0 {  // the 64 chains of 64 output values in registers
+            valuesOneQuery(out, head.scores, values, stride: stride, count: count, dimension: dimension)
+            return
+        }
         // V·p: lane l of every output value chains positions l, l+16, l+32, ...
         var rest = 0
         if !oneQuery && dimension % 16 == 0 {  // whole groups of 16 positions with the chains in registers
@@ -311,5 +336,15 @@ extension Ops {
             d += 1
         }
         return Float(sum)
+    }
+
+    /// Asks for the `bytes` at `p` in the cache ahead of their use, one `prefetcht0` per 64-byte line.
+    @inlinable
+    public static func prefetchLines(_ p: UnsafeRawPointer, bytes: Int) {
+        var offset = 0
+        while offset < bytes {
+            prefetch(p + offset)
+            offset &+= 64
+        }
     }
 }

@@ -266,4 +266,115 @@ extension Ops {
             d &+= 16
         }
     }
+
+    /// The scores of one query (a batch of one) against the 16 keys at `k`, `k + stride`, ...: `dotOneQuery`'s
+    /// four chains and sums for each key (`dimension` a multiple of 64, where it has no leftovers), the tree sums of
+    /// 16 keys side by side as in `scores16`, with the permute indices of `folds`.
+    @_transparent
+    static func scoresOneQuery16(_ k: UnsafePointer<Float16>, stride: Int, _ q: UnsafePointer<Float>,
+                                 dimension: Int, folds: FoldIndices) -> SIMD16<Float> {
+        @inline(__always) func eight(_ k: UnsafePointer<Float16>) -> SIMD16<Float> {
+            @inline(__always) func key(_ j: Int) -> SIMD16<Float> {
+                oneQueryLanes(k + j &* stride, q, dimension: dimension)
+            }
+            @inline(__always) func pair(_ j: Int) -> SIMD16<Float> { folds.fold(key(j), key(j &+ 1), 0) }
+            return folds.fold(folds.fold(pair(0), pair(2), 1), folds.fold(pair(4), pair(6), 1), 2)
+        }
+        return folds.fold(eight(k), eight(k + 8 &* stride), 3)
+    }
+
+    /// `fold`'s permute indices for groups of 8, 4, 2 and 1 (steps 0 to 3), plus a zero that LLVM cannot see: with
+    /// constant indices it rewrote the permutes of the one-query scores into many narrower shuffles.
+    struct FoldIndices {
+        let low: (SIMD16<UInt32>, SIMD16<UInt32>, SIMD16<UInt32>, SIMD16<UInt32>)
+        let high: (SIMD16<UInt32>, SIMD16<UInt32>, SIMD16<UInt32>, SIMD16<UInt32>)
+
+        /// `hidden` must be 0.
+        @inline(__always)
+        init(hidden: UInt32) {
+            @inline(__always) func indices(_ g: Int) -> (SIMD16<UInt32>, SIMD16<UInt32>) {
+                var low = SIMD16<UInt32>(repeating: hidden)
+                for i in 0..<16 { low[i] &+= UInt32(truncatingIfNeeded: (i / g) &* 2 &* g &+ i % g) }
+                return (low, low &+ UInt32(truncatingIfNeeded: g))
+            }
+            let (l8, h8) = indices(8), (l4, h4) = indices(4), (l2, h2) = indices(2), (l1, h1) = indices(1)
+            low = (l8, l4, l2, l1)
+            high = (h8, h4, h2, h1)
+        }
+
+        @_transparent
+        func fold(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ step: Int) -> SIMD16<Float> {
+            switch step {
+            case 0: return lanePermute(a, b, low.0) + lanePermute(a, b, high.0)
+            case 1: return lanePermute(a, b, low.1) + lanePermute(a, b, high.1)
+            case 2: return lanePermute(a, b, low.2) + lanePermute(a, b, high.2)
+            default: return lanePermute(a, b, low.3) + lanePermute(a, b, high.3)
+            }
+        }
+    }
+
+    /// ggml_vec_dot_f16's four accumulators of a key and the query, added as its reduction adds them
+    /// ((a0 + a2) + (a1 + a3)), before the tree sum (`dimension` a multiple of 64).
+    @_transparent
+    static func oneQueryLanes(_ k: UnsafePointer<Float16>, _ q: UnsafePointer<Float>, dimension: Int) -> SIMD16<Float> {
+        var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+        var d = 0
+        while d < dimension {
+            @inline(__always) func product(_ acc: SIMD16<Float>, _ j: Int) -> SIMD16<Float> {
+                fma(acc, widen(UnsafeRawPointer(k + (d &+ 16 &* j)).loadUnaligned(as: SIMD16<Float16>.self)),
+                    UnsafeRawPointer(q + (d &+ 16 &* j)).loadUnaligned(as: SIMD16<Float>.self))
+            }
+            a0 = product(a0, 0); a1 = product(a1, 1); a2 = product(a2, 2); a3 = product(a3, 3)
+            d &+= 64
+        }
+        return (a0 + a2) + (a1 + a3)
+    }
+
+    /// One query's output values (`dimension` a multiple of 64) as ggml_vec_dot_f16 computes each over the
+    /// positions of the transposed value cache, padded with zero probabilities to whole chunks of 64: chain r of 64
+    /// (accumulator r / 16, lane r % 16) adds p_t · v_t over positions t ≡ r (mod 64) in order; the four
+    /// accumulators are added as (a0 + a2) + (a1 + a3) and the 16 lanes tree-summed. Chains without positions are
+    /// zero and add nothing. Everything stays in registers: 64 values of the head at a time, each lane's chains
+    /// reading its positions' rows (128 bytes) whole, every row once. A function of its own, called once per head.
+    @inline(never)
+    static func valuesOneQuery(_ out: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>,
+                               _ values: UnsafePointer<Float16>, stride: Int, count: Int, dimension: Int) {
+        typealias Four = (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)
+        @inline(__always) func add(_ a: Four, _ b: Four) -> Four { (a.0 + b.0, a.1 + b.1, a.2 + b.2, a.3 + b.3) }
+        var d = 0
+        while d < dimension {
+            // lane l's four chains (positions l, l + 16, l + 32, l + 48 of each chunk of 64) for 64 values, added
+            @inline(__always) func lane(_ l: Int) -> Four {
+                let zero = SIMD16<Float>()
+                var a0: Four = (zero, zero, zero, zero), a1 = a0, a2 = a0, a3 = a0
+                @inline(__always) func term(_ acc: inout Four, _ t: Int) {
+                    let v = values + (t &* stride &+ d), s = SIMD16<Float>(repeating: p[t])
+                    @inline(__always) func half16(_ c: Int) -> SIMD16<Float> {
+                        widen(UnsafeRawPointer(v + 16 &* c).loadUnaligned(as: SIMD16<Float16>.self))
+                    }
+                    acc = (fma(acc.0, half16(0), s), fma(acc.1, half16(1), s), fma(acc.2, half16(2), s),
+                           fma(acc.3, half16(3), s))
+                }
+                var t = l
+                while t &+ 48 < count {
+                    term(&a0, t); term(&a1, t &+ 16); term(&a2, t &+ 32); term(&a3, t &+ 48)
+                    t &+= 64
+                }
+                if t < count { term(&a0, t) }
+                if t &+ 16 < count { term(&a1, t &+ 16) }
+                if t &+ 32 < count { term(&a2, t &+ 32) }
+                return add(add(a0, a2), add(a1, a3))
+            }
+            // the tree sum over lanes, as _mm512_reduce_add_ps pairs them: (l, l+8), (l, l+4), (l, l+2), (0, 1)
+            @inline(__always) func half(_ l: Int) -> Four { add(lane(l), lane(l &+ 8)) }
+            @inline(__always) func quarter(_ l: Int) -> Four { add(half(l), half(l &+ 4)) }
+            @inline(__always) func eighth(_ l: Int) -> Four { add(quarter(l), quarter(l &+ 2)) }
+            let sum = add(eighth(0), eighth(1))
+            @inline(__always) func store(_ c: Int, _ v: SIMD16<Float>) {
+                UnsafeMutableRawPointer(out + (d &+ 16 &* c)).storeBytes(of: v, as: SIMD16<Float>.self)
+            }
+            store(0, sum.0); store(1, sum.1); store(2, sum.2); store(3, sum.3)
+            d &+= 64
+        }
+    }
 }

@@ -85,7 +85,8 @@ struct AttentionTests {
           arguments: [(64, 1, false), (64, 15, false), (64, 16, false), (64, 17, false), (64, 50, false),
                       (128, 33, false), (48, 40, false), (32, 64, false), (24, 20, false),
                       (64, 1, true), (64, 17, true), (64, 63, true), (64, 64, true), (64, 65, true), (64, 150, true),
-                      (128, 70, true), (32, 40, true)])
+                      (64, 127, true), (64, 128, true), (64, 129, true), (64, 300, true), (128, 70, true),
+                      (128, 200, true), (32, 40, true)])
     func blockedMatchesReference(dimension: Int, count: Int, oneQuery: Bool) {
         var generator = SplitMix64(state: UInt64(dimension * 1000 + count))
         let stride = dimension + 8  // rows of a wider cache, as with several KV heads
@@ -123,13 +124,16 @@ struct AttentionTests {
             queries.withUnsafeBufferPointer { q in
                 scratch.withUnsafeMutableBufferPointer { buffer in
                     let head = Ops.AttentionScratch(buffer.baseAddress!, count: count, dimension: dimension)
-                    var single = [[Float]]()
+                    var single = [[Float]](), singleOneQuery = [[Float]]()
                     for h in 0..<3 {
                         head.q.update(from: q.baseAddress! + h * dimension, count: dimension)
-                        var top = -Float.infinity
-                        Ops.scoreRest(head, keys: k.baseAddress!, stride: stride, from: 0, count: count,
-                                      dimension: dimension, scale: 1, oneQuery: false, maxScore: &top)
-                        single.append(Array(UnsafeBufferPointer(start: head.scores, count: count)))
+                        for oneQuery in [false, true] {
+                            var top = -Float.infinity
+                            Ops.scoreRest(head, keys: k.baseAddress!, stride: stride, from: 0, count: count,
+                                          dimension: dimension, scale: 1, oneQuery: oneQuery, maxScore: &top)
+                            let scores = Array(UnsafeBufferPointer(start: head.scores, count: count))
+                            if oneQuery { singleOneQuery.append(scores) } else { single.append(scores) }
+                        }
                     }
                     let q0 = q.baseAddress!, q1 = q0 + dimension, q2 = q1 + dimension
                     var blocks = [q0, q1, q2].map {
@@ -144,6 +148,18 @@ struct AttentionTests {
                         let h = b % 3
                         let differing = (0..<16).filter { block[$0].bitPattern != single[h][$0].bitPattern }
                         #expect(differing.isEmpty, "block \(b): keys \(differing)")
+                    }
+                    // a batch of one (ggml_vec_dot_f16's order), for head sizes that are multiples of 64
+                    if dimension % 64 == 0 {
+                        let folds = Ops.FoldIndices(hidden: 0)
+                        for (h, query) in [q0, q1, q2].enumerated() {
+                            let block = Ops.scoresOneQuery16(k.baseAddress!, stride: stride, query,
+                                                             dimension: dimension, folds: folds)
+                            let differing = (0..<16).filter {
+                                block[$0].bitPattern != singleOneQuery[h][$0].bitPattern
+                            }
+                            #expect(differing.isEmpty, "one-query block \(h): keys \(differing)")
+                        }
                     }
                 }
             }

@@ -127,6 +127,14 @@ public final class LlamaContext: @unchecked Sendable {
             kernels.forEachRow(n) { i in
                 Ops.rmsnorm(xb + i * dim, x + i * dim, layer.attnNorm, count: dim, epsilon: c.rmsNormEpsilon)
             }
+            // one token: its attention reads the layer's cached keys and values from memory (the weights streamed
+            // through the cache since the last token); asked for now, they arrive during the projections (the
+            // first 256 positions: 192 KB in SmolLM2, well within the L2 cache)
+            if n == 1 {
+                let rows = min(start, 256)
+                Ops.prefetchLines(layerKeys, bytes: rows * kvDim * 2)
+                Ops.prefetchLines(layerValues, bytes: rows * kvDim * 2)
+            }
             // q, k, v projections: q (batch, q_dim), k and v (batch, kv_dim)
             kernels.matmul([q, k, v], xb, [layer.attnQ, layer.attnK, layer.attnV], batch: n)
             // rope on q and k, then k and v land in the cache rows start..<start+n
