@@ -2,7 +2,9 @@
 """Side-by-side speed of shimmy and llama.cpp (llama-cpp-python) on the same GGUF files, interleaved.
 
 Measures pp512 (one 512-token batch from an empty cache) and tg128 (128 single-token decodes after one token),
-llama-bench style, at each thread count, and prints tokens/s and the ratio shimmy / llama.cpp.
+llama-bench style, at each thread count, and prints tokens/s and the ratio shimmy / llama.cpp. With -d D both tests
+start after D cached tokens instead (llama-bench's "@ dD"; the D tokens are evaluated untimed); -p 0 or -n 0 skips
+a test.
 Run through scripts/bench-compare.sh, which makes the throwaway virtual environment.
 """
 import argparse, ctypes, json, os, random, resource, statistics, subprocess, sys, time
@@ -15,15 +17,15 @@ def _QUIET(level, text, user_data):
     """Drops llama.cpp's log lines so that only the table is printed."""
 
 
-def llama_bench(path, threads, n_prompt, n_gen, reps):
+def llama_bench(path, threads, n_prompt, n_gen, reps, depth=0):
     mp = L.llama_model_default_params()
     model = L.llama_model_load_from_file(path.encode(), mp)
     if not model:
         raise SystemExit(f"llama.cpp cannot load {path}")
     cp = L.llama_context_default_params()
-    cp.n_ctx = n_prompt + n_gen + 16
-    cp.n_batch = n_prompt
-    cp.n_ubatch = n_prompt
+    cp.n_ctx = depth + n_prompt + n_gen + 16
+    cp.n_batch = max(n_prompt, 512)
+    cp.n_ubatch = max(n_prompt, 512)
     cp.n_threads = threads
     cp.n_threads_batch = threads
     ctx = L.llama_init_from_model(model, cp)
@@ -36,14 +38,20 @@ def llama_bench(path, threads, n_prompt, n_gen, reps):
         if L.llama_decode(ctx, L.llama_batch_get_one(arr, len(tokens))) != 0:
             raise SystemExit("llama_decode failed")
 
-    def pp():
+    def start():
         L.llama_memory_clear(mem, True)
+        toks = [rng.randrange(vocab) for _ in range(depth)]
+        for i in range(0, depth, cp.n_batch):
+            decode(toks[i:i + cp.n_batch])
+
+    def pp():
+        start()
         toks = [rng.randrange(vocab) for _ in range(n_prompt)]
         t = time.perf_counter(); decode(toks); L.llama_synchronize(ctx)
         return n_prompt / (time.perf_counter() - t)
 
     def tg():
-        L.llama_memory_clear(mem, True)
+        start()
         decode([rng.randrange(vocab)])
         t = time.perf_counter()
         for _ in range(n_gen):
@@ -51,19 +59,21 @@ def llama_bench(path, threads, n_prompt, n_gen, reps):
         L.llama_synchronize(ctx)
         return n_gen / (time.perf_counter() - t)
 
-    pp(); tg()  # warm-up, as llama-bench does
-    res = {"pp": [pp() for _ in range(reps)], "tg": [tg() for _ in range(reps)]}
+    res = {}
+    for key, run, count in (("pp", pp, n_prompt), ("tg", tg, n_gen)):
+        if count > 0:
+            run()  # warm-up, as llama-bench does
+            res[key] = [run() for _ in range(reps)]
     L.llama_free(ctx)
     L.llama_model_free(model)
     return res
 
 
-def shimmy_bench(binary, path, threads, n_prompt, n_gen, reps):
+def shimmy_bench(binary, path, threads, n_prompt, n_gen, reps, depth=0):
     out = subprocess.run([binary, "bench", "--model", path, "-p", str(n_prompt), "-n", str(n_gen), "-t", str(threads),
-                          "-r", str(reps), "--json"], check=True, capture_output=True, text=True).stdout
+                          "-r", str(reps), "-d", str(depth), "--json"], check=True, capture_output=True, text=True).stdout
     rows = json.loads(out)["results"]
-    get = lambda test: next(r["samples"] for r in rows if r["test"] == test)
-    return {"pp": get(f"pp{n_prompt}"), "tg": get(f"tg{n_gen}")}
+    return {r["test"][:2]: r["samples"] for r in rows}
 
 
 def fmt(xs):
@@ -77,6 +87,7 @@ def main():
     ap.add_argument("-t", "--threads", default="1,2")
     ap.add_argument("-p", type=int, default=512)
     ap.add_argument("-n", type=int, default=128)
+    ap.add_argument("-d", type=int, default=0, help="cached tokens before each test")
     ap.add_argument("-r", "--rounds", type=int, default=3, help="interleaved rounds (each: shimmy then llama.cpp)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
@@ -87,19 +98,23 @@ def main():
         for t in [int(x) for x in a.threads.split(",")]:
             s = {"pp": [], "tg": []}; l = {"pp": [], "tg": []}
             for _ in range(a.rounds):  # interleave so both see the same machine load
-                for k, v in shimmy_bench(a.shimmy, path, t, a.p, a.n, 1).items(): s[k] += v
-                for k, v in llama_bench(path, t, a.p, a.n, 1).items(): l[k] += v
-            for test, key in ((f"pp{a.p}", "pp"), (f"tg{a.n}", "tg")):
+                for k, v in shimmy_bench(a.shimmy, path, t, a.p, a.n, 1, a.d).items(): s[k] += v
+                for k, v in llama_bench(path, t, a.p, a.n, 1, a.d).items(): l[k] += v
+            at = f" @ d{a.d}" if a.d else ""
+            for test, key, count in ((f"pp{a.p}{at}", "pp", a.p), (f"tg{a.n}{at}", "tg", a.n)):
+                if count == 0:
+                    continue
                 table.append({"model": os.path.basename(path), "threads": t, "test": test,
                               "shimmy": s[key], "llama_cpp": l[key],
                               "ratio": statistics.mean(s[key]) / statistics.mean(l[key])})
     if a.json:
         print(json.dumps(table, indent=1))
         return
-    print(f"| {'model':38} | t | test  | {'shimmy t/s':>16} | {'llama.cpp t/s':>16} | ratio |")
-    print(f"|{'-'*40}|---|-------|{'-'*18}|{'-'*18}|-------|")
+    w = max(5, *(len(r["test"]) for r in table))
+    print(f"| {'model':38} | t | {'test':{w}} | {'shimmy t/s':>16} | {'llama.cpp t/s':>16} | ratio |")
+    print(f"|{'-'*40}|---|{'-'*(w + 2)}|{'-'*18}|{'-'*18}|-------|")
     for r in table:
-        print(f"| {r['model']:38} | {r['threads']} | {r['test']:5} | {fmt(r['shimmy'])} | {fmt(r['llama_cpp'])} | {r['ratio']:5.2f} |")
+        print(f"| {r['model']:38} | {r['threads']} | {r['test']:{w}} | {fmt(r['shimmy'])} | {fmt(r['llama_cpp'])} | {r['ratio']:5.2f} |")
 
 
 if __name__ == "__main__":

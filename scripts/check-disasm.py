@@ -55,8 +55,10 @@ KERNELS = [
     ("$s7Tensors8DotFloatO4rows", "F16/F32 rows and tiles", ["vcvtph2ps/zmm", "vfmadd231ps/zmm"], []),
     ("$s7Tensors3OpsO14attentionExact", "attention", ["vcvtph2ps", "vfmadd231ps", "vcvtps2ph"], []),
     ("$s7Tensors3OpsO15attentionExact3", "attention, three heads", ["vcvtph2ps", "vfmadd231ps", "vcvtps2ph"], []),
-    # one query's output values: a function of its own (one call per head), its 64 chains on zmm
+    # one query's output values: functions of their own (one call per head or KV group), the chains on zmm
     ("$s7Tensors3OpsO14valuesOneQuery", "attention values, one query", ["vcvtph2ps/zmm", "vfmadd231ps/zmm"], []),
+    ("$s7Tensors3OpsO15valuesOneQuery3", "attention values, one query, three heads", ["vcvtph2ps/zmm",
+                                                                                     "vfmadd231ps/zmm"], []),
     ("$s7Tensors3OpsO6swiglu", "SwiGLU", ["vfmadd213ps", "vdivps"], []),
     # rounding, clamping and the conversion to integers across the lanes (Int32(Float) kept it a loop of scalars)
     ("$s7Tensors15ActivationQuantO15quantizeRowWide", "activation quantizer", ["vrndscaleps", "vcmpltps"],
@@ -64,7 +66,8 @@ KERNELS = [
 ]
 
 # Calls a kernel makes on purpose: (caller prefix) -> [callee prefixes], each callee a kernel checked above.
-CALLS = {"$s7Tensors3OpsO14attentionExact": ["$s7Tensors3OpsO14valuesOneQuery"]}  # once per head
+CALLS = {"$s7Tensors3OpsO14attentionExact": ["$s7Tensors3OpsO14valuesOneQuery"],  # once per head
+         "$s7Tensors3OpsO15attentionExact3": ["$s7Tensors3OpsO15valuesOneQuery3"]}  # once per KV group
 
 if shutil.which("objdump") is None:
     sys.exit("check-disasm: objdump not found (Debian package binutils)")

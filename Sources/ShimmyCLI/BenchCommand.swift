@@ -8,7 +8,8 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench", abstract: "Measure prompt processing and generation speed (llama-bench style).",
         discussion: """
             ppN evaluates one N-token batch of random tokens from an empty cache; tgN decodes N tokens one at a \
-            time after one token. Each test runs once to warm up, then -r times. Example: shimmy bench -t 1,2
+            time after one token. With -d D, both start after D cached tokens instead (untimed, as llama-bench's \
+            "@ dD" tests). Each test runs once to warm up, then -r times. Example: shimmy bench -t 1,2
             """)
     @OptionGroup var versionFlag: VersionFlag
 
@@ -18,6 +19,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Generated tokens (0 skips the test).") var n: Int = 128
     @Option(name: .shortAndLong, help: "Thread counts, comma-separated.") var t: String = "\(ProcessInfo.processInfo.activeProcessorCount)"
     @Option(name: .shortAndLong, help: "Repetitions.") var r: Int = 3
+    @Option(name: .shortAndLong, help: "Tokens already in the cache when each test starts.") var d: Int = 0
     @Flag(help: "Print JSON.") var json = false
     @Flag(name: .shortAndLong, help: "More output.") var verbose = false
 
@@ -26,23 +28,33 @@ struct BenchCommand: AsyncParsableCommand {
         guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("-t takes positive thread counts separated by commas, e.g. 1,2")
         }
-        guard p >= 0, n >= 0, r > 0 else { throw ValidationError("-p and -n must not be negative, -r must be positive") }
+        guard p >= 0, n >= 0, d >= 0, r > 0 else {
+            throw ValidationError("-p, -n and -d must not be negative, -r must be positive")
+        }
         let descriptor = try ModelRegistry.standard.resolve(model)
         let llama = try LlamaModel.load(path: descriptor.path, name: descriptor.name,
-                                        options: ModelOptions(contextLength: p + n + 1))
+                                        options: ModelOptions(contextLength: d + p + n + 1))
         let vocabulary = llama.config.vocabularySize
         var generator = SystemRandomNumberGenerator()
         func randomTokens(_ count: Int) -> [TokenID] {
             (0..<count).map { _ in TokenID(Int.random(in: 0..<vocabulary, using: &generator)) }
         }
+        let testWidth = d > 0 ? 14 : 6  // "tg128 @ d4096"
         var results: [[String: Any]] = []
         var rows: [String] = []
         for threads in threadCounts {
-            let context = llama.makeContext(capacity: p + n + 1, threads: threads)
+            let context = llama.makeContext(capacity: d + p + n + 1, threads: threads)
+            // each test starts from `d` cached tokens of a random prompt (evaluated untimed)
+            let depth = randomTokens(d)
+            func start() throws {
+                context.truncate(to: 0)
+                if d > 0 { _ = try context.evaluate(depth, logits: .none) }
+            }
+            let suffix = d > 0 ? " @ d\(d)" : ""
             var tests: [(String, () throws -> Double)] = []
             if p > 0 {
-                tests.append(("pp\(p)", {
-                    context.truncate(to: 0)
+                tests.append(("pp\(p)" + suffix, {
+                    try start()
                     let tokens = randomTokens(p)
                     let start = DispatchTime.now()
                     _ = try context.evaluate(tokens, logits: .last)
@@ -50,8 +62,8 @@ struct BenchCommand: AsyncParsableCommand {
                 }))
             }
             if n > 0 {
-                tests.append(("tg\(n)", {
-                    context.truncate(to: 0)
+                tests.append(("tg\(n)" + suffix, {
+                    try start()
                     _ = try context.evaluate(randomTokens(1), logits: .last)
                     let tokens = randomTokens(n)
                     let start = DispatchTime.now()
@@ -67,14 +79,16 @@ struct BenchCommand: AsyncParsableCommand {
                 let (mean, sd) = meanAndDeviation(samples)
                 results.append(["model": descriptor.name, "threads": threads, "test": name, "samples": samples,
                                 "mean": mean, "stddev": sd])
-                rows.append("| \(descriptor.name.padding(toLength: 32, withPad: " ", startingAt: 0)) | \(String(format: "%7.2f MiB", Double(llama.file.fileSize) / 1048576)) | \(String(format: "%7.2f M", Double(llama.details.parameterCount) / 1e6)) | CPU     | \(String(format: "%7d", threads)) | \(name.padding(toLength: 6, withPad: " ", startingAt: 0)) | \(String(format: "%10.2f ± %.2f", mean, sd)) |")
+                rows.append("| \(descriptor.name.padding(toLength: 32, withPad: " ", startingAt: 0)) | \(String(format: "%7.2f MiB", Double(llama.file.fileSize) / 1048576)) | \(String(format: "%7.2f M", Double(llama.details.parameterCount) / 1e6)) | CPU     | \(String(format: "%7d", threads)) | \(name.padding(toLength: testWidth, withPad: " ", startingAt: 0)) | \(String(format: "%10.2f ± %.2f", mean, sd)) |")
             }
         }
         if json {
             writeOut(jsonText(["model": descriptor.path, "results": results], pretty: true) + "\n")
         } else {
-            writeOut("| model                            |       size |    params | backend | threads | test   |              t/s |\n")
-            writeOut("| -------------------------------- | ---------: | --------: | ------- | ------: | ------ | ---------------: |\n")
+            let test = "test".padding(toLength: testWidth, withPad: " ", startingAt: 0)
+            let rule = String(repeating: "-", count: testWidth)
+            writeOut("| model                            |       size |    params | backend | threads | \(test) |              t/s |\n")
+            writeOut("| -------------------------------- | ---------: | --------: | ------- | ------: | \(rule) | ---------------: |\n")
             writeOut(rows.joined(separator: "\n") + "\n")
         }
     }

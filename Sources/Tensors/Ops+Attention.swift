@@ -97,15 +97,7 @@ extension Ops {
             let folds = FoldIndices(hidden: UInt32(truncatingIfNeeded: stride &>> 48))  // 0
             while first &+ 16 <= count {
                 let k = keys + first &* stride
-                if oneQuery {  // the next block's keys and this block's values, ahead of their use
-                    let last: Int = 2 &* dimension &- 64  // the row's last cache line
-                    for j in 0..<16 {
-                        let nk = UnsafeRawPointer(k + (16 &+ j) &* stride)
-                        let v = UnsafeRawPointer(values + (first &+ j) &* stride)
-                        prefetch(nk); prefetch(nk + last)
-                        prefetch(v); prefetch(v + last)
-                    }
-                }
+                if oneQuery { prefetchBlock(k, values + first &* stride, stride: stride, dimension: dimension) }
                 let s = (oneQuery ? scoresOneQuery16(k, stride: stride, head.q, dimension: dimension, folds: folds)
                                   : scores16(k, stride: stride, head.q, dimension: dimension)) * scale
                 storeScores(s, head, first, &m)
@@ -137,14 +129,16 @@ extension Ops {
                      oneQuery: oneQuery)
     }
 
-    /// `attentionExact` of a batch query for three query heads that share their keys and values (heads of one KV
-    /// group): `out`, `query` and `scratch` hold the three heads one after another (`dimension` floats apart for
-    /// `out` and `query`, `attentionScratchCount` apart for `scratch`). Each key and value is converted from half
-    /// precision once for the three; every head's result has the same bits as `attentionExact`'s.
+    /// `attentionExact` for three query heads that share their keys and values (heads of one KV group): `out`,
+    /// `query` and `scratch` hold the three heads one after another (`dimension` floats apart for `out` and
+    /// `query`, `attentionScratchCount` apart for `scratch`). For a batch, each key and value is converted from half
+    /// precision once for the three; for one query (`oneQuery`), each block of keys and each lane's values are read
+    /// from memory once for the three. Every head's result has the same bits as `attentionExact`'s.
     /// `dimension` must be a multiple of 64.
     public static func attentionExact3(_ out: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>,
                                        keys: UnsafePointer<Float16>, values: UnsafePointer<Float16>, stride: Int,
-                                       count: Int, dimension: Int, scale: Float, scratch: UnsafeMutablePointer<Float>) {
+                                       count: Int, dimension: Int, scale: Float, oneQuery: Bool = false,
+                                       scratch: UnsafeMutablePointer<Float>) {
         let size = attentionScratchCount(count: count, dimension: dimension)
         let h0 = AttentionScratch(scratch, count: count, dimension: dimension)
         let h1 = AttentionScratch(scratch + size, count: count, dimension: dimension)
@@ -154,24 +148,45 @@ extension Ops {
         roundQuery(h2.q, query + 2 &* dimension, dimension: dimension)
         var m0 = SIMD16<Float>(repeating: -.infinity), m1 = m0, m2 = m0
         var first = 0
-        while first &+ 16 <= count {
-            let (s0, s1, s2) = scores16x3(keys + first &* stride, stride: stride, h0.q, h1.q, h2.q,
-                                          dimension: dimension)
-            storeScores(s0 * scale, h0, first, &m0)
-            storeScores(s1 * scale, h1, first, &m1)
-            storeScores(s2 * scale, h2, first, &m2)
+        #if SHIMMY_AVX512VNNI
+        let blocks = true
+        #else
+        let blocks = !oneQuery  // one query: dotOneQuery per key (see attentionExact)
+        #endif
+        let folds = FoldIndices(hidden: UInt32(truncatingIfNeeded: stride &>> 48))  // 0
+        while blocks && first &+ 16 <= count {
+            let k = keys + first &* stride
+            if oneQuery {
+                prefetchBlock(k, values + first &* stride, stride: stride, dimension: dimension)
+                let (s0, s1, s2) = scoresOneQuery16x3(k, stride: stride, h0.q, h1.q, h2.q, dimension: dimension,
+                                                      folds: folds)
+                storeScores(s0 * scale, h0, first, &m0)
+                storeScores(s1 * scale, h1, first, &m1)
+                storeScores(s2 * scale, h2, first, &m2)
+            } else {
+                let (s0, s1, s2) = scores16x3(k, stride: stride, h0.q, h1.q, h2.q, dimension: dimension)
+                storeScores(s0 * scale, h0, first, &m0)
+                storeScores(s1 * scale, h1, first, &m1)
+                storeScores(s2 * scale, h2, first, &m2)
+            }
             first &+= 16
         }
         @inline(__always) func probabilities(_ head: AttentionScratch, _ m: SIMD16<Float>) {
             var maxScore = -Float.infinity
             for l in 0..<16 where m[l] > maxScore { maxScore = m[l] }
             scoreRest(head, keys: keys, stride: stride, from: first, count: count, dimension: dimension, scale: scale,
-                      oneQuery: false, maxScore: &maxScore)
+                      oneQuery: oneQuery, maxScore: &maxScore)
             softmax(head, count: count, maxScore: maxScore)
         }
         probabilities(h0, m0)
         probabilities(h1, m1)
         probabilities(h2, m2)
+        if oneQuery {
+            valuesOneQuery3((out, out + dimension, out + 2 &* dimension),
+                            (UnsafePointer(h0.scores), UnsafePointer(h1.scores), UnsafePointer(h2.scores)), values,
+                            stride: stride, count: count, dimension: dimension)
+            return
+        }
         valueChains64x3((h0.lanes, h1.lanes, h2.lanes),
                         (UnsafePointer(h0.scores), UnsafePointer(h1.scores), UnsafePointer(h2.scores)), values,
                         stride: stride, count: count, dimension: dimension)
@@ -182,6 +197,18 @@ extension Ops {
         finish(0, h0)
         finish(1, h1)
         finish(2, h2)
+    }
+
+    /// One query's next block of 16 keys (after `k`) and this block's values (at `v`), asked for ahead of their use
+    /// (two cache lines of each row: `dimension` halves, a multiple of 64).
+    @inline(__always)
+    static func prefetchBlock(_ k: UnsafePointer<Float16>, _ v: UnsafePointer<Float16>, stride: Int, dimension: Int) {
+        let last: Int = 2 &* dimension &- 64  // the row's last cache line
+        for j in 0..<16 {
+            let nk = UnsafeRawPointer(k + (16 &+ j) &* stride), nv = UnsafeRawPointer(v + j &* stride)
+            prefetch(nk); prefetch(nk + last)
+            prefetch(nv); prefetch(nv + last)
+        }
     }
 
     /// One head's pieces of attention scratch: the half-rounded query, the scores (then probabilities) padded to

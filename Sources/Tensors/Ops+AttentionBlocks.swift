@@ -313,6 +313,43 @@ extension Ops {
         }
     }
 
+    /// `scoresOneQuery16` for three queries against the same 16 keys (the query heads of a KV group): each key is
+    /// converted from half precision once for the three. Same chains and sums.
+    @_transparent
+    static func scoresOneQuery16x3(_ k: UnsafePointer<Float16>, stride: Int, _ q0: UnsafePointer<Float>,
+                                   _ q1: UnsafePointer<Float>, _ q2: UnsafePointer<Float>, dimension: Int,
+                                   folds: FoldIndices) -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
+        typealias Three = (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)
+        @inline(__always) func fold(_ a: Three, _ b: Three, _ step: Int) -> Three {
+            (folds.fold(a.0, b.0, step), folds.fold(a.1, b.1, step), folds.fold(a.2, b.2, step))
+        }
+        // key j's four chains for the three queries, added as ggml adds them
+        @inline(__always) func key(_ j: Int) -> Three {
+            let row = k + j &* stride
+            var a = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>()), b = a, c = a
+            var d = 0
+            while d < dimension {
+                @inline(__always) func half16(_ i: Int) -> SIMD16<Float> {
+                    widen(UnsafeRawPointer(row + (d &+ 16 &* i)).loadUnaligned(as: SIMD16<Float16>.self))
+                }
+                @inline(__always) func q(_ q: UnsafePointer<Float>, _ i: Int) -> SIMD16<Float> {
+                    UnsafeRawPointer(q + (d &+ 16 &* i)).loadUnaligned(as: SIMD16<Float>.self)
+                }
+                let k0 = half16(0), k1 = half16(1), k2 = half16(2), k3 = half16(3)
+                a = (fma(a.0, k0, q(q0, 0)), fma(a.1, k1, q(q0, 1)), fma(a.2, k2, q(q0, 2)), fma(a.3, k3, q(q0, 3)))
+                b = (fma(b.0, k0, q(q1, 0)), fma(b.1, k1, q(q1, 1)), fma(b.2, k2, q(q1, 2)), fma(b.3, k3, q(q1, 3)))
+                c = (fma(c.0, k0, q(q2, 0)), fma(c.1, k1, q(q2, 1)), fma(c.2, k2, q(q2, 2)), fma(c.3, k3, q(q2, 3)))
+                d &+= 64
+            }
+            return ((a.0 + a.2) + (a.1 + a.3), (b.0 + b.2) + (b.1 + b.3), (c.0 + c.2) + (c.1 + c.3))
+        }
+        // the tree sums of 16 keys side by side, folded as soon as two keys' (or groups') are ready
+        @inline(__always) func pair(_ j: Int) -> Three { fold(key(j), key(j &+ 1), 0) }
+        @inline(__always) func four(_ j: Int) -> Three { fold(pair(j), pair(j &+ 2), 1) }
+        @inline(__always) func eight(_ j: Int) -> Three { fold(four(j), four(j &+ 4), 2) }
+        return fold(eight(0), eight(8), 3)
+    }
+
     /// ggml_vec_dot_f16's four accumulators of a key and the query, added as its reduction adds them
     /// ((a0 + a2) + (a1 + a3)), before the tree sum (`dimension` a multiple of 64).
     @_transparent
@@ -355,14 +392,14 @@ extension Ops {
                     acc = (fma(acc.0, half16(0), s), fma(acc.1, half16(1), s), fma(acc.2, half16(2), s),
                            fma(acc.3, half16(3), s))
                 }
-                var t = l
-                while t &+ 48 < count {
-                    term(&a0, t); term(&a1, t &+ 16); term(&a2, t &+ 32); term(&a3, t &+ 48)
-                    t &+= 64
+                positions(l, count) { j, t in
+                    switch j {
+                    case 0: term(&a0, t)
+                    case 1: term(&a1, t)
+                    case 2: term(&a2, t)
+                    default: term(&a3, t)
+                    }
                 }
-                if t < count { term(&a0, t) }
-                if t &+ 16 < count { term(&a1, t &+ 16) }
-                if t &+ 32 < count { term(&a2, t &+ 32) }
                 return add(add(a0, a2), add(a1, a3))
             }
             // the tree sum over lanes, as _mm512_reduce_add_ps pairs them: (l, l+8), (l, l+4), (l, l+2), (0, 1)
@@ -376,5 +413,69 @@ extension Ops {
             store(0, sum.0); store(1, sum.1); store(2, sum.2); store(3, sum.3)
             d &+= 64
         }
+    }
+
+    /// `valuesOneQuery` for the three query heads of a KV group, each value row converted from half precision once
+    /// for the three: 32 values of the heads at a time (4 chains x 2 vectors x 3 heads in registers). Each head's
+    /// result has `valuesOneQuery`'s bits. A function of its own, called once per KV group.
+    @inline(never)
+    static func valuesOneQuery3(_ out: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                                        UnsafeMutablePointer<Float>),
+                                _ p: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
+                                _ values: UnsafePointer<Float16>, stride: Int, count: Int, dimension: Int) {
+        typealias Six = (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)
+        @inline(__always) func add(_ a: Six, _ b: Six) -> Six {
+            (a.0 + b.0, a.1 + b.1, a.2 + b.2, a.3 + b.3, a.4 + b.4, a.5 + b.5)
+        }
+        var d = 0
+        while d < dimension {
+            // lane l's four chains for 32 values of each head (head h: vectors 2h, 2h + 1), added
+            @inline(__always) func lane(_ l: Int) -> Six {
+                let zero = SIMD16<Float>()
+                var a0: Six = (zero, zero, zero, zero, zero, zero), a1 = a0, a2 = a0, a3 = a0
+                @inline(__always) func term(_ acc: inout Six, _ t: Int) {
+                    let v = values + (t &* stride &+ d)
+                    let v0 = widen(UnsafeRawPointer(v).loadUnaligned(as: SIMD16<Float16>.self))
+                    let v1 = widen(UnsafeRawPointer(v + 16).loadUnaligned(as: SIMD16<Float16>.self))
+                    let s0 = SIMD16<Float>(repeating: p.0[t]), s1 = SIMD16<Float>(repeating: p.1[t])
+                    let s2 = SIMD16<Float>(repeating: p.2[t])
+                    acc = (fma(acc.0, v0, s0), fma(acc.1, v1, s0), fma(acc.2, v0, s1), fma(acc.3, v1, s1),
+                           fma(acc.4, v0, s2), fma(acc.5, v1, s2))
+                }
+                positions(l, count) { j, t in
+                    switch j {
+                    case 0: term(&a0, t)
+                    case 1: term(&a1, t)
+                    case 2: term(&a2, t)
+                    default: term(&a3, t)
+                    }
+                }
+                return add(add(a0, a2), add(a1, a3))
+            }
+            @inline(__always) func half(_ l: Int) -> Six { add(lane(l), lane(l &+ 8)) }
+            @inline(__always) func quarter(_ l: Int) -> Six { add(half(l), half(l &+ 4)) }
+            @inline(__always) func eighth(_ l: Int) -> Six { add(quarter(l), quarter(l &+ 2)) }
+            let sum = add(eighth(0), eighth(1))
+            @inline(__always) func store(_ out: UnsafeMutablePointer<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) {
+                UnsafeMutableRawPointer(out + d).storeBytes(of: a, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(out + (d &+ 16)).storeBytes(of: b, as: SIMD16<Float>.self)
+            }
+            store(out.0, sum.0, sum.1); store(out.1, sum.2, sum.3); store(out.2, sum.4, sum.5)
+            d &+= 32
+        }
+    }
+
+    /// Lane l's positions below `count` in each chunk of 64, in order, with their accumulator j:
+    /// (0, l), (1, l + 16), (2, l + 32), (3, l + 48), (0, l + 64), ...
+    @inline(__always)
+    static func positions(_ l: Int, _ count: Int, _ body: (Int, Int) -> Void) {
+        var t = l
+        while t &+ 48 < count {
+            body(0, t); body(1, t &+ 16); body(2, t &+ 32); body(3, t &+ 48)
+            t &+= 64
+        }
+        if t < count { body(0, t) }
+        if t &+ 16 < count { body(1, t &+ 16) }
+        if t &+ 32 < count { body(2, t &+ 32) }
     }
 }

@@ -152,13 +152,17 @@ struct AttentionTests {
                     // a batch of one (ggml_vec_dot_f16's order), for head sizes that are multiples of 64
                     if dimension % 64 == 0 {
                         let folds = Ops.FoldIndices(hidden: 0)
-                        for (h, query) in [q0, q1, q2].enumerated() {
-                            let block = Ops.scoresOneQuery16(k.baseAddress!, stride: stride, query,
-                                                             dimension: dimension, folds: folds)
+                        var oneQueryBlocks = [q0, q1, q2].map {
+                            Ops.scoresOneQuery16(k.baseAddress!, stride: stride, $0, dimension: dimension, folds: folds)
+                        }
+                        let (s0, s1, s2) = Ops.scoresOneQuery16x3(k.baseAddress!, stride: stride, q0, q1, q2,
+                                                                  dimension: dimension, folds: folds)
+                        oneQueryBlocks += [s0, s1, s2]
+                        for (b, block) in oneQueryBlocks.enumerated() {
                             let differing = (0..<16).filter {
-                                block[$0].bitPattern != singleOneQuery[h][$0].bitPattern
+                                block[$0].bitPattern != singleOneQuery[b % 3][$0].bitPattern
                             }
-                            #expect(differing.isEmpty, "one-query block \(h): keys \(differing)")
+                            #expect(differing.isEmpty, "one-query block \(b): keys \(differing)")
                         }
                     }
                 }
@@ -167,8 +171,10 @@ struct AttentionTests {
     }
 
     @Test("three query heads of a KV group at once give each head's own bits",
-          arguments: [(64, 1), (64, 15), (64, 16), (64, 17), (64, 50), (128, 33)])
-    func groupOfThreeMatchesSingleHeads(dimension: Int, count: Int) {
+          arguments: [(64, 1, false), (64, 15, false), (64, 16, false), (64, 17, false), (64, 50, false),
+                      (128, 33, false), (64, 1, true), (64, 16, true), (64, 17, true), (64, 64, true),
+                      (64, 100, true), (64, 129, true), (128, 70, true)])
+    func groupOfThreeMatchesSingleHeads(dimension: Int, count: Int, oneQuery: Bool) {
         var generator = SplitMix64(state: UInt64(dimension * 7 + count))
         let stride = dimension + 8
         let keys = (0..<count * stride).map { _ in Float16(generator.float()) }
@@ -183,13 +189,13 @@ struct AttentionTests {
                 queries.withUnsafeBufferPointer { q in
                     Ops.attentionExact3(&grouped, query: q.baseAddress!, keys: k.baseAddress!, values: v.baseAddress!,
                                         stride: stride, count: count, dimension: dimension, scale: scale,
-                                        scratch: &scratch)
+                                        oneQuery: oneQuery, scratch: &scratch)
                     single.withUnsafeMutableBufferPointer { out in
                         for h in 0..<3 {
                             Ops.attentionExact(out.baseAddress! + h * dimension, query: q.baseAddress! + h * dimension,
                                                keys: k.baseAddress!, values: v.baseAddress!, stride: stride,
-                                               count: count, dimension: dimension, scale: scale, oneQuery: false,
-                                               scratch: &scratch)
+                                               count: count, dimension: dimension, scale: scale,
+                                               oneQuery: oneQuery, scratch: &scratch)
                         }
                     }
                 }

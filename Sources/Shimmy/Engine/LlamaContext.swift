@@ -26,7 +26,9 @@ public final class LlamaContext: @unchecked Sendable {
     public let maxBatch: Int
     let kernels: KernelContext
 
-    // (layer, capacity, kv_dim) in half precision, as llama.cpp caches them
+    // (layer, kv_head, capacity, head_dim) in half precision: each KV head's positions contiguous, so that its
+    // attention reads whole cache lines in order (llama.cpp keeps (layer, capacity, kv_dim); the values are the
+    // same, the order in which they are summed does not depend on the layout)
     private let keyCache: UnsafeMutablePointer<Float16>
     private let valueCache: UnsafeMutablePointer<Float16>
     // activations of one batch: (batch, embedding_length) etc.
@@ -131,9 +133,11 @@ public final class LlamaContext: @unchecked Sendable {
             // through the cache since the last token); asked for now, they arrive during the projections (the
             // first 256 positions: 192 KB in SmolLM2, well within the L2 cache)
             if n == 1 {
-                let rows = min(start, 256)
-                Ops.prefetchLines(layerKeys, bytes: rows * kvDim * 2)
-                Ops.prefetchLines(layerValues, bytes: rows * kvDim * 2)
+                let bytes = min(start, 256) * headDim * 2
+                for g in 0..<c.headCountKV {
+                    Ops.prefetchLines(layerKeys + g * capacity * headDim, bytes: bytes)
+                    Ops.prefetchLines(layerValues + g * capacity * headDim, bytes: bytes)
+                }
             }
             // q, k, v projections: q (batch, q_dim), k and v (batch, kv_dim)
             kernels.matmul([q, k, v], xb, [layer.attnQ, layer.attnK, layer.attnV], batch: n)
@@ -143,8 +147,11 @@ public final class LlamaContext: @unchecked Sendable {
                          table: ropeTable + i * ropeDims)
                 Ops.rope(k + i * kvDim, heads: c.headCountKV, headDimension: headDim, ropeDimensions: ropeDims,
                          table: ropeTable + i * ropeDims)
-                Ops.toHalf(layerKeys + (start + i) * kvDim, k + i * kvDim, count: kvDim)
-                Ops.toHalf(layerValues + (start + i) * kvDim, v + i * kvDim, count: kvDim)
+                for g in 0..<c.headCountKV {
+                    let row = g * capacity * headDim + (start + i) * headDim, head = i * kvDim + g * headDim
+                    Ops.toHalf(layerKeys + row, k + head, count: headDim)
+                    Ops.toHalf(layerValues + row, v + head, count: headDim)
+                }
             }
             // attention per (token, head) over positions 0...start+i: xb2 (batch, q_dim)
             attention(xb2, q, keys: layerKeys, values: layerValues, batch: n, start: start)
@@ -192,32 +199,33 @@ public final class LlamaContext: @unchecked Sendable {
     private func attention(_ out: UnsafeMutablePointer<Float>, _ q: UnsafeMutablePointer<Float>,
                            keys: UnsafeMutablePointer<Float16>, values: UnsafeMutablePointer<Float16>,
                            batch n: Int, start: Int) {
-        let c = config, headDim = c.headDimension, qDim = c.queryDimension, kvDim = c.kvDimension
+        let c = config, headDim = c.headDimension, qDim = c.queryDimension
         let group = c.headCount / c.headCountKV
         let scale = 1 / Float(headDim).squareRoot()
         let span = start + n
         // llama.cpp without flash attention (its default before flash attention became automatic, and how the
         // reference data were made), operation for operation: see Ops.attentionExact
         let scratchCount = Ops.attentionScratchCount(count: span, dimension: headDim)
-        // For a batch, the query heads of a KV group three at a time share each converted key and value
-        // (Ops.attentionExact3, same bits); one job per token and KV group.
-        let triples = n > 1 && headDim % 64 == 0 ? group / 3 : 0
+        // The query heads of a KV group three at a time share each converted key and value (a batch) or each read
+        // of them (one token) (Ops.attentionExact3, same bits); one job per token and KV group.
+        let triples = headDim % 64 == 0 ? group / 3 : 0
         // later tokens see more positions: claimed tasks, the heaviest first, keep both threads busy to the end
         kernels.parallelForClaimed(n * c.headCountKV, heaviestFirst: true) { range in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: (triples > 0 ? 3 : 1) * scratchCount) { scratch in
                 guard let base = scratch.baseAddress else { return }
                 for job in range {
                     let i = job / c.headCountKV, g = job % c.headCountKV
-                    let kvOffset = g * headDim, count = start + i + 1
+                    let kvOffset = g * capacity * headDim, count = start + i + 1
                     for t in 0..<triples {
                         let h = g * group + 3 * t
                         Ops.attentionExact3(out + i * qDim + h * headDim, query: q + i * qDim + h * headDim,
-                                            keys: keys + kvOffset, values: values + kvOffset, stride: kvDim,
-                                            count: count, dimension: headDim, scale: scale, scratch: base)
+                                            keys: keys + kvOffset, values: values + kvOffset, stride: headDim,
+                                            count: count, dimension: headDim, scale: scale, oneQuery: n == 1,
+                                            scratch: base)
                     }
                     for h in (g * group + 3 * triples)..<((g + 1) * group) {
                         Ops.attentionExact(out + i * qDim + h * headDim, query: q + i * qDim + h * headDim,
-                                           keys: keys + kvOffset, values: values + kvOffset, stride: kvDim,
+                                           keys: keys + kvOffset, values: values + kvOffset, stride: headDim,
                                            count: count, dimension: headDim, scale: scale, oneQuery: n == 1,
                                            scratch: base)
                     }
