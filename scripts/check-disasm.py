@@ -59,6 +59,11 @@ KERNELS = [
     ("$s7Tensors3OpsO14valuesOneQuery", "attention values, one query", ["vcvtph2ps/zmm", "vfmadd231ps/zmm"], []),
     ("$s7Tensors3OpsO15valuesOneQuery3", "attention values, one query, three heads", ["vcvtph2ps/zmm",
                                                                                      "vfmadd231ps/zmm"], []),
+    # one query's score blocks (VNNI builds): the tree sums of 16 keys side by side through vpermt2ps
+    ("$s7Tensors3OpsO19oneQueryScoreBlocks_", "attention scores, one query (VNNI build)", ["vcvtph2ps/zmm", "vfmadd231ps/zmm",
+                                                                            "vpermt2ps", "prefetcht0"], []),
+    ("$s7Tensors3OpsO20oneQueryScoreBlocks3", "attention scores, one query, three heads (VNNI build)",
+     ["vcvtph2ps/zmm", "vfmadd231ps/zmm", "vpermt2ps", "prefetcht0"], []),
     ("$s7Tensors3OpsO6swiglu", "SwiGLU", ["vfmadd213ps", "vdivps"], []),
     # rounding, clamping and the conversion to integers across the lanes (Int32(Float) kept it a loop of scalars)
     ("$s7Tensors15ActivationQuantO15quantizeRowWide", "activation quantizer", ["vrndscaleps", "vcmpltps"],
@@ -66,8 +71,10 @@ KERNELS = [
 ]
 
 # Calls a kernel makes on purpose: (caller prefix) -> [callee prefixes], each callee a kernel checked above.
-CALLS = {"$s7Tensors3OpsO14attentionExact": ["$s7Tensors3OpsO14valuesOneQuery"],  # once per head
-         "$s7Tensors3OpsO15attentionExact3": ["$s7Tensors3OpsO15valuesOneQuery3"]}  # once per KV group
+CALLS = {"$s7Tensors3OpsO14attentionExact": ["$s7Tensors3OpsO14valuesOneQuery",  # once per head
+                                             "$s7Tensors3OpsO19oneQueryScoreBlocks_"],
+         "$s7Tensors3OpsO15attentionExact3": ["$s7Tensors3OpsO15valuesOneQuery3",  # once per KV group
+                                              "$s7Tensors3OpsO20oneQueryScoreBlocks3"]}
 
 if shutil.which("objdump") is None:
     sys.exit("check-disasm: objdump not found (Debian package binutils)")

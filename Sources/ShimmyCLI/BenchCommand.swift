@@ -79,7 +79,7 @@ struct BenchCommand: AsyncParsableCommand {
                 let (mean, sd) = meanAndDeviation(samples)
                 results.append(["model": descriptor.name, "threads": threads, "test": name, "samples": samples,
                                 "mean": mean, "stddev": sd])
-                rows.append("| \(descriptor.name.padding(toLength: 32, withPad: " ", startingAt: 0)) | \(String(format: "%7.2f MiB", Double(llama.file.fileSize) / 1048576)) | \(String(format: "%7.2f M", Double(llama.details.parameterCount) / 1e6)) | CPU     | \(String(format: "%7d", threads)) | \(name.padding(toLength: testWidth, withPad: " ", startingAt: 0)) | \(String(format: "%10.2f ± %.2f", mean, sd)) |")
+                rows.append("| \(descriptor.name.padding(toLength: 32, withPad: " ", startingAt: 0)) | \(String(format: "%7.2f MiB", Double(llama.file.fileSize) / 1048576)) | \(String(format: "%7.2f M", Double(llama.details.parameterCount) / 1e6)) | CPU     | \(String(format: "%7d", threads)) | \(name.padding(toLength: testWidth, withPad: " ", startingAt: 0)) | \(String(format: "%10.2f ± %6.2f", mean, sd)) |")
             }
         }
         if json {
@@ -87,8 +87,8 @@ struct BenchCommand: AsyncParsableCommand {
         } else {
             let test = "test".padding(toLength: testWidth, withPad: " ", startingAt: 0)
             let rule = String(repeating: "-", count: testWidth)
-            writeOut("| model                            |       size |    params | backend | threads | \(test) |              t/s |\n")
-            writeOut("| -------------------------------- | ---------: | --------: | ------- | ------: | \(rule) | ---------------: |\n")
+            writeOut("| model                            |        size |    params | backend | threads | \(test) |                 t/s |\n")
+            writeOut("| -------------------------------- | ----------: | --------: | ------- | ------: | \(rule) | ------------------: |\n")
             writeOut(rows.joined(separator: "\n") + "\n")
         }
     }

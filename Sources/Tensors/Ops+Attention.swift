@@ -94,12 +94,13 @@ extension Ops {
         #endif
         if blocks {  // 16 keys at a time, the same chains and sums
             var m = SIMD16<Float>(repeating: -.infinity)
-            let folds = FoldIndices(hidden: UInt32(truncatingIfNeeded: stride &>> 48))  // 0
+            if oneQuery {
+                m = oneQueryScoreBlocks(head, keys: keys, values: values, stride: stride, count: count,
+                                        dimension: dimension, scale: scale)
+                first = count & ~15
+            }
             while first &+ 16 <= count {
-                let k = keys + first &* stride
-                if oneQuery { prefetchBlock(k, values + first &* stride, stride: stride, dimension: dimension) }
-                let s = (oneQuery ? scoresOneQuery16(k, stride: stride, head.q, dimension: dimension, folds: folds)
-                                  : scores16(k, stride: stride, head.q, dimension: dimension)) * scale
+                let s = scores16(keys + first &* stride, stride: stride, head.q, dimension: dimension) * scale
                 storeScores(s, head, first, &m)
                 first &+= 16
             }
@@ -153,22 +154,17 @@ extension Ops {
         #else
         let blocks = !oneQuery  // one query: dotOneQuery per key (see attentionExact)
         #endif
-        let folds = FoldIndices(hidden: UInt32(truncatingIfNeeded: stride &>> 48))  // 0
+        if blocks && oneQuery {
+            (m0, m1, m2) = oneQueryScoreBlocks3((h0, h1, h2), keys: keys, values: values, stride: stride,
+                                                count: count, dimension: dimension, scale: scale)
+            first = count & ~15
+        }
         while blocks && first &+ 16 <= count {
-            let k = keys + first &* stride
-            if oneQuery {
-                prefetchBlock(k, values + first &* stride, stride: stride, dimension: dimension)
-                let (s0, s1, s2) = scoresOneQuery16x3(k, stride: stride, h0.q, h1.q, h2.q, dimension: dimension,
-                                                      folds: folds)
-                storeScores(s0 * scale, h0, first, &m0)
-                storeScores(s1 * scale, h1, first, &m1)
-                storeScores(s2 * scale, h2, first, &m2)
-            } else {
-                let (s0, s1, s2) = scores16x3(k, stride: stride, h0.q, h1.q, h2.q, dimension: dimension)
-                storeScores(s0 * scale, h0, first, &m0)
-                storeScores(s1 * scale, h1, first, &m1)
-                storeScores(s2 * scale, h2, first, &m2)
-            }
+            let (s0, s1, s2) = scores16x3(keys + first &* stride, stride: stride, h0.q, h1.q, h2.q,
+                                          dimension: dimension)
+            storeScores(s0 * scale, h0, first, &m0)
+            storeScores(s1 * scale, h1, first, &m1)
+            storeScores(s2 * scale, h2, first, &m2)
             first &+= 16
         }
         @inline(__always) func probabilities(_ head: AttentionScratch, _ m: SIMD16<Float>) {

@@ -267,6 +267,48 @@ extension Ops {
         }
     }
 
+    /// One query's scaled scores of the whole blocks of 16 keys below `count`, stored in `head.scores`, prefetching
+    /// as it goes; returns the lanes' maxima (`scoresOneQuery16`). A function of its own: inside the attention,
+    /// the optimizer had left the query loads as calls (in a build with testing enabled).
+    @inline(never)
+    static func oneQueryScoreBlocks(_ head: AttentionScratch, keys: UnsafePointer<Float16>,
+                                    values: UnsafePointer<Float16>, stride: Int, count: Int, dimension: Int,
+                                    scale: Float) -> SIMD16<Float> {
+        var m = SIMD16<Float>(repeating: -.infinity)
+        let folds = FoldIndices(hidden: UInt32(truncatingIfNeeded: stride &>> 48))  // 0
+        var first = 0
+        while first &+ 16 <= count {
+            let k = keys + first &* stride
+            prefetchBlock(k, values + first &* stride, stride: stride, dimension: dimension)
+            storeScores(scoresOneQuery16(k, stride: stride, head.q, dimension: dimension, folds: folds) * scale,
+                        head, first, &m)
+            first &+= 16
+        }
+        return m
+    }
+
+    /// `oneQueryScoreBlocks` for the three query heads of a KV group (`scoresOneQuery16x3`).
+    @inline(never)
+    static func oneQueryScoreBlocks3(_ heads: (AttentionScratch, AttentionScratch, AttentionScratch),
+                                     keys: UnsafePointer<Float16>, values: UnsafePointer<Float16>, stride: Int,
+                                     count: Int, dimension: Int, scale: Float)
+        -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
+        var m0 = SIMD16<Float>(repeating: -.infinity), m1 = m0, m2 = m0
+        let folds = FoldIndices(hidden: UInt32(truncatingIfNeeded: stride &>> 48))  // 0
+        var first = 0
+        while first &+ 16 <= count {
+            let k = keys + first &* stride
+            prefetchBlock(k, values + first &* stride, stride: stride, dimension: dimension)
+            let (s0, s1, s2) = scoresOneQuery16x3(k, stride: stride, heads.0.q, heads.1.q, heads.2.q,
+                                                  dimension: dimension, folds: folds)
+            storeScores(s0 * scale, heads.0, first, &m0)
+            storeScores(s1 * scale, heads.1, first, &m1)
+            storeScores(s2 * scale, heads.2, first, &m2)
+            first &+= 16
+        }
+        return (m0, m1, m2)
+    }
+
     /// The scores of one query (a batch of one) against the 16 keys at `k`, `k + stride`, ...: `dotOneQuery`'s
     /// four chains and sums for each key (`dimension` a multiple of 64, where it has no leftovers), the tree sums of
     /// 16 keys side by side as in `scores16`, with the permute indices of `folds`.
