@@ -50,7 +50,8 @@ KERNELS = [
                                                                           "vfmadd231ps"], ["vpmullw", "vphaddd", "vblendps"]),
     ("$s7Tensors7DotQ4_0O12vnniTile8x4T", "Q4_0 VNNI 8x4 transposed tile", ["vpdpbusd", "vpermt2d", "vfmadd231ps"],
      ["vpmullw", "vphaddd", "vblendps"]),
-    ("$s7Tensors7DotQ4_0O12vnniTile8x1T", "Q4_0 VNNI mat-vec tile", ["vpdpbusd", "vpermt2d", "vfmadd", "prefetcht0"],
+    ("$s7Tensors7DotQ4_0O12vnniTile8x1T", "Q4_0 VNNI mat-vec tile", ["vpdpbusd", "vpermt2d", "vfmadd", "prefetcht0",
+                                                                   "vgf2p8affineqb"],
      ["vpmullw", "vphaddd", "vblendps"]),
     ("$s7Tensors8DotFloatO4rows", "F16/F32 rows and tiles", ["vcvtph2ps/zmm", "vfmadd231ps/zmm"], []),
     ("$s7Tensors3OpsO14attentionExact", "attention", ["vcvtph2ps", "vfmadd231ps", "vcvtps2ph"], []),
@@ -102,7 +103,7 @@ vnni = os.environ.get("SHIMMY_VNNI", "1" if native and " avx512_vnni" in cpuinfo
 if not vnni:
     KERNELS = [k for k in KERNELS if "VNNI" not in k[1]]
 # The GFNI nibble split likewise (SHIMMY_GFNI in Package.swift): without it the Q4_1 tiles split with vpand, a shift
-# and vinserti128.
+# and vinserti128, the Q4_0 mat-vec with a shift and vpand.
 gfni = os.environ.get("SHIMMY_GFNI", "1" if native and " gfni" in cpuinfo else "0") == "1"
 if not gfni:
     KERNELS = [(prefix, what, [op for op in required if not op.startswith("vgf2p8affineqb")],

@@ -408,8 +408,11 @@ def emit_vnni_transposed(p, t, T):
     p("        for b in 0..<x.blocks {")
     for i in range(8):
         p(f"            let k{i} = w{i} + b &* {bb}")
-        if step:
-            p(f"            prefetch(k{i} + prefetchDistance)")
+    if step:
+        p("            if b & 1 == 0 {  // once per two blocks (36 bytes) and row: still every cache line")
+        p("                " + "; ".join(f"prefetch(k{i} + prefetchDistance)" for i in range(4)))
+        p("                " + "; ".join(f"prefetch(k{i} + prefetchDistance)" for i in range(4, 8)))
+        p("            }")
     p("            // v_i: row i's four quant dwords, then row i+4's")
     for i in range(4):
         p(f"            let v{i} = SIMD8<UInt32>(lowHalf: (k{i} + {qo}).loadUnaligned(as: SIMD4<UInt32>.self),")
@@ -421,8 +424,7 @@ def emit_vnni_transposed(p, t, T):
     p("            let c0 = permute(p0, p2, lo64), c1 = permute(p0, p2, hi64)")
     p("            let c2 = permute(p1, p3, lo64), c3 = permute(p1, p3, hi64)")
     for k in range(4):
-        p(f"            let q{k} = unsafeBitCast(c{k} & nibbles, to: SIMD32<UInt8>.self)")
-        p(f"            let q{k + 4} = unsafeBitCast((c{k} &>> 4) & nibbles, to: SIMD32<UInt8>.self)")
+        p(f"            let q{k} = unsafeBitCast(c{k} & nibbles, to: SIMD32<UInt8>.self), q{k + 4} = highNibbles(c{k})")
     p("            var h = SIMD8<UInt16>()")
     for i in range(8):
         p(f"            h[{i}] = k{i}.loadUnaligned(as: UInt16.self)")

@@ -304,6 +304,19 @@ func scalePair(_ low: Float, _ high: Float) -> SIMD16<Float> {
     SIMD16(lowHalf: SIMD8(repeating: low), highHalf: SIMD8(repeating: high))
 }
 
+#if SHIMMY_AVX512VNNI
+/// The high nibble of each of the 32 bytes, moved down: one GFNI `vgf2p8affineqb` where the build has it, else a
+/// shift and a mask.
+@inline(__always)
+func highNibbles(_ c: SIMD8<UInt32>) -> SIMD32<UInt8> {
+#if SHIMMY_GFNI
+    return affineBytes(unsafeBitCast(c, to: SIMD32<UInt8>.self), SIMD4(repeating: highNibbles))
+#else
+    return unsafeBitCast((c &>> 4) & 0x0F0F_0F0F, to: SIMD32<UInt8>.self)
+#endif
+}
+#endif
+
 /// The four bytes at `p + offset` in every 32-bit lane of a 512-bit vector (`{1to16}` in `vpdpbusd`).
 @inline(__always)
 func broadcastQuad16(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD64<Int8> {

@@ -276,14 +276,10 @@ extension DotQ4_0 {
             // 4k..4k+3 and high nibbles values 16+4k..16+4k+3
             let c0 = permute(p0, p2, lo64), c1 = permute(p0, p2, hi64)
             let c2 = permute(p1, p3, lo64), c3 = permute(p1, p3, hi64)
-            let q0 = unsafeBitCast(c0 & nibbles, to: SIMD32<UInt8>.self)
-            let q4 = unsafeBitCast((c0 &>> 4) & nibbles, to: SIMD32<UInt8>.self)
-            let q1 = unsafeBitCast(c1 & nibbles, to: SIMD32<UInt8>.self)
-            let q5 = unsafeBitCast((c1 &>> 4) & nibbles, to: SIMD32<UInt8>.self)
-            let q2 = unsafeBitCast(c2 & nibbles, to: SIMD32<UInt8>.self)
-            let q6 = unsafeBitCast((c2 &>> 4) & nibbles, to: SIMD32<UInt8>.self)
-            let q3 = unsafeBitCast(c3 & nibbles, to: SIMD32<UInt8>.self)
-            let q7 = unsafeBitCast((c3 &>> 4) & nibbles, to: SIMD32<UInt8>.self)
+            let q0 = unsafeBitCast(c0 & nibbles, to: SIMD32<UInt8>.self), q4 = highNibbles(c0)
+            let q1 = unsafeBitCast(c1 & nibbles, to: SIMD32<UInt8>.self), q5 = highNibbles(c1)
+            let q2 = unsafeBitCast(c2 & nibbles, to: SIMD32<UInt8>.self), q6 = highNibbles(c2)
+            let q3 = unsafeBitCast(c3 & nibbles, to: SIMD32<UInt8>.self), q7 = highNibbles(c3)
             var h = SIMD8<UInt16>()
             h[0] = k0.loadUnaligned(as: UInt16.self)
             h[1] = k1.loadUnaligned(as: UInt16.self)
@@ -444,14 +440,10 @@ extension DotQ4_0 {
             // 4k..4k+3 and high nibbles values 16+4k..16+4k+3
             let c0 = permute(p0, p2, lo64), c1 = permute(p0, p2, hi64)
             let c2 = permute(p1, p3, lo64), c3 = permute(p1, p3, hi64)
-            let q0 = unsafeBitCast(c0 & nibbles, to: SIMD32<UInt8>.self)
-            let q4 = unsafeBitCast((c0 &>> 4) & nibbles, to: SIMD32<UInt8>.self)
-            let q1 = unsafeBitCast(c1 & nibbles, to: SIMD32<UInt8>.self)
-            let q5 = unsafeBitCast((c1 &>> 4) & nibbles, to: SIMD32<UInt8>.self)
-            let q2 = unsafeBitCast(c2 & nibbles, to: SIMD32<UInt8>.self)
-            let q6 = unsafeBitCast((c2 &>> 4) & nibbles, to: SIMD32<UInt8>.self)
-            let q3 = unsafeBitCast(c3 & nibbles, to: SIMD32<UInt8>.self)
-            let q7 = unsafeBitCast((c3 &>> 4) & nibbles, to: SIMD32<UInt8>.self)
+            let q0 = unsafeBitCast(c0 & nibbles, to: SIMD32<UInt8>.self), q4 = highNibbles(c0)
+            let q1 = unsafeBitCast(c1 & nibbles, to: SIMD32<UInt8>.self), q5 = highNibbles(c1)
+            let q2 = unsafeBitCast(c2 & nibbles, to: SIMD32<UInt8>.self), q6 = highNibbles(c2)
+            let q3 = unsafeBitCast(c3 & nibbles, to: SIMD32<UInt8>.self), q7 = highNibbles(c3)
             var h = SIMD8<UInt16>()
             h[0] = k0.loadUnaligned(as: UInt16.self)
             h[1] = k1.loadUnaligned(as: UInt16.self)
@@ -536,21 +528,17 @@ extension DotQ4_0 {
         let lo64 = SIMD8<UInt32>(0, 1, 8, 9, 4, 5, 12, 13) | hide, hi64 = SIMD8<UInt32>(2, 3, 10, 11, 6, 7, 14, 15) | hide
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 18
-            prefetch(k0 + prefetchDistance)
             let k1 = w1 + b &* 18
-            prefetch(k1 + prefetchDistance)
             let k2 = w2 + b &* 18
-            prefetch(k2 + prefetchDistance)
             let k3 = w3 + b &* 18
-            prefetch(k3 + prefetchDistance)
             let k4 = w4 + b &* 18
-            prefetch(k4 + prefetchDistance)
             let k5 = w5 + b &* 18
-            prefetch(k5 + prefetchDistance)
             let k6 = w6 + b &* 18
-            prefetch(k6 + prefetchDistance)
             let k7 = w7 + b &* 18
-            prefetch(k7 + prefetchDistance)
+            if b & 1 == 0 {  // once per two blocks (36 bytes) and row: still every cache line
+                prefetch(k0 + prefetchDistance); prefetch(k1 + prefetchDistance); prefetch(k2 + prefetchDistance); prefetch(k3 + prefetchDistance)
+                prefetch(k4 + prefetchDistance); prefetch(k5 + prefetchDistance); prefetch(k6 + prefetchDistance); prefetch(k7 + prefetchDistance)
+            }
             // v_i: row i's four quant dwords, then row i+4's
             let v0 = SIMD8<UInt32>(lowHalf: (k0 + 2).loadUnaligned(as: SIMD4<UInt32>.self),
                                     highHalf: (k4 + 2).loadUnaligned(as: SIMD4<UInt32>.self))
@@ -566,14 +554,10 @@ extension DotQ4_0 {
             // 4k..4k+3 and high nibbles values 16+4k..16+4k+3
             let c0 = permute(p0, p2, lo64), c1 = permute(p0, p2, hi64)
             let c2 = permute(p1, p3, lo64), c3 = permute(p1, p3, hi64)
-            let q0 = unsafeBitCast(c0 & nibbles, to: SIMD32<UInt8>.self)
-            let q4 = unsafeBitCast((c0 &>> 4) & nibbles, to: SIMD32<UInt8>.self)
-            let q1 = unsafeBitCast(c1 & nibbles, to: SIMD32<UInt8>.self)
-            let q5 = unsafeBitCast((c1 &>> 4) & nibbles, to: SIMD32<UInt8>.self)
-            let q2 = unsafeBitCast(c2 & nibbles, to: SIMD32<UInt8>.self)
-            let q6 = unsafeBitCast((c2 &>> 4) & nibbles, to: SIMD32<UInt8>.self)
-            let q3 = unsafeBitCast(c3 & nibbles, to: SIMD32<UInt8>.self)
-            let q7 = unsafeBitCast((c3 &>> 4) & nibbles, to: SIMD32<UInt8>.self)
+            let q0 = unsafeBitCast(c0 & nibbles, to: SIMD32<UInt8>.self), q4 = highNibbles(c0)
+            let q1 = unsafeBitCast(c1 & nibbles, to: SIMD32<UInt8>.self), q5 = highNibbles(c1)
+            let q2 = unsafeBitCast(c2 & nibbles, to: SIMD32<UInt8>.self), q6 = highNibbles(c2)
+            let q3 = unsafeBitCast(c3 & nibbles, to: SIMD32<UInt8>.self), q7 = highNibbles(c3)
             var h = SIMD8<UInt16>()
             h[0] = k0.loadUnaligned(as: UInt16.self)
             h[1] = k1.loadUnaligned(as: UInt16.self)
