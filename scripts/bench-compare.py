@@ -110,7 +110,7 @@ def main():
     if a.json:
         print(json.dumps(table, indent=1))
         return
-    w = max(5, *(len(r["test"]) for r in table))
+    w = max([5] + [len(r["test"]) for r in table])
     print(f"| {'model':38} | t | {'test':{w}} | {'shimmy t/s':>16} | {'llama.cpp t/s':>16} | ratio |")
     print(f"|{'-'*40}|---|{'-'*(w + 2)}|{'-'*18}|{'-'*18}|-------|")
     for r in table:

@@ -53,6 +53,9 @@ KERNELS = [
     ("$s7Tensors7DotQ4_0O12vnniTile8x1T", "Q4_0 VNNI mat-vec tile", ["vpdpbusd", "vpermt2d", "vfmadd", "prefetcht0",
                                                                    "vgf2p8affineqb"],
      ["vpmullw", "vphaddd", "vblendps"]),
+    # the interleaved copy (Q4_0Interleave): no transposes, one vcvtph2ps for the 8 rows' scales
+    ("$s7Tensors7DotQ4_0O18interleavedTile8x1", "Q4_0 VNNI interleaved mat-vec tile",
+     ["vpdpbusd", "vfmadd", "prefetcht0", "vgf2p8affineqb", "vcvtph2ps"], ["vpermt2d", "vpinsrw", "vmulss"]),
     ("$s7Tensors8DotFloatO4rows", "F16/F32 rows and tiles", ["vcvtph2ps/zmm", "vfmadd231ps/zmm"], []),
     ("$s7Tensors3OpsO14attentionExact", "attention", ["vcvtph2ps", "vfmadd231ps", "vcvtps2ph"], []),
     ("$s7Tensors3OpsO15attentionExact3", "attention, three heads", ["vcvtph2ps", "vfmadd231ps", "vcvtps2ph"], []),

@@ -424,7 +424,7 @@ def emit_vnni_transposed(p, t, T):
     p("            let c0 = permute(p0, p2, lo64), c1 = permute(p0, p2, hi64)")
     p("            let c2 = permute(p1, p3, lo64), c3 = permute(p1, p3, hi64)")
     for k in range(4):
-        p(f"            let q{k} = unsafeBitCast(c{k} & nibbles, to: SIMD32<UInt8>.self), q{k + 4} = highNibbles(c{k})")
+        p(f"            let q{k} = unsafeBitCast(c{k} & nibbles, to: SIMD32<UInt8>.self), q{k + 4} = highNibbleBytes(c{k})")
     p("            var h = SIMD8<UInt16>()")
     for i in range(8):
         p(f"            h[{i}] = k{i}.loadUnaligned(as: UInt16.self)")

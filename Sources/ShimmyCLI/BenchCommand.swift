@@ -39,22 +39,23 @@ struct BenchCommand: AsyncParsableCommand {
         func randomTokens(_ count: Int) -> [TokenID] {
             (0..<count).map { _ in TokenID(Int.random(in: 0..<vocabulary, using: &generator)) }
         }
-        let testWidth = d > 0 ? 14 : 6  // "tg128 @ d4096"
+        let suffix = d > 0 ? " @ d\(d)" : ""
+        // the test column as wide as its longest name ("tg128 @ d4096")
+        let testWidth = max(4, ("pp\(p)" + suffix).count, ("tg\(n)" + suffix).count)
         var results: [[String: Any]] = []
         var rows: [String] = []
         for threads in threadCounts {
             let context = llama.makeContext(capacity: d + p + n + 1, threads: threads)
             // each test starts from `d` cached tokens of a random prompt (evaluated untimed)
             let depth = randomTokens(d)
-            func start() throws {
+            func prefill() throws {
                 context.truncate(to: 0)
                 if d > 0 { _ = try context.evaluate(depth, logits: .none) }
             }
-            let suffix = d > 0 ? " @ d\(d)" : ""
             var tests: [(String, () throws -> Double)] = []
             if p > 0 {
                 tests.append(("pp\(p)" + suffix, {
-                    try start()
+                    try prefill()
                     let tokens = randomTokens(p)
                     let start = DispatchTime.now()
                     _ = try context.evaluate(tokens, logits: .last)
@@ -63,7 +64,7 @@ struct BenchCommand: AsyncParsableCommand {
             }
             if n > 0 {
                 tests.append(("tg\(n)" + suffix, {
-                    try start()
+                    try prefill()
                     _ = try context.evaluate(randomTokens(1), logits: .last)
                     let tokens = randomTokens(n)
                     let start = DispatchTime.now()

@@ -308,7 +308,7 @@ func scalePair(_ low: Float, _ high: Float) -> SIMD16<Float> {
 /// The high nibble of each of the 32 bytes, moved down: one GFNI `vgf2p8affineqb` where the build has it, else a
 /// shift and a mask.
 @inline(__always)
-func highNibbles(_ c: SIMD8<UInt32>) -> SIMD32<UInt8> {
+func highNibbleBytes(_ c: SIMD8<UInt32>) -> SIMD32<UInt8> {
 #if SHIMMY_GFNI
     return affineBytes(unsafeBitCast(c, to: SIMD32<UInt8>.self), SIMD4(repeating: highNibbles))
 #else

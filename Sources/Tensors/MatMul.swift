@@ -14,13 +14,17 @@ public struct WeightMatrix: @unchecked Sendable {
     public let cols: Int
     /// The first byte of row 0; `rows · type.rowSize(cols)` bytes must be readable.
     public let data: UnsafeRawPointer
+    /// Q4_0 only: the same weights in 8-row interleaved blocks (`Q4_0Interleave`), which the VNNI mat-vec reads
+    /// instead of `data`; nil to read `data` alone.
+    public let interleaved: UnsafeRawPointer?
 
     /// Wraps weights that live elsewhere (usually a memory-mapped GGUF file) without copying them.
-    public init(type: GGMLType, rows: Int, cols: Int, data: UnsafeRawPointer) {
+    public init(type: GGMLType, rows: Int, cols: Int, data: UnsafeRawPointer, interleaved: UnsafeRawPointer? = nil) {
         self.type = type
         self.rows = rows
         self.cols = cols
         self.data = data
+        self.interleaved = interleaved
     }
 
     /// Bytes per row, or nil when `cols` does not fit the type's block size.
@@ -95,7 +99,11 @@ enum MatMulKernels {
         #if SHIMMY_AVX512VNNI
         if set == .avx512vnni {
             switch w.type {
-            case .q4_0: return DotQ4_0.vnnirows(w, x, out, outStride: outStride, rows: rows, batch: batch)
+            case .q4_0:
+                if batch < 4, let packed = w.interleaved {
+                    return DotQ4_0.interleavedRows(w, packed, x, out, outStride: outStride, rows: rows, batch: batch)
+                }
+                return DotQ4_0.vnnirows(w, x, out, outStride: outStride, rows: rows, batch: batch)
             case .q4_1: return DotQ4_1.vnnirows(w, x, out, outStride: outStride, rows: rows, batch: batch)
             case .q8_0: return DotQ8_0.vnnirows(w, x, out, outStride: outStride, rows: rows, batch: batch)
             case .f32, .f16, .bf16: break

@@ -72,8 +72,9 @@ extension Ops {
     ///   and added in double; the probabilities are scaled by the rounded inverse sum, then rounded to half;
     /// - each output value is a 16-lane chain over positions (lane = position mod 16) followed by a tree sum.
     /// With `oneQuery` (a batch of one), the two products follow ggml_vec_dot_f16 instead, as llama.cpp does there:
-    /// for head sizes that are multiples of 64, 16 keys' scores at a time (`scoresOneQuery16`, VNNI builds) and the
-    /// output values' 64 chains in registers (`valuesOneQuery`), both prefetching the cache rows they read next.
+    /// for head sizes that are multiples of 64, 16 keys' scores at a time (`oneQueryScoreBlocks`, VNNI builds; its
+    /// loop prefetches the next keys and the values) and the output values' 64 chains in registers
+    /// (`valuesOneQuery`).
     ///
     /// `keys`/`values` point at position 0 of this head's cache rows, `stride` halves apart.
     /// `scratch` holds `scratchCount(count:dimension:)` floats.
@@ -133,8 +134,9 @@ extension Ops {
     /// `attentionExact` for three query heads that share their keys and values (heads of one KV group): `out`,
     /// `query` and `scratch` hold the three heads one after another (`dimension` floats apart for `out` and
     /// `query`, `attentionScratchCount` apart for `scratch`). For a batch, each key and value is converted from half
-    /// precision once for the three; for one query (`oneQuery`), each block of keys and each lane's values are read
-    /// from memory once for the three. Every head's result has the same bits as `attentionExact`'s.
+    /// precision once for the three; for one query (`oneQuery`), each value row too, and each key in VNNI builds
+    /// (the portable build scores each head's keys on its own, see `attentionExact`). Every head's result has the
+    /// same bits as `attentionExact`'s.
     /// `dimension` must be a multiple of 64.
     public static func attentionExact3(_ out: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>,
                                        keys: UnsafePointer<Float16>, values: UnsafePointer<Float16>, stride: Int,

@@ -125,10 +125,21 @@ private func mOf(_ w: TestWeights, _ r: Int, _ blk: Int) -> Double {
 }
 
 /// Runs `context.matmul` on test weights and activations.
-func runMatmul(_ context: KernelContext, _ w: TestWeights, _ x: [Float], batch: Int) -> [Float] {
+/// `context.matmul` of `x` by `w`; with `interleaved`, the matrix carries its Q4_0 interleaved copy.
+func runMatmul(_ context: KernelContext, _ w: TestWeights, _ x: [Float], batch: Int,
+               interleaved: Bool = false) -> [Float] {
     var out = [Float](repeating: .nan, count: batch * w.rows)
     w.bytes.withUnsafeBytes { raw in
-        let matrix = WeightMatrix(type: w.type, rows: w.rows, cols: w.cols, data: raw.baseAddress!)
+        var matrix = WeightMatrix(type: w.type, rows: w.rows, cols: w.cols, data: raw.baseAddress!)
+        var copy: UnsafeMutableRawPointer?
+        defer { copy?.deallocate() }
+        if interleaved, let bytes = Q4_0Interleave.byteCount(matrix) {
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            Q4_0Interleave.interleave(matrix, into: buffer)
+            copy = buffer
+            matrix = WeightMatrix(type: w.type, rows: w.rows, cols: w.cols, data: raw.baseAddress!,
+                                  interleaved: buffer)
+        }
         x.withUnsafeBufferPointer { xs in
             out.withUnsafeMutableBufferPointer { context.matmul($0.baseAddress!, xs.baseAddress!, matrix, batch: batch) }
         }

@@ -153,6 +153,26 @@ struct KernelSetTests {
         }
     }
 
+    // The interleaved Q4_0 copy (whole groups of 8 rows) read by the VNNI mat-vec, with the rows outside whole
+    // groups of a thread's range from the plain layout: 2 threads split 296 rows into unaligned ranges of 37.
+    @Test("the interleaved Q4_0 mat-vec gives the portable kernels' results bit for bit",
+          .enabled(if: KernelSet.avx512vnni.isAvailable), arguments: [(8, 1), (40, 2), (296, 1), (296, 3), (576, 1)])
+    func interleavedEqualsPortable(rows: Int, batch: Int) {
+        for cols in [64, 576] {
+            let w = TestWeights(type: .q4_0, rows: rows, cols: cols, seed: UInt64(7 * rows + cols))
+            let x = randomActivations(count: batch * cols, seed: UInt64(batch * 31 + cols))
+            #expect(Q4_0Interleave.byteCount(WeightMatrix(type: .q4_0, rows: rows, cols: cols,
+                                                          data: UnsafeRawPointer(bitPattern: 64)!)) != nil)
+            let portable = runMatmul(KernelContext(pool: Self.pool, kernels: .portable), w, x, batch: batch)
+            for threads in [1, 2] {
+                let context = KernelContext(pool: Self.pool, threads: threads, kernels: .avx512vnni)
+                let vnni = runMatmul(context, w, x, batch: batch, interleaved: true)
+                let differing = portable.indices.filter { portable[$0].bitPattern != vnni[$0].bitPattern }
+                #expect(differing.isEmpty, "\(rows)x\(cols) batch \(batch), \(threads) threads: \(differing.count) differ")
+            }
+        }
+    }
+
     @Test("a build for a CPU with AVX-512 VNNI uses the VNNI kernels by default")
     func bestMatchesCPU() throws {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""

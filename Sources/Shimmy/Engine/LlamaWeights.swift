@@ -33,7 +33,7 @@ struct LlamaWeights: @unchecked Sendable {
     let outputNorm: UnsafePointer<Float>
     /// `output.weight`, or `token_embd.weight` when the output head is tied.
     let output: WeightMatrix
-    /// Converted norm vectors, kept alive here.
+    /// Converted norm vectors and interleaved Q4_0 copies, kept alive here.
     private let owned: OwnedFloats
 
     init(gguf: GGUFFile, config c: LlamaConfig) throws(ShimmyError) {
@@ -49,7 +49,14 @@ struct LlamaWeights: @unchecked Sendable {
             guard let base = data.baseAddress else {
                 throw ShimmyError(.serverError, "tensor \(name) has no data")
             }
-            return WeightMatrix(type: info.type, rows: rows, cols: cols, data: base)
+            let m = WeightMatrix(type: info.type, rows: rows, cols: cols, data: base)
+            // Q4_0: the VNNI mat-vec reads an 8-row interleaved copy (see Q4_0Interleave), made here
+            if Q4_0Interleave.isUsed, let bytes = Q4_0Interleave.byteCount(m) {
+                let copy = owned.allocateBytes(bytes)
+                Q4_0Interleave.interleave(m, into: copy)
+                return WeightMatrix(type: m.type, rows: rows, cols: cols, data: base, interleaved: copy)
+            }
+            return m
         }
         func vector(_ name: String, count: Int) throws(ShimmyError) -> UnsafePointer<Float> {
             guard let info = gguf.tensor(named: name) else {
@@ -96,14 +103,24 @@ struct LlamaWeights: @unchecked Sendable {
     }
 }
 
-/// Float buffers that live as long as the weights that point into them.
+/// Buffers that live as long as the weights that point into them.
 final class OwnedFloats: @unchecked Sendable {
     private var buffers: [UnsafeMutablePointer<Float>] = []
+    private var raw: [UnsafeMutableRawPointer] = []
     func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
         p.initialize(repeating: 0, count: count)
         buffers.append(p)
         return p
     }
-    deinit { buffers.forEach { $0.deallocate() } }
+    /// `count` bytes, 64-byte aligned, uninitialized.
+    func allocateBytes(_ count: Int) -> UnsafeMutableRawPointer {
+        let p = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 64)
+        raw.append(p)
+        return p
+    }
+    deinit {
+        buffers.forEach { $0.deallocate() }
+        raw.forEach { $0.deallocate() }
+    }
 }
