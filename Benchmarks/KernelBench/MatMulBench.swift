@@ -63,7 +63,16 @@ enum MatMulBenchmark {
             for shape in shapes {
                 let w = weights(type, rows: shape.rows, cols: shape.cols)
                 defer { w.deallocate() }
-                let matrix = WeightMatrix(type: type, rows: shape.rows, cols: shape.cols, data: w)
+                var matrix = WeightMatrix(type: type, rows: shape.rows, cols: shape.cols, data: w)
+                // as the engine loads it: Q4_0 with its interleaved copy where the mat-vec reads one
+                var copy: UnsafeMutableRawPointer?
+                defer { copy?.deallocate() }
+                if Q4_0Interleave.isUsed, let bytes = Q4_0Interleave.byteCount(matrix) {
+                    let buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+                    Q4_0Interleave.interleave(matrix, into: buffer)
+                    copy = buffer
+                    matrix = WeightMatrix(type: type, rows: shape.rows, cols: shape.cols, data: w, interleaved: buffer)
+                }
                 var x = [Float](repeating: 0, count: batch * shape.cols)
                 for i in x.indices { x[i] = Float((i * 7919) % 1000) / 500 - 1 }
                 var out = [Float](repeating: 0, count: batch * shape.rows)
