@@ -398,7 +398,6 @@ def emit_vnni_transposed(p, t, T):
     for j in range(T):
         p(f"        let x{j} = UnsafeRawPointer(x.int8Row(t0 &+ {j})), s{j} = x.scaleRow(t0 &+ {j}), n{j} = x.q4OffsetRow(t0 &+ {j})")
         p(f"        var a{j} = SIMD8<Float>()")
-    p("        let nibbles = SIMD8<UInt32>(repeating: 0x0F0F_0F0F)")
     p("        // lanes [i, i+8, i+1, i+9] per 128-bit half, then [0, 1, 8, 9] of those pairs: a 4x4 transpose per half")
     p("        // (indices LLVM cannot see as constants: with constants it merged the shuffles into the loads as ~40")
     p("        // inserts and blends per block instead of 8 `vpermt2d`; rowBytes is far below 2^56, so `hide` is 0)")
@@ -423,18 +422,13 @@ def emit_vnni_transposed(p, t, T):
     p("            // 4k..4k+3 and high nibbles values 16+4k..16+4k+3")
     p("            let c0 = permute(p0, p2, lo64), c1 = permute(p0, p2, hi64)")
     p("            let c2 = permute(p1, p3, lo64), c3 = permute(p1, p3, hi64)")
-    for k in range(4):
-        p(f"            let q{k} = unsafeBitCast(c{k} & nibbles, to: SIMD32<UInt8>.self), q{k + 4} = highNibbleBytes(c{k})")
+    p("            let q = nibbleQuads(c0, c1, c2, c3)")
     p("            var h = SIMD8<UInt16>()")
     for i in range(8):
         p(f"            h[{i}] = k{i}.loadUnaligned(as: UInt16.self)")
     p("            let d = halvesToFloats(h)")
     for j in range(T):
-        p(f"            let y{j} = x{j} + b &* 32")
-        p(f"            var z{j} = SIMD8<Int32>(repeating: n{j}[b]), u{j} = SIMD8<Int32>()  // -8 Σx; two chains")
-        for k in range(8):
-            p(f"            {'zu'[k % 2]}{j} = dotBytes({'zu'[k % 2]}{j}, q{k}, broadcastQuad(y{j}, {4 * k}))")
-        p(f"            a{j} = fma(a{j}, toFloat(z{j} &+ u{j}), d * s{j}[b])")
+        p(f"            a{j} = fma(a{j}, toFloat(q4Dots8(q, x{j} + b &* 32, n{j}[b])), d * s{j}[b])")
     p("        }")
     for j in range(T):
         if step:

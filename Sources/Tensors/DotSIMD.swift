@@ -317,6 +317,38 @@ func highNibbleBytes(_ c: SIMD8<UInt32>) -> SIMD32<UInt8> {
 }
 #endif
 
+#if SHIMMY_AVX512VNNI
+/// A Q4_0 block of 8 rows side by side (lane i = row i) as the eight byte vectors `q4Dots8` takes: from `c_k`, quant
+/// dword k of every row, the low nibbles (values 4k..4k+3) for k < 4, then the high ones (values 16+4k..16+4k+3).
+typealias Quads8 = (SIMD32<UInt8>, SIMD32<UInt8>, SIMD32<UInt8>, SIMD32<UInt8>,
+                    SIMD32<UInt8>, SIMD32<UInt8>, SIMD32<UInt8>, SIMD32<UInt8>)
+
+@inline(__always)
+func nibbleQuads(_ c0: SIMD8<UInt32>, _ c1: SIMD8<UInt32>, _ c2: SIMD8<UInt32>, _ c3: SIMD8<UInt32>) -> Quads8 {
+    let m = SIMD8<UInt32>(repeating: 0x0F0F_0F0F)
+    @inline(__always) func low(_ c: SIMD8<UInt32>) -> SIMD32<UInt8> { unsafeBitCast(c & m, to: SIMD32<UInt8>.self) }
+    return (low(c0), low(c1), low(c2), low(c3),
+            highNibbleBytes(c0), highNibbleBytes(c1), highNibbleBytes(c2), highNibbleBytes(c3))
+}
+
+/// The 8 rows' integer block dots with the activation block at `y` (32 int8 values): quad k of `q` against the
+/// activation quad at 4k broadcast to every lane, starting from `offset` (-8 Σx), in two chains (the integers are
+/// exact in any order).
+@inline(__always)
+func q4Dots8(_ q: Quads8, _ y: UnsafeRawPointer, _ offset: Int32) -> SIMD8<Int32> {
+    var z = SIMD8<Int32>(repeating: offset), u = SIMD8<Int32>()
+    z = dotBytes(z, q.0, broadcastQuad(y, 0))
+    u = dotBytes(u, q.1, broadcastQuad(y, 4))
+    z = dotBytes(z, q.2, broadcastQuad(y, 8))
+    u = dotBytes(u, q.3, broadcastQuad(y, 12))
+    z = dotBytes(z, q.4, broadcastQuad(y, 16))
+    u = dotBytes(u, q.5, broadcastQuad(y, 20))
+    z = dotBytes(z, q.6, broadcastQuad(y, 24))
+    u = dotBytes(u, q.7, broadcastQuad(y, 28))
+    return z &+ u
+}
+#endif
+
 /// The four bytes at `p + offset` in every 32-bit lane of a 512-bit vector (`{1to16}` in `vpdpbusd`).
 @inline(__always)
 func broadcastQuad16(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD64<Int8> {

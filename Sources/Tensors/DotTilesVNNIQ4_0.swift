@@ -245,7 +245,6 @@ extension DotQ4_0 {
         var a6 = SIMD8<Float>()
         let x7 = UnsafeRawPointer(x.int8Row(t0 &+ 7)), s7 = x.scaleRow(t0 &+ 7), n7 = x.q4OffsetRow(t0 &+ 7)
         var a7 = SIMD8<Float>()
-        let nibbles = SIMD8<UInt32>(repeating: 0x0F0F_0F0F)
         // lanes [i, i+8, i+1, i+9] per 128-bit half, then [0, 1, 8, 9] of those pairs: a 4x4 transpose per half
         // (indices LLVM cannot see as constants: with constants it merged the shuffles into the loads as ~40
         // inserts and blends per block instead of 8 `vpermt2d`; rowBytes is far below 2^56, so `hide` is 0)
@@ -276,10 +275,7 @@ extension DotQ4_0 {
             // 4k..4k+3 and high nibbles values 16+4k..16+4k+3
             let c0 = permute(p0, p2, lo64), c1 = permute(p0, p2, hi64)
             let c2 = permute(p1, p3, lo64), c3 = permute(p1, p3, hi64)
-            let q0 = unsafeBitCast(c0 & nibbles, to: SIMD32<UInt8>.self), q4 = highNibbleBytes(c0)
-            let q1 = unsafeBitCast(c1 & nibbles, to: SIMD32<UInt8>.self), q5 = highNibbleBytes(c1)
-            let q2 = unsafeBitCast(c2 & nibbles, to: SIMD32<UInt8>.self), q6 = highNibbleBytes(c2)
-            let q3 = unsafeBitCast(c3 & nibbles, to: SIMD32<UInt8>.self), q7 = highNibbleBytes(c3)
+            let q = nibbleQuads(c0, c1, c2, c3)
             var h = SIMD8<UInt16>()
             h[0] = k0.loadUnaligned(as: UInt16.self)
             h[1] = k1.loadUnaligned(as: UInt16.self)
@@ -290,94 +286,14 @@ extension DotQ4_0 {
             h[6] = k6.loadUnaligned(as: UInt16.self)
             h[7] = k7.loadUnaligned(as: UInt16.self)
             let d = halvesToFloats(h)
-            let y0 = x0 + b &* 32
-            var z0 = SIMD8<Int32>(repeating: n0[b]), u0 = SIMD8<Int32>()  // -8 Σx; two chains
-            z0 = dotBytes(z0, q0, broadcastQuad(y0, 0))
-            u0 = dotBytes(u0, q1, broadcastQuad(y0, 4))
-            z0 = dotBytes(z0, q2, broadcastQuad(y0, 8))
-            u0 = dotBytes(u0, q3, broadcastQuad(y0, 12))
-            z0 = dotBytes(z0, q4, broadcastQuad(y0, 16))
-            u0 = dotBytes(u0, q5, broadcastQuad(y0, 20))
-            z0 = dotBytes(z0, q6, broadcastQuad(y0, 24))
-            u0 = dotBytes(u0, q7, broadcastQuad(y0, 28))
-            a0 = fma(a0, toFloat(z0 &+ u0), d * s0[b])
-            let y1 = x1 + b &* 32
-            var z1 = SIMD8<Int32>(repeating: n1[b]), u1 = SIMD8<Int32>()  // -8 Σx; two chains
-            z1 = dotBytes(z1, q0, broadcastQuad(y1, 0))
-            u1 = dotBytes(u1, q1, broadcastQuad(y1, 4))
-            z1 = dotBytes(z1, q2, broadcastQuad(y1, 8))
-            u1 = dotBytes(u1, q3, broadcastQuad(y1, 12))
-            z1 = dotBytes(z1, q4, broadcastQuad(y1, 16))
-            u1 = dotBytes(u1, q5, broadcastQuad(y1, 20))
-            z1 = dotBytes(z1, q6, broadcastQuad(y1, 24))
-            u1 = dotBytes(u1, q7, broadcastQuad(y1, 28))
-            a1 = fma(a1, toFloat(z1 &+ u1), d * s1[b])
-            let y2 = x2 + b &* 32
-            var z2 = SIMD8<Int32>(repeating: n2[b]), u2 = SIMD8<Int32>()  // -8 Σx; two chains
-            z2 = dotBytes(z2, q0, broadcastQuad(y2, 0))
-            u2 = dotBytes(u2, q1, broadcastQuad(y2, 4))
-            z2 = dotBytes(z2, q2, broadcastQuad(y2, 8))
-            u2 = dotBytes(u2, q3, broadcastQuad(y2, 12))
-            z2 = dotBytes(z2, q4, broadcastQuad(y2, 16))
-            u2 = dotBytes(u2, q5, broadcastQuad(y2, 20))
-            z2 = dotBytes(z2, q6, broadcastQuad(y2, 24))
-            u2 = dotBytes(u2, q7, broadcastQuad(y2, 28))
-            a2 = fma(a2, toFloat(z2 &+ u2), d * s2[b])
-            let y3 = x3 + b &* 32
-            var z3 = SIMD8<Int32>(repeating: n3[b]), u3 = SIMD8<Int32>()  // -8 Σx; two chains
-            z3 = dotBytes(z3, q0, broadcastQuad(y3, 0))
-            u3 = dotBytes(u3, q1, broadcastQuad(y3, 4))
-            z3 = dotBytes(z3, q2, broadcastQuad(y3, 8))
-            u3 = dotBytes(u3, q3, broadcastQuad(y3, 12))
-            z3 = dotBytes(z3, q4, broadcastQuad(y3, 16))
-            u3 = dotBytes(u3, q5, broadcastQuad(y3, 20))
-            z3 = dotBytes(z3, q6, broadcastQuad(y3, 24))
-            u3 = dotBytes(u3, q7, broadcastQuad(y3, 28))
-            a3 = fma(a3, toFloat(z3 &+ u3), d * s3[b])
-            let y4 = x4 + b &* 32
-            var z4 = SIMD8<Int32>(repeating: n4[b]), u4 = SIMD8<Int32>()  // -8 Σx; two chains
-            z4 = dotBytes(z4, q0, broadcastQuad(y4, 0))
-            u4 = dotBytes(u4, q1, broadcastQuad(y4, 4))
-            z4 = dotBytes(z4, q2, broadcastQuad(y4, 8))
-            u4 = dotBytes(u4, q3, broadcastQuad(y4, 12))
-            z4 = dotBytes(z4, q4, broadcastQuad(y4, 16))
-            u4 = dotBytes(u4, q5, broadcastQuad(y4, 20))
-            z4 = dotBytes(z4, q6, broadcastQuad(y4, 24))
-            u4 = dotBytes(u4, q7, broadcastQuad(y4, 28))
-            a4 = fma(a4, toFloat(z4 &+ u4), d * s4[b])
-            let y5 = x5 + b &* 32
-            var z5 = SIMD8<Int32>(repeating: n5[b]), u5 = SIMD8<Int32>()  // -8 Σx; two chains
-            z5 = dotBytes(z5, q0, broadcastQuad(y5, 0))
-            u5 = dotBytes(u5, q1, broadcastQuad(y5, 4))
-            z5 = dotBytes(z5, q2, broadcastQuad(y5, 8))
-            u5 = dotBytes(u5, q3, broadcastQuad(y5, 12))
-            z5 = dotBytes(z5, q4, broadcastQuad(y5, 16))
-            u5 = dotBytes(u5, q5, broadcastQuad(y5, 20))
-            z5 = dotBytes(z5, q6, broadcastQuad(y5, 24))
-            u5 = dotBytes(u5, q7, broadcastQuad(y5, 28))
-            a5 = fma(a5, toFloat(z5 &+ u5), d * s5[b])
-            let y6 = x6 + b &* 32
-            var z6 = SIMD8<Int32>(repeating: n6[b]), u6 = SIMD8<Int32>()  // -8 Σx; two chains
-            z6 = dotBytes(z6, q0, broadcastQuad(y6, 0))
-            u6 = dotBytes(u6, q1, broadcastQuad(y6, 4))
-            z6 = dotBytes(z6, q2, broadcastQuad(y6, 8))
-            u6 = dotBytes(u6, q3, broadcastQuad(y6, 12))
-            z6 = dotBytes(z6, q4, broadcastQuad(y6, 16))
-            u6 = dotBytes(u6, q5, broadcastQuad(y6, 20))
-            z6 = dotBytes(z6, q6, broadcastQuad(y6, 24))
-            u6 = dotBytes(u6, q7, broadcastQuad(y6, 28))
-            a6 = fma(a6, toFloat(z6 &+ u6), d * s6[b])
-            let y7 = x7 + b &* 32
-            var z7 = SIMD8<Int32>(repeating: n7[b]), u7 = SIMD8<Int32>()  // -8 Σx; two chains
-            z7 = dotBytes(z7, q0, broadcastQuad(y7, 0))
-            u7 = dotBytes(u7, q1, broadcastQuad(y7, 4))
-            z7 = dotBytes(z7, q2, broadcastQuad(y7, 8))
-            u7 = dotBytes(u7, q3, broadcastQuad(y7, 12))
-            z7 = dotBytes(z7, q4, broadcastQuad(y7, 16))
-            u7 = dotBytes(u7, q5, broadcastQuad(y7, 20))
-            z7 = dotBytes(z7, q6, broadcastQuad(y7, 24))
-            u7 = dotBytes(u7, q7, broadcastQuad(y7, 28))
-            a7 = fma(a7, toFloat(z7 &+ u7), d * s7[b])
+            a0 = fma(a0, toFloat(q4Dots8(q, x0 + b &* 32, n0[b])), d * s0[b])
+            a1 = fma(a1, toFloat(q4Dots8(q, x1 + b &* 32, n1[b])), d * s1[b])
+            a2 = fma(a2, toFloat(q4Dots8(q, x2 + b &* 32, n2[b])), d * s2[b])
+            a3 = fma(a3, toFloat(q4Dots8(q, x3 + b &* 32, n3[b])), d * s3[b])
+            a4 = fma(a4, toFloat(q4Dots8(q, x4 + b &* 32, n4[b])), d * s4[b])
+            a5 = fma(a5, toFloat(q4Dots8(q, x5 + b &* 32, n5[b])), d * s5[b])
+            a6 = fma(a6, toFloat(q4Dots8(q, x6 + b &* 32, n6[b])), d * s6[b])
+            a7 = fma(a7, toFloat(q4Dots8(q, x7 + b &* 32, n7[b])), d * s7[b])
         }
         UnsafeMutableRawPointer(out + ((t0 &+ 0) &* outStride &+ r0)).storeBytes(of: a0, as: SIMD8<Float>.self)
         UnsafeMutableRawPointer(out + ((t0 &+ 1) &* outStride &+ r0)).storeBytes(of: a1, as: SIMD8<Float>.self)
@@ -409,7 +325,6 @@ extension DotQ4_0 {
         var a2 = SIMD8<Float>()
         let x3 = UnsafeRawPointer(x.int8Row(t0 &+ 3)), s3 = x.scaleRow(t0 &+ 3), n3 = x.q4OffsetRow(t0 &+ 3)
         var a3 = SIMD8<Float>()
-        let nibbles = SIMD8<UInt32>(repeating: 0x0F0F_0F0F)
         // lanes [i, i+8, i+1, i+9] per 128-bit half, then [0, 1, 8, 9] of those pairs: a 4x4 transpose per half
         // (indices LLVM cannot see as constants: with constants it merged the shuffles into the loads as ~40
         // inserts and blends per block instead of 8 `vpermt2d`; rowBytes is far below 2^56, so `hide` is 0)
@@ -440,10 +355,7 @@ extension DotQ4_0 {
             // 4k..4k+3 and high nibbles values 16+4k..16+4k+3
             let c0 = permute(p0, p2, lo64), c1 = permute(p0, p2, hi64)
             let c2 = permute(p1, p3, lo64), c3 = permute(p1, p3, hi64)
-            let q0 = unsafeBitCast(c0 & nibbles, to: SIMD32<UInt8>.self), q4 = highNibbleBytes(c0)
-            let q1 = unsafeBitCast(c1 & nibbles, to: SIMD32<UInt8>.self), q5 = highNibbleBytes(c1)
-            let q2 = unsafeBitCast(c2 & nibbles, to: SIMD32<UInt8>.self), q6 = highNibbleBytes(c2)
-            let q3 = unsafeBitCast(c3 & nibbles, to: SIMD32<UInt8>.self), q7 = highNibbleBytes(c3)
+            let q = nibbleQuads(c0, c1, c2, c3)
             var h = SIMD8<UInt16>()
             h[0] = k0.loadUnaligned(as: UInt16.self)
             h[1] = k1.loadUnaligned(as: UInt16.self)
@@ -454,50 +366,10 @@ extension DotQ4_0 {
             h[6] = k6.loadUnaligned(as: UInt16.self)
             h[7] = k7.loadUnaligned(as: UInt16.self)
             let d = halvesToFloats(h)
-            let y0 = x0 + b &* 32
-            var z0 = SIMD8<Int32>(repeating: n0[b]), u0 = SIMD8<Int32>()  // -8 Σx; two chains
-            z0 = dotBytes(z0, q0, broadcastQuad(y0, 0))
-            u0 = dotBytes(u0, q1, broadcastQuad(y0, 4))
-            z0 = dotBytes(z0, q2, broadcastQuad(y0, 8))
-            u0 = dotBytes(u0, q3, broadcastQuad(y0, 12))
-            z0 = dotBytes(z0, q4, broadcastQuad(y0, 16))
-            u0 = dotBytes(u0, q5, broadcastQuad(y0, 20))
-            z0 = dotBytes(z0, q6, broadcastQuad(y0, 24))
-            u0 = dotBytes(u0, q7, broadcastQuad(y0, 28))
-            a0 = fma(a0, toFloat(z0 &+ u0), d * s0[b])
-            let y1 = x1 + b &* 32
-            var z1 = SIMD8<Int32>(repeating: n1[b]), u1 = SIMD8<Int32>()  // -8 Σx; two chains
-            z1 = dotBytes(z1, q0, broadcastQuad(y1, 0))
-            u1 = dotBytes(u1, q1, broadcastQuad(y1, 4))
-            z1 = dotBytes(z1, q2, broadcastQuad(y1, 8))
-            u1 = dotBytes(u1, q3, broadcastQuad(y1, 12))
-            z1 = dotBytes(z1, q4, broadcastQuad(y1, 16))
-            u1 = dotBytes(u1, q5, broadcastQuad(y1, 20))
-            z1 = dotBytes(z1, q6, broadcastQuad(y1, 24))
-            u1 = dotBytes(u1, q7, broadcastQuad(y1, 28))
-            a1 = fma(a1, toFloat(z1 &+ u1), d * s1[b])
-            let y2 = x2 + b &* 32
-            var z2 = SIMD8<Int32>(repeating: n2[b]), u2 = SIMD8<Int32>()  // -8 Σx; two chains
-            z2 = dotBytes(z2, q0, broadcastQuad(y2, 0))
-            u2 = dotBytes(u2, q1, broadcastQuad(y2, 4))
-            z2 = dotBytes(z2, q2, broadcastQuad(y2, 8))
-            u2 = dotBytes(u2, q3, broadcastQuad(y2, 12))
-            z2 = dotBytes(z2, q4, broadcastQuad(y2, 16))
-            u2 = dotBytes(u2, q5, broadcastQuad(y2, 20))
-            z2 = dotBytes(z2, q6, broadcastQuad(y2, 24))
-            u2 = dotBytes(u2, q7, broadcastQuad(y2, 28))
-            a2 = fma(a2, toFloat(z2 &+ u2), d * s2[b])
-            let y3 = x3 + b &* 32
-            var z3 = SIMD8<Int32>(repeating: n3[b]), u3 = SIMD8<Int32>()  // -8 Σx; two chains
-            z3 = dotBytes(z3, q0, broadcastQuad(y3, 0))
-            u3 = dotBytes(u3, q1, broadcastQuad(y3, 4))
-            z3 = dotBytes(z3, q2, broadcastQuad(y3, 8))
-            u3 = dotBytes(u3, q3, broadcastQuad(y3, 12))
-            z3 = dotBytes(z3, q4, broadcastQuad(y3, 16))
-            u3 = dotBytes(u3, q5, broadcastQuad(y3, 20))
-            z3 = dotBytes(z3, q6, broadcastQuad(y3, 24))
-            u3 = dotBytes(u3, q7, broadcastQuad(y3, 28))
-            a3 = fma(a3, toFloat(z3 &+ u3), d * s3[b])
+            a0 = fma(a0, toFloat(q4Dots8(q, x0 + b &* 32, n0[b])), d * s0[b])
+            a1 = fma(a1, toFloat(q4Dots8(q, x1 + b &* 32, n1[b])), d * s1[b])
+            a2 = fma(a2, toFloat(q4Dots8(q, x2 + b &* 32, n2[b])), d * s2[b])
+            a3 = fma(a3, toFloat(q4Dots8(q, x3 + b &* 32, n3[b])), d * s3[b])
         }
         UnsafeMutableRawPointer(out + ((t0 &+ 0) &* outStride &+ r0)).storeBytes(of: a0, as: SIMD8<Float>.self)
         UnsafeMutableRawPointer(out + ((t0 &+ 1) &* outStride &+ r0)).storeBytes(of: a1, as: SIMD8<Float>.self)
@@ -519,7 +391,6 @@ extension DotQ4_0 {
         let w7 = w + (r0 &+ 7 &* rowStep) &* rowBytes
         let x0 = UnsafeRawPointer(x.int8Row(t0 &+ 0)), s0 = x.scaleRow(t0 &+ 0), n0 = x.q4OffsetRow(t0 &+ 0)
         var a0 = SIMD8<Float>()
-        let nibbles = SIMD8<UInt32>(repeating: 0x0F0F_0F0F)
         // lanes [i, i+8, i+1, i+9] per 128-bit half, then [0, 1, 8, 9] of those pairs: a 4x4 transpose per half
         // (indices LLVM cannot see as constants: with constants it merged the shuffles into the loads as ~40
         // inserts and blends per block instead of 8 `vpermt2d`; rowBytes is far below 2^56, so `hide` is 0)
@@ -554,10 +425,7 @@ extension DotQ4_0 {
             // 4k..4k+3 and high nibbles values 16+4k..16+4k+3
             let c0 = permute(p0, p2, lo64), c1 = permute(p0, p2, hi64)
             let c2 = permute(p1, p3, lo64), c3 = permute(p1, p3, hi64)
-            let q0 = unsafeBitCast(c0 & nibbles, to: SIMD32<UInt8>.self), q4 = highNibbleBytes(c0)
-            let q1 = unsafeBitCast(c1 & nibbles, to: SIMD32<UInt8>.self), q5 = highNibbleBytes(c1)
-            let q2 = unsafeBitCast(c2 & nibbles, to: SIMD32<UInt8>.self), q6 = highNibbleBytes(c2)
-            let q3 = unsafeBitCast(c3 & nibbles, to: SIMD32<UInt8>.self), q7 = highNibbleBytes(c3)
+            let q = nibbleQuads(c0, c1, c2, c3)
             var h = SIMD8<UInt16>()
             h[0] = k0.loadUnaligned(as: UInt16.self)
             h[1] = k1.loadUnaligned(as: UInt16.self)
@@ -568,17 +436,7 @@ extension DotQ4_0 {
             h[6] = k6.loadUnaligned(as: UInt16.self)
             h[7] = k7.loadUnaligned(as: UInt16.self)
             let d = halvesToFloats(h)
-            let y0 = x0 + b &* 32
-            var z0 = SIMD8<Int32>(repeating: n0[b]), u0 = SIMD8<Int32>()  // -8 Σx; two chains
-            z0 = dotBytes(z0, q0, broadcastQuad(y0, 0))
-            u0 = dotBytes(u0, q1, broadcastQuad(y0, 4))
-            z0 = dotBytes(z0, q2, broadcastQuad(y0, 8))
-            u0 = dotBytes(u0, q3, broadcastQuad(y0, 12))
-            z0 = dotBytes(z0, q4, broadcastQuad(y0, 16))
-            u0 = dotBytes(u0, q5, broadcastQuad(y0, 20))
-            z0 = dotBytes(z0, q6, broadcastQuad(y0, 24))
-            u0 = dotBytes(u0, q7, broadcastQuad(y0, 28))
-            a0 = fma(a0, toFloat(z0 &+ u0), d * s0[b])
+            a0 = fma(a0, toFloat(q4Dots8(q, x0 + b &* 32, n0[b])), d * s0[b])
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0 &* rowStep] = a0[0]
         out[(t0 &+ 0) &* outStride &+ r0 &+ 1 &* rowStep] = a0[1]

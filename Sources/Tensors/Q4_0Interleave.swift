@@ -71,30 +71,15 @@ extension DotQ4_0 {
                                    outStride: Int, r0: Int, t0: Int) {
         let x0 = UnsafeRawPointer(x.int8Row(t0)), s0 = x.scaleRow(t0), n0 = x.q4OffsetRow(t0)
         var a0 = SIMD8<Float>()
-        let nibbles = SIMD8<UInt32>(repeating: 0x0F0F_0F0F)
         for b in 0..<x.blocks {
             let k = group + b &* 144
             prefetch(k + prefetchDistance)
             prefetch(k + (prefetchDistance &+ 64))
             prefetch(k + (prefetchDistance &+ 128))
             let d = halvesToFloats(k.loadUnaligned(as: SIMD8<UInt16>.self))
-            let c0 = (k + 16).loadUnaligned(as: SIMD8<UInt32>.self), c1 = (k + 48).loadUnaligned(as: SIMD8<UInt32>.self)
-            let c2 = (k + 80).loadUnaligned(as: SIMD8<UInt32>.self), c3 = (k + 112).loadUnaligned(as: SIMD8<UInt32>.self)
-            let q0 = unsafeBitCast(c0 & nibbles, to: SIMD32<UInt8>.self), q4 = highNibbleBytes(c0)
-            let q1 = unsafeBitCast(c1 & nibbles, to: SIMD32<UInt8>.self), q5 = highNibbleBytes(c1)
-            let q2 = unsafeBitCast(c2 & nibbles, to: SIMD32<UInt8>.self), q6 = highNibbleBytes(c2)
-            let q3 = unsafeBitCast(c3 & nibbles, to: SIMD32<UInt8>.self), q7 = highNibbleBytes(c3)
-            let y0 = x0 + b &* 32
-            var z0 = SIMD8<Int32>(repeating: n0[b]), u0 = SIMD8<Int32>()  // -8 Σx; two chains
-            z0 = dotBytes(z0, q0, broadcastQuad(y0, 0))
-            u0 = dotBytes(u0, q1, broadcastQuad(y0, 4))
-            z0 = dotBytes(z0, q2, broadcastQuad(y0, 8))
-            u0 = dotBytes(u0, q3, broadcastQuad(y0, 12))
-            z0 = dotBytes(z0, q4, broadcastQuad(y0, 16))
-            u0 = dotBytes(u0, q5, broadcastQuad(y0, 20))
-            z0 = dotBytes(z0, q6, broadcastQuad(y0, 24))
-            u0 = dotBytes(u0, q7, broadcastQuad(y0, 28))
-            a0 = fma(a0, toFloat(z0 &+ u0), d * s0[b])
+            let q = nibbleQuads((k + 16).loadUnaligned(as: SIMD8<UInt32>.self), (k + 48).loadUnaligned(as: SIMD8<UInt32>.self),
+                                (k + 80).loadUnaligned(as: SIMD8<UInt32>.self), (k + 112).loadUnaligned(as: SIMD8<UInt32>.self))
+            a0 = fma(a0, toFloat(q4Dots8(q, x0 + b &* 32, n0[b])), d * s0[b])
         }
         UnsafeMutableRawPointer(out + (t0 &* outStride &+ r0)).storeBytes(of: a0, as: SIMD8<Float>.self)
     }
