@@ -157,8 +157,13 @@ def emit_vnni(name, t):
                 p(f"        var a{i}{j} = SIMD8<Float>()")
                 if t["mins"]:
                     p(f"        var m{i}{j}: Float = 0")
+        # signed x signed for Q8_0: one operand offset by 128 to make it unsigned, then 128 times the other's quad
+        # sums taken off (exact integers). With more rows than tokens the weights are offset (one vpxor per row)
+        # and -128 Σx is computed once per token; otherwise the activations, and -128 Σw per row.
+        wide_rows = t["kind"] == "q8" and R > T
         if t["kind"] == "q8":
-            p("        // signed x signed: (x + 128) as the unsigned operand, then 128 Σw taken off (exact integers)")
+            p("        // signed x signed: (" + ("w" if wide_rows else "x") + " + 128) as the unsigned operand, then 128 Σ"
+              + ("x" if wide_rows else "w") + " taken off (exact integers)")
             p("        let bias = SIMD32<UInt8>(repeating: 0x80)")
         p("        for b in 0..<x.blocks {")
         for i in range(R):
@@ -170,21 +175,28 @@ def emit_vnni(name, t):
                 p(f"            let q{i} = splitNibbles(y{i})")
             else:
                 p(f"            let q{i} = (k{i} + 2).loadUnaligned(as: SIMD32<Int8>.self)")
-                p(f"            let g{i} = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q{i})  // -128 Σw per quad")
+                if wide_rows:
+                    p(f"            let wu{i} = offsetBinary(q{i})  // w + 128")
+                else:
+                    p(f"            let g{i} = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q{i})  // -128 Σw per quad")
             if t["mins"]:
                 p(f"            let (d{i}, n{i}) = loadHalfPair(k{i})")
             else:
                 p(f"            let d{i} = {'loadHalfWide' if t['kind'] == 'q8' else 'loadHalf'}(k{i})")
         for j in range(T):
             p(f"            let xv{j} = UnsafeRawPointer(x{j} + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)")
-            if t["kind"] == "q8":
+            if wide_rows:
+                p(f"            let c{j} = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, xv{j})  // -128 Σx per quad")
+            elif t["kind"] == "q8":
                 p(f"            let xu{j} = offsetBinary(xv{j})  // x + 128")
             p(f"            let e{j} = s{j}[b]")
             if t["mins"]:
                 p(f"            let v{j} = u{j}[b]")
         for i in range(R):
             for j in range(T):
-                if t["kind"] == "q8":
+                if wide_rows:
+                    lanes = f"dotBytes(c{j}, wu{i}, xv{j})"
+                elif t["kind"] == "q8":
                     lanes = f"dotBytes(g{i}, xu{j}, q{i})"
                 else:
                     lanes = f"dotBytes(SIMD8<Int32>(), q{i}, xv{j})"

@@ -93,36 +93,36 @@ extension DotQ8_0 {
         var a10 = SIMD8<Float>()
         var a20 = SIMD8<Float>()
         var a30 = SIMD8<Float>()
-        // signed x signed: (x + 128) as the unsigned operand, then 128 Σw taken off (exact integers)
+        // signed x signed: (w + 128) as the unsigned operand, then 128 Σx taken off (exact integers)
         let bias = SIMD32<UInt8>(repeating: 0x80)
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 34
             prefetch(k0 + prefetchDistance)
             let q0 = (k0 + 2).loadUnaligned(as: SIMD32<Int8>.self)
-            let g0 = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q0)  // -128 Σw per quad
+            let wu0 = offsetBinary(q0)  // w + 128
             let d0 = loadHalfWide(k0)
             let k1 = w1 + b &* 34
             prefetch(k1 + prefetchDistance)
             let q1 = (k1 + 2).loadUnaligned(as: SIMD32<Int8>.self)
-            let g1 = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q1)  // -128 Σw per quad
+            let wu1 = offsetBinary(q1)  // w + 128
             let d1 = loadHalfWide(k1)
             let k2 = w2 + b &* 34
             prefetch(k2 + prefetchDistance)
             let q2 = (k2 + 2).loadUnaligned(as: SIMD32<Int8>.self)
-            let g2 = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q2)  // -128 Σw per quad
+            let wu2 = offsetBinary(q2)  // w + 128
             let d2 = loadHalfWide(k2)
             let k3 = w3 + b &* 34
             prefetch(k3 + prefetchDistance)
             let q3 = (k3 + 2).loadUnaligned(as: SIMD32<Int8>.self)
-            let g3 = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, q3)  // -128 Σw per quad
+            let wu3 = offsetBinary(q3)  // w + 128
             let d3 = loadHalfWide(k3)
             let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)
-            let xu0 = offsetBinary(xv0)  // x + 128
+            let c0 = SIMD8<Int32>() &- dotBytes(SIMD8<Int32>(), bias, xv0)  // -128 Σx per quad
             let e0 = s0[b]
-            a00 = fma(a00, toFloat(dotBytes(g0, xu0, q0)), d0 * e0)
-            a10 = fma(a10, toFloat(dotBytes(g1, xu0, q1)), d1 * e0)
-            a20 = fma(a20, toFloat(dotBytes(g2, xu0, q2)), d2 * e0)
-            a30 = fma(a30, toFloat(dotBytes(g3, xu0, q3)), d3 * e0)
+            a00 = fma(a00, toFloat(dotBytes(c0, wu0, xv0)), d0 * e0)
+            a10 = fma(a10, toFloat(dotBytes(c0, wu1, xv0)), d1 * e0)
+            a20 = fma(a20, toFloat(dotBytes(c0, wu2, xv0)), d2 * e0)
+            a30 = fma(a30, toFloat(dotBytes(c0, wu3, xv0)), d3 * e0)
         }
         out[(t0 &+ 0) &* outStride &+ r0 &+ 0 &* rowStep] = treeSum(a00)
         out[(t0 &+ 0) &* outStride &+ r0 &+ 1 &* rowStep] = treeSum(a10)
