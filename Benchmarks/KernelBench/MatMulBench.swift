@@ -67,9 +67,7 @@ enum MatMulBenchmark {
                 // as the engine loads it: Q4_0 with its interleaved copy where the mat-vec reads one
                 var copy: UnsafeMutableRawPointer?
                 defer { copy?.deallocate() }
-                if Q4_0Interleave.isUsed, let bytes = Q4_0Interleave.byteCount(matrix) {
-                    let buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-                    Q4_0Interleave.interleave(matrix, into: buffer)
+                if Q4_0Interleave.isUsed, let buffer = Q4_0Interleave.copy(of: matrix) {
                     copy = buffer
                     matrix = WeightMatrix(type: type, rows: shape.rows, cols: shape.cols, data: w, interleaved: buffer)
                 }

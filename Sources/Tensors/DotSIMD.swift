@@ -315,9 +315,7 @@ func highNibbleBytes(_ c: SIMD8<UInt32>) -> SIMD32<UInt8> {
     return unsafeBitCast((c &>> 4) & 0x0F0F_0F0F, to: SIMD32<UInt8>.self)
 #endif
 }
-#endif
 
-#if SHIMMY_AVX512VNNI
 /// A Q4_0 block of 8 rows side by side (lane i = row i) as the eight byte vectors `q4Dots8` takes: from `c_k`, quant
 /// dword k of every row, the low nibbles (values 4k..4k+3) for k < 4, then the high ones (values 16+4k..16+4k+3).
 typealias Quads8 = (SIMD32<UInt8>, SIMD32<UInt8>, SIMD32<UInt8>, SIMD32<UInt8>,

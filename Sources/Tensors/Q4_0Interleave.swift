@@ -20,8 +20,16 @@ public enum Q4_0Interleave {
         return w.rows / 8 * (w.cols / 32) * blockBytes
     }
 
+    /// A new interleaved copy of `w` (64-byte aligned; the caller deallocates it), or nil where `byteCount` is.
+    public static func copy(of w: WeightMatrix) -> UnsafeMutableRawPointer? {
+        guard let bytes = byteCount(w) else { return nil }
+        let out = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        interleave(w, into: out)
+        return out
+    }
+
     /// Writes the interleaved copy of `w` (`byteCount(w)` bytes) to `out`.
-    public static func interleave(_ w: WeightMatrix, into out: UnsafeMutableRawPointer) {
+    static func interleave(_ w: WeightMatrix, into out: UnsafeMutableRawPointer) {
         guard byteCount(w) != nil else { return }
         let blocks = w.cols / 32, rowBytes = blocks * 18
         for g in 0..<(w.rows / 8) {

@@ -124,8 +124,8 @@ private func mOf(_ w: TestWeights, _ r: Int, _ blk: Int) -> Double {
     return Double(Float(Float16(bitPattern: bits)))
 }
 
-/// Runs `context.matmul` on test weights and activations.
-/// `context.matmul` of `x` by `w`; with `interleaved`, the matrix carries its Q4_0 interleaved copy.
+/// Runs `context.matmul` on test weights and activations; with `interleaved`, the matrix carries its Q4_0
+/// interleaved copy.
 func runMatmul(_ context: KernelContext, _ w: TestWeights, _ x: [Float], batch: Int,
                interleaved: Bool = false) -> [Float] {
     var out = [Float](repeating: .nan, count: batch * w.rows)
@@ -133,9 +133,7 @@ func runMatmul(_ context: KernelContext, _ w: TestWeights, _ x: [Float], batch: 
         var matrix = WeightMatrix(type: w.type, rows: w.rows, cols: w.cols, data: raw.baseAddress!)
         var copy: UnsafeMutableRawPointer?
         defer { copy?.deallocate() }
-        if interleaved, let bytes = Q4_0Interleave.byteCount(matrix) {
-            let buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-            Q4_0Interleave.interleave(matrix, into: buffer)
+        if interleaved, let buffer = Q4_0Interleave.copy(of: matrix) {
             copy = buffer
             matrix = WeightMatrix(type: w.type, rows: w.rows, cols: w.cols, data: raw.baseAddress!,
                                   interleaved: buffer)

@@ -51,9 +51,8 @@ struct LlamaWeights: @unchecked Sendable {
             }
             let m = WeightMatrix(type: info.type, rows: rows, cols: cols, data: base)
             // Q4_0: the VNNI mat-vec reads an 8-row interleaved copy (see Q4_0Interleave), made here
-            if Q4_0Interleave.isUsed, let bytes = Q4_0Interleave.byteCount(m) {
-                let copy = owned.allocateBytes(bytes)
-                Q4_0Interleave.interleave(m, into: copy)
+            if Q4_0Interleave.isUsed, let copy = Q4_0Interleave.copy(of: m) {
+                owned.keep(copy)
                 return WeightMatrix(type: m.type, rows: rows, cols: cols, data: base, interleaved: copy)
             }
             return m
@@ -113,12 +112,8 @@ final class OwnedFloats: @unchecked Sendable {
         buffers.append(p)
         return p
     }
-    /// `count` bytes, 64-byte aligned, uninitialized.
-    func allocateBytes(_ count: Int) -> UnsafeMutableRawPointer {
-        let p = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 64)
-        raw.append(p)
-        return p
-    }
+    /// Takes over `p` (allocated elsewhere) to deallocate it with the rest.
+    func keep(_ p: UnsafeMutableRawPointer) { raw.append(p) }
     deinit {
         buffers.forEach { $0.deallocate() }
         raw.forEach { $0.deallocate() }
