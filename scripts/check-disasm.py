@@ -57,6 +57,9 @@ KERNELS = [
     ("$s7Tensors7DotQ4_0O18interleavedTile8x1", "Q4_0 VNNI interleaved mat-vec tile",
      ["vpdpbusd", "vfmadd", "prefetcht0", "vgf2p8affineqb", "vcvtph2ps"], ["vpermt2d", "vpinsrw", "vmulss"]),
     ("$s7Tensors8DotFloatO4rows", "F16/F32 rows and tiles", ["vcvtph2ps/zmm", "vfmadd231ps/zmm"], []),
+    # the 4x4 tiles' 16 tree sums through vpermt2ps: with constant permute indices LLVM had made ~150 narrow
+    # shuffles of them per tile (F16 pp512 -20%)
+    ("$s7Tensors8DotFloatO4rows", "F16/F32 tile sums (VNNI build)", ["vpermt2ps"], ["vshufps"]),
     ("$s7Tensors3OpsO14attentionExact", "attention", ["vcvtph2ps", "vfmadd231ps", "vcvtps2ph"], []),
     ("$s7Tensors3OpsO15attentionExact3", "attention, three heads", ["vcvtph2ps", "vfmadd231ps", "vcvtps2ph"], []),
     # one query's output values: functions of their own (one call per head or KV group), the chains on zmm
@@ -68,6 +71,14 @@ KERNELS = [
                                                                             "vpermt2ps", "prefetcht0"], []),
     ("$s7Tensors3OpsO20oneQueryScoreBlocks3", "attention scores, one query, three heads (VNNI build)",
      ["vcvtph2ps/zmm", "vfmadd231ps/zmm", "vpermt2ps", "prefetcht0"], []),
+    # a batch query's score blocks: functions of their own (one call per head or KV group); in VNNI builds the tree
+    # sums of 16 keys side by side through vpermt2ps, as above
+    ("$s7Tensors3OpsO11scoreBlocks_", "attention scores, batch", ["vcvtph2ps/zmm", "vfmadd231ps/zmm"], []),
+    ("$s7Tensors3OpsO12scoreBlocks3", "attention scores, batch, three heads", ["vcvtph2ps/zmm", "vfmadd231ps/zmm"],
+     []),
+    ("$s7Tensors3OpsO11scoreBlocks_", "attention score sums, batch (VNNI build)", ["vpermt2ps"], ["vshufps"]),
+    ("$s7Tensors3OpsO12scoreBlocks3", "attention score sums, batch, three heads (VNNI build)", ["vpermt2ps"],
+     ["vshufps"]),
     ("$s7Tensors3OpsO6swiglu", "SwiGLU", ["vfmadd213ps", "vdivps"], []),
     # rounding, clamping and the conversion to integers across the lanes (Int32(Float) kept it a loop of scalars)
     ("$s7Tensors15ActivationQuantO15quantizeRowWide", "activation quantizer", ["vrndscaleps", "vcmpltps"],
@@ -76,9 +87,11 @@ KERNELS = [
 
 # Calls a kernel makes on purpose: (caller prefix) -> [callee prefixes], each callee a kernel checked above.
 CALLS = {"$s7Tensors3OpsO14attentionExact": ["$s7Tensors3OpsO14valuesOneQuery",  # once per head
-                                             "$s7Tensors3OpsO19oneQueryScoreBlocks_"],
+                                             "$s7Tensors3OpsO19oneQueryScoreBlocks_",
+                                             "$s7Tensors3OpsO11scoreBlocks_"],
          "$s7Tensors3OpsO15attentionExact3": ["$s7Tensors3OpsO15valuesOneQuery3",  # once per KV group
-                                              "$s7Tensors3OpsO20oneQueryScoreBlocks3"]}
+                                              "$s7Tensors3OpsO20oneQueryScoreBlocks3",
+                                              "$s7Tensors3OpsO12scoreBlocks3"]}
 
 if shutil.which("objdump") is None:
     sys.exit("check-disasm: objdump not found (Debian package binutils)")

@@ -66,7 +66,7 @@ enum DotFloat {
     /// `out[t · outStride + r]` relative to the first output.
     @inline(__always)
     static func tile4x4(_ type: WeightKind, _ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ t0: Int,
-                        _ out: UnsafeMutablePointer<Float>, outStride: Int) {
+                        _ out: UnsafeMutablePointer<Float>, outStride: Int, folds: Ops.FoldIndices) {
         let x0 = UnsafeRawPointer(x.floatRow(t0)), x1 = UnsafeRawPointer(x.floatRow(t0 &+ 1))
         let x2 = UnsafeRawPointer(x.floatRow(t0 &+ 2)), x3 = UnsafeRawPointer(x.floatRow(t0 &+ 3))
         var a = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
@@ -92,8 +92,8 @@ enum DotFloat {
         // for two vectors at once): ~45 instructions where 16 `treeSum`s took ~130, 15% of a 576-column tile. (Only
         // where the lane permute is one instruction: the portable build's loop version made the tile too big to
         // inline.)
-        let sums = Ops.fold(Ops.reduce8(a.0, c.0, d.0, e.0, a.1, c.1, d.1, e.1),
-                            Ops.reduce8(a.2, c.2, d.2, e.2, a.3, c.3, d.3, e.3), 1)  // lane 4t + r: row r, token t
+        let sums = folds.fold(folds.reduce8(a.0, c.0, d.0, e.0, a.1, c.1, d.1, e.1),
+                              folds.reduce8(a.2, c.2, d.2, e.2, a.3, c.3, d.3, e.3), 3)  // lane 4t + r: row r, token t
         UnsafeMutableRawPointer(out).storeBytes(of: sums.lowHalf.lowHalf, as: SIMD4<Float>.self)
         UnsafeMutableRawPointer(out + outStride).storeBytes(of: sums.lowHalf.highHalf, as: SIMD4<Float>.self)
         UnsafeMutableRawPointer(out + 2 &* outStride).storeBytes(of: sums.highHalf.lowHalf, as: SIMD4<Float>.self)
@@ -133,12 +133,15 @@ enum DotFloat {
         if batch >= 2 && x.cols % 16 == 0 && type != .bf16 {
             // 4 rows x 4 tokens per pass, sixteen independent chains (a weight vector is loaded once for four
             // tokens); each output keeps dotBatched's order, so edges computed one at a time agree bit for bit.
+            // the reduction's permute indices with a zero LLVM cannot see: with constant ones it rewrote the
+            // permutes into ~150 narrow shuffles per tile
+            let folds = Ops.FoldIndices(hidden: UInt32(truncatingIfNeeded: rowBytes &>> 48))  // 0
             var b = 0
             while b &+ 4 <= batch {
                 var r = rows.lowerBound
                 while r &+ 4 <= rows.upperBound {
                     tile4x4(type, w.data + r &* rowBytes, rowBytes: rowBytes, x, b, out + (b &* outStride &+ r),
-                            outStride: outStride)
+                            outStride: outStride, folds: folds)
                     r &+= 4
                 }
                 while r < rows.upperBound {

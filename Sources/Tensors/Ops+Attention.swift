@@ -94,17 +94,11 @@ extension Ops {
         let blocks = !oneQuery && dimension % 16 == 0
         #endif
         if blocks {  // 16 keys at a time, the same chains and sums
-            var m = SIMD16<Float>(repeating: -.infinity)
-            if oneQuery {
-                m = oneQueryScoreBlocks(head, keys: keys, values: values, stride: stride, count: count,
-                                        dimension: dimension, scale: scale)
-                first = count & ~15
-            }
-            while first &+ 16 <= count {
-                let s = scores16(keys + first &* stride, stride: stride, head.q, dimension: dimension) * scale
-                storeScores(s, head, first, &m)
-                first &+= 16
-            }
+            let m = oneQuery
+                ? oneQueryScoreBlocks(head, keys: keys, values: values, stride: stride, count: count,
+                                      dimension: dimension, scale: scale)
+                : scoreBlocks(head, keys: keys, stride: stride, count: count, dimension: dimension, scale: scale)
+            first = count & ~15
             for l in 0..<16 where m[l] > maxScore { maxScore = m[l] }
         }
         scoreRest(head, keys: keys, stride: stride, from: first, count: count, dimension: dimension, scale: scale,
@@ -161,13 +155,10 @@ extension Ops {
                                                 count: count, dimension: dimension, scale: scale)
             first = count & ~15
         }
-        while blocks && first &+ 16 <= count {
-            let (s0, s1, s2) = scores16x3(keys + first &* stride, stride: stride, h0.q, h1.q, h2.q,
-                                          dimension: dimension)
-            storeScores(s0 * scale, h0, first, &m0)
-            storeScores(s1 * scale, h1, first, &m1)
-            storeScores(s2 * scale, h2, first, &m2)
-            first &+= 16
+        if blocks && !oneQuery {
+            (m0, m1, m2) = scoreBlocks3((h0, h1, h2), keys: keys, stride: stride, count: count, dimension: dimension,
+                                        scale: scale)
+            first = count & ~15
         }
         @inline(__always) func probabilities(_ head: AttentionScratch, _ m: SIMD16<Float>) {
             var maxScore = -Float.infinity

@@ -8,13 +8,14 @@ import X86Intrinsics
 /// only keep 16 independent chains in registers, where one position at a time waited on each FMA's latency (scores)
 /// or went through memory (values).
 extension Ops {
-    /// The scores of the 16 keys at `k`, `k + stride`, ... against the query `q` (`dimension` a multiple of 16).
+    /// The scores of the 16 keys at `k`, `k + stride`, ... against the query `q` (`dimension` a multiple of 16),
+    /// folded with the permute indices of `folds`.
     @_transparent  // inlined even where the optimizer declines (the portable build had kept calls)
     static func scores16(_ k: UnsafePointer<Float16>, stride: Int, _ q: UnsafePointer<Float>,
-                         dimension: Int) -> SIMD16<Float> {
+                         dimension: Int, folds: FoldIndices) -> SIMD16<Float> {
         // the last step of the tree sums pairs the two halves' lanes: lane j is then key j's score
-        fold(partialScores8(k, stride: stride, q, dimension: dimension),
-             partialScores8(k + 8 &* stride, stride: stride, q, dimension: dimension), 1)
+        folds.fold(partialScores8(k, stride: stride, q, dimension: dimension, folds: folds),
+                   partialScores8(k + 8 &* stride, stride: stride, q, dimension: dimension, folds: folds), 3)
     }
 
     /// Eight keys' 16-lane chains and the first three steps of their tree sums, side by side: each step adds, for
@@ -23,7 +24,7 @@ extension Ops {
     /// the reduction ran out of registers.)
     @_transparent  // inlined even where the optimizer declines (the portable build had kept calls)
     static func partialScores8(_ k: UnsafePointer<Float16>, stride: Int, _ q: UnsafePointer<Float>,
-                               dimension: Int) -> SIMD16<Float> {
+                               dimension: Int, folds: FoldIndices) -> SIMD16<Float> {
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
         var a4 = SIMD16<Float>(), a5 = SIMD16<Float>(), a6 = SIMD16<Float>(), a7 = SIMD16<Float>()
         var d = 0
@@ -36,16 +37,7 @@ extension Ops {
             a4 = fma(a4, key(4), qv); a5 = fma(a5, key(5), qv); a6 = fma(a6, key(6), qv); a7 = fma(a7, key(7), qv)
             d &+= 16
         }
-        return reduce8(a0, a1, a2, a3, a4, a5, a6, a7)
-    }
-
-    /// One reduction step for two vectors whose lanes are groups of `2g` partial sums: in each group lane l gets
-    /// l + (l + g), the groups of `a` first, then those of `b`.
-    @_transparent  // inlined even where the optimizer declines (the portable build had kept calls)
-    static func fold(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ g: Int) -> SIMD16<Float> {
-        var low = SIMD16<UInt32>()
-        for i in 0..<16 { low[i] = UInt32(truncatingIfNeeded: (i / g) &* 2 &* g &+ i % g) }
-        return lanePermute(a, b, low) + lanePermute(a, b, low &+ UInt32(truncatingIfNeeded: g))
+        return folds.reduce8(a0, a1, a2, a3, a4, a5, a6, a7)
     }
 
     /// Lane i of the result: lane `index[i]` of the 32 lanes `a` then `b`.
@@ -112,17 +104,17 @@ extension Ops {
     @_transparent  // inlined even where the optimizer declines (the portable build had kept calls)
     static func scores16x3(_ k: UnsafePointer<Float16>, stride: Int, _ q0: UnsafePointer<Float>,
                            _ q1: UnsafePointer<Float>, _ q2: UnsafePointer<Float>,
-                           dimension: Int) -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
-        let low = partialScores8x3(k, stride: stride, q0, q1, q2, dimension: dimension)
-        let high = partialScores8x3(k + 8 &* stride, stride: stride, q0, q1, q2, dimension: dimension)
-        return (fold(low.0, high.0, 1), fold(low.1, high.1, 1), fold(low.2, high.2, 1))
+                           dimension: Int, folds: FoldIndices) -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
+        let low = partialScores8x3(k, stride: stride, q0, q1, q2, dimension: dimension, folds: folds)
+        let high = partialScores8x3(k + 8 &* stride, stride: stride, q0, q1, q2, dimension: dimension, folds: folds)
+        return (folds.fold(low.0, high.0, 3), folds.fold(low.1, high.1, 3), folds.fold(low.2, high.2, 3))
     }
 
     /// `partialScores8` for three queries, the eight keys converted once.
     @_transparent  // inlined even where the optimizer declines (the portable build had kept calls)
     static func partialScores8x3(_ k: UnsafePointer<Float16>, stride: Int, _ q0: UnsafePointer<Float>,
                                  _ q1: UnsafePointer<Float>, _ q2: UnsafePointer<Float>,
-                                 dimension: Int) -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
+                                 dimension: Int, folds: FoldIndices) -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
         var a00 = SIMD16<Float>(), a01 = SIMD16<Float>(), a02 = SIMD16<Float>(), a03 = SIMD16<Float>()
         var a04 = SIMD16<Float>(), a05 = SIMD16<Float>(), a06 = SIMD16<Float>(), a07 = SIMD16<Float>()
         var a10 = SIMD16<Float>(), a11 = SIMD16<Float>(), a12 = SIMD16<Float>(), a13 = SIMD16<Float>()
@@ -147,15 +139,9 @@ extension Ops {
             let k7 = key(7); a07 = fma(a07, k7, r0); a17 = fma(a17, k7, r1); a27 = fma(a27, k7, r2)
             d &+= 16
         }
-        return (reduce8(a00, a01, a02, a03, a04, a05, a06, a07), reduce8(a10, a11, a12, a13, a14, a15, a16, a17),
-                reduce8(a20, a21, a22, a23, a24, a25, a26, a27))
-    }
-
-    /// The first three tree-sum steps of eight keys' chains side by side (lanes 2j and 2j+1: key j's two halves).
-    @_transparent
-    static func reduce8(_ a0: SIMD16<Float>, _ a1: SIMD16<Float>, _ a2: SIMD16<Float>, _ a3: SIMD16<Float>,
-                        _ a4: SIMD16<Float>, _ a5: SIMD16<Float>, _ a6: SIMD16<Float>, _ a7: SIMD16<Float>) -> SIMD16<Float> {
-        fold(fold(fold(a0, a1, 8), fold(a2, a3, 8), 4), fold(fold(a4, a5, 8), fold(a6, a7, 8), 4), 2)
+        return (folds.reduce8(a00, a01, a02, a03, a04, a05, a06, a07),
+                folds.reduce8(a10, a11, a12, a13, a14, a15, a16, a17),
+                folds.reduce8(a20, a21, a22, a23, a24, a25, a26, a27))
     }
 
     /// `valueChains64` for three heads' probabilities over the same values (the query heads of a KV group): each
@@ -267,6 +253,41 @@ extension Ops {
         }
     }
 
+    /// A batch query's scaled scores of the whole blocks of 16 keys below `count` (`scores16`), stored in
+    /// `head.scores`; returns the lanes' maxima. A function of its own, as `oneQueryScoreBlocks` is.
+    @inline(never)
+    static func scoreBlocks(_ head: AttentionScratch, keys: UnsafePointer<Float16>, stride: Int, count: Int,
+                            dimension: Int, scale: Float) -> SIMD16<Float> {
+        var m = SIMD16<Float>(repeating: -.infinity)
+        let folds = FoldIndices(hidden: UInt32(truncatingIfNeeded: stride &>> 48))  // 0
+        var first = 0
+        while first &+ 16 <= count {
+            let s = scores16(keys + first &* stride, stride: stride, head.q, dimension: dimension, folds: folds)
+            storeScores(s * scale, head, first, &m)
+            first &+= 16
+        }
+        return m
+    }
+
+    /// `scoreBlocks` for the three query heads of a KV group (`scores16x3`).
+    @inline(never)
+    static func scoreBlocks3(_ heads: (AttentionScratch, AttentionScratch, AttentionScratch),
+                             keys: UnsafePointer<Float16>, stride: Int, count: Int, dimension: Int, scale: Float)
+        -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
+        var m0 = SIMD16<Float>(repeating: -.infinity), m1 = m0, m2 = m0
+        let folds = FoldIndices(hidden: UInt32(truncatingIfNeeded: stride &>> 48))  // 0
+        var first = 0
+        while first &+ 16 <= count {
+            let (s0, s1, s2) = scores16x3(keys + first &* stride, stride: stride, heads.0.q, heads.1.q, heads.2.q,
+                                          dimension: dimension, folds: folds)
+            storeScores(s0 * scale, heads.0, first, &m0)
+            storeScores(s1 * scale, heads.1, first, &m1)
+            storeScores(s2 * scale, heads.2, first, &m2)
+            first &+= 16
+        }
+        return (m0, m1, m2)
+    }
+
     /// One query's scaled scores of the whole blocks of 16 keys below `count`, stored in `head.scores`, prefetching
     /// as it goes; returns the lanes' maxima (`scoresOneQuery16`). A function of its own: inside the attention,
     /// the optimizer had left the query loads as calls (in a build with testing enabled).
@@ -352,6 +373,15 @@ extension Ops {
             case 2: return lanePermute(a, b, low.2) + lanePermute(a, b, high.2)
             default: return lanePermute(a, b, low.3) + lanePermute(a, b, high.3)
             }
+        }
+
+        /// The first three tree-sum steps of eight vectors' lanes side by side (lanes 2j and 2j+1: the two halves
+        /// left of vector j's sum).
+        @_transparent
+        func reduce8(_ a0: SIMD16<Float>, _ a1: SIMD16<Float>, _ a2: SIMD16<Float>, _ a3: SIMD16<Float>,
+                     _ a4: SIMD16<Float>, _ a5: SIMD16<Float>, _ a6: SIMD16<Float>, _ a7: SIMD16<Float>)
+            -> SIMD16<Float> {
+            fold(fold(fold(a0, a1, 0), fold(a2, a3, 0), 1), fold(fold(a4, a5, 0), fold(a6, a7, 0), 1), 2)
         }
     }
 

@@ -136,12 +136,13 @@ struct AttentionTests {
                         }
                     }
                     let q0 = q.baseAddress!, q1 = q0 + dimension, q2 = q1 + dimension
+                    let folds = Ops.FoldIndices(hidden: 0)
                     var blocks = [q0, q1, q2].map {
-                        Ops.scores16(k.baseAddress!, stride: stride, $0, dimension: dimension)
+                        Ops.scores16(k.baseAddress!, stride: stride, $0, dimension: dimension, folds: folds)
                     }
                     if dimension % 64 == 0 {  // the three-head job's blocks (head sizes that are multiples of 64)
                         let (s0, s1, s2) = Ops.scores16x3(k.baseAddress!, stride: stride, q0, q1, q2,
-                                                          dimension: dimension)
+                                                          dimension: dimension, folds: folds)
                         blocks += [s0, s1, s2]
                     }
                     for (b, block) in blocks.enumerated() {
