@@ -91,7 +91,8 @@ CALLS = {"$s7Tensors3OpsO14attentionExact": ["$s7Tensors3OpsO14valuesOneQuery", 
                                              "$s7Tensors3OpsO11scoreBlocks_"],
          "$s7Tensors3OpsO15attentionExact3": ["$s7Tensors3OpsO15valuesOneQuery3",  # once per KV group
                                               "$s7Tensors3OpsO20oneQueryScoreBlocks3",
-                                              "$s7Tensors3OpsO12scoreBlocks3"]}
+                                              "$s7Tensors3OpsO12scoreBlocks3"],
+         "$s7Tensors3OpsO12scoreBlocks3": ["$s7Tensors3OpsO11scoreBlocks_"]}  # the portable build, once per head
 
 if shutil.which("objdump") is None:
     sys.exit("check-disasm: objdump not found (Debian package binutils)")

@@ -269,11 +269,19 @@ extension Ops {
         return m
     }
 
-    /// `scoreBlocks` for the three query heads of a KV group (`scores16x3`).
+    /// `scoreBlocks` for the three query heads of a KV group (`scores16x3`; in the portable build `scoreBlocks`
+    /// per head).
     @inline(never)
     static func scoreBlocks3(_ heads: (AttentionScratch, AttentionScratch, AttentionScratch),
                              keys: UnsafePointer<Float16>, stride: Int, count: Int, dimension: Int, scale: Float)
         -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
+        #if !SHIMMY_AVX512VNNI
+        // the portable lane permute is a loop; with three heads' worth of them the optimizer left the query loads
+        // as calls, so each head is scored on its own there
+        return (scoreBlocks(heads.0, keys: keys, stride: stride, count: count, dimension: dimension, scale: scale),
+                scoreBlocks(heads.1, keys: keys, stride: stride, count: count, dimension: dimension, scale: scale),
+                scoreBlocks(heads.2, keys: keys, stride: stride, count: count, dimension: dimension, scale: scale))
+        #else
         var m0 = SIMD16<Float>(repeating: -.infinity), m1 = m0, m2 = m0
         let folds = FoldIndices(hidden: UInt32(truncatingIfNeeded: stride &>> 48))  // 0
         var first = 0
@@ -286,6 +294,7 @@ extension Ops {
             first &+= 16
         }
         return (m0, m1, m2)
+        #endif
     }
 
     /// One query's scaled scores of the whole blocks of 16 keys below `count`, stored in `head.scores`, prefetching
