@@ -74,8 +74,8 @@ KERNELS = [
     # a batch query's score blocks: functions of their own (one call per head or KV group); in VNNI builds the tree
     # sums of 16 keys side by side through vpermt2ps, as above
     ("$s7Tensors3OpsO11scoreBlocks_", "attention scores, batch", ["vcvtph2ps/zmm", "vfmadd231ps/zmm"], []),
-    ("$s7Tensors3OpsO12scoreBlocks3", "attention scores, batch, three heads", ["vcvtph2ps/zmm", "vfmadd231ps/zmm"],
-     []),
+    ("$s7Tensors3OpsO12scoreBlocks3", "attention scores, batch, three heads (VNNI build; portable: scoreBlocks per head)",
+     ["vcvtph2ps/zmm", "vfmadd231ps/zmm"], []),
     ("$s7Tensors3OpsO11scoreBlocks_", "attention score sums, batch (VNNI build)", ["vpermt2ps"], ["vshufps"]),
     ("$s7Tensors3OpsO12scoreBlocks3", "attention score sums, batch, three heads (VNNI build)", ["vpermt2ps"],
      ["vshufps"]),
