@@ -56,7 +56,7 @@ KERNELS = [
     # the interleaved copy (Q4_0Interleave): no transposes, one vcvtph2ps for the 8 rows' scales
     ("$s7Tensors7DotQ4_0O18interleavedTile8x1", "Q4_0 VNNI interleaved mat-vec tile",
      ["vpdpbusd", "vfmadd", "prefetcht0", "vgf2p8affineqb", "vcvtph2ps"], ["vpermt2d", "vpinsrw", "vmulss"]),
-    ("$s7Tensors8DotFloatO4rows", "F16/F32 rows and tiles", ["vcvtph2ps/zmm", "vfmadd231ps/zmm"], []),
+    ("$s7Tensors8DotFloatO4rows", "F16/F32 rows and tiles", ["vcvtph2ps/zmm", "vfmadd231ps/zmm", "prefetcht0"], []),
     # the 4x4 tiles' 16 tree sums through vpermt2ps: with constant permute indices LLVM had made ~150 narrow
     # shuffles of them per tile (F16 pp512 -20%)
     ("$s7Tensors8DotFloatO4rows", "F16/F32 tile sums (VNNI build)", ["vpermt2ps"], ["vshufps"]),
