@@ -238,12 +238,24 @@ def emit_wide_token_pairs(p, name, flip):
         p(f"            let e{j} = scalePair(s{2 * j}[b], s{2 * j + 1}[b])")
 
 
-def emit_wide_stores(p, extra=lambda i, t: ""):
-    """Each accumulator's two tree sums (`extra(row, token)` added) to the outputs."""
-    for i in range(4):
-        for j in range(2):
-            for half, t in (("lowHalf", 2 * j), ("highHalf", 2 * j + 1)):
-                p(f"        out[(t0 &+ {t}) &* outStride &+ r0 &+ {i}] = treeSum(a{i}{j}.{half}){extra(i, t)}")
+def emit_wide_stores(p, mins=False):
+    """The 16 outputs' tree sums (treeSum of each accumulator half: tinyBLAS's hsum order) side by side through
+    `Ops.FoldIndices` (vpermt2ps with indices LLVM cannot see: with constant ones, or one treeSum per half, it
+    emitted ~130 narrow shuffles per tile), then one permute to lane 4t + i (token t, row i) and four stores.
+    `mins`: the Q4_1 min terms (lane 4i + t) added after, as each output adds its own."""
+    p("        // the 16 tree sums side by side: lane 2k + h is half h of the k-th accumulator below, then lane 4t + i")
+    p("        let folds = Ops.FoldIndices(hidden: UInt32(truncatingIfNeeded: rowBytes &>> 56))  // 0, hidden from LLVM")
+    p("        let halves = folds.fold(folds.fold(folds.fold(a00, a10, 1), folds.fold(a20, a30, 1), 2),")
+    p("                                folds.fold(folds.fold(a01, a11, 1), folds.fold(a21, a31, 1), 2), 3)")
+    order = [2 * (m % 4) + 8 * (m // 4 // 2) + (m // 4) % 2 for m in range(16)]
+    p(f"        let tokenMajor = SIMD16<UInt32>({', '.join(map(str, order))}) &+ folds.zero")
+    p(f"        {'var' if mins else 'let'} sums = Ops.lanePermute(halves, halves, tokenMajor)")
+    if mins:
+        transposed = [4 * (m % 4) + m // 4 for m in range(16)]
+        p(f"        let transpose = SIMD16<UInt32>({', '.join(map(str, transposed))}) &+ folds.zero")
+        p("        sums += Ops.lanePermute(mins, mins, transpose)")
+    for t, part in enumerate(["lowHalf.lowHalf", "lowHalf.highHalf", "highHalf.lowHalf", "highHalf.highHalf"]):
+        p(f"        UnsafeMutableRawPointer(out + ((t0 &+ {t}) &* outStride &+ r0)).storeBytes(of: sums.{part}, as: SIMD4<Float>.self)")
     p("    }")
     p("")
 
@@ -295,7 +307,7 @@ def emit_vnni_q41_wide(p, t):
         for j in range(2):
             p(f"            a{i}{j} = fma(a{i}{j}, toFloat(dotBytes(SIMD16<Int32>(), q{i}, xv{j})), SIMD16(repeating: dm[{2 * i}]) * e{j})")
     p("        }")
-    emit_wide_stores(p, lambda i, t: f" + mins[{4 * i + t}]")
+    emit_wide_stores(p, mins=True)
 
 
 def emit_vnni_mins_4x1(p, t):

@@ -59,22 +59,18 @@ extension DotQ4_1 {
             a30 = fma(a30, toFloat(dotBytes(SIMD16<Int32>(), q3, xv0)), SIMD16(repeating: dm[6]) * e0)
             a31 = fma(a31, toFloat(dotBytes(SIMD16<Int32>(), q3, xv1)), SIMD16(repeating: dm[6]) * e1)
         }
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00.lowHalf) + mins[0]
-        out[(t0 &+ 1) &* outStride &+ r0 &+ 0] = treeSum(a00.highHalf) + mins[1]
-        out[(t0 &+ 2) &* outStride &+ r0 &+ 0] = treeSum(a01.lowHalf) + mins[2]
-        out[(t0 &+ 3) &* outStride &+ r0 &+ 0] = treeSum(a01.highHalf) + mins[3]
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 1] = treeSum(a10.lowHalf) + mins[4]
-        out[(t0 &+ 1) &* outStride &+ r0 &+ 1] = treeSum(a10.highHalf) + mins[5]
-        out[(t0 &+ 2) &* outStride &+ r0 &+ 1] = treeSum(a11.lowHalf) + mins[6]
-        out[(t0 &+ 3) &* outStride &+ r0 &+ 1] = treeSum(a11.highHalf) + mins[7]
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 2] = treeSum(a20.lowHalf) + mins[8]
-        out[(t0 &+ 1) &* outStride &+ r0 &+ 2] = treeSum(a20.highHalf) + mins[9]
-        out[(t0 &+ 2) &* outStride &+ r0 &+ 2] = treeSum(a21.lowHalf) + mins[10]
-        out[(t0 &+ 3) &* outStride &+ r0 &+ 2] = treeSum(a21.highHalf) + mins[11]
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 3] = treeSum(a30.lowHalf) + mins[12]
-        out[(t0 &+ 1) &* outStride &+ r0 &+ 3] = treeSum(a30.highHalf) + mins[13]
-        out[(t0 &+ 2) &* outStride &+ r0 &+ 3] = treeSum(a31.lowHalf) + mins[14]
-        out[(t0 &+ 3) &* outStride &+ r0 &+ 3] = treeSum(a31.highHalf) + mins[15]
+        // the 16 tree sums side by side: lane 2k + h is half h of the k-th accumulator below, then lane 4t + i
+        let folds = Ops.FoldIndices(hidden: UInt32(truncatingIfNeeded: rowBytes &>> 56))  // 0, hidden from LLVM
+        let halves = folds.fold(folds.fold(folds.fold(a00, a10, 1), folds.fold(a20, a30, 1), 2),
+                                folds.fold(folds.fold(a01, a11, 1), folds.fold(a21, a31, 1), 2), 3)
+        let tokenMajor = SIMD16<UInt32>(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15) &+ folds.zero
+        var sums = Ops.lanePermute(halves, halves, tokenMajor)
+        let transpose = SIMD16<UInt32>(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15) &+ folds.zero
+        sums += Ops.lanePermute(mins, mins, transpose)
+        UnsafeMutableRawPointer(out + ((t0 &+ 0) &* outStride &+ r0)).storeBytes(of: sums.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 1) &* outStride &+ r0)).storeBytes(of: sums.lowHalf.highHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 2) &* outStride &+ r0)).storeBytes(of: sums.highHalf.lowHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 3) &* outStride &+ r0)).storeBytes(of: sums.highHalf.highHalf, as: SIMD4<Float>.self)
     }
 
     /// 4 rows x 1 tokens starting at row `r0` and token `t0`.

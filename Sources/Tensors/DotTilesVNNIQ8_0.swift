@@ -62,22 +62,16 @@ extension DotQ8_0 {
             a30 = fma(a30, toFloat(dotBytes(g3, xu0, q3)), d3 * e0)
             a31 = fma(a31, toFloat(dotBytes(g3, xu1, q3)), d3 * e1)
         }
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 0] = treeSum(a00.lowHalf)
-        out[(t0 &+ 1) &* outStride &+ r0 &+ 0] = treeSum(a00.highHalf)
-        out[(t0 &+ 2) &* outStride &+ r0 &+ 0] = treeSum(a01.lowHalf)
-        out[(t0 &+ 3) &* outStride &+ r0 &+ 0] = treeSum(a01.highHalf)
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 1] = treeSum(a10.lowHalf)
-        out[(t0 &+ 1) &* outStride &+ r0 &+ 1] = treeSum(a10.highHalf)
-        out[(t0 &+ 2) &* outStride &+ r0 &+ 1] = treeSum(a11.lowHalf)
-        out[(t0 &+ 3) &* outStride &+ r0 &+ 1] = treeSum(a11.highHalf)
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 2] = treeSum(a20.lowHalf)
-        out[(t0 &+ 1) &* outStride &+ r0 &+ 2] = treeSum(a20.highHalf)
-        out[(t0 &+ 2) &* outStride &+ r0 &+ 2] = treeSum(a21.lowHalf)
-        out[(t0 &+ 3) &* outStride &+ r0 &+ 2] = treeSum(a21.highHalf)
-        out[(t0 &+ 0) &* outStride &+ r0 &+ 3] = treeSum(a30.lowHalf)
-        out[(t0 &+ 1) &* outStride &+ r0 &+ 3] = treeSum(a30.highHalf)
-        out[(t0 &+ 2) &* outStride &+ r0 &+ 3] = treeSum(a31.lowHalf)
-        out[(t0 &+ 3) &* outStride &+ r0 &+ 3] = treeSum(a31.highHalf)
+        // the 16 tree sums side by side: lane 2k + h is half h of the k-th accumulator below, then lane 4t + i
+        let folds = Ops.FoldIndices(hidden: UInt32(truncatingIfNeeded: rowBytes &>> 56))  // 0, hidden from LLVM
+        let halves = folds.fold(folds.fold(folds.fold(a00, a10, 1), folds.fold(a20, a30, 1), 2),
+                                folds.fold(folds.fold(a01, a11, 1), folds.fold(a21, a31, 1), 2), 3)
+        let tokenMajor = SIMD16<UInt32>(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15) &+ folds.zero
+        let sums = Ops.lanePermute(halves, halves, tokenMajor)
+        UnsafeMutableRawPointer(out + ((t0 &+ 0) &* outStride &+ r0)).storeBytes(of: sums.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 1) &* outStride &+ r0)).storeBytes(of: sums.lowHalf.highHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 2) &* outStride &+ r0)).storeBytes(of: sums.highHalf.lowHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 3) &* outStride &+ r0)).storeBytes(of: sums.highHalf.highHalf, as: SIMD4<Float>.self)
     }
 
     /// 4 rows x 1 tokens starting at row `r0` and token `t0`.

@@ -360,6 +360,8 @@ extension Ops {
     struct FoldIndices {
         let low: (SIMD16<UInt32>, SIMD16<UInt32>, SIMD16<UInt32>, SIMD16<UInt32>)
         let high: (SIMD16<UInt32>, SIMD16<UInt32>, SIMD16<UInt32>, SIMD16<UInt32>)
+        /// The hidden zero in every lane, to add to other permute indices.
+        let zero: SIMD16<UInt32>
 
         /// `hidden` must be 0.
         @inline(__always)
@@ -369,6 +371,7 @@ extension Ops {
                 for i in 0..<16 { low[i] &+= UInt32(truncatingIfNeeded: (i / g) &* 2 &* g &+ i % g) }
                 return (low, low &+ UInt32(truncatingIfNeeded: g))
             }
+            zero = SIMD16<UInt32>(repeating: hidden)
             let (l8, h8) = indices(8), (l4, h4) = indices(4), (l2, h2) = indices(2), (l1, h1) = indices(1)
             low = (l8, l4, l2, l1)
             high = (h8, h4, h2, h1)
