@@ -160,8 +160,12 @@ enum DotFloat {
         for r in rows {
             let wr = w.data + r &* rowBytes
             // one token (generation) reads the weights once, from memory: ask for the lines ~4.5 KB ahead (the
-            // hardware prefetcher alone: F16 tg128 at 1 thread ~122 -> ~134 t/s with it)
-            if batch == 1 { Ops.prefetchLines(wr + floatPrefetchDistance, bytes: rowBytes) }
+            // hardware prefetcher alone: F16 tg128 at 1 thread ~122 -> ~134 t/s with it in one comparison, 111-119
+            // -> 122-129 in another); at most that much per row, so that rows longer than the distance do not
+            // start with a long burst of prefetches (the lines past it are left to the hardware prefetcher)
+            if batch == 1 {
+                Ops.prefetchLines(wr + floatPrefetchDistance, bytes: min(rowBytes, floatPrefetchDistance))
+            }
             for b in 0..<batch {
                 out[b &* outStride &+ r] = dot(type, wr, x.floatRow(b), cols: x.cols)
             }

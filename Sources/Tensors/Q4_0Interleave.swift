@@ -74,8 +74,9 @@ extension DotQ4_0 {
 
     /// How far ahead (bytes) the interleaved mat-vec asks for its one stream: as far as the other mat-vecs look
     /// ahead over their four streams together (4 x `prefetchDistance`). With `prefetchDistance` itself the stream
-    /// had a quarter of that in flight: Q4_0 tg128 at 1 thread, 6 interleaved runs, 336-396 -> 455-515 t/s (level
-    /// at 2 threads); 1024 / 4096 bytes measured lower, 12-32 KB no better within the noise.
+    /// had a quarter of that in flight: Q4_0 tg128, 3 interleaved runs, 401-405 -> 502-532 t/s at 1 thread,
+    /// 524-561 -> 555-588 at 2 (and 336-396 -> 455-515 at 1 thread in 6 earlier runs); 1024 / 4096 bytes measured
+    /// lower, 12-32 KB no better within the noise.
     static var interleavedPrefetchDistance: Int { 8192 }
 
     /// 8 rows x 1 token from one interleaved group (`group`: its block 0): `vnniTile8x1T` without the transposes
