@@ -46,11 +46,14 @@ struct BenchCommand: AsyncParsableCommand {
         var rows: [String] = []
         for threads in threadCounts {
             let context = llama.makeContext(capacity: d + p + n + 1, threads: threads)
-            // each test starts from `d` cached tokens of a random prompt (evaluated untimed)
+            // each test starts from `d` cached tokens of a random prompt (evaluated untimed); `cached` is what the
+            // cache held after the last prefill (--json reports it as "depth")
             let depth = randomTokens(d)
+            var cached = 0
             func prefill() throws {
                 context.truncate(to: 0)
                 if d > 0 { _ = try context.evaluate(depth, logits: .none) }
+                cached = context.tokens.count
             }
             var tests: [(String, () throws -> Double)] = []
             if p > 0 {
@@ -79,7 +82,7 @@ struct BenchCommand: AsyncParsableCommand {
                 for _ in 0..<r { samples.append(Double(count) / (try body())) }
                 let (mean, sd) = meanAndDeviation(samples)
                 results.append(["model": descriptor.name, "threads": threads, "test": name, "samples": samples,
-                                "mean": mean, "stddev": sd])
+                                "mean": mean, "stddev": sd, "depth": cached])
                 rows.append("| \(descriptor.name.padding(toLength: 32, withPad: " ", startingAt: 0)) | \(String(format: "%7.2f MiB", Double(llama.file.fileSize) / 1048576)) | \(String(format: "%7.2f M", Double(llama.details.parameterCount) / 1e6)) | CPU     | \(String(format: "%7d", threads)) | \(name.padding(toLength: testWidth, withPad: " ", startingAt: 0)) | \(String(format: "%10.2f ± %6.2f", mean, sd)) |")
             }
         }

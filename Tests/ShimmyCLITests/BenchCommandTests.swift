@@ -16,6 +16,7 @@ struct BenchCommandTests {
             let samples = row["samples"] as? [Double] ?? []
             #expect(samples.count == 2 && samples.allSatisfy { $0 > 0 && $0.isFinite }, "\(row)")
             #expect(row["threads"] as? Int == 1)
+            #expect(row["depth"] as? Int == 20, "the cache before the timed part: \(row)")
         }
     }
 
