@@ -159,7 +159,7 @@ def emit_vnni(name, t):
                     p(f"        var m{i}{j}: Float = 0")
         # signed x signed for Q8_0: one operand offset by 128 to make it unsigned, then 128 times the other's quad
         # sums taken off (exact integers). With more rows than tokens the weights are offset (one vpxor per row)
-        # and -128 Σx is computed once per token; otherwise the activations, and -128 Σw per row.
+        # and -128 Σx is computed once per block for all R rows; otherwise the activations, and -128 Σw per row.
         wide_rows = t["kind"] == "q8" and R > T
         if t["kind"] == "q8":
             p("        // signed x signed: (" + ("w" if wide_rows else "x") + " + 128) as the unsigned operand, then 128 Σ"

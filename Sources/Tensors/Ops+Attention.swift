@@ -150,14 +150,12 @@ extension Ops {
         #else
         let blocks = !oneQuery  // one query: dotOneQuery per key (see attentionExact)
         #endif
-        if blocks && oneQuery {
-            (m0, m1, m2) = oneQueryScoreBlocks3((h0, h1, h2), keys: keys, values: values, stride: stride,
-                                                count: count, dimension: dimension, scale: scale)
-            first = count & ~15
-        }
-        if blocks && !oneQuery {
-            (m0, m1, m2) = scoreBlocks3((h0, h1, h2), keys: keys, stride: stride, count: count, dimension: dimension,
-                                        scale: scale)
+        if blocks {
+            (m0, m1, m2) = oneQuery
+                ? oneQueryScoreBlocks3((h0, h1, h2), keys: keys, values: values, stride: stride, count: count,
+                                       dimension: dimension, scale: scale)
+                : scoreBlocks3((h0, h1, h2), keys: keys, stride: stride, count: count, dimension: dimension,
+                               scale: scale)
             first = count & ~15
         }
         @inline(__always) func probabilities(_ head: AttentionScratch, _ m: SIMD16<Float>) {

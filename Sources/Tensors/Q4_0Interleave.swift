@@ -87,7 +87,7 @@ extension DotQ4_0 {
         let x0 = UnsafeRawPointer(x.int8Row(t0)), s0 = x.scaleRow(t0), n0 = x.q4OffsetRow(t0)
         var a0 = SIMD8<Float>()
         for b in 0..<x.blocks {
-            let k = group + b &* 144
+            let k = group + b &* Q4_0Interleave.blockBytes
             prefetch(k + interleavedPrefetchDistance)
             prefetch(k + (interleavedPrefetchDistance &+ 64))
             prefetch(k + (interleavedPrefetchDistance &+ 128))
