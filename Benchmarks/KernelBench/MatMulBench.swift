@@ -67,9 +67,8 @@ enum MatMulBenchmark {
                 // as the engine loads it: Q4_0 with its interleaved copy where the mat-vec reads one
                 var copy: UnsafeMutableRawPointer?
                 defer { copy?.deallocate() }
-                if Q4_0Interleave.isUsed, let buffer = Q4_0Interleave.copy(of: matrix) {
-                    copy = buffer
-                    matrix = WeightMatrix(type: type, rows: shape.rows, cols: shape.cols, data: w, interleaved: buffer)
+                if Q4_0Interleave.isUsed, let withCopy = Q4_0Interleave.withCopy(matrix) {
+                    (matrix, copy) = withCopy
                 }
                 var x = [Float](repeating: 0, count: batch * shape.cols)
                 for i in x.indices { x[i] = Float((i * 7919) % 1000) / 500 - 1 }

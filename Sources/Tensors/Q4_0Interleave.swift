@@ -21,11 +21,18 @@ public enum Q4_0Interleave {
     }
 
     /// A new interleaved copy of `w` (64-byte aligned; the caller deallocates it), or nil where `byteCount` is.
-    public static func copy(of w: WeightMatrix) -> UnsafeMutableRawPointer? {
+    static func copy(of w: WeightMatrix) -> UnsafeMutableRawPointer? {
         guard let bytes = byteCount(w) else { return nil }
         let out = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
         interleave(w, into: out)
         return out
+    }
+
+    /// `w` carrying a new interleaved copy of itself (`copy(of:)`), and that copy for the caller to deallocate once
+    /// the matrix is no longer used; nil where `copy(of:)` is.
+    public static func withCopy(_ w: WeightMatrix) -> (matrix: WeightMatrix, copy: UnsafeMutableRawPointer)? {
+        guard let buffer = copy(of: w) else { return nil }
+        return (WeightMatrix(type: w.type, rows: w.rows, cols: w.cols, data: w.data, interleaved: buffer), buffer)
     }
 
     /// Writes the interleaved copy of `w` (`byteCount(w)` bytes) to `out`.

@@ -133,10 +133,8 @@ func runMatmul(_ context: KernelContext, _ w: TestWeights, _ x: [Float], batch: 
         var matrix = WeightMatrix(type: w.type, rows: w.rows, cols: w.cols, data: raw.baseAddress!)
         var copy: UnsafeMutableRawPointer?
         defer { copy?.deallocate() }
-        if interleaved, let buffer = Q4_0Interleave.copy(of: matrix) {
-            copy = buffer
-            matrix = WeightMatrix(type: w.type, rows: w.rows, cols: w.cols, data: raw.baseAddress!,
-                                  interleaved: buffer)
+        if interleaved, let withCopy = Q4_0Interleave.withCopy(matrix) {
+            (matrix, copy) = withCopy
         }
         x.withUnsafeBufferPointer { xs in
             out.withUnsafeMutableBufferPointer { context.matmul($0.baseAddress!, xs.baseAddress!, matrix, batch: batch) }

@@ -51,9 +51,9 @@ struct LlamaWeights: @unchecked Sendable {
             }
             let m = WeightMatrix(type: info.type, rows: rows, cols: cols, data: base)
             // Q4_0: the VNNI mat-vec reads an 8-row interleaved copy (see Q4_0Interleave), made here
-            if Q4_0Interleave.isUsed, let copy = Q4_0Interleave.copy(of: m) {
-                owned.keep(copy)
-                return WeightMatrix(type: m.type, rows: rows, cols: cols, data: base, interleaved: copy)
+            if Q4_0Interleave.isUsed, let withCopy = Q4_0Interleave.withCopy(m) {
+                owned.keep(withCopy.copy)
+                return withCopy.matrix
             }
             return m
         }
