@@ -135,8 +135,8 @@ public final class LlamaContext: @unchecked Sendable {
             if n == 1 {
                 let bytes = min(start, 256) * headDim * 2
                 for g in 0..<c.headCountKV {
-                    Ops.prefetchLines(layerKeys + g * capacity * headDim, bytes: bytes)
-                    Ops.prefetchLines(layerValues + g * capacity * headDim, bytes: bytes)
+                    Ops.prefetchLines(layerKeys + cacheOffset(kvHead: g, position: 0), bytes: bytes)
+                    Ops.prefetchLines(layerValues + cacheOffset(kvHead: g, position: 0), bytes: bytes)
                 }
             }
             // q, k, v projections: q (batch, q_dim), k and v (batch, kv_dim)
@@ -148,7 +148,7 @@ public final class LlamaContext: @unchecked Sendable {
                 Ops.rope(k + i * kvDim, heads: c.headCountKV, headDimension: headDim, ropeDimensions: ropeDims,
                          table: ropeTable + i * ropeDims)
                 for g in 0..<c.headCountKV {
-                    let row = g * capacity * headDim + (start + i) * headDim, head = i * kvDim + g * headDim
+                    let row = cacheOffset(kvHead: g, position: start + i), head = i * kvDim + g * headDim
                     Ops.toHalf(layerKeys + row, k + head, count: headDim)
                     Ops.toHalf(layerValues + row, v + head, count: headDim)
                 }
@@ -195,6 +195,10 @@ public final class LlamaContext: @unchecked Sendable {
         kernels.matmul(logits, xb, w.output, batch: rows.count)
     }
 
+    /// Where KV head `g`'s cached row for `position` starts within one layer's keys or values (in halves): the
+    /// layout of `keyCache`/`valueCache`, (layer, kv_head, capacity, head_dim).
+    private func cacheOffset(kvHead g: Int, position: Int) -> Int { (g * capacity + position) * config.headDimension }
+
     /// Causal grouped-query attention for a batch: out (batch, q_dim) from q (batch, q_dim) and the cache.
     private func attention(_ out: UnsafeMutablePointer<Float>, _ q: UnsafeMutablePointer<Float>,
                            keys: UnsafeMutablePointer<Float16>, values: UnsafeMutablePointer<Float16>,
@@ -215,7 +219,7 @@ public final class LlamaContext: @unchecked Sendable {
                 guard let base = scratch.baseAddress else { return }
                 for job in range {
                     let i = job / c.headCountKV, g = job % c.headCountKV
-                    let kvOffset = g * capacity * headDim, count = start + i + 1
+                    let kvOffset = cacheOffset(kvHead: g, position: 0), count = start + i + 1
                     for t in 0..<triples {
                         let h = g * group + 3 * t
                         Ops.attentionExact3(out + i * qDim + h * headDim, query: q + i * qDim + h * headDim,
