@@ -1,3 +1,4 @@
+import X86Intrinsics
 /// F32, F16 and BF16 weights · float activations (already rounded to the weight's precision by `ActivationQuant`,
 /// so the products are those of llama.cpp's `ggml_vec_dot_f16`/`_bf16`, accumulated in f32), summed in the order
 /// of llama.cpp's kernel for the batch size so that the results agree bit for bit.
@@ -46,6 +47,54 @@ enum DotFloat {
             i &+= 1
         }
         return Float(sum)
+    }
+
+    /// `dot` for the four rows at `w`, `w + step`, `w + 2 step`, `w + 3 step`, side by side (each in `dot`'s
+    /// order), written to `out[0]`, `out[outStep]`, ...; each stream asks for its lines `prefetchDistance` ahead.
+    @_transparent  // as `rowsOf`: with @inline(__always) it stayed one function, the kind's switch in its loop
+    static func dot4(_ type: WeightKind, _ w: UnsafeRawPointer, step: Int, _ x: UnsafePointer<Float>, cols: Int,
+                     _ out: UnsafeMutablePointer<Float>, outStep: Int) {
+        let w0 = w, w1 = w + step, w2 = w + 2 &* step, w3 = w + 3 &* step
+        var a = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
+        var c = a, d = a, e = a  // rows 1, 2, 3; the tuple index is dot's accumulator
+        let xr = UnsafeRawPointer(x)
+        let lineBytes = 64 &* type.bytes  // weight bytes per row and step of 64 columns
+        var i = 0
+        while i &+ 64 <= cols {
+            var l = 0
+            while l < lineBytes {
+                let o = i &* type.bytes &+ l &+ prefetchDistance
+                prefetch(w0 + o); prefetch(w1 + o); prefetch(w2 + o); prefetch(w3 + o)
+                l &+= 64
+            }
+            let v0 = xr.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
+            let v1 = xr.loadUnaligned(fromByteOffset: (i &+ 16) &* 4, as: SIMD16<Float>.self)
+            let v2 = xr.loadUnaligned(fromByteOffset: (i &+ 32) &* 4, as: SIMD16<Float>.self)
+            let v3 = xr.loadUnaligned(fromByteOffset: (i &+ 48) &* 4, as: SIMD16<Float>.self)
+            a = (fma(a.0, load(type, w0, i), v0), fma(a.1, load(type, w0, i &+ 16), v1),
+                 fma(a.2, load(type, w0, i &+ 32), v2), fma(a.3, load(type, w0, i &+ 48), v3))
+            c = (fma(c.0, load(type, w1, i), v0), fma(c.1, load(type, w1, i &+ 16), v1),
+                 fma(c.2, load(type, w1, i &+ 32), v2), fma(c.3, load(type, w1, i &+ 48), v3))
+            d = (fma(d.0, load(type, w2, i), v0), fma(d.1, load(type, w2, i &+ 16), v1),
+                 fma(d.2, load(type, w2, i &+ 32), v2), fma(d.3, load(type, w2, i &+ 48), v3))
+            e = (fma(e.0, load(type, w3, i), v0), fma(e.1, load(type, w3, i &+ 16), v1),
+                 fma(e.2, load(type, w3, i &+ 32), v2), fma(e.3, load(type, w3, i &+ 48), v3))
+            i &+= 64
+        }
+        @inline(__always) func finish(_ acc: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>),
+                                      _ wr: UnsafeRawPointer) -> Float {
+            var sum = Double(treeSum((acc.0 + acc.2) + (acc.1 + acc.3)))
+            var k = i
+            while k < cols {
+                sum += Double(scalar(type, wr, k) * x[k])
+                k &+= 1
+            }
+            return Float(sum)
+        }
+        out[0] = finish(a, w0)
+        out[outStep] = finish(c, w1)
+        out[2 &* outStep] = finish(d, w2)
+        out[3 &* outStep] = finish(e, w3)
     }
 
     /// The same product in the order of llamafile's tinyBLAS (llama.cpp's kernel for two or more tokens): one
@@ -157,15 +206,26 @@ enum DotFloat {
             }
             return
         }
+        if batch == 1 {
+            // one token (generation) reads each weight once, from memory: four ascending streams, one in each
+            // quarter of the rows, as the quantized mat-vecs read theirs, each asking for its lines
+            // `prefetchDistance` ahead. One row at a time with a 4.5 KB lookahead left a Xeon core (~12 GB/s from
+            // memory in a C loop) at ~9 GB/s: F16 tg128 medians of 6 interleaved runs at 1 / 2 threads 38.6 / 73
+            // -> 50.0 / 90 t/s. Each row keeps `dot`'s order.
+            let part = rows.count / 4
+            let x0 = x.floatRow(0)
+            for r in rows.lowerBound..<(rows.lowerBound &+ part) {
+                dot4(type, w.data + r &* rowBytes, step: part &* rowBytes, x0, cols: x.cols, out + r, outStep: part)
+            }
+            for r in (rows.lowerBound &+ 4 &* part)..<rows.upperBound {
+                let wr = w.data + r &* rowBytes
+                Ops.prefetchLines(wr + prefetchDistance, bytes: min(rowBytes, prefetchDistance))
+                out[r] = dot(type, wr, x0, cols: x.cols)
+            }
+            return
+        }
         for r in rows {
             let wr = w.data + r &* rowBytes
-            // one token (generation) reads the weights once, from memory: ask for the lines ~4.5 KB ahead (the
-            // hardware prefetcher alone: F16 tg128 at 1 thread ~122 -> ~134 t/s with it in one comparison, 111-119
-            // -> 122-129 in another); at most that much per row, so that rows longer than the distance do not
-            // start with a long burst of prefetches (the lines past it are left to the hardware prefetcher)
-            if batch == 1 {
-                Ops.prefetchLines(wr + floatPrefetchDistance, bytes: min(rowBytes, floatPrefetchDistance))
-            }
             for b in 0..<batch {
                 out[b &* outStride &+ r] = dot(type, wr, x.floatRow(b), cols: x.cols)
             }
@@ -173,11 +233,6 @@ enum DotFloat {
     }
 
 }
-
-/// How far ahead (bytes) a one-token float mat-vec asks for its weight rows: 2304 / 4608 / 6912 / 9216 bytes,
-/// F16 tg128 at 1 thread (two runs each, against ~122 without): 127 / 134 / 133 / 134.
-@inline(__always)
-var floatPrefetchDistance: Int { 4608 }
 
 /// The float weight formats (the switch in `DotFloat.load` is resolved outside the loops after specialisation).
 enum WeightKind {

@@ -73,6 +73,38 @@ struct MatMulTests {
         }
     }
 
+    /// One token of F32/F16/BF16 weights goes through `DotFloat.dot4` (four rows side by side, one in each quarter
+    /// of a thread's rows) and `dot` for the rows left over; every row must be `dot`'s float. 23 rows leave 3 over
+    /// at one thread and odd quarters at two; 147 columns leave a partial chunk of 64 and a scalar tail.
+    @Test("one token of float weights gives each row ggml_vec_dot's result, bit for bit (four streams and the rest)",
+          arguments: [GGMLType.f32, .f16, .bf16])
+    func oneTokenFloatRowsAreDot(type: GGMLType) throws {
+        let (rows, cols) = (23, 147)
+        let w = TestWeights(type: type, rows: rows, cols: cols, seed: 17)
+        // activations already in the weight's precision, so the kernel's rounding of them changes nothing (and the
+        // F32 and F16 products are inexact enough that another summation order gives other bits: tried)
+        let kind: WeightKind = type == .f32 ? .f32 : type == .f16 ? .f16 : .bf16
+        let x = randomActivations(count: cols, seed: 19).map { v -> Float in
+            switch kind {
+            case .f32: v
+            case .f16: Float(Float16(v))
+            case .bf16: Float(bitPattern: v.bitPattern & 0xFFFF_0000)
+            }
+        }
+        let rowBytes = try #require(type.rowSize(cols))
+        let want = w.bytes.withUnsafeBytes { raw in
+            x.withUnsafeBufferPointer { xs in
+                (0..<rows).map { DotFloat.dot(kind, raw.baseAddress! + $0 * rowBytes, xs.baseAddress!, cols: cols) }
+            }
+        }
+        for threads in [1, 2] {
+            let got = runMatmul(KernelContext(pool: Self.pool, threads: threads), w, x, batch: 1)
+            let differing = (0..<rows).filter { got[$0].bitPattern != want[$0].bitPattern }
+            #expect(differing.isEmpty,
+                    "\(type), \(threads) threads: rows \(differing.prefix(5)) differ, e.g. \(differing.first.map { "\(got[$0]) vs \(want[$0])" } ?? "")")
+        }
+    }
+
     @Test("a shape that is not whole blocks fills the output with NaN instead of reading past the row")
     func invalidShape() {
         let bytes = [UInt8](repeating: 0, count: 64)
