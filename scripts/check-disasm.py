@@ -43,6 +43,9 @@ KERNELS = [
     ("$s7Tensors7DotQ8_0O11vnniTile4x4", "Q8_0 VNNI 4x4 tile", ["vpdpbusd/zmm", "vpxor", "vfmadd231ps/zmm", "vcvtdq2ps/zmm",
                                                                "vpermt2ps"],
      ["vpmullw", "vpbroadcastb", "movzbl", "vmovshdup"]),
+    ("$s7Tensors7DotQ8_0O11vnniTile4x8", "Q8_0 VNNI 4x8 tile", ["vpdpbusd/zmm", "vpxor", "vfmadd231ps/zmm", "vcvtdq2ps/zmm",
+                                                               "vpermt2ps"],
+     ["vpmullw", "vpbroadcastb", "movzbl", "vmovshdup"]),
     ("$s7Tensors7DotQ8_0O11vnniTile4x1", "Q8_0 VNNI mat-vec tile", ["vpdpbusd", "vpxor", "vfmadd", "prefetcht0"],
      ["vpmullw", "vpbroadcastb", "movzbl"]),
     # the rows' quants transposed in registers by `vpermt2d`; with constant indices LLVM had merged the shuffles into

@@ -51,10 +51,12 @@ def emit_chain_1x1(p, t):
     p("        out[t0 &* outStride &+ r0] = acc")
     p("    }")
     p("")
-def emit_rows(p, t, prefix, what):
+def emit_rows(p, t, prefix, what, eight=False):
     bb, mv = t['bb'], t['mv' + ('_' + prefix if prefix else '')]
     p("    /// `out[t · outStride + r] = W[r] · x[t]` for the rows in `rows` and every token, in 4x4 tiles with 4x1, 1x4")
     p(f"    /// and 1x1 tiles for the edges; tokens go in chunks of 64 so their activations stay in cache across rows{what}.")
+    if eight:
+        p("    /// Four rows with eight tokens left in the chunk take the 4x8 tile.")
     p(f"    static func {prefix}rows(_ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>, outStride: Int,")
     p("                     rows: Range<Int>, batch: Int) {")
     p(f"        let rowBytes = x.blocks &* {bb}")
@@ -84,7 +86,13 @@ def emit_rows(p, t, prefix, what):
     p("                var t = chunk")
     p("                while t < chunkEnd {")
     p("                    let fourTokens = t &+ 4 <= chunkEnd")
-    p("                    if fourRows && fourTokens {")
+    if eight:
+        p("                    if fourRows && t &+ 8 <= chunkEnd {  // 4x8: the rows' work shared by twice the tokens")
+        p(f"                        {prefix}tile4x8(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t)")
+        p("                        t &+= 8")
+        p("                    } else if fourRows && fourTokens {")
+    else:
+        p("                    if fourRows && fourTokens {")
     p(f"                        {prefix}tile4x4(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t)")
     p("                        t &+= 4")
     p("                    } else if fourRows {")
@@ -148,6 +156,15 @@ def emit_vnni(name, t):
             continue
         if t["kind"] == "q8" and (R, T) == (4, 4):
             emit_vnni_q8_wide(p, t)
+            p("    /// 4 rows x 8 tokens starting at row `r0` and token `t0` (the 4x4 tile's four token pairs).")
+            p("    @inline(never)  // each tile gets its own register allocation")
+            p("    static func vnniTile4x8(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,")
+            p("                              outStride: Int, r0: Int, t0: Int) {")
+            for i in range(4):
+                p(f"        let w{i} = w + (r0 &+ {i}) &* rowBytes")
+            for j in range(8):
+                p(f"        let x{j} = x.int8Row(t0 &+ {j}), s{j} = x.scaleRow(t0 &+ {j})")
+            emit_vnni_q8_wide(p, t, pairs=4)
             continue
         if t["mins"] and (R, T) == (4, 4):
             emit_vnni_q41_wide(p, t)
@@ -213,61 +230,67 @@ def emit_vnni(name, t):
     if chain:
         emit_vnni_transposed_rows(p, t)
     else:
-        emit_rows(p, t, "vnni", " (VNNI tiles)")
+        emit_rows(p, t, "vnni", " (VNNI tiles)", eight=t["kind"] == "q8")
     p("}")
     p("#endif")
     text = "\n".join(out) + "\n"
-    for shape in ["4x4", "4x1", "8x1", "1x4", "1x1"]:
+    for shape in ["4x8", "4x4", "4x1", "8x1", "1x4", "1x1"]:
         text = text.replace(f"vnnitile{shape}(", f"vnniTile{shape}(")
     open(f"/work/main/Sources/Tensors/DotTilesVNNI{name}.swift", "w").write(text)
 
 
-def emit_wide_accumulators(p):
-    """The 4 rows x 2 token pairs of float accumulators of the 512-bit 4x4 tiles."""
+def emit_wide_accumulators(p, pairs=2):
+    """The 4 rows x `pairs` token pairs of float accumulators of the 512-bit 4x4 (4x8) tiles."""
     p("        // 512-bit: lanes 0-7 are one token's eight lanes, lanes 8-15 the next token's")
     for i in range(4):
-        for j in range(2):
+        for j in range(pairs):
             p(f"        var a{i}{j} = SIMD16<Float>()  // tokens {2 * j}, {2 * j + 1}")
 
 
-def emit_wide_token_pairs(p, name, flip):
+def emit_wide_token_pairs(p, name, flip, pairs=(0, 1)):
     """Block b of tokens 2j and 2j+1 in one vector (`name`j; `flip`: as x + 128) and their scales (e`j`)."""
-    for j in range(2):
+    for j in pairs:
         pair = f"tokenPair(x{2 * j}, x{2 * j + 1}, block: b)"
         p(f"            let {name}{j} = {'offsetBinary(' + pair + ')  // x + 128' if flip else pair}")
         p(f"            let e{j} = scalePair(s{2 * j}[b], s{2 * j + 1}[b])")
 
 
-def emit_wide_stores(p, mins=False):
+def emit_wide_stores(p, mins=False, group=0, close=True):
     """The 16 outputs' tree sums (treeSum of each accumulator half: tinyBLAS's hsum order) side by side through
     `Ops.FoldIndices` (vpermt2ps with indices LLVM cannot see: with constant ones, or one treeSum per half, it
     emitted ~130 narrow shuffles per tile), then one permute to lane 4t + i (token t, row i) and four stores.
     `mins`: the Q4_1 min terms (lane 4i + t) added after, as each output adds its own."""
-    p("        // the 16 tree sums side by side: lane 2k + h is half h of the k-th accumulator below, then lane 4t + i")
-    p("        let folds = Ops.FoldIndices(hidden: UInt32(truncatingIfNeeded: rowBytes &>> 56))  // 0, hidden from LLVM")
-    p("        let halves = folds.fold(folds.fold(folds.fold(a00, a10, 1), folds.fold(a20, a30, 1), 2),")
-    p("                                folds.fold(folds.fold(a01, a11, 1), folds.fold(a21, a31, 1), 2), 3)")
+    j0, j1, g = 2 * group, 2 * group + 1, "" if group == 0 else str(group)
+    if group == 0:
+        p("        // the 16 tree sums side by side: lane 2k + h is half h of the k-th accumulator below, then lane 4t + i")
+        p("        let folds = Ops.FoldIndices(hidden: UInt32(truncatingIfNeeded: rowBytes &>> 56))  // 0, hidden from LLVM")
+    p(f"        let halves{g} = folds.fold(folds.fold(folds.fold(a0{j0}, a1{j0}, 1), folds.fold(a2{j0}, a3{j0}, 1), 2),")
+    p(f"                                folds.fold(folds.fold(a0{j1}, a1{j1}, 1), folds.fold(a2{j1}, a3{j1}, 1), 2), 3)")
     order = [2 * (m % 4) + 8 * (m // 4 // 2) + (m // 4) % 2 for m in range(16)]
-    p(f"        let tokenMajor = SIMD16<UInt32>({', '.join(map(str, order))}) &+ folds.zero")
-    p(f"        {'var' if mins else 'let'} sums = Ops.lanePermute(halves, halves, tokenMajor)")
+    if group == 0:
+        p(f"        let tokenMajor = SIMD16<UInt32>({', '.join(map(str, order))}) &+ folds.zero")
+    p(f"        {'var' if mins else 'let'} sums{g} = Ops.lanePermute(halves{g}, halves{g}, tokenMajor)")
     if mins:
         transposed = [4 * (m % 4) + m // 4 for m in range(16)]
         p(f"        let transpose = SIMD16<UInt32>({', '.join(map(str, transposed))}) &+ folds.zero")
         p("        sums += Ops.lanePermute(mins, mins, transpose)")
     for t, part in enumerate(["lowHalf.lowHalf", "lowHalf.highHalf", "highHalf.lowHalf", "highHalf.highHalf"]):
-        p(f"        UnsafeMutableRawPointer(out + ((t0 &+ {t}) &* outStride &+ r0)).storeBytes(of: sums.{part}, as: SIMD4<Float>.self)")
-    p("    }")
-    p("")
+        p(f"        UnsafeMutableRawPointer(out + ((t0 &+ {4 * group + t}) &* outStride &+ r0)).storeBytes(of: sums{g}.{part}, as: SIMD4<Float>.self)")
+    if close:
+        p("    }")
+        p("")
 
 
-def emit_vnni_q8_wide(p, t):
+def emit_vnni_q8_wide(p, t, pairs=2):
     """Q8_0, 4 rows x 4 tokens in 512-bit vectors: lanes 0-7 one token's eight lanes, lanes 8-15 the next token's
     (tinyBLAS's eight lanes per output, unchanged). Zen 5 runs `vpdpbusd`, the conversion and the FMA on zmm at the
     ymm rate, so each does two outputs' work: a row's 32 weights are loaded into both halves, two tokens' flipped
     activations share a vector, and one multiply gives the two scale products d · e of a row and token pair
-    (Q8_0 pp512 at 1 thread ~472 -> ~614 t/s)."""
+    (Q8_0 pp512 at 1 thread ~472 -> ~614 t/s). `pairs` 4: the 4x8 tile, where a row's loads, Σw and scale serve
+    eight tokens (on a Xeon, whose zmm work has two ports: `KernelBench gemm` best of 6 +3-19%, pp512 at 1 thread
+    median of 8 interleaved runs 262 -> 276 t/s)."""
     bb = t["bb"]
-    emit_wide_accumulators(p)
+    emit_wide_accumulators(p, pairs)
     p("        // signed x signed: (x + 128) as the unsigned operand, then 128 Σw taken off (exact integers)")
     p("        let bias = SIMD64<UInt8>(repeating: 0x80)")
     p("        for b in 0..<x.blocks {")
@@ -277,12 +300,18 @@ def emit_vnni_q8_wide(p, t):
         p(f"            let q{i} = SIMD64<Int8>(lowHalf: h{i}, highHalf: h{i})")
         p(f"            let g{i} = SIMD16<Int32>() &- dotBytes(SIMD16<Int32>(), bias, q{i})  // -128 Σw per quad")
         p(f"            let d{i} = SIMD16<Float>(repeating: loadHalfWide(k{i}))")
-    emit_wide_token_pairs(p, "xu", flip=True)
-    for i in range(4):
-        for j in range(2):
+    if pairs == 2:
+        emit_wide_token_pairs(p, "xu", flip=True)
+        for i in range(4):
+            for j in range(2):
+                p(f"            a{i}{j} = fma(a{i}{j}, toFloat(dotBytes(g{i}, xu{j}, q{i})), d{i} * e{j})")
+    for j in range(pairs if pairs > 2 else 0):  # 4x8: a pair's activations just before their use (registers)
+        emit_wide_token_pairs(p, "xu", flip=True, pairs=(j,))
+        for i in range(4):
             p(f"            a{i}{j} = fma(a{i}{j}, toFloat(dotBytes(g{i}, xu{j}, q{i})), d{i} * e{j})")
     p("        }")
-    emit_wide_stores(p)
+    for group in range(pairs // 2):
+        emit_wide_stores(p, group=group, close=group == pairs // 2 - 1)
 
 
 def emit_vnni_q41_wide(p, t):

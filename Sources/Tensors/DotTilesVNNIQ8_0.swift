@@ -74,6 +74,106 @@ extension DotQ8_0 {
         UnsafeMutableRawPointer(out + ((t0 &+ 3) &* outStride &+ r0)).storeBytes(of: sums.highHalf.highHalf, as: SIMD4<Float>.self)
     }
 
+    /// 4 rows x 8 tokens starting at row `r0` and token `t0` (the 4x4 tile's four token pairs).
+    @inline(never)  // each tile gets its own register allocation
+    static func vnniTile4x8(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
+                              outStride: Int, r0: Int, t0: Int) {
+        let w0 = w + (r0 &+ 0) &* rowBytes
+        let w1 = w + (r0 &+ 1) &* rowBytes
+        let w2 = w + (r0 &+ 2) &* rowBytes
+        let w3 = w + (r0 &+ 3) &* rowBytes
+        let x0 = x.int8Row(t0 &+ 0), s0 = x.scaleRow(t0 &+ 0)
+        let x1 = x.int8Row(t0 &+ 1), s1 = x.scaleRow(t0 &+ 1)
+        let x2 = x.int8Row(t0 &+ 2), s2 = x.scaleRow(t0 &+ 2)
+        let x3 = x.int8Row(t0 &+ 3), s3 = x.scaleRow(t0 &+ 3)
+        let x4 = x.int8Row(t0 &+ 4), s4 = x.scaleRow(t0 &+ 4)
+        let x5 = x.int8Row(t0 &+ 5), s5 = x.scaleRow(t0 &+ 5)
+        let x6 = x.int8Row(t0 &+ 6), s6 = x.scaleRow(t0 &+ 6)
+        let x7 = x.int8Row(t0 &+ 7), s7 = x.scaleRow(t0 &+ 7)
+        // 512-bit: lanes 0-7 are one token's eight lanes, lanes 8-15 the next token's
+        var a00 = SIMD16<Float>()  // tokens 0, 1
+        var a01 = SIMD16<Float>()  // tokens 2, 3
+        var a02 = SIMD16<Float>()  // tokens 4, 5
+        var a03 = SIMD16<Float>()  // tokens 6, 7
+        var a10 = SIMD16<Float>()  // tokens 0, 1
+        var a11 = SIMD16<Float>()  // tokens 2, 3
+        var a12 = SIMD16<Float>()  // tokens 4, 5
+        var a13 = SIMD16<Float>()  // tokens 6, 7
+        var a20 = SIMD16<Float>()  // tokens 0, 1
+        var a21 = SIMD16<Float>()  // tokens 2, 3
+        var a22 = SIMD16<Float>()  // tokens 4, 5
+        var a23 = SIMD16<Float>()  // tokens 6, 7
+        var a30 = SIMD16<Float>()  // tokens 0, 1
+        var a31 = SIMD16<Float>()  // tokens 2, 3
+        var a32 = SIMD16<Float>()  // tokens 4, 5
+        var a33 = SIMD16<Float>()  // tokens 6, 7
+        // signed x signed: (x + 128) as the unsigned operand, then 128 Σw taken off (exact integers)
+        let bias = SIMD64<UInt8>(repeating: 0x80)
+        for b in 0..<x.blocks {
+            let k0 = w0 + b &* 34
+            let h0 = (k0 + 2).loadUnaligned(as: SIMD32<Int8>.self)
+            let q0 = SIMD64<Int8>(lowHalf: h0, highHalf: h0)
+            let g0 = SIMD16<Int32>() &- dotBytes(SIMD16<Int32>(), bias, q0)  // -128 Σw per quad
+            let d0 = SIMD16<Float>(repeating: loadHalfWide(k0))
+            let k1 = w1 + b &* 34
+            let h1 = (k1 + 2).loadUnaligned(as: SIMD32<Int8>.self)
+            let q1 = SIMD64<Int8>(lowHalf: h1, highHalf: h1)
+            let g1 = SIMD16<Int32>() &- dotBytes(SIMD16<Int32>(), bias, q1)  // -128 Σw per quad
+            let d1 = SIMD16<Float>(repeating: loadHalfWide(k1))
+            let k2 = w2 + b &* 34
+            let h2 = (k2 + 2).loadUnaligned(as: SIMD32<Int8>.self)
+            let q2 = SIMD64<Int8>(lowHalf: h2, highHalf: h2)
+            let g2 = SIMD16<Int32>() &- dotBytes(SIMD16<Int32>(), bias, q2)  // -128 Σw per quad
+            let d2 = SIMD16<Float>(repeating: loadHalfWide(k2))
+            let k3 = w3 + b &* 34
+            let h3 = (k3 + 2).loadUnaligned(as: SIMD32<Int8>.self)
+            let q3 = SIMD64<Int8>(lowHalf: h3, highHalf: h3)
+            let g3 = SIMD16<Int32>() &- dotBytes(SIMD16<Int32>(), bias, q3)  // -128 Σw per quad
+            let d3 = SIMD16<Float>(repeating: loadHalfWide(k3))
+            let xu0 = offsetBinary(tokenPair(x0, x1, block: b))  // x + 128
+            let e0 = scalePair(s0[b], s1[b])
+            a00 = fma(a00, toFloat(dotBytes(g0, xu0, q0)), d0 * e0)
+            a10 = fma(a10, toFloat(dotBytes(g1, xu0, q1)), d1 * e0)
+            a20 = fma(a20, toFloat(dotBytes(g2, xu0, q2)), d2 * e0)
+            a30 = fma(a30, toFloat(dotBytes(g3, xu0, q3)), d3 * e0)
+            let xu1 = offsetBinary(tokenPair(x2, x3, block: b))  // x + 128
+            let e1 = scalePair(s2[b], s3[b])
+            a01 = fma(a01, toFloat(dotBytes(g0, xu1, q0)), d0 * e1)
+            a11 = fma(a11, toFloat(dotBytes(g1, xu1, q1)), d1 * e1)
+            a21 = fma(a21, toFloat(dotBytes(g2, xu1, q2)), d2 * e1)
+            a31 = fma(a31, toFloat(dotBytes(g3, xu1, q3)), d3 * e1)
+            let xu2 = offsetBinary(tokenPair(x4, x5, block: b))  // x + 128
+            let e2 = scalePair(s4[b], s5[b])
+            a02 = fma(a02, toFloat(dotBytes(g0, xu2, q0)), d0 * e2)
+            a12 = fma(a12, toFloat(dotBytes(g1, xu2, q1)), d1 * e2)
+            a22 = fma(a22, toFloat(dotBytes(g2, xu2, q2)), d2 * e2)
+            a32 = fma(a32, toFloat(dotBytes(g3, xu2, q3)), d3 * e2)
+            let xu3 = offsetBinary(tokenPair(x6, x7, block: b))  // x + 128
+            let e3 = scalePair(s6[b], s7[b])
+            a03 = fma(a03, toFloat(dotBytes(g0, xu3, q0)), d0 * e3)
+            a13 = fma(a13, toFloat(dotBytes(g1, xu3, q1)), d1 * e3)
+            a23 = fma(a23, toFloat(dotBytes(g2, xu3, q2)), d2 * e3)
+            a33 = fma(a33, toFloat(dotBytes(g3, xu3, q3)), d3 * e3)
+        }
+        // the 16 tree sums side by side: lane 2k + h is half h of the k-th accumulator below, then lane 4t + i
+        let folds = Ops.FoldIndices(hidden: UInt32(truncatingIfNeeded: rowBytes &>> 56))  // 0, hidden from LLVM
+        let halves = folds.fold(folds.fold(folds.fold(a00, a10, 1), folds.fold(a20, a30, 1), 2),
+                                folds.fold(folds.fold(a01, a11, 1), folds.fold(a21, a31, 1), 2), 3)
+        let tokenMajor = SIMD16<UInt32>(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15) &+ folds.zero
+        let sums = Ops.lanePermute(halves, halves, tokenMajor)
+        UnsafeMutableRawPointer(out + ((t0 &+ 0) &* outStride &+ r0)).storeBytes(of: sums.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 1) &* outStride &+ r0)).storeBytes(of: sums.lowHalf.highHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 2) &* outStride &+ r0)).storeBytes(of: sums.highHalf.lowHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 3) &* outStride &+ r0)).storeBytes(of: sums.highHalf.highHalf, as: SIMD4<Float>.self)
+        let halves1 = folds.fold(folds.fold(folds.fold(a02, a12, 1), folds.fold(a22, a32, 1), 2),
+                                folds.fold(folds.fold(a03, a13, 1), folds.fold(a23, a33, 1), 2), 3)
+        let sums1 = Ops.lanePermute(halves1, halves1, tokenMajor)
+        UnsafeMutableRawPointer(out + ((t0 &+ 4) &* outStride &+ r0)).storeBytes(of: sums1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 5) &* outStride &+ r0)).storeBytes(of: sums1.lowHalf.highHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 6) &* outStride &+ r0)).storeBytes(of: sums1.highHalf.lowHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 7) &* outStride &+ r0)).storeBytes(of: sums1.highHalf.highHalf, as: SIMD4<Float>.self)
+    }
+
     /// 4 rows x 1 tokens starting at row `r0` and token `t0`.
     @inline(never)  // each tile gets its own register allocation
     static func vnniTile4x1(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
@@ -191,6 +291,7 @@ extension DotQ8_0 {
 
     /// `out[t · outStride + r] = W[r] · x[t]` for the rows in `rows` and every token, in 4x4 tiles with 4x1, 1x4
     /// and 1x1 tiles for the edges; tokens go in chunks of 64 so their activations stay in cache across rows (VNNI tiles).
+    /// Four rows with eight tokens left in the chunk take the 4x8 tile.
     static func vnnirows(_ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>, outStride: Int,
                      rows: Range<Int>, batch: Int) {
         let rowBytes = x.blocks &* 34
@@ -220,7 +321,10 @@ extension DotQ8_0 {
                 var t = chunk
                 while t < chunkEnd {
                     let fourTokens = t &+ 4 <= chunkEnd
-                    if fourRows && fourTokens {
+                    if fourRows && t &+ 8 <= chunkEnd {  // 4x8: the rows' work shared by twice the tokens
+                        vnniTile4x8(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t)
+                        t &+= 8
+                    } else if fourRows && fourTokens {
                         vnniTile4x4(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t)
                         t &+= 4
                     } else if fourRows {
