@@ -229,43 +229,38 @@ enum DotFloat {
         // llama.cpp hands batches of two or more tokens to tinyBLAS when the row length allows it (BF16 takes
         // other instructions there; it keeps the one-token order)
         if batch >= 2 && x.cols % 16 == 0 && type != .bf16 {
-            // 4 rows x 4 tokens per pass, sixteen independent chains (a weight vector is loaded once for four
-            // tokens); each output keeps dotBatched's order, so edges computed one at a time agree bit for bit.
-            // the reduction's permute indices with a zero LLVM cannot see: with constant ones it rewrote the
-            // permutes into ~150 narrow shuffles per tile
+            // Passes of 2 rows x 8 tokens while 8 tokens are left, then of 4 rows x 4 tokens: sixteen independent
+            // chains either way; each output keeps dotBatched's order, so edges computed one at a time agree bit for
+            // bit. In the 2x8 tile each converted weight vector feeds eight FMAs instead of four (F16 weights cost a
+            // `vcvtph2ps` per load): F16 pp512 at 1 thread, 8 interleaved runs on this session's Xeon, median
+            // 292 -> 340 t/s (`KernelBench gemm`, best of 6: 576-column shapes +10-35%, 1536 columns +3%).
+            // The reduction's permute indices with a zero LLVM cannot see: with constant ones it rewrote the
+            // permutes into ~150 narrow shuffles per tile.
             let folds = Ops.FoldIndices(hidden: UInt32(truncatingIfNeeded: rowBytes &>> 48))  // 0
-            // 2 rows x 8 tokens per pass where there are 8 tokens: the same sixteen chains as the 4x4 tile below, but
-            // each converted weight vector feeds eight FMAs instead of four (F16 weights cost a `vcvtph2ps` per
-            // load). F16 pp512 at 1 thread, 8 interleaved runs on this session's Xeon: median 292 -> 340 t/s
-            // (`KernelBench gemm`, best of 6: 576-column shapes +10-35%, 1536 columns +3%).
             var b = 0
-            while b &+ 8 <= batch {
-                var r = rows.lowerBound
-                while r &+ 2 <= rows.upperBound {
-                    tile2x8(type, w.data + r &* rowBytes, rowBytes: rowBytes, x, b, out + (b &* outStride &+ r),
-                            outStride: outStride, folds: folds)
-                    r &+= 2
-                }
-                while r < rows.upperBound {
-                    let wr = w.data + r &* rowBytes
-                    for t in b..<(b &+ 8) { out[t &* outStride &+ r] = dotBatched(type, wr, x.floatRow(t), cols: x.cols) }
-                    r &+= 1
-                }
-                b &+= 8
-            }
             while b &+ 4 <= batch {
+                let eight = b &+ 8 <= batch
+                let (tokens, tileRows) = eight ? (8, 2) : (4, 4)
                 var r = rows.lowerBound
-                while r &+ 4 <= rows.upperBound {
-                    tile4x4(type, w.data + r &* rowBytes, rowBytes: rowBytes, x, b, out + (b &* outStride &+ r),
-                            outStride: outStride, folds: folds)
-                    r &+= 4
+                while r &+ tileRows <= rows.upperBound {
+                    let at = out + (b &* outStride &+ r)
+                    if eight {
+                        tile2x8(type, w.data + r &* rowBytes, rowBytes: rowBytes, x, b, at, outStride: outStride,
+                                folds: folds)
+                    } else {
+                        tile4x4(type, w.data + r &* rowBytes, rowBytes: rowBytes, x, b, at, outStride: outStride,
+                                folds: folds)
+                    }
+                    r &+= tileRows
                 }
                 while r < rows.upperBound {
                     let wr = w.data + r &* rowBytes
-                    for t in b..<(b &+ 4) { out[t &* outStride &+ r] = dotBatched(type, wr, x.floatRow(t), cols: x.cols) }
+                    for t in b..<(b &+ tokens) {
+                        out[t &* outStride &+ r] = dotBatched(type, wr, x.floatRow(t), cols: x.cols)
+                    }
                     r &+= 1
                 }
-                b &+= 4
+                b &+= tokens
             }
             for r in rows where b < batch {
                 let wr = w.data + r &* rowBytes
