@@ -131,7 +131,10 @@ def emit_vnni(name, t):
         emit_vnni_transposed16(p, t, 8)
         for T in (8, 4, 1):
             emit_vnni_transposed(p, t, T)
-    for (R, T) in TILES:
+    shapes = list(TILES)
+    if t["kind"] == "q8":  # the wide 4x4 tile with four token pairs, after it
+        shapes.insert(shapes.index((4, 4)) + 1, (4, 8))
+    for (R, T) in shapes:
         if T == 1 and R > 4 and R != mv:
             continue
         if chain and (R, T) != (1, 1):
@@ -154,17 +157,8 @@ def emit_vnni(name, t):
         if t["mins"] and (R, T) == (4, 1):
             emit_vnni_mins_4x1(p, t)
             continue
-        if t["kind"] == "q8" and (R, T) == (4, 4):
-            emit_vnni_q8_wide(p, t)
-            p("    /// 4 rows x 8 tokens starting at row `r0` and token `t0` (the 4x4 tile's four token pairs).")
-            p("    @inline(never)  // each tile gets its own register allocation")
-            p("    static func vnniTile4x8(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,")
-            p("                              outStride: Int, r0: Int, t0: Int) {")
-            for i in range(4):
-                p(f"        let w{i} = w + (r0 &+ {i}) &* rowBytes")
-            for j in range(8):
-                p(f"        let x{j} = x.int8Row(t0 &+ {j}), s{j} = x.scaleRow(t0 &+ {j})")
-            emit_vnni_q8_wide(p, t, pairs=4)
+        if t["kind"] == "q8" and (R, T) in ((4, 4), (4, 8)):
+            emit_vnni_q8_wide(p, t, pairs=T // 2)
             continue
         if t["mins"] and (R, T) == (4, 4):
             emit_vnni_q41_wide(p, t)
@@ -255,7 +249,7 @@ def emit_wide_token_pairs(p, name, flip, pairs=(0, 1)):
         p(f"            let e{j} = scalePair(s{2 * j}[b], s{2 * j + 1}[b])")
 
 
-def emit_wide_stores(p, mins=False, group=0, close=True):
+def emit_wide_stores(p, mins=False, group=0):
     """The 16 outputs' tree sums (treeSum of each accumulator half: tinyBLAS's hsum order) side by side through
     `Ops.FoldIndices` (vpermt2ps with indices LLVM cannot see: with constant ones, or one treeSum per half, it
     emitted ~130 narrow shuffles per tile), then one permute to lane 4t + i (token t, row i) and four stores.
@@ -276,9 +270,6 @@ def emit_wide_stores(p, mins=False, group=0, close=True):
         p("        sums += Ops.lanePermute(mins, mins, transpose)")
     for t, part in enumerate(["lowHalf.lowHalf", "lowHalf.highHalf", "highHalf.lowHalf", "highHalf.highHalf"]):
         p(f"        UnsafeMutableRawPointer(out + ((t0 &+ {4 * group + t}) &* outStride &+ r0)).storeBytes(of: sums{g}.{part}, as: SIMD4<Float>.self)")
-    if close:
-        p("    }")
-        p("")
 
 
 def emit_vnni_q8_wide(p, t, pairs=2):
@@ -311,7 +302,9 @@ def emit_vnni_q8_wide(p, t, pairs=2):
             p(f"            a{i}{j} = fma(a{i}{j}, toFloat(dotBytes(g{i}, xu{j}, q{i})), d{i} * e{j})")
     p("        }")
     for group in range(pairs // 2):
-        emit_wide_stores(p, group=group, close=group == pairs // 2 - 1)
+        emit_wide_stores(p, group=group)
+    p("    }")
+    p("")
 
 
 def emit_vnni_q41_wide(p, t):
@@ -337,6 +330,8 @@ def emit_vnni_q41_wide(p, t):
             p(f"            a{i}{j} = fma(a{i}{j}, toFloat(dotBytes(SIMD16<Int32>(), q{i}, xv{j})), SIMD16(repeating: dm[{2 * i}]) * e{j})")
     p("        }")
     emit_wide_stores(p, mins=True)
+    p("    }")
+    p("")
 
 
 def emit_vnni_mins_4x1(p, t):

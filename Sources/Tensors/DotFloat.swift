@@ -41,10 +41,19 @@ enum DotFloat {
                      xr.loadUnaligned(fromByteOffset: (i &+ 48) &* 4, as: SIMD16<Float>.self))
             i &+= 64
         }
-        var sum = Double(treeSum((a0 + a2) + (a1 + a3)))
-        while i < cols {
-            sum += Double(scalar(type, w, i) * x[i])
-            i &+= 1
+        return total(type, (a0, a1, a2, a3), w, x, from: i, cols: cols)
+    }
+
+    /// The end of `dot`: the four accumulators reduced as `(a0 + a2) + (a1 + a3)` and tree-summed, then the
+    /// elements from `i` on added one by one (in Double, as ggml does).
+    @inline(__always)
+    static func total(_ type: WeightKind, _ acc: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>),
+                      _ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, from i: Int, cols: Int) -> Float {
+        var sum = Double(treeSum((acc.0 + acc.2) + (acc.1 + acc.3)))
+        var k = i
+        while k < cols {
+            sum += Double(scalar(type, w, k) * x[k])
+            k &+= 1
         }
         return Float(sum)
     }
@@ -81,20 +90,10 @@ enum DotFloat {
                  fma(e.2, load(type, w3, i &+ 32), v2), fma(e.3, load(type, w3, i &+ 48), v3))
             i &+= 64
         }
-        @inline(__always) func finish(_ acc: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>),
-                                      _ wr: UnsafeRawPointer) -> Float {
-            var sum = Double(treeSum((acc.0 + acc.2) + (acc.1 + acc.3)))
-            var k = i
-            while k < cols {
-                sum += Double(scalar(type, wr, k) * x[k])
-                k &+= 1
-            }
-            return Float(sum)
-        }
-        out[0] = finish(a, w0)
-        out[outStep] = finish(c, w1)
-        out[2 &* outStep] = finish(d, w2)
-        out[3 &* outStep] = finish(e, w3)
+        out[0] = total(type, a, w0, x, from: i, cols: cols)
+        out[outStep] = total(type, c, w1, x, from: i, cols: cols)
+        out[2 &* outStep] = total(type, d, w2, x, from: i, cols: cols)
+        out[3 &* outStep] = total(type, e, w3, x, from: i, cols: cols)
     }
 
     /// The same product in the order of llamafile's tinyBLAS (llama.cpp's kernel for two or more tokens): one

@@ -74,7 +74,7 @@ extension DotQ8_0 {
         UnsafeMutableRawPointer(out + ((t0 &+ 3) &* outStride &+ r0)).storeBytes(of: sums.highHalf.highHalf, as: SIMD4<Float>.self)
     }
 
-    /// 4 rows x 8 tokens starting at row `r0` and token `t0` (the 4x4 tile's four token pairs).
+    /// 4 rows x 8 tokens starting at row `r0` and token `t0`.
     @inline(never)  // each tile gets its own register allocation
     static func vnniTile4x8(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
                               outStride: Int, r0: Int, t0: Int) {
