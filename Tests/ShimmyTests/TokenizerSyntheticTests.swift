@@ -53,6 +53,23 @@ struct TokenizerSyntheticTests {
         #expect(t2.encode(" world", addSpecial: false, parseSpecial: false) == [TinyBPE.id("Ġwor"), TinyBPE.id("l"), TinyBPE.id("d")])
     }
 
+    @Test func mergeResultsOutsideTheVocabularyAndRepeatedMerges() throws {
+        var c = TinyBPE.configuration()
+        // "x y" makes "xy", which is not a token but is the left part of "xy z"; "q r" makes "qr", not a token;
+        // "a b" is listed again after "b c": the first rank counts, so "abc" is "ab" + "c", not "a" + "bc"
+        c.merges += ["x y", "xy z", "q r", "a b", "b c", "a b"]
+        c.tokens += ["xyz", "ab", "bc"]
+        c.tokenTypes? += [1, 1, 1]
+        let t = try Tokenizer(configuration: c)
+        func id(_ text: String) throws -> TokenID { try #require(t.tokenID(forText: text)) }
+        func encode(_ text: String) -> [TokenID] { t.encode(text, addSpecial: false, parseSpecial: false) }
+        #expect(try encode("xyz") == [id("xyz")])
+        // a final symbol that is not a token: each byte of its byte-level text, as llama.cpp looks them up
+        #expect(try encode("qr") == [id("q"), id("r")])
+        #expect(try encode("abc") == [id("ab"), id("c")])
+        #expect(try encode("xy") == [id("x"), id("y")])
+    }
+
     @Test func controlTokensNeedSpecialParsingUserDefinedDoNot() throws {
         let t = try Tokenizer(configuration: TinyBPE.configuration())
         let ctl = TinyBPE.id("<|ctl|>"), usr = TinyBPE.id("<usr>")

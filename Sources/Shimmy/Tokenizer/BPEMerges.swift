@@ -1,148 +1,124 @@
-/// Byte-level BPE: merge ranks keyed by the pair of symbol ids, and the merge loop of llama.cpp's
+/// Byte-level BPE: the rank of each merge, keyed by its text, and the merge loop of llama.cpp's
 /// `llm_tokenizer_bpe_session` (lowest rank first; equal ranks: leftmost pair first).
 ///
-/// Symbols are interned strings: ids below the vocabulary size are token ids, higher ids name strings that
-/// occur in merges but not in the vocabulary.
+/// As in llama.cpp, symbols are spans of the word's byte-level text and a pair is looked up by the text
+/// "left right". Loading only hashes each merge's text once (no token lookups), which keeps a 49k-merge table
+/// cheap to build at every start; the merged symbols are looked up as tokens after the loop.
 struct BPEMerges: Sendable {
-    /// (left symbol << 32 | right symbol) → (rank, merged symbol)
-    private let ranks: RankTable
-    /// The symbol of each byte's byte-level character, or -1 when no token or merge uses it.
-    let byteSymbol: [Int32]
-    private let vocabularySize: Int32
+    /// Each merge's text, by rank.
+    private let texts: ByteStrings
+    /// Open addressing: the top half of a merge text's hash, and the rank of its first occurrence (-1: empty).
+    private var slots: [Slot]
+    private let mask: Int
 
-    struct Merge: Sendable {
+    private struct Slot {
+        var hash: UInt32
         var rank: Int32
-        var result: Int32
     }
 
-    init(merges: [String], table: TokenTable, tokens: [[UInt8]]) {
-        let vocabularySize = tokens.count
-        self.vocabularySize = Int32(vocabularySize)
-        var extra: [ByteKey: Int32] = [:]
-        var nextExtra = Int32(vocabularySize)
-        // the symbol of `left + right`: its token id, else an id past the vocabulary (rare)
-        func intern(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Int32 {
-            if let id = table.find(left, right, in: tokens) { return id }
-            let key = ByteKey(Array(left) + Array(right))
-            if let id = extra[key] { return id }
-            extra[key] = nextExtra
-            nextExtra += 1
-            return nextExtra - 1
-        }
-        let none = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
-        var ranks = RankTable(capacity: merges.count)
-        for (rank, merge) in merges.enumerated() {
-            var text = merge
-            text.withUTF8 { bytes in
-                // the separator is the first space after the first byte (a merge may start with a space);
-                // without one, llama.cpp records the pair ("", "")
-                var space = -1
-                if bytes.count > 1 {
-                    for i in 1..<bytes.count where bytes[i] == 0x20 { space = i; break }
+    init(merges: [String]) {
+        var texts = ByteStrings(reservingCount: merges.count, bytes: merges.reduce(0) { $0 + $1.utf8.count })
+        for merge in merges { texts.append(merge) }
+        self.texts = texts
+        var capacity = 16
+        while capacity < merges.count * 2 { capacity <<= 1 }
+        var slots = [Slot](repeating: Slot(hash: 0, rank: -1), count: capacity)
+        let mask = capacity - 1
+        self.mask = mask
+        for rank in 0..<texts.count {
+            texts.withBytes(rank) { text in
+                // the separator is the first space after the first byte (a merge may start with a space); without
+                // one, llama.cpp records the pair ("", ""), which no symbol matches
+                guard text.count > 1, text[1...].contains(0x20) else { return }
+                let h = TokenTable.hash(text)
+                let tag = UInt32(truncatingIfNeeded: h >> 32)
+                var i = Int(truncatingIfNeeded: h) & mask
+                while slots[i].rank >= 0 {
+                    // a repeated merge keeps its first rank
+                    if slots[i].hash == tag && texts.withBytes(Int(slots[i].rank), { $0.elementsEqual(text) }) { return }
+                    i = (i + 1) & mask
                 }
-                let left = space >= 0 ? UnsafeBufferPointer(rebasing: bytes[0..<space]) : none
-                let right = space >= 0 ? UnsafeBufferPointer(rebasing: bytes[(space + 1)...]) : none
-                let a = intern(left, none)
-                let b = intern(right, none)
-                let key = BPEMerges.key(a, b)
-                if ranks.find(key) == nil {
-                    ranks.insert(key, Merge(rank: Int32(rank), result: intern(left, right)))
-                }
+                slots[i] = Slot(hash: tag, rank: Int32(rank))
             }
         }
-        self.ranks = ranks
-        self.byteSymbol = (0..<256).map { b in
-            let text = ByteLevel.utf8ForByte[b]
-            return table.find(text, in: tokens) ?? extra[ByteKey(text)] ?? -1
-        }
+        self.slots = slots
     }
 
-    @inline(__always) private static func key(_ a: Int32, _ b: Int32) -> UInt64 {
-        UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
-    }
-
-    /// Whether a symbol id is a token id.
-    @inline(__always) func isToken(_ symbol: Int32) -> Bool { symbol >= 0 && symbol < vocabularySize }
-
-    /// Merges one word (its raw UTF-8 bytes); returns each final symbol with the byte range it covers.
-    func merge(word: ArraySlice<UInt8>) -> [(symbol: Int32, range: Range<Int>)] {
-        let n = word.count
-        guard n > 0 else { return [] }
-        let base = word.startIndex
-        var symbol = [Int32](repeating: -1, count: n)
-        var length = [Int](repeating: 1, count: n)
-        var prev = [Int](repeating: -1, count: n)
-        var next = [Int](repeating: -1, count: n)
-        for i in 0..<n {
-            symbol[i] = byteSymbol[Int(word[base + i])]
-            prev[i] = i - 1
-            next[i] = i + 1 < n ? i + 1 : -1
+    /// The rank of the merge "left right", or nil when there is none.
+    func rank(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Int32? {
+        // a left part with a space after its first byte: the merge text would have been split at that space
+        guard left.count > 0, !left[1...].contains(0x20) else { return nil }
+        var space: UInt8 = 0x20
+        let h = withUnsafePointer(to: &space) { p in
+            TokenTable.hash(right, seed: TokenTable.hash(UnsafeBufferPointer(start: p, count: 1),
+                                                         seed: TokenTable.hash(left)))
         }
-        var queue = BigramQueue()
-        func addBigram(_ left: Int, _ right: Int) {
-            guard left >= 0, right >= 0, let m = ranks.find(BPEMerges.key(symbol[left], symbol[right])) else { return }
-            queue.push(Bigram(rank: m.rank, left: Int32(left), right: Int32(right),
-                              size: Int32(length[left] + length[right]), result: m.result))
-        }
-        for i in 1..<n { addBigram(i - 1, i) }
-        while let bigram = queue.pop() {
-            let left = Int(bigram.left), right = Int(bigram.right)
-            // skip pairs that an earlier merge changed
-            if length[left] == 0 || length[right] == 0 || length[left] + length[right] != Int(bigram.size) { continue }
-            symbol[left] = bigram.result
-            length[left] += length[right]
-            length[right] = 0
-            next[left] = next[right]
-            if next[right] >= 0 { prev[next[right]] = left }
-            addBigram(prev[left], left)
-            addBigram(left, next[left])
-        }
-        var out: [(symbol: Int32, range: Range<Int>)] = []
-        var i = 0
-        while i >= 0 && i < n {
-            out.append((symbol[i], (base + i)..<(base + i + length[i])))
-            i = next[i]
-        }
-        return out
-    }
-}
-
-/// Pair key → merge, as an open-addressing table (the merge loop looks a pair up for every neighbour).
-struct RankTable: Sendable {
-    private var keys: [UInt64]
-    private var values: [BPEMerges.Merge]
-    private let mask: Int
-    /// No pair has this key: symbols are never -1 in the table.
-    private static let empty = UInt64.max
-
-    init(capacity: Int) {
-        var size = 16
-        while size < capacity * 2 { size <<= 1 }
-        keys = [UInt64](repeating: RankTable.empty, count: size)
-        values = [BPEMerges.Merge](repeating: BPEMerges.Merge(rank: 0, result: 0), count: size)
-        mask = size - 1
-    }
-
-    @inline(__always) private func slot(_ key: UInt64) -> Int {
-        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
-    }
-
-    func find(_ key: UInt64) -> BPEMerges.Merge? {
-        var i = slot(key)
+        let tag = UInt32(truncatingIfNeeded: h >> 32)
+        let count = left.count + 1 + right.count
+        var i = Int(truncatingIfNeeded: h) & mask
         while true {
-            let k = keys[i]
-            if k == RankTable.empty { return nil }
-            if k == key { return values[i] }
+            let slot = slots[i]
+            if slot.rank < 0 { return nil }
+            if slot.hash == tag && texts.length(Int(slot.rank)) == count && texts.withBytes(Int(slot.rank), { t in
+                UnsafeBufferPointer(rebasing: t[..<left.count]).elementsEqual(left) && t[left.count] == 0x20
+                    && UnsafeBufferPointer(rebasing: t[(left.count + 1)...]).elementsEqual(right)
+            }) {
+                return slot.rank
+            }
             i = (i + 1) & mask
         }
     }
 
-    /// Adds a key that is not in the table yet.
-    mutating func insert(_ key: UInt64, _ value: BPEMerges.Merge) {
-        var i = slot(key)
-        while keys[i] != RankTable.empty && keys[i] != key { i = (i + 1) & mask }
-        keys[i] = key
-        values[i] = value
+    /// Merges one word (its raw UTF-8 bytes). Returns its byte-level text and each final symbol's span of it.
+    func merge(word: ArraySlice<UInt8>) -> (text: [UInt8], symbols: [Range<Int>]) {
+        let n = word.count
+        guard n > 0 else { return ([], []) }
+        // the byte-level text: one code point per byte, starting at start[i]
+        var text: [UInt8] = []
+        text.reserveCapacity(2 * n)
+        var start = [Int](repeating: 0, count: n + 1)
+        for (i, b) in word.enumerated() {
+            start[i] = text.count
+            text.append(contentsOf: ByteLevel.utf8ForByte[Int(b)])
+        }
+        start[n] = text.count
+        var length = [Int](repeating: 1, count: n)
+        var prev = [Int](repeating: -1, count: n)
+        var next = [Int](repeating: -1, count: n)
+        for i in 0..<n {
+            prev[i] = i - 1
+            next[i] = i + 1 < n ? i + 1 : -1
+        }
+        var queue = BigramQueue()
+        text.withUnsafeBufferPointer { text in
+            func span(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+                UnsafeBufferPointer(rebasing: text[start[i]..<start[i + length[i]]])
+            }
+            func addBigram(_ left: Int, _ right: Int) {
+                guard left >= 0, right >= 0, let rank = rank(span(left), span(right)) else { return }
+                queue.push(Bigram(rank: rank, left: Int32(left), right: Int32(right),
+                                  size: Int32(length[left] + length[right])))
+            }
+            for i in 1..<n { addBigram(i - 1, i) }
+            while let bigram = queue.pop() {
+                let left = Int(bigram.left), right = Int(bigram.right)
+                // skip pairs that an earlier merge changed
+                if length[left] == 0 || length[right] == 0 || length[left] + length[right] != Int(bigram.size) { continue }
+                length[left] += length[right]
+                length[right] = 0
+                next[left] = next[right]
+                if next[right] >= 0 { prev[next[right]] = left }
+                addBigram(prev[left], left)
+                addBigram(left, next[left])
+            }
+        }
+        var symbols: [Range<Int>] = []
+        var i = 0
+        while i >= 0 && i < n {
+            symbols.append(start[i]..<start[i + length[i]])
+            i = next[i]
+        }
+        return (text, symbols)
     }
 }
 
@@ -152,7 +128,6 @@ struct Bigram: HeapOrdered {
     var left: Int32
     var right: Int32
     var size: Int32
-    var result: Int32
     /// Pops first: lower rank, then the leftmost pair.
     @inline(__always) func before(_ other: Bigram) -> Bool {
         rank < other.rank || (rank == other.rank && left < other.left)

@@ -4,7 +4,7 @@
 ///
 /// Where llama.cpp walks an unordered map and takes the first hit, this takes the lowest id.
 struct SpecialTokenDetection {
-    let tokenBytes: [[UInt8]]
+    let tokenBytes: ByteStrings
     var attributes: [TokenAttributes]
     var eot: TokenID?
     var eom: TokenID?
@@ -17,7 +17,7 @@ struct SpecialTokenDetection {
     private(set) var endOfGeneration: Set<TokenID> = []
     private(set) var specialTokensLongestFirst: [TokenID] = []
 
-    init(tokenBytes: [[UInt8]], attributes: [TokenAttributes]) {
+    init(tokenBytes: ByteStrings, attributes: [TokenAttributes]) {
         self.tokenBytes = tokenBytes
         self.attributes = attributes
     }
@@ -46,8 +46,9 @@ struct SpecialTokenDetection {
         let n = tokenBytes.count
         // every name below is short and starts with `<`, `[`, `_` or `▁`: collect those texts once
         var candidates: [(id: Int, text: String)] = []
-        for (id, b) in tokenBytes.enumerated() where b.count >= 3 && b.count <= 40 {
-            let first = b[0]
+        for id in 0..<n where tokenBytes.length(id) >= 3 && tokenBytes.length(id) <= 40 {
+            let b = tokenBytes[id]
+            let first = b[b.startIndex]
             if first == 0x3C || first == 0x5B || first == 0x5F || first == 0xE2 {
                 candidates.append((id, String(decoding: b, as: UTF8.self)))
             }
@@ -100,7 +101,7 @@ struct SpecialTokenDetection {
         let special: TokenAttributes = [.control, .userDefined, .unknown]
         let ids = (0..<n).filter { !attrs[$0].isDisjoint(with: special) }
         specialTokensLongestFirst = ids.sorted { a, b in
-            tokenBytes[a].count != tokenBytes[b].count ? tokenBytes[a].count > tokenBytes[b].count : a < b
+            tokenBytes.length(a) != tokenBytes.length(b) ? tokenBytes.length(a) > tokenBytes.length(b) : a < b
         }.map { TokenID($0) }
 
         // Phi-3: special tokens swallow the whitespace after them

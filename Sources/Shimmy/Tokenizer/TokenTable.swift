@@ -2,8 +2,13 @@
 /// buffer (or two pieces of one, for "left + right" merge results) and allocate nothing. A text that occurs
 /// twice maps to its later id, as llama.cpp's `token_to_id` does.
 struct TokenTable: Sendable {
-    private var slots: [Int32]      // token id, or -1 for an empty slot
-    private var hashes: [UInt64]
+    /// A slot: the top half of the text's hash, and the token id (-1 for an empty slot). One 8-byte load per
+    /// probe; the text is compared only when the hash halves agree.
+    private struct Slot {
+        var hash: UInt32
+        var id: Int32
+    }
+    private var slots: [Slot]
     private let mask: Int
 
     /// 64-bit FNV-1a, continued from `seed` (so hash(a + b) = hash(b, seed: hash(a))).
@@ -14,25 +19,24 @@ struct TokenTable: Sendable {
         return h
     }
 
-    init(tokens: [[UInt8]]) {
+    init(tokens: ByteStrings) {
         var capacity = 16
         while capacity < tokens.count * 2 { capacity <<= 1 }
-        slots = [Int32](repeating: -1, count: capacity)
-        hashes = [UInt64](repeating: 0, count: capacity)
+        slots = [Slot](repeating: Slot(hash: 0, id: -1), count: capacity)
         mask = capacity - 1
-        for (id, text) in tokens.enumerated() {
-            text.withUnsafeBufferPointer { buffer in
-                let h = TokenTable.hash(buffer)
+        for id in 0..<tokens.count {
+            tokens.withBytes(id) { text in
+                let h = TokenTable.hash(text)
+                let tag = UInt32(truncatingIfNeeded: h >> 32)
                 var i = Int(truncatingIfNeeded: h) & mask
                 while true {
                     let existing = slots[i]
-                    if existing < 0 {
-                        slots[i] = Int32(id)
-                        hashes[i] = h
+                    if existing.id < 0 {
+                        slots[i] = Slot(hash: tag, id: Int32(id))
                         return
                     }
-                    if hashes[i] == h && tokens[Int(existing)] == text {
-                        slots[i] = Int32(id)  // a later duplicate wins
+                    if existing.hash == tag && tokens.withBytes(Int(existing.id), { $0.elementsEqual(text) }) {
+                        slots[i].id = Int32(id)  // a later duplicate wins
                         return
                     }
                     i = (i + 1) & mask
@@ -43,27 +47,26 @@ struct TokenTable: Sendable {
 
     /// The id of the token whose text is `left` followed by `right`.
     func find(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8> = UnsafeBufferPointer(start: nil, count: 0),
-              in tokens: [[UInt8]]) -> TokenID? {
+              in tokens: ByteStrings) -> TokenID? {
         let h = TokenTable.hash(right, seed: TokenTable.hash(left))
+        let tag = UInt32(truncatingIfNeeded: h >> 32)
         let count = left.count + right.count
         var i = Int(truncatingIfNeeded: h) & mask
         while true {
-            let id = slots[i]
-            if id < 0 { return nil }
-            if hashes[i] == h {
-                let text = tokens[Int(id)]
-                if text.count == count && text.withUnsafeBufferPointer({ t in
-                    t.prefix(left.count).elementsEqual(left) && t.suffix(right.count).elementsEqual(right)
-                }) {
-                    return id
-                }
+            let slot = slots[i]
+            if slot.id < 0 { return nil }
+            if slot.hash == tag && tokens.length(Int(slot.id)) == count && tokens.withBytes(Int(slot.id), { t in
+                UnsafeBufferPointer(rebasing: t[..<left.count]).elementsEqual(left)
+                    && UnsafeBufferPointer(rebasing: t[left.count...]).elementsEqual(right)
+            }) {
+                return slot.id
             }
             i = (i + 1) & mask
         }
     }
 
     /// The id of the token whose text is `bytes`.
-    func find<C: Collection>(_ bytes: C, in tokens: [[UInt8]]) -> TokenID? where C.Element == UInt8 {
+    func find<C: Collection>(_ bytes: C, in tokens: ByteStrings) -> TokenID? where C.Element == UInt8 {
         if let id = bytes.withContiguousStorageIfAvailable({ find($0, in: tokens) }) { return id }
         return Array(bytes).withUnsafeBufferPointer { find($0, in: tokens) }
     }

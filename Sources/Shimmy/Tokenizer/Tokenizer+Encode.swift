@@ -52,7 +52,7 @@ extension Tokenizer {
         for id in specialTokens {
             let attrs = attributes[Int(id)]
             if !parseSpecial && !attrs.isDisjoint(with: skipped) { continue }
-            let needle = tokenBytes[Int(id)]
+            let needle = Array(tokenBytes[Int(id)])
             guard !needle.isEmpty else { continue }
             var next: [Fragment] = []
             next.reserveCapacity(fragments.count + 2)
@@ -130,16 +130,15 @@ extension Tokenizer {
                 for b in word { encoded.append(contentsOf: ByteLevel.utf8ForByte[Int(b)]) }
                 if let id = table.find(encoded, in: tokenBytes) { output.append(id); continue }
             }
-            for (symbol, range) in merges.merge(word: word[...]) {
-                if merges.isToken(symbol) {
-                    output.append(symbol)
+            let (encoded, symbols) = merges.merge(word: word[...])
+            for span in symbols {
+                if let id = table.find(encoded[span], in: tokenBytes) {
+                    output.append(id)
                     continue
                 }
                 // not a token: llama.cpp looks each byte of the byte-level text up as a one-byte token
-                for b in word[range] {
-                    for e in ByteLevel.utf8ForByte[Int(b)] {
-                        if let id = table.find(CollectionOfOne(e), in: tokenBytes) { output.append(id) }
-                    }
+                for e in encoded[span] {
+                    if let id = table.find(CollectionOfOne(e), in: tokenBytes) { output.append(id) }
                 }
             }
         }

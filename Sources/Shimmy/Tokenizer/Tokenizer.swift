@@ -15,14 +15,12 @@ public final class Tokenizer: Sendable {
     /// The BPE pre-tokenizer (unused for SPM).
     public let preTokenizer: PreTokenizerKind
     /// Each token's text bytes, by id.
-    let tokenBytes: [[UInt8]]
+    let tokenBytes: ByteStrings
     /// Each token's attributes, by id.
     public let attributes: [TokenAttributes]
     let scores: [Float]
     let table: TokenTable
     let merges: BPEMerges?
-    /// Each token's piece with special tokens rendered (llama.cpp's `cache_token_to_piece`).
-    let pieces: [[UInt8]]
     /// Control, user-defined and unknown tokens, longest text first: the order they are found in text.
     let specialTokens: [TokenID]
 
@@ -99,20 +97,16 @@ public final class Tokenizer: Sendable {
         if let v = c.addSpacePrefix { addSpacePrefix = v }
 
         // tokens, scores, attributes (a later duplicate text wins the text → id map, as in llama.cpp)
-        var tokenBytes: [[UInt8]] = []
-        tokenBytes.reserveCapacity(n)
-        var attributes: [TokenAttributes] = []
-        attributes.reserveCapacity(n)
+        var tokenBytes = ByteStrings(reservingCount: n, bytes: c.tokens.reduce(0) { $0 + $1.utf8.count })
         for (i, token) in c.tokens.enumerated() {
-            let bytes = token.isEmpty ? Array("[EMPTY_\(i)]".utf8) : Array(token.utf8)
-            tokenBytes.append(bytes)
-            attributes.append(c.tokenTypes.map { TokenAttributes(ggufTokenType: $0[i]) } ?? .normal)
+            tokenBytes.append(token.isEmpty ? "[EMPTY_\(i)]" : token)
         }
+        let attributes = c.tokenTypes.map { types in types.prefix(n).map(TokenAttributes.init(ggufTokenType:)) }
+            ?? [TokenAttributes](repeating: .normal, count: n)
         self.tokenBytes = tokenBytes
-        let table = TokenTable(tokens: tokenBytes)
-        self.table = table
+        table = TokenTable(tokens: tokenBytes)
         self.scores = c.scores.map { Array($0.prefix(n)) } ?? [Float](repeating: 0, count: n)
-        merges = c.model == .bpe ? BPEMerges(merges: c.merges, table: table, tokens: tokenBytes) : nil
+        merges = c.model == .bpe ? BPEMerges(merges: c.merges) : nil
 
         func valid(_ id: TokenID?, default fallback: TokenID?) -> TokenID? {
             let fallbackValid = fallback.flatMap { $0 >= 0 && Int($0) < n ? $0 : nil }
@@ -135,9 +129,7 @@ public final class Tokenizer: Sendable {
         specials.fimRepo = valid(c.fimRepoID, default: nil)
         specials.fimSeparator = valid(c.fimSeparatorID, default: nil)
         specials.run(eos: eos, modelName: c.modelName)
-        attributes = specials.attributes
-
-        self.attributes = attributes
+        self.attributes = specials.attributes
         self.bosToken = bos
         self.eosToken = eos
         self.eotToken = specials.eot
@@ -150,13 +142,6 @@ public final class Tokenizer: Sendable {
         self.ignoreMerges = ignoreMerges
         self.endOfGenerationTokens = specials.endOfGeneration
         self.specialTokens = specials.specialTokensLongestFirst
-
-        var pieces: [[UInt8]] = []
-        pieces.reserveCapacity(n)
-        for i in 0..<n {
-            pieces.append(Tokenizer.renderPiece(text: tokenBytes[i], attributes: attributes[i], model: c.model))
-        }
-        self.pieces = pieces
     }
 
     /// Number of tokens in the vocabulary.
