@@ -35,7 +35,7 @@ struct BPEMerges: Sendable {
                 var i = Int(truncatingIfNeeded: h) & mask
                 while slots[i].rank >= 0 {
                     // a repeated merge keeps its first rank
-                    if slots[i].hash == tag && texts.withBytes(Int(slots[i].rank), { $0.elementsEqual(text) }) { return }
+                    if slots[i].hash == tag && texts.withBytes(Int(slots[i].rank), { sameBytes($0, text) }) { return }
                     i = (i + 1) & mask
                 }
                 slots[i] = Slot(hash: tag, rank: Int32(rank))
@@ -44,15 +44,12 @@ struct BPEMerges: Sendable {
         self.slots = slots
     }
 
-    /// The rank of the merge "left right", or nil when there is none.
-    func rank(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Int32? {
-        // a left part with a space after its first byte: the merge text would have been split at that space
-        guard left.count > 0, !left[1...].contains(0x20) else { return nil }
-        var space: UInt8 = 0x20
-        let h = withUnsafePointer(to: &space) { p in
-            TokenTable.hash(right, seed: TokenTable.hash(UnsafeBufferPointer(start: p, count: 1),
-                                                         seed: TokenTable.hash(left)))
-        }
+    /// The rank of the merge "left right", or nil when there is none; `leftHash` is `TokenTable.hash(left)`.
+    /// (The byte-level text has no space: every byte stands for a code point above U+0020. So `left` has none
+    /// either, and the merge text's first space is the one after `left`, where llama.cpp splits it.)
+    @inline(__always)
+    func rank(_ left: UnsafeBufferPointer<UInt8>, leftHash: UInt64, _ right: UnsafeBufferPointer<UInt8>) -> Int32? {
+        let h = TokenTable.hash(right, seed: TokenTable.hash(byte: 0x20, seed: leftHash))
         let tag = UInt32(truncatingIfNeeded: h >> 32)
         let count = left.count + 1 + right.count
         var i = Int(truncatingIfNeeded: h) & mask
@@ -60,8 +57,8 @@ struct BPEMerges: Sendable {
             let slot = slots[i]
             if slot.rank < 0 { return nil }
             if slot.hash == tag && texts.length(Int(slot.rank)) == count && texts.withBytes(Int(slot.rank), { t in
-                UnsafeBufferPointer(rebasing: t[..<left.count]).elementsEqual(left) && t[left.count] == 0x20
-                    && UnsafeBufferPointer(rebasing: t[(left.count + 1)...]).elementsEqual(right)
+                sameBytes(UnsafeBufferPointer(rebasing: t[..<left.count]), left) && t[left.count] == 0x20
+                    && sameBytes(UnsafeBufferPointer(rebasing: t[(left.count + 1)...]), right)
             }) {
                 return slot.rank
             }
@@ -73,29 +70,37 @@ struct BPEMerges: Sendable {
     func merge(word: ArraySlice<UInt8>) -> (text: [UInt8], symbols: [Range<Int>]) {
         let n = word.count
         guard n > 0 else { return ([], []) }
-        // the byte-level text: one code point per byte, starting at start[i]
+        // the byte-level text: one code point per byte
         var text: [UInt8] = []
         text.reserveCapacity(2 * n)
-        var start = [Int](repeating: 0, count: n + 1)
-        for (i, b) in word.enumerated() {
-            start[i] = text.count
-            text.append(contentsOf: ByteLevel.utf8ForByte[Int(b)])
-        }
-        start[n] = text.count
-        var length = [Int](repeating: 1, count: n)
-        var prev = [Int](repeating: -1, count: n)
-        var next = [Int](repeating: -1, count: n)
-        for i in 0..<n {
-            prev[i] = i - 1
-            next[i] = i + 1 < n ? i + 1 : -1
-        }
+        for b in word { text.append(contentsOf: ByteLevel.utf8ForByte[Int(b)]) }
+        // per position: where its code point starts in `text` (n + 1 entries), and for the symbol that starts
+        // there, its length in bytes of the word (0: merged into the symbol on its left), its neighbours and
+        // the hash of its text
+        let scratch = UnsafeMutablePointer<Int>.allocate(capacity: 4 * n + 1)
+        defer { scratch.deallocate() }
+        let start = scratch, length = scratch + (n + 1), prev = length + n, next = prev + n
+        let hashes = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
+        defer { hashes.deallocate() }
         var queue = BigramQueue()
         text.withUnsafeBufferPointer { text in
+            var offset = 0
+            for i in 0..<n {
+                start[i] = offset
+                offset += ByteLevel.utf8ForByte[Int(word[word.startIndex + i])].count
+            }
+            start[n] = offset
             func span(_ i: Int) -> UnsafeBufferPointer<UInt8> {
                 UnsafeBufferPointer(rebasing: text[start[i]..<start[i + length[i]]])
             }
+            for i in 0..<n {
+                length[i] = 1
+                prev[i] = i - 1
+                next[i] = i + 1 < n ? i + 1 : -1
+                hashes[i] = TokenTable.hash(span(i))
+            }
             func addBigram(_ left: Int, _ right: Int) {
-                guard left >= 0, right >= 0, let rank = rank(span(left), span(right)) else { return }
+                guard left >= 0, right >= 0, let rank = rank(span(left), leftHash: hashes[left], span(right)) else { return }
                 queue.push(Bigram(rank: rank, left: Int32(left), right: Int32(right),
                                   size: Int32(length[left] + length[right])))
             }
@@ -104,6 +109,7 @@ struct BPEMerges: Sendable {
                 let left = Int(bigram.left), right = Int(bigram.right)
                 // skip pairs that an earlier merge changed
                 if length[left] == 0 || length[right] == 0 || length[left] + length[right] != Int(bigram.size) { continue }
+                hashes[left] = TokenTable.hash(span(right), seed: hashes[left])
                 length[left] += length[right]
                 length[right] = 0
                 next[left] = next[right]

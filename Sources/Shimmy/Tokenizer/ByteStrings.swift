@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Byte strings stored end to end in one buffer: a vocabulary's token texts in two allocations instead of one
 /// per token. Building the per-token arrays and chasing their pointers in lookups was a sizeable share of a
 /// cold start (49k tokens for SmolLM2).
@@ -40,4 +46,12 @@ struct ByteStrings: Sendable {
         text.withUTF8 { storage.append(contentsOf: $0) }
         starts.append(storage.count)
     }
+}
+
+/// Whether two byte buffers hold the same bytes (memcmp: the generic `elementsEqual` compared byte by byte).
+@inline(__always)
+func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard a.count == b.count else { return false }
+    guard a.count > 0, let p = a.baseAddress, let q = b.baseAddress else { return true }
+    return memcmp(p, q, a.count) == 0
 }

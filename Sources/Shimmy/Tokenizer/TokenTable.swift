@@ -19,6 +19,10 @@ struct TokenTable: Sendable {
         return h
     }
 
+    /// `hash` continued over one byte.
+    @inline(__always)
+    static func hash(byte: UInt8, seed: UInt64) -> UInt64 { (seed ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+
     init(tokens: ByteStrings) {
         var capacity = 16
         while capacity < tokens.count * 2 { capacity <<= 1 }
@@ -35,7 +39,7 @@ struct TokenTable: Sendable {
                         slots[i] = Slot(hash: tag, id: Int32(id))
                         return
                     }
-                    if existing.hash == tag && tokens.withBytes(Int(existing.id), { $0.elementsEqual(text) }) {
+                    if existing.hash == tag && tokens.withBytes(Int(existing.id), { sameBytes($0, text) }) {
                         slots[i].id = Int32(id)  // a later duplicate wins
                         return
                     }
@@ -56,8 +60,8 @@ struct TokenTable: Sendable {
             let slot = slots[i]
             if slot.id < 0 { return nil }
             if slot.hash == tag && tokens.length(Int(slot.id)) == count && tokens.withBytes(Int(slot.id), { t in
-                UnsafeBufferPointer(rebasing: t[..<left.count]).elementsEqual(left)
-                    && UnsafeBufferPointer(rebasing: t[left.count...]).elementsEqual(right)
+                sameBytes(UnsafeBufferPointer(rebasing: t[..<left.count]), left)
+                    && sameBytes(UnsafeBufferPointer(rebasing: t[left.count...]), right)
             }) {
                 return slot.id
             }

@@ -14,10 +14,11 @@ extension Tokenizer {
         if addSpecial && addBOS, let bos = bosToken { output.append(bos) }
         switch model {
         case .bpe:
+            var words = WordCache()
             for fragment in fragments {
                 switch fragment {
                 case .token(let id): output.append(id)
-                case .text(let range): encodeBPE(bytes[range], into: &output)
+                case .text(let range): encodeBPE(bytes[range], into: &output, words: &words)
                 }
             }
         case .spm:
@@ -115,9 +116,12 @@ extension Tokenizer {
         return out
     }
 
+    /// The tokens of each word seen so far in one `encode` call: a word's tokens depend on nothing else, and
+    /// text repeats its words (`shimmy tokenize` of the 1.3 MB perplexity corpus: 0.34–0.50 s before, 0.17 s).
+    typealias WordCache = [[UInt8]: [TokenID]]
+
     /// Pre-tokenizes one text fragment and runs BPE on each word.
-    func encodeBPE(_ text: ArraySlice<UInt8>, into output: inout [TokenID]) {
-        guard let merges else { return }
+    func encodeBPE(_ text: ArraySlice<UInt8>, into output: inout [TokenID], words: inout WordCache) {
         let cpts = LlamaUTF8.codepoints(Array(text))
         var start = 0
         var word: [UInt8] = []
@@ -125,22 +129,36 @@ extension Tokenizer {
             word.removeAll(keepingCapacity: true)
             for k in start..<(start + length) { LlamaUTF8.append(cpts[k], to: &word) }
             start += length
-            if ignoreMerges {
-                var encoded: [UInt8] = []
-                for b in word { encoded.append(contentsOf: ByteLevel.utf8ForByte[Int(b)]) }
-                if let id = table.find(encoded, in: tokenBytes) { output.append(id); continue }
-            }
-            let (encoded, symbols) = merges.merge(word: word[...])
-            for span in symbols {
-                if let id = table.find(encoded[span], in: tokenBytes) {
-                    output.append(id)
-                    continue
-                }
-                // not a token: llama.cpp looks each byte of the byte-level text up as a one-byte token
-                for e in encoded[span] {
-                    if let id = table.find(CollectionOfOne(e), in: tokenBytes) { output.append(id) }
-                }
+            if let tokens = words[word] {
+                output.append(contentsOf: tokens)
+            } else {
+                let tokens = encodeWord(word)
+                output.append(contentsOf: tokens)
+                words[word] = tokens
             }
         }
+    }
+
+    /// BPE on one pre-tokenized word (raw UTF-8 bytes).
+    func encodeWord(_ word: [UInt8]) -> [TokenID] {
+        guard let merges else { return [] }
+        if ignoreMerges {
+            var encoded: [UInt8] = []
+            for b in word { encoded.append(contentsOf: ByteLevel.utf8ForByte[Int(b)]) }
+            if let id = table.find(encoded, in: tokenBytes) { return [id] }
+        }
+        var output: [TokenID] = []
+        let (encoded, symbols) = merges.merge(word: word[...])
+        for span in symbols {
+            if let id = table.find(encoded[span], in: tokenBytes) {
+                output.append(id)
+                continue
+            }
+            // not a token: llama.cpp looks each byte of the byte-level text up as a one-byte token
+            for e in encoded[span] {
+                if let id = table.find(CollectionOfOne(e), in: tokenBytes) { output.append(id) }
+            }
+        }
+        return output
     }
 }
