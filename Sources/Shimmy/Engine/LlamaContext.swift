@@ -45,7 +45,7 @@ public final class LlamaContext: @unchecked Sendable {
         keyCache = .allocate(capacity: cacheCount)
         valueCache = .allocate(capacity: cacheCount)
         // Zeroed by calloc: a block this large comes from the kernel already zero, so a page costs nothing until
-        // a batch that long first writes it (writing 12 MB of zeros cost ~3 ms of every cold start).
+        // a batch that long first writes it (writing 12 MB of zeros cost ~7 ms of every cold start).
         func buffer(_ n: Int) -> UnsafeMutablePointer<Float> {
             guard let raw = calloc(n, MemoryLayout<Float>.stride) else {
                 // out of memory: `allocate` stops the program with Swift's allocation-failure message, as before
