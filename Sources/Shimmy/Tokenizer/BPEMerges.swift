@@ -70,61 +70,46 @@ struct BPEMerges: Sendable {
     func merge(word: ArraySlice<UInt8>) -> (text: [UInt8], symbols: [Range<Int>]) {
         let n = word.count
         guard n > 0 else { return ([], []) }
-        // the byte-level text: one code point per byte
+        // the byte-level text, one code point per byte of the word; the one of byte i starts at start[i]
         var text: [UInt8] = []
         text.reserveCapacity(2 * n)
-        for b in word { text.append(contentsOf: ByteLevel.utf8ForByte[Int(b)]) }
-        // per position: where its code point starts in `text` (n + 1 entries), and for the symbol that starts
-        // there, its length in bytes of the word (0: merged into the symbol on its left), its neighbours and
-        // the hash of its text
-        let scratch = UnsafeMutablePointer<Int>.allocate(capacity: 4 * n + 1)
-        defer { scratch.deallocate() }
-        let start = scratch, length = scratch + (n + 1), prev = length + n, next = prev + n
-        let hashes = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
-        defer { hashes.deallocate() }
+        var starts: [Int] = []
+        starts.reserveCapacity(n + 1)
+        for b in word {
+            starts.append(text.count)
+            text.append(contentsOf: ByteLevel.utf8ForByte[Int(b)])
+        }
+        starts.append(text.count)
+        let start = starts
+        // symbols are counted in bytes of the word; each keeps the hash of its text (the helpers below take the
+        // chain and hashes as arguments: captured, they cost a dynamic exclusivity check per access)
+        var chain = MergeChain(sizes: [Int](repeating: 1, count: n))
+        var hashes = [UInt64](repeating: 0, count: n)
         var queue = BigramQueue()
         text.withUnsafeBufferPointer { text in
-            var offset = 0
-            for i in 0..<n {
-                start[i] = offset
-                offset += ByteLevel.utf8ForByte[Int(word[word.startIndex + i])].count
+            func span(_ i: Int, size: Int) -> UnsafeBufferPointer<UInt8> {
+                UnsafeBufferPointer(rebasing: text[start[i]..<start[i + size]])
             }
-            start[n] = offset
-            func span(_ i: Int) -> UnsafeBufferPointer<UInt8> {
-                UnsafeBufferPointer(rebasing: text[start[i]..<start[i + length[i]]])
+            func bigram(_ left: Int, _ right: Int, _ chain: MergeChain, _ hashes: [UInt64]) -> Bigram? {
+                guard left >= 0, right >= 0 else { return nil }
+                let l = chain.size[left], r = chain.size[right]
+                guard let rank = rank(span(left, size: l), leftHash: hashes[left], span(right, size: r)) else { return nil }
+                return Bigram(rank: rank, left: Int32(left), right: Int32(right), size: Int32(l + r))
             }
-            for i in 0..<n {
-                length[i] = 1
-                prev[i] = i - 1
-                next[i] = i + 1 < n ? i + 1 : -1
-                hashes[i] = TokenTable.hash(span(i))
+            for i in 0..<n { hashes[i] = TokenTable.hash(span(i, size: 1)) }
+            for i in 1..<n {
+                if let b = bigram(i - 1, i, chain, hashes) { queue.push(b) }
             }
-            func addBigram(_ left: Int, _ right: Int) {
-                guard left >= 0, right >= 0, let rank = rank(span(left), leftHash: hashes[left], span(right)) else { return }
-                queue.push(Bigram(rank: rank, left: Int32(left), right: Int32(right),
-                                  size: Int32(length[left] + length[right])))
-            }
-            for i in 1..<n { addBigram(i - 1, i) }
-            while let bigram = queue.pop() {
-                let left = Int(bigram.left), right = Int(bigram.right)
-                // skip pairs that an earlier merge changed
-                if length[left] == 0 || length[right] == 0 || length[left] + length[right] != Int(bigram.size) { continue }
-                hashes[left] = TokenTable.hash(span(right), seed: hashes[left])
-                length[left] += length[right]
-                length[right] = 0
-                next[left] = next[right]
-                if next[right] >= 0 { prev[next[right]] = left }
-                addBigram(prev[left], left)
-                addBigram(left, next[left])
+            while let popped = queue.pop() {
+                let left = Int(popped.left), right = Int(popped.right)
+                guard chain.isCurrent(left, right, size: Int(popped.size)) else { continue }
+                hashes[left] = TokenTable.hash(span(right, size: chain.size[right]), seed: hashes[left])
+                chain.join(left, right)
+                if let b = bigram(chain.prev[left], left, chain, hashes) { queue.push(b) }
+                if let b = bigram(left, chain.next[left], chain, hashes) { queue.push(b) }
             }
         }
-        var symbols: [Range<Int>] = []
-        var i = 0
-        while i >= 0 && i < n {
-            symbols.append(start[i]..<start[i + length[i]])
-            i = next[i]
-        }
-        return (text, symbols)
+        return (text, chain.starts.map { start[$0]..<start[$0 + chain.size[$0]] })
     }
 }
 

@@ -37,3 +37,42 @@ struct BinaryHeap<Element: HeapOrdered> {
         return top
     }
 }
+
+/// A word's symbols during a merge loop (BPE and SentencePiece): a linked list over the positions where symbols
+/// start, each with its size (0 once merged into its left neighbour).
+struct MergeChain {
+    private(set) var size: [Int]
+    private(set) var prev: [Int]
+    private(set) var next: [Int]
+
+    init(sizes: [Int]) {
+        size = sizes
+        prev = sizes.indices.map { $0 - 1 }
+        next = sizes.indices.map { $0 + 1 < sizes.count ? $0 + 1 : -1 }
+    }
+
+    /// Whether a pair queued when its two symbols together had `size` is still there: llama.cpp skips pairs
+    /// that an earlier merge changed.
+    func isCurrent(_ left: Int, _ right: Int, size joined: Int) -> Bool {
+        size[left] != 0 && size[right] != 0 && size[left] + size[right] == joined
+    }
+
+    /// Merges the symbol at `right` into its left neighbour at `left`.
+    mutating func join(_ left: Int, _ right: Int) {
+        size[left] += size[right]
+        size[right] = 0
+        next[left] = next[right]
+        if next[right] >= 0 { prev[next[right]] = left }
+    }
+
+    /// Where the remaining symbols start, in order.
+    var starts: [Int] {
+        var out: [Int] = []
+        var i = size.isEmpty ? -1 : 0
+        while i >= 0 {
+            out.append(i)
+            i = next[i]
+        }
+        return out
+    }
+}

@@ -15,32 +15,26 @@ struct SentencePiece {
             lengths.append(n)
             offset += n
         }
-        let n = starts.count
-        var prev = (0..<n).map { $0 - 1 }
-        var next = (0..<n).map { $0 + 1 < n ? $0 + 1 : -1 }
+        var chain = MergeChain(sizes: lengths)  // sizes in bytes
 
         var heap = ScoredQueue()
         func addBigram(_ left: Int, _ right: Int) {
             guard left >= 0, right >= 0 else { return }
-            let size = lengths[left] + lengths[right]
+            let size = chain.size[left] + chain.size[right]
             let start = starts[left]
             guard let token = tokenizer.token(forText: text[start..<(start + size)]) else { return }
             heap.push(ScoredBigram(score: tokenizer.score(of: token), left: left, right: right, size: size))
         }
-        for i in 1..<max(n, 1) { addBigram(i - 1, i) }
+        for i in 1..<max(starts.count, 1) { addBigram(i - 1, i) }
         while let bigram = heap.pop() {
             let left = bigram.left, right = bigram.right
-            if lengths[left] == 0 || lengths[right] == 0 || lengths[left] + lengths[right] != bigram.size { continue }
-            lengths[left] += lengths[right]
-            lengths[right] = 0
-            next[left] = next[right]
-            if next[right] >= 0 { prev[next[right]] = left }
-            addBigram(prev[left], left)
-            addBigram(left, next[left])
+            guard chain.isCurrent(left, right, size: bigram.size) else { continue }
+            chain.join(left, right)
+            addBigram(chain.prev[left], left)
+            addBigram(left, chain.next[left])
         }
-        var i = 0
-        while i >= 0 && i < n {
-            let piece = text[starts[i]..<(starts[i] + lengths[i])]
+        for i in chain.starts {
+            let piece = text[starts[i]..<(starts[i] + chain.size[i])]
             if let token = tokenizer.token(forText: piece) {
                 output.append(token)
             } else {
@@ -48,7 +42,6 @@ struct SentencePiece {
                     if let token = tokenizer.byteToken(byte) { output.append(token) }
                 }
             }
-            i = next[i]
         }
     }
 }
