@@ -12,8 +12,6 @@ struct ByteStrings: Sendable {
     /// Where each string starts in `storage`, then the end of the last one.
     private var starts: [Int] = [0]
 
-    init() {}
-
     init(reservingCount count: Int, bytes: Int) {
         storage.reserveCapacity(bytes)
         starts.reserveCapacity(count + 1)
@@ -33,11 +31,6 @@ struct ByteStrings: Sendable {
     func withBytes<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         let start = starts[i], end = starts[i + 1]
         return try storage.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[start..<end])) }
-    }
-
-    mutating func append<C: Collection>(_ bytes: C) where C.Element == UInt8 {
-        storage.append(contentsOf: bytes)
-        starts.append(storage.count)
     }
 
     /// Appends a string's UTF-8.

@@ -1,6 +1,5 @@
 /// Token text → id, as an open-addressing hash table over the vocabulary's own bytes: lookups take any byte
-/// buffer (or two pieces of one, for "left + right" merge results) and allocate nothing. A text that occurs
-/// twice maps to its later id, as llama.cpp's `token_to_id` does.
+/// buffer and allocate nothing. A text that occurs twice maps to its later id, as llama.cpp's `token_to_id` does.
 struct TokenTable: Sendable {
     /// A slot: the top half of the text's hash, and the token id (-1 for an empty slot). One 8-byte load per
     /// probe; the text is compared only when the hash halves agree.
@@ -49,27 +48,20 @@ struct TokenTable: Sendable {
         }
     }
 
-    /// The id of the token whose text is `left` followed by `right`.
-    func find(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8> = UnsafeBufferPointer(start: nil, count: 0),
-              in tokens: ByteStrings) -> TokenID? {
-        let h = TokenTable.hash(right, seed: TokenTable.hash(left))
+    /// The id of the token whose text is `bytes`.
+    func find(_ bytes: UnsafeBufferPointer<UInt8>, in tokens: ByteStrings) -> TokenID? {
+        let h = TokenTable.hash(bytes)
         let tag = UInt32(truncatingIfNeeded: h >> 32)
-        let count = left.count + right.count
         var i = Int(truncatingIfNeeded: h) & mask
         while true {
             let slot = slots[i]
             if slot.id < 0 { return nil }
-            if slot.hash == tag && tokens.length(Int(slot.id)) == count && tokens.withBytes(Int(slot.id), { t in
-                sameBytes(UnsafeBufferPointer(rebasing: t[..<left.count]), left)
-                    && sameBytes(UnsafeBufferPointer(rebasing: t[left.count...]), right)
-            }) {
-                return slot.id
-            }
+            if slot.hash == tag && tokens.withBytes(Int(slot.id), { sameBytes($0, bytes) }) { return slot.id }
             i = (i + 1) & mask
         }
     }
 
-    /// The id of the token whose text is `bytes`.
+    /// `find` for any collection of bytes (a contiguous one is not copied).
     func find<C: Collection>(_ bytes: C, in tokens: ByteStrings) -> TokenID? where C.Element == UInt8 {
         if let id = bytes.withContiguousStorageIfAvailable({ find($0, in: tokens) }) { return id }
         return Array(bytes).withUnsafeBufferPointer { find($0, in: tokens) }
