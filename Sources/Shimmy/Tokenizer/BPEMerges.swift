@@ -66,21 +66,11 @@ struct BPEMerges: Sendable {
         }
     }
 
-    /// Merges one word (its raw UTF-8 bytes). Returns its byte-level text and each final symbol's span of it.
-    func merge(word: ArraySlice<UInt8>) -> (text: [UInt8], symbols: [Range<Int>]) {
-        let n = word.count
-        guard n > 0 else { return ([], []) }
-        // the byte-level text, one code point per byte of the word; the one of byte i starts at start[i]
-        var text: [UInt8] = []
-        text.reserveCapacity(2 * n)
-        var starts: [Int] = []
-        starts.reserveCapacity(n + 1)
-        for b in word {
-            starts.append(text.count)
-            text.append(contentsOf: ByteLevel.utf8ForByte[Int(b)])
-        }
-        starts.append(text.count)
-        let start = starts
+    /// Merges one word given as its byte-level text and the start of each byte's code point in it
+    /// (`ByteLevel.encode`); returns each final symbol's span of the text.
+    func merge(_ text: [UInt8], starts start: [Int]) -> [Range<Int>] {
+        let n = start.count - 1
+        guard n > 0 else { return [] }
         // symbols are counted in bytes of the word; each keeps the hash of its text (the helpers below take the
         // chain and hashes as arguments: captured, they cost a dynamic exclusivity check per access)
         var chain = MergeChain(sizes: [Int](repeating: 1, count: n))
@@ -109,7 +99,7 @@ struct BPEMerges: Sendable {
                 if let b = bigram(left, chain.next[left], chain, hashes) { queue.push(b) }
             }
         }
-        return (text, chain.starts.map { start[$0]..<start[$0 + chain.size[$0]] })
+        return chain.starts.map { start[$0]..<start[$0 + chain.size[$0]] }
     }
 }
 

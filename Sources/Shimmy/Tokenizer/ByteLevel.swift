@@ -38,6 +38,21 @@ enum ByteLevel {
         return table
     }()
 
+    /// A word's byte-level text (one code point per byte of the word) and where the code point of byte i starts
+    /// in it (`starts[i]`, then the text's length last).
+    static func encode(_ word: [UInt8]) -> (text: [UInt8], starts: [Int]) {
+        var text: [UInt8] = []
+        text.reserveCapacity(2 * word.count)
+        var starts: [Int] = []
+        starts.reserveCapacity(word.count + 1)
+        for b in word {
+            starts.append(text.count)
+            text.append(contentsOf: utf8ForByte[Int(b)])
+        }
+        starts.append(text.count)
+        return (text, starts)
+    }
+
     /// `llama_decode_text`: the bytes a byte-level token text stands for. A code point outside the alphabet
     /// becomes `[UNK_BYTE_0x<hex of its UTF-8>` + the whole text + `]`, as llama.cpp writes it.
     static func decode(_ text: [UInt8]) -> [UInt8] {

@@ -142,14 +142,10 @@ extension Tokenizer {
     /// BPE on one pre-tokenized word (raw UTF-8 bytes).
     func encodeWord(_ word: [UInt8]) -> [TokenID] {
         guard let merges else { return [] }
-        if ignoreMerges {
-            var encoded: [UInt8] = []
-            for b in word { encoded.append(contentsOf: ByteLevel.utf8ForByte[Int(b)]) }
-            if let id = table.find(encoded, in: tokenBytes) { return [id] }
-        }
+        let (encoded, starts) = ByteLevel.encode(word)
+        if ignoreMerges, let id = table.find(encoded, in: tokenBytes) { return [id] }
         var output: [TokenID] = []
-        let (encoded, symbols) = merges.merge(word: word[...])
-        for span in symbols {
+        for span in merges.merge(encoded, starts: starts) {
             if let id = table.find(encoded[span], in: tokenBytes) {
                 output.append(id)
                 continue
