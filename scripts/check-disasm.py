@@ -67,6 +67,9 @@ KERNELS = [
     # the 4x4 tiles' 16 tree sums through vpermt2ps: with constant permute indices LLVM had made ~150 narrow
     # shuffles of them per tile (F16 pp512 -20%)
     ("$s7Tensors8DotFloatO4rows", "F16/F32 tile sums (VNNI build)", ["vpermt2ps"], ["vshufps"]),
+    # 2x8 tiles over blocks of rows, F16 blocks converted to f32 first (one call per matmul task)
+    ("$s7Tensors8DotFloatO8tiles2x8", "F16/F32 2x8 tiles", ["vcvtph2ps/zmm", "vfmadd231ps/zmm"], []),
+    ("$s7Tensors8DotFloatO8tiles2x8", "F16/F32 2x8 tile sums (VNNI build)", ["vpermt2ps"], ["vshufps"]),
     ("$s7Tensors3OpsO14attentionExact", "attention", ["vcvtph2ps", "vfmadd231ps", "vcvtps2ph"], []),
     ("$s7Tensors3OpsO15attentionExact3", "attention, three heads", ["vcvtph2ps", "vfmadd231ps", "vcvtps2ph"], []),
     # one query's output values: functions of their own (one call per head or KV group), the chains on zmm
@@ -93,7 +96,8 @@ KERNELS = [
 ]
 
 # Calls a kernel makes on purpose: (caller prefix) -> [callee prefixes], each callee a kernel checked above.
-CALLS = {"$s7Tensors3OpsO14attentionExact": ["$s7Tensors3OpsO14valuesOneQuery",  # once per head
+CALLS = {"$s7Tensors8DotFloatO4rows": ["$s7Tensors8DotFloatO8tiles2x8"],
+         "$s7Tensors3OpsO14attentionExact": ["$s7Tensors3OpsO14valuesOneQuery",  # once per head
                                              "$s7Tensors3OpsO19oneQueryScoreBlocks_",
                                              "$s7Tensors3OpsO11scoreBlocks_"],
          "$s7Tensors3OpsO15attentionExact3": ["$s7Tensors3OpsO15valuesOneQuery3",  # once per KV group

@@ -160,19 +160,27 @@ enum DotFloat {
         #endif
     }
 
-    /// `dotBatched` for 2 weight rows (from `w`, `rowBytes` apart) x tokens `t0..<t0+8`, written to
-    /// `out[t · outStride + r]` relative to the first output.
+    /// `dotBatched` for 2 rows of f32 weights (from `w`, `rowBytes` apart) x tokens `t0..<t0+8`, over columns
+    /// `from..<to` (multiples of 16): the sixteen sums start at zero when `from` is 0 and from `partial` otherwise;
+    /// they are written to `out[t · outStride + r]` (relative to the first output) when `to` ends the row, and left
+    /// in `partial` otherwise. Each chain sees the same FMAs in the same order however the row is cut.
     @inline(__always)
-    static func tile2x8(_ type: WeightKind, _ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ t0: Int,
-                        _ out: UnsafeMutablePointer<Float>, outStride: Int, folds: Ops.FoldIndices) {
+    static func tile2x8(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ t0: Int, from: Int, to: Int,
+                        partial: UnsafeMutablePointer<SIMD16<Float>>, _ out: UnsafeMutablePointer<Float>,
+                        outStride: Int, folds: Ops.FoldIndices) {
         let xs = UnsafeRawPointer(x.floatRow(t0))
         let xStride = x.cols &* 4  // bytes from one token's row to the next
         var p = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(),
                  SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
         var q = p  // row 1; the tuple index is the token
-        var i = 0
-        while i &+ 16 <= x.cols {
-            let w0 = load(type, w, i), w1 = load(type, w + rowBytes, i)
+        if from != 0 {
+            p = (partial[0], partial[1], partial[2], partial[3], partial[4], partial[5], partial[6], partial[7])
+            q = (partial[8], partial[9], partial[10], partial[11], partial[12], partial[13], partial[14], partial[15])
+        }
+        var i = from
+        while i &+ 16 <= to {
+            let w0 = w.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
+            let w1 = w.loadUnaligned(fromByteOffset: rowBytes &+ i &* 4, as: SIMD16<Float>.self)
             @inline(__always) func v(_ t: Int) -> SIMD16<Float> {
                 xs.loadUnaligned(fromByteOffset: t &* xStride &+ i &* 4, as: SIMD16<Float>.self)
             }
@@ -187,6 +195,13 @@ enum DotFloat {
             p.6 = fma(p.6, w0, v6); q.6 = fma(q.6, w1, v6)
             p.7 = fma(p.7, w0, v7); q.7 = fma(q.7, w1, v7)
             i &+= 16
+        }
+        if to < x.cols {
+            partial[0] = p.0; partial[1] = p.1; partial[2] = p.2; partial[3] = p.3
+            partial[4] = p.4; partial[5] = p.5; partial[6] = p.6; partial[7] = p.7
+            partial[8] = q.0; partial[9] = q.1; partial[10] = q.2; partial[11] = q.3
+            partial[12] = q.4; partial[13] = q.5; partial[14] = q.6; partial[15] = q.7
+            return
         }
         #if SHIMMY_AVX512VNNI
         // lane 2t + r: row r, token t
@@ -209,6 +224,64 @@ enum DotFloat {
         #endif
     }
 
+    /// Rows per block in `tiles2x8`, and the most columns a pass of a 2x8 tile takes.
+    static let blockRows = 32, chunkColumns = 768
+
+    /// The rows in `rows` x tokens `0..<tokens` (a multiple of 8) in 2x8 tiles, block by block of `blockRows`
+    /// rows: F16 rows are converted to f32 once per block for all the tokens, where each tile would convert them
+    /// once per 8 tokens (a `vcvtph2ps` is two uops on the FMA ports). Rows longer than `chunkColumns` are taken
+    /// in passes of that many columns, so the 8 tokens' activations of a pass stay in L1 (8 x 768 x 4 = 24 KB; a
+    /// whole 1536-column row of 8 tokens is 48 KB); the sums wait in memory between passes.
+    static func tiles2x8(_ type: WeightKind, _ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
+                         outStride: Int, rows: Range<Int>, tokens: Int) {
+        let cols = x.cols
+        let rowBytes = cols &* type.bytes
+        let folds = Ops.FoldIndices(hidden: UInt32(truncatingIfNeeded: rowBytes &>> 48))  // 0
+        let converted = type == .f16 ? blockRows &* cols / 16 : 0
+        // on the stack: 196 KB for 32 rows of 1536 columns, 1 KB of sums per pair of rows
+        withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: converted &+ blockRows / 2 &* 16) { buffer in
+            guard let base = buffer.baseAddress else { return }
+            let partials = base + converted
+            var start = rows.lowerBound
+            while start < rows.upperBound {
+                let block = start..<min(rows.upperBound, start &+ blockRows)
+                start = block.upperBound
+                var weights = w.data + block.lowerBound &* rowBytes
+                if type == .f16 {
+                    var i = 0
+                    while i < block.count &* cols {
+                        base[i / 16] = load(.f16, weights, i)
+                        i &+= 16
+                    }
+                    weights = UnsafeRawPointer(base)
+                }
+                let f32RowBytes = cols &* 4
+                let pairs = block.count / 2
+                var t = 0
+                while t < tokens {
+                    var from = 0
+                    while from < cols {
+                        let to = min(cols, from &+ chunkColumns)
+                        for pair in 0..<pairs {
+                            let r = block.lowerBound &+ 2 &* pair
+                            tile2x8(weights + 2 &* pair &* f32RowBytes, rowBytes: f32RowBytes, x, t, from: from, to: to,
+                                    partial: partials + 16 &* pair, out + (t &* outStride &+ r), outStride: outStride,
+                                    folds: folds)
+                        }
+                        from = to
+                    }
+                    t &+= 8
+                }
+                if pairs &* 2 < block.count {  // an odd last row
+                    let r = block.upperBound &- 1
+                    for t in 0..<tokens {
+                        out[t &* outStride &+ r] = dotBatched(type, w.data + r &* rowBytes, x.floatRow(t), cols: cols)
+                    }
+                }
+            }
+        }
+    }
+
     /// `out[b · outStride + r] = W[r] · x[b]` for the rows in `rows` and every activation row.
     static func rows(_ type: WeightKind, _ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
                      outStride: Int, rows: Range<Int>, batch: Int) {
@@ -228,38 +301,33 @@ enum DotFloat {
         // llama.cpp hands batches of two or more tokens to tinyBLAS when the row length allows it (BF16 takes
         // other instructions there; it keeps the one-token order)
         if batch >= 2 && x.cols % 16 == 0 && type != .bf16 {
-            // Passes of 2 rows x 8 tokens while 8 tokens are left, then of 4 rows x 4 tokens: sixteen independent
+            // Tiles of 2 rows x 8 tokens while 8 tokens are left, then of 4 rows x 4 tokens: sixteen independent
             // chains either way; each output keeps dotBatched's order, so edges computed one at a time agree bit for
-            // bit. In the 2x8 tile each converted weight vector feeds eight FMAs instead of four (F16 weights cost a
-            // `vcvtph2ps` per load): F16 pp512 at 1 thread, 8 interleaved runs on this session's Xeon, median
-            // 292 -> 340 t/s (`KernelBench gemm`, best of 6: 576-column shapes +10-35%, 1536 columns +3%).
+            // bit. In the 2x8 tile each weight vector feeds eight FMAs instead of four: F16 pp512 at 1 thread, 8
+            // interleaved runs on this session's Xeon, median 292 -> 340 t/s (`KernelBench gemm`, best of 6:
+            // 576-column shapes +10-35%, 1536 columns +3%). Blocks of F16 rows converted once for all the tokens
+            // (`tiles2x8`): 16 interleaved runs, median 316 -> 352 t/s (2 threads level, 608 -> 622).
+            let tiled = batch / 8 &* 8
+            if tiled > 0 { tiles2x8(type, w, x, out, outStride: outStride, rows: rows, tokens: tiled) }
             // The reduction's permute indices with a zero LLVM cannot see: with constant ones it rewrote the
             // permutes into ~150 narrow shuffles per tile.
             let folds = Ops.FoldIndices(hidden: UInt32(truncatingIfNeeded: rowBytes &>> 48))  // 0
-            var b = 0
+            var b = tiled
             while b &+ 4 <= batch {
-                let eight = b &+ 8 <= batch
-                let (tokens, tileRows) = eight ? (8, 2) : (4, 4)
                 var r = rows.lowerBound
-                while r &+ tileRows <= rows.upperBound {
-                    let at = out + (b &* outStride &+ r)
-                    if eight {
-                        tile2x8(type, w.data + r &* rowBytes, rowBytes: rowBytes, x, b, at, outStride: outStride,
-                                folds: folds)
-                    } else {
-                        tile4x4(type, w.data + r &* rowBytes, rowBytes: rowBytes, x, b, at, outStride: outStride,
-                                folds: folds)
-                    }
-                    r &+= tileRows
+                while r &+ 4 <= rows.upperBound {
+                    tile4x4(type, w.data + r &* rowBytes, rowBytes: rowBytes, x, b, out + (b &* outStride &+ r),
+                            outStride: outStride, folds: folds)
+                    r &+= 4
                 }
                 while r < rows.upperBound {
                     let wr = w.data + r &* rowBytes
-                    for t in b..<(b &+ tokens) {
+                    for t in b..<(b &+ 4) {
                         out[t &* outStride &+ r] = dotBatched(type, wr, x.floatRow(t), cols: x.cols)
                     }
                     r &+= 1
                 }
-                b &+= tokens
+                b &+= 4
             }
             for r in rows where b < batch {
                 let wr = w.data + r &* rowBytes

@@ -52,10 +52,13 @@ struct MatMulTests {
 
     /// F32 and F16 follow llama.cpp's kernel choice, whose summation order differs between one token
     /// (ggml_vec_dot) and a batch (tinyBLAS): there a row of a batch is compared with the same row in a batch of two.
+    /// 19 x 128 with 14 tokens: a float 2x8 pass, a 4x4 pass and 2 tokens left over. 37 x 1568 with 9 tokens: the
+    /// float 2x8 tiles in a block of 32 rows and one of 5 (two pairs and an odd row), over passes of 768, 768 and
+    /// 32 columns (their sums kept in memory between passes), then one token left over.
     @Test("each batch row equals the same row computed alone, bit for bit (2x8, 4x4, 4x1, 8x1, 1x4 and 1x1 tiles agree)",
-          arguments: GGMLType.allCases)
-    func batchRowsAreIndependent(type: GGMLType) {
-        let (rows, cols, batch) = (19, 128, 14)  // 14 tokens: a float 2x8 pass, a 4x4 pass and 2 left over
+          arguments: GGMLType.allCases, [(19, 128, 14), (37, 1568, 9)])
+    func batchRowsAreIndependent(type: GGMLType, shape: (rows: Int, cols: Int, batch: Int)) {
+        let (rows, cols, batch) = shape
         let w = TestWeights(type: type, rows: rows, cols: cols, seed: 9)
         let x = randomActivations(count: batch * cols, seed: 13)
         let context = KernelContext(pool: Self.pool)
