@@ -33,6 +33,9 @@ KERNELS = [
     ("$s7Tensors7DotQ4_1O11vnniTile4x4", "Q4_1 VNNI 4x4 tile", ["vpdpbusd/zmm", "vfmadd231ps/zmm", "vcvtdq2ps/zmm",
                                                                "vgf2p8affineqb/zmm", "vpermt2ps"],
      ["vpmullw", "vpmaddwd", "movzbl", "vmovshdup"]),
+    ("$s7Tensors7DotQ4_1O11vnniTile4x8", "Q4_1 VNNI 4x8 tile", ["vpdpbusd/zmm", "vfmadd231ps/zmm", "vcvtdq2ps/zmm",
+                                                               "vgf2p8affineqb/zmm", "vpermt2ps"],
+     ["vpmullw", "vpmaddwd", "movzbl", "vmovshdup"]),
     # one GFNI split per row and block, the four scale products in one vector multiply and each broadcast by a
     # `vpermps`/`vpermd` (with constant lane indices LLVM had made four vmulss and their broadcasts)
     ("$s7Tensors7DotQ4_1O11vnniTile4x1", "Q4_1 VNNI mat-vec tile", ["vpdpbusd", "vfmadd", "vgf2p8affineqb", "vperm",

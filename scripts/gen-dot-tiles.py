@@ -132,7 +132,7 @@ def emit_vnni(name, t):
         for T in (8, 4, 1):
             emit_vnni_transposed(p, t, T)
     shapes = list(TILES)
-    if t["kind"] == "q8":  # the wide 4x4 tile with four token pairs, after it
+    if t["kind"] == "q8" or t["mins"]:  # the wide 4x4 tile with four token pairs, after it
         shapes.insert(shapes.index((4, 4)) + 1, (4, 8))
     for (R, T) in shapes:
         if T == 1 and R > 4 and R != mv:
@@ -160,8 +160,8 @@ def emit_vnni(name, t):
         if t["kind"] == "q8" and (R, T) in ((4, 4), (4, 8)):
             emit_vnni_q8_wide(p, t, pairs=T // 2)
             continue
-        if t["mins"] and (R, T) == (4, 4):
-            emit_vnni_q41_wide(p, t)
+        if t["mins"] and (R, T) in ((4, 4), (4, 8)):
+            emit_vnni_q41_wide(p, t, pairs=T // 2)
             continue
         for i in range(R):
             for j in range(T):
@@ -224,7 +224,7 @@ def emit_vnni(name, t):
     if chain:
         emit_vnni_transposed_rows(p, t)
     else:
-        emit_rows(p, t, "vnni", " (VNNI tiles)", eight=t["kind"] == "q8")
+        emit_rows(p, t, "vnni", " (VNNI tiles)", eight=t["kind"] == "q8" or t["mins"])
     p("}")
     p("#endif")
     text = "\n".join(out) + "\n"
@@ -265,9 +265,10 @@ def emit_wide_stores(p, mins=False, group=0):
         p(f"        let tokenMajor = SIMD16<UInt32>({', '.join(map(str, order))}) &+ folds.zero")
     p(f"        {'var' if mins else 'let'} sums{g} = Ops.lanePermute(halves{g}, halves{g}, tokenMajor)")
     if mins:
-        transposed = [4 * (m % 4) + m // 4 for m in range(16)]
-        p(f"        let transpose = SIMD16<UInt32>({', '.join(map(str, transposed))}) &+ folds.zero")
-        p("        sums += Ops.lanePermute(mins, mins, transpose)")
+        if group == 0:
+            transposed = [4 * (m % 4) + m // 4 for m in range(16)]
+            p(f"        let transpose = SIMD16<UInt32>({', '.join(map(str, transposed))}) &+ folds.zero")
+        p(f"        sums{g} += Ops.lanePermute(mins{g}, mins{g}, transpose)")
     for t, part in enumerate(["lowHalf.lowHalf", "lowHalf.highHalf", "highHalf.lowHalf", "highHalf.highHalf"]):
         p(f"        UnsafeMutableRawPointer(out + ((t0 &+ {4 * group + t}) &* outStride &+ r0)).storeBytes(of: sums{g}.{part}, as: SIMD4<Float>.self)")
 
@@ -307,13 +308,16 @@ def emit_vnni_q8_wide(p, t, pairs=2):
     p("")
 
 
-def emit_vnni_q41_wide(p, t):
+def emit_vnni_q41_wide(p, t, pairs=2):
     """Q4_1, 4 rows x 4 tokens in 512-bit vectors, as `emit_vnni_q8_wide`: two tokens' eight lanes per vector, a
     row's 32 values in both halves (one GFNI instruction from the 16 bytes), and the 16 min terms m_i · s_j of a block
-    in one FMA (lane 4i + j). Each output takes the same roundings as the 8-lane tile."""
+    in one FMA (lane 4i + j). Each output takes the same roundings as the 8-lane tile. `pairs` 4: the 4x8 tile,
+    where a row's nibble split and (d, m) pair serve eight tokens (two vectors of min terms, tokens 0-3 and 4-7)."""
     bb = t["bb"]
-    emit_wide_accumulators(p)
-    p("        var mins = SIMD16<Float>()  // lane 4i + j: row i, token j")
+    emit_wide_accumulators(p, pairs)
+    for group in range(pairs // 2):
+        g = "" if group == 0 else str(group)
+        p(f"        var mins{g} = SIMD16<Float>()  // lane 4i + j: row i, token {'j' if group == 0 else f'{4 * group} + j'}")
     p("        let hide = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: rowBytes &>> 56))  // 0, hidden from LLVM")
     p("        let spreadM = SIMD16<UInt32>(1, 1, 1, 1, 3, 3, 3, 3, 5, 5, 5, 5, 7, 7, 7, 7) | hide  // m_i of (d0 m0 d1 m1 ...)")
     p("        for b in 0..<x.blocks {")
@@ -321,15 +325,27 @@ def emit_vnni_q41_wide(p, t):
         p(f"            let k{i} = w{i} + b &* {bb}")
         p(f"            let q{i} = splitNibblesTwice((k{i} + {t['qoff']}).loadUnaligned(as: SIMD16<UInt8>.self))")
     p("            let dm = halfPairs(k0, k1, k2, k3)  // d0 m0 d1 m1 ...")
-    p("            let vq = SIMD4<Float>(u0[b], u1[b], u2[b], u3[b])")
-    p("            mins = fma(mins, permute(SIMD16(lowHalf: dm, highHalf: dm), spreadM),")
-    p("                       SIMD16(lowHalf: SIMD8(lowHalf: vq, highHalf: vq), highHalf: SIMD8(lowHalf: vq, highHalf: vq)))")
-    emit_wide_token_pairs(p, "xv", flip=False)
-    for i in range(4):
-        for j in range(2):
+    if pairs > 2:
+        p("            let m = permute(SIMD16(lowHalf: dm, highHalf: dm), spreadM)")
+    for group in range(pairs // 2):
+        g = "" if group == 0 else str(group)
+        u = [f"u{4 * group + j}[b]" for j in range(4)]
+        p(f"            let vq{g} = SIMD4<Float>({', '.join(u)})")
+        spread = "m" if pairs > 2 else "permute(SIMD16(lowHalf: dm, highHalf: dm), spreadM)"
+        p(f"            mins{g} = fma(mins{g}, {spread},")
+        p(f"                       SIMD16(lowHalf: SIMD8(lowHalf: vq{g}, highHalf: vq{g}), highHalf: SIMD8(lowHalf: vq{g}, highHalf: vq{g})))")
+    if pairs == 2:
+        emit_wide_token_pairs(p, "xv", flip=False)
+        for i in range(4):
+            for j in range(2):
+                p(f"            a{i}{j} = fma(a{i}{j}, toFloat(dotBytes(SIMD16<Int32>(), q{i}, xv{j})), SIMD16(repeating: dm[{2 * i}]) * e{j})")
+    for j in range(pairs if pairs > 2 else 0):  # 4x8: a pair's activations just before their use (registers)
+        emit_wide_token_pairs(p, "xv", flip=False, pairs=(j,))
+        for i in range(4):
             p(f"            a{i}{j} = fma(a{i}{j}, toFloat(dotBytes(SIMD16<Int32>(), q{i}, xv{j})), SIMD16(repeating: dm[{2 * i}]) * e{j})")
     p("        }")
-    emit_wide_stores(p, mins=True)
+    for group in range(pairs // 2):
+        emit_wide_stores(p, mins=True, group=group)
     p("    }")
     p("")
 

@@ -73,6 +73,115 @@ extension DotQ4_1 {
         UnsafeMutableRawPointer(out + ((t0 &+ 3) &* outStride &+ r0)).storeBytes(of: sums.highHalf.highHalf, as: SIMD4<Float>.self)
     }
 
+    /// 4 rows x 8 tokens starting at row `r0` and token `t0`.
+    @inline(never)  // each tile gets its own register allocation
+    static func vnniTile4x8(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
+                              outStride: Int, r0: Int, t0: Int) {
+        let w0 = w + (r0 &+ 0) &* rowBytes
+        let w1 = w + (r0 &+ 1) &* rowBytes
+        let w2 = w + (r0 &+ 2) &* rowBytes
+        let w3 = w + (r0 &+ 3) &* rowBytes
+        let x0 = x.int8Row(t0 &+ 0), s0 = x.scaleRow(t0 &+ 0)
+        let u0 = x.sumRow(t0 &+ 0)
+        let x1 = x.int8Row(t0 &+ 1), s1 = x.scaleRow(t0 &+ 1)
+        let u1 = x.sumRow(t0 &+ 1)
+        let x2 = x.int8Row(t0 &+ 2), s2 = x.scaleRow(t0 &+ 2)
+        let u2 = x.sumRow(t0 &+ 2)
+        let x3 = x.int8Row(t0 &+ 3), s3 = x.scaleRow(t0 &+ 3)
+        let u3 = x.sumRow(t0 &+ 3)
+        let x4 = x.int8Row(t0 &+ 4), s4 = x.scaleRow(t0 &+ 4)
+        let u4 = x.sumRow(t0 &+ 4)
+        let x5 = x.int8Row(t0 &+ 5), s5 = x.scaleRow(t0 &+ 5)
+        let u5 = x.sumRow(t0 &+ 5)
+        let x6 = x.int8Row(t0 &+ 6), s6 = x.scaleRow(t0 &+ 6)
+        let u6 = x.sumRow(t0 &+ 6)
+        let x7 = x.int8Row(t0 &+ 7), s7 = x.scaleRow(t0 &+ 7)
+        let u7 = x.sumRow(t0 &+ 7)
+        // 512-bit: lanes 0-7 are one token's eight lanes, lanes 8-15 the next token's
+        var a00 = SIMD16<Float>()  // tokens 0, 1
+        var a01 = SIMD16<Float>()  // tokens 2, 3
+        var a02 = SIMD16<Float>()  // tokens 4, 5
+        var a03 = SIMD16<Float>()  // tokens 6, 7
+        var a10 = SIMD16<Float>()  // tokens 0, 1
+        var a11 = SIMD16<Float>()  // tokens 2, 3
+        var a12 = SIMD16<Float>()  // tokens 4, 5
+        var a13 = SIMD16<Float>()  // tokens 6, 7
+        var a20 = SIMD16<Float>()  // tokens 0, 1
+        var a21 = SIMD16<Float>()  // tokens 2, 3
+        var a22 = SIMD16<Float>()  // tokens 4, 5
+        var a23 = SIMD16<Float>()  // tokens 6, 7
+        var a30 = SIMD16<Float>()  // tokens 0, 1
+        var a31 = SIMD16<Float>()  // tokens 2, 3
+        var a32 = SIMD16<Float>()  // tokens 4, 5
+        var a33 = SIMD16<Float>()  // tokens 6, 7
+        var mins = SIMD16<Float>()  // lane 4i + j: row i, token j
+        var mins1 = SIMD16<Float>()  // lane 4i + j: row i, token 4 + j
+        let hide = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: rowBytes &>> 56))  // 0, hidden from LLVM
+        let spreadM = SIMD16<UInt32>(1, 1, 1, 1, 3, 3, 3, 3, 5, 5, 5, 5, 7, 7, 7, 7) | hide  // m_i of (d0 m0 d1 m1 ...)
+        for b in 0..<x.blocks {
+            let k0 = w0 + b &* 20
+            let q0 = splitNibblesTwice((k0 + 4).loadUnaligned(as: SIMD16<UInt8>.self))
+            let k1 = w1 + b &* 20
+            let q1 = splitNibblesTwice((k1 + 4).loadUnaligned(as: SIMD16<UInt8>.self))
+            let k2 = w2 + b &* 20
+            let q2 = splitNibblesTwice((k2 + 4).loadUnaligned(as: SIMD16<UInt8>.self))
+            let k3 = w3 + b &* 20
+            let q3 = splitNibblesTwice((k3 + 4).loadUnaligned(as: SIMD16<UInt8>.self))
+            let dm = halfPairs(k0, k1, k2, k3)  // d0 m0 d1 m1 ...
+            let m = permute(SIMD16(lowHalf: dm, highHalf: dm), spreadM)
+            let vq = SIMD4<Float>(u0[b], u1[b], u2[b], u3[b])
+            mins = fma(mins, m,
+                       SIMD16(lowHalf: SIMD8(lowHalf: vq, highHalf: vq), highHalf: SIMD8(lowHalf: vq, highHalf: vq)))
+            let vq1 = SIMD4<Float>(u4[b], u5[b], u6[b], u7[b])
+            mins1 = fma(mins1, m,
+                       SIMD16(lowHalf: SIMD8(lowHalf: vq1, highHalf: vq1), highHalf: SIMD8(lowHalf: vq1, highHalf: vq1)))
+            let xv0 = tokenPair(x0, x1, block: b)
+            let e0 = scalePair(s0[b], s1[b])
+            a00 = fma(a00, toFloat(dotBytes(SIMD16<Int32>(), q0, xv0)), SIMD16(repeating: dm[0]) * e0)
+            a10 = fma(a10, toFloat(dotBytes(SIMD16<Int32>(), q1, xv0)), SIMD16(repeating: dm[2]) * e0)
+            a20 = fma(a20, toFloat(dotBytes(SIMD16<Int32>(), q2, xv0)), SIMD16(repeating: dm[4]) * e0)
+            a30 = fma(a30, toFloat(dotBytes(SIMD16<Int32>(), q3, xv0)), SIMD16(repeating: dm[6]) * e0)
+            let xv1 = tokenPair(x2, x3, block: b)
+            let e1 = scalePair(s2[b], s3[b])
+            a01 = fma(a01, toFloat(dotBytes(SIMD16<Int32>(), q0, xv1)), SIMD16(repeating: dm[0]) * e1)
+            a11 = fma(a11, toFloat(dotBytes(SIMD16<Int32>(), q1, xv1)), SIMD16(repeating: dm[2]) * e1)
+            a21 = fma(a21, toFloat(dotBytes(SIMD16<Int32>(), q2, xv1)), SIMD16(repeating: dm[4]) * e1)
+            a31 = fma(a31, toFloat(dotBytes(SIMD16<Int32>(), q3, xv1)), SIMD16(repeating: dm[6]) * e1)
+            let xv2 = tokenPair(x4, x5, block: b)
+            let e2 = scalePair(s4[b], s5[b])
+            a02 = fma(a02, toFloat(dotBytes(SIMD16<Int32>(), q0, xv2)), SIMD16(repeating: dm[0]) * e2)
+            a12 = fma(a12, toFloat(dotBytes(SIMD16<Int32>(), q1, xv2)), SIMD16(repeating: dm[2]) * e2)
+            a22 = fma(a22, toFloat(dotBytes(SIMD16<Int32>(), q2, xv2)), SIMD16(repeating: dm[4]) * e2)
+            a32 = fma(a32, toFloat(dotBytes(SIMD16<Int32>(), q3, xv2)), SIMD16(repeating: dm[6]) * e2)
+            let xv3 = tokenPair(x6, x7, block: b)
+            let e3 = scalePair(s6[b], s7[b])
+            a03 = fma(a03, toFloat(dotBytes(SIMD16<Int32>(), q0, xv3)), SIMD16(repeating: dm[0]) * e3)
+            a13 = fma(a13, toFloat(dotBytes(SIMD16<Int32>(), q1, xv3)), SIMD16(repeating: dm[2]) * e3)
+            a23 = fma(a23, toFloat(dotBytes(SIMD16<Int32>(), q2, xv3)), SIMD16(repeating: dm[4]) * e3)
+            a33 = fma(a33, toFloat(dotBytes(SIMD16<Int32>(), q3, xv3)), SIMD16(repeating: dm[6]) * e3)
+        }
+        // the 16 tree sums side by side: lane 2k + h is half h of the k-th accumulator below, then lane 4t + i
+        let folds = Ops.FoldIndices(hidden: UInt32(truncatingIfNeeded: rowBytes &>> 56))  // 0, hidden from LLVM
+        let halves = folds.fold(folds.fold(folds.fold(a00, a10, 1), folds.fold(a20, a30, 1), 2),
+                                folds.fold(folds.fold(a01, a11, 1), folds.fold(a21, a31, 1), 2), 3)
+        let tokenMajor = SIMD16<UInt32>(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15) &+ folds.zero
+        var sums = Ops.lanePermute(halves, halves, tokenMajor)
+        let transpose = SIMD16<UInt32>(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15) &+ folds.zero
+        sums += Ops.lanePermute(mins, mins, transpose)
+        UnsafeMutableRawPointer(out + ((t0 &+ 0) &* outStride &+ r0)).storeBytes(of: sums.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 1) &* outStride &+ r0)).storeBytes(of: sums.lowHalf.highHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 2) &* outStride &+ r0)).storeBytes(of: sums.highHalf.lowHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 3) &* outStride &+ r0)).storeBytes(of: sums.highHalf.highHalf, as: SIMD4<Float>.self)
+        let halves1 = folds.fold(folds.fold(folds.fold(a02, a12, 1), folds.fold(a22, a32, 1), 2),
+                                folds.fold(folds.fold(a03, a13, 1), folds.fold(a23, a33, 1), 2), 3)
+        var sums1 = Ops.lanePermute(halves1, halves1, tokenMajor)
+        sums1 += Ops.lanePermute(mins1, mins1, transpose)
+        UnsafeMutableRawPointer(out + ((t0 &+ 4) &* outStride &+ r0)).storeBytes(of: sums1.lowHalf.lowHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 5) &* outStride &+ r0)).storeBytes(of: sums1.lowHalf.highHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 6) &* outStride &+ r0)).storeBytes(of: sums1.highHalf.lowHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(out + ((t0 &+ 7) &* outStride &+ r0)).storeBytes(of: sums1.highHalf.highHalf, as: SIMD4<Float>.self)
+    }
+
     /// 4 rows x 1 tokens starting at row `r0` and token `t0`.
     @inline(never)  // each tile gets its own register allocation
     static func vnniTile4x1(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
@@ -206,6 +315,7 @@ extension DotQ4_1 {
 
     /// `out[t · outStride + r] = W[r] · x[t]` for the rows in `rows` and every token, in 4x4 tiles with 4x1, 1x4
     /// and 1x1 tiles for the edges; tokens go in chunks of 64 so their activations stay in cache across rows (VNNI tiles).
+    /// Four rows with eight tokens left in the chunk take the 4x8 tile.
     static func vnnirows(_ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>, outStride: Int,
                      rows: Range<Int>, batch: Int) {
         let rowBytes = x.blocks &* 20
@@ -235,7 +345,10 @@ extension DotQ4_1 {
                 var t = chunk
                 while t < chunkEnd {
                     let fourTokens = t &+ 4 <= chunkEnd
-                    if fourRows && fourTokens {
+                    if fourRows && t &+ 8 <= chunkEnd {  // 4x8: the rows' work shared by twice the tokens
+                        vnniTile4x8(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t)
+                        t &+= 8
+                    } else if fourRows && fourTokens {
                         vnniTile4x4(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t)
                         t &+= 4
                     } else if fourRows {

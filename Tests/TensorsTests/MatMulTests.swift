@@ -168,7 +168,7 @@ struct KernelSetTests {
     static let pool = ThreadPool(threadCount: 2)
 
     static let cases: [(GGMLType, Int, Int)] = [GGMLType.q4_0, .q4_1, .q8_0].flatMap { type in
-        // rows: 8x1/4x1 mat-vec parts with a remainder, 4x4 tiles (batch 6) and Q8_0's 4x8 (batch 9) with row and
+        // rows: 8x1/4x1 mat-vec parts with a remainder, 4x4 tiles (batch 6) and the 4x8 ones (batch 9) with row and
         // token edges; batches 1, 3, 6, 9
         [(type, 301, 1), (type, 37, 3), (type, 19, 6), (type, 43, 9)]
     }
