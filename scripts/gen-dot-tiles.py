@@ -249,6 +249,21 @@ def emit_wide_token_pairs(p, name, flip, pairs=(0, 1)):
         p(f"            let e{j} = scalePair(s{2 * j}[b], s{2 * j + 1}[b])")
 
 
+def emit_wide_products(p, name, flip, pairs, product):
+    """The 4 rows x `pairs` token pairs of FMAs of a wide tile, `product(i, j)` giving the FMA's two factors for row
+    i and pair j. 4x4: both pairs' activations first; 4x8: each pair's just before its use (registers)."""
+    if pairs == 2:
+        emit_wide_token_pairs(p, name, flip=flip)
+        for i in range(4):
+            for j in range(2):
+                p(f"            a{i}{j} = fma(a{i}{j}, {product(i, j)})")
+        return
+    for j in range(pairs):
+        emit_wide_token_pairs(p, name, flip=flip, pairs=(j,))
+        for i in range(4):
+            p(f"            a{i}{j} = fma(a{i}{j}, {product(i, j)})")
+
+
 def emit_wide_stores(p, mins=False, group=0):
     """The 16 outputs' tree sums (treeSum of each accumulator half: tinyBLAS's hsum order) side by side through
     `Ops.FoldIndices` (vpermt2ps with indices LLVM cannot see: with constant ones, or one treeSum per half, it
@@ -292,15 +307,7 @@ def emit_vnni_q8_wide(p, t, pairs=2):
         p(f"            let q{i} = SIMD64<Int8>(lowHalf: h{i}, highHalf: h{i})")
         p(f"            let g{i} = SIMD16<Int32>() &- dotBytes(SIMD16<Int32>(), bias, q{i})  // -128 Σw per quad")
         p(f"            let d{i} = SIMD16<Float>(repeating: loadHalfWide(k{i}))")
-    if pairs == 2:
-        emit_wide_token_pairs(p, "xu", flip=True)
-        for i in range(4):
-            for j in range(2):
-                p(f"            a{i}{j} = fma(a{i}{j}, toFloat(dotBytes(g{i}, xu{j}, q{i})), d{i} * e{j})")
-    for j in range(pairs if pairs > 2 else 0):  # 4x8: a pair's activations just before their use (registers)
-        emit_wide_token_pairs(p, "xu", flip=True, pairs=(j,))
-        for i in range(4):
-            p(f"            a{i}{j} = fma(a{i}{j}, toFloat(dotBytes(g{i}, xu{j}, q{i})), d{i} * e{j})")
+    emit_wide_products(p, "xu", True, pairs, lambda i, j: f"toFloat(dotBytes(g{i}, xu{j}, q{i})), d{i} * e{j}")
     p("        }")
     for group in range(pairs // 2):
         emit_wide_stores(p, group=group)
@@ -334,15 +341,8 @@ def emit_vnni_q41_wide(p, t, pairs=2):
         spread = "m" if pairs > 2 else "permute(SIMD16(lowHalf: dm, highHalf: dm), spreadM)"
         p(f"            mins{g} = fma(mins{g}, {spread},")
         p(f"                       SIMD16(lowHalf: SIMD8(lowHalf: vq{g}, highHalf: vq{g}), highHalf: SIMD8(lowHalf: vq{g}, highHalf: vq{g})))")
-    if pairs == 2:
-        emit_wide_token_pairs(p, "xv", flip=False)
-        for i in range(4):
-            for j in range(2):
-                p(f"            a{i}{j} = fma(a{i}{j}, toFloat(dotBytes(SIMD16<Int32>(), q{i}, xv{j})), SIMD16(repeating: dm[{2 * i}]) * e{j})")
-    for j in range(pairs if pairs > 2 else 0):  # 4x8: a pair's activations just before their use (registers)
-        emit_wide_token_pairs(p, "xv", flip=False, pairs=(j,))
-        for i in range(4):
-            p(f"            a{i}{j} = fma(a{i}{j}, toFloat(dotBytes(SIMD16<Int32>(), q{i}, xv{j})), SIMD16(repeating: dm[{2 * i}]) * e{j})")
+    emit_wide_products(p, "xv", False, pairs, lambda i, j:
+                       f"toFloat(dotBytes(SIMD16<Int32>(), q{i}, xv{j})), SIMD16(repeating: dm[{2 * i}]) * e{j}")
     p("        }")
     for group in range(pairs // 2):
         emit_wide_stores(p, mins=True, group=group)
