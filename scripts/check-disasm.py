@@ -28,12 +28,14 @@ KERNELS = [
     ("$s7Tensors7DotQ8_0O7tile4x1", "Q8_0 mat-vec tile", ["vpmullw", "vfmadd231ps"], ["vpmulld"]),
     ("$s7Tensors7DotQ4_0O7tile4x4", "Q4_0 4x4 tile", ["vpmullw", "vcvtdq2ps", "vfmadd"], []),
     ("$s7Tensors7DotQ4_0O7tile8x1", "Q4_0 mat-vec tile", ["vpmullw", "vfmadd"], []),
+    # the scale products d · e of a row and token pair in one zmm vmulps (scalePair: with the pair in view LLVM had
+    # multiplied in xmm and spread each product with a vpermps)
     # the 16 outputs' tree sums side by side through vpermt2ps (16 treeSums had been ~130 narrow shuffles, each
     # ending in vmovshdup + vaddss)
-    ("$s7Tensors7DotQ4_1O11vnniTile4x4", "Q4_1 VNNI 4x4 tile", ["vpdpbusd/zmm", "vfmadd231ps/zmm", "vcvtdq2ps/zmm",
+    ("$s7Tensors7DotQ4_1O11vnniTile4x4", "Q4_1 VNNI 4x4 tile", ["vpdpbusd/zmm", "vmulps/zmm", "vfmadd231ps/zmm", "vcvtdq2ps/zmm",
                                                                "vgf2p8affineqb/zmm", "vpermt2ps"],
      ["vpmullw", "vpmaddwd", "movzbl", "vmovshdup"]),
-    ("$s7Tensors7DotQ4_1O11vnniTile4x8", "Q4_1 VNNI 4x8 tile", ["vpdpbusd/zmm", "vfmadd231ps/zmm", "vcvtdq2ps/zmm",
+    ("$s7Tensors7DotQ4_1O11vnniTile4x8", "Q4_1 VNNI 4x8 tile", ["vpdpbusd/zmm", "vmulps/zmm", "vfmadd231ps/zmm", "vcvtdq2ps/zmm",
                                                                "vgf2p8affineqb/zmm", "vpermt2ps"],
      ["vpmullw", "vpmaddwd", "movzbl", "vmovshdup"]),
     # one GFNI split per row and block, the four scale products in one vector multiply and each broadcast by a
@@ -43,10 +45,10 @@ KERNELS = [
      ["vpmullw", "vpmaddwd", "vmulss", "vinserti128"]),
     # a 32-lane byte operation (|w|, x ^ 0x80) became a loop of vpbroadcastb/movzbl over the lanes twice
     # two tokens per 512-bit vector (Zen 5 issues zmm vpdpbusd/FMA at the ymm rate)
-    ("$s7Tensors7DotQ8_0O11vnniTile4x4", "Q8_0 VNNI 4x4 tile", ["vpdpbusd/zmm", "vpxor", "vfmadd231ps/zmm", "vcvtdq2ps/zmm",
+    ("$s7Tensors7DotQ8_0O11vnniTile4x4", "Q8_0 VNNI 4x4 tile", ["vpdpbusd/zmm", "vmulps/zmm", "vpxor", "vfmadd231ps/zmm", "vcvtdq2ps/zmm",
                                                                "vpermt2ps"],
      ["vpmullw", "vpbroadcastb", "movzbl", "vmovshdup"]),
-    ("$s7Tensors7DotQ8_0O11vnniTile4x8", "Q8_0 VNNI 4x8 tile", ["vpdpbusd/zmm", "vpxor", "vfmadd231ps/zmm", "vcvtdq2ps/zmm",
+    ("$s7Tensors7DotQ8_0O11vnniTile4x8", "Q8_0 VNNI 4x8 tile", ["vpdpbusd/zmm", "vmulps/zmm", "vpxor", "vfmadd231ps/zmm", "vcvtdq2ps/zmm",
                                                                "vpermt2ps"],
      ["vpmullw", "vpbroadcastb", "movzbl", "vmovshdup"]),
     ("$s7Tensors7DotQ8_0O11vnniTile4x1", "Q8_0 VNNI mat-vec tile", ["vpdpbusd", "vpxor", "vfmadd", "prefetcht0"],

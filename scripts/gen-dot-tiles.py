@@ -246,7 +246,12 @@ def emit_wide_token_pairs(p, name, flip, pairs=(0, 1)):
     for j in pairs:
         pair = f"tokenPair(x{2 * j}, x{2 * j + 1}, block: b)"
         p(f"            let {name}{j} = {'offsetBinary(' + pair + ')  // x + 128' if flip else pair}")
-        p(f"            let e{j} = scalePair(s{2 * j}[b], s{2 * j + 1}[b])")
+        p(f"            let e{j} = scalePair(s{2 * j}[b], s{2 * j + 1}[b], spread)")
+
+
+def emit_spread(p):
+    """The hidden permute indices of `scalePair` (a pair of token scales, each in eight lanes)."""
+    p("        let spread = SIMD16<UInt32>(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1) | hide  // see scalePair")
 
 
 def emit_wide_products(p, name, flip, pairs, product):
@@ -300,6 +305,8 @@ def emit_vnni_q8_wide(p, t, pairs=2):
     emit_wide_accumulators(p, pairs)
     p("        // signed x signed: (x + 128) as the unsigned operand, then 128 Σw taken off (exact integers)")
     p("        let bias = SIMD64<UInt8>(repeating: 0x80)")
+    p("        let hide = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: rowBytes &>> 56))  // 0, hidden from LLVM")
+    emit_spread(p)
     p("        for b in 0..<x.blocks {")
     for i in range(4):
         p(f"            let k{i} = w{i} + b &* {bb}")
@@ -327,6 +334,7 @@ def emit_vnni_q41_wide(p, t, pairs=2):
         p(f"        var mins{g} = SIMD16<Float>()  // lane 4i + j: row i, token {'j' if group == 0 else f'{4 * group} + j'}")
     p("        let hide = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: rowBytes &>> 56))  // 0, hidden from LLVM")
     p("        let spreadM = SIMD16<UInt32>(1, 1, 1, 1, 3, 3, 3, 3, 5, 5, 5, 5, 7, 7, 7, 7) | hide  // m_i of (d0 m0 d1 m1 ...)")
+    emit_spread(p)
     p("        for b in 0..<x.blocks {")
     for i in range(4):
         p(f"            let k{i} = w{i} + b &* {bb}")

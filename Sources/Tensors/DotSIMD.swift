@@ -298,13 +298,16 @@ func tokenPair(_ low: UnsafePointer<Int8>, _ high: UnsafePointer<Int8>, block: I
            highHalf: UnsafeRawPointer(high + block &* 32).loadUnaligned(as: SIMD32<Int8>.self))
 }
 
-/// Two tokens' block scales, each in eight lanes (the halves of a token pair).
+#if SHIMMY_AVX512VNNI
+/// Two tokens' block scales, each in eight lanes (the halves of a token pair): one `vpermps` of the pair by `spread`
+/// (lanes 0-7 index 0, lanes 8-15 index 1, built from a zero LLVM cannot see). With the pair's structure in view,
+/// LLVM multiplied each row's scale d by the pair in an xmm register and spread every product d · e with a `vpermps`
+/// of its own: two instructions per row and pair where one multiply on zmm does.
 @inline(__always)
-func scalePair(_ low: Float, _ high: Float) -> SIMD16<Float> {
-    SIMD16(lowHalf: SIMD8(repeating: low), highHalf: SIMD8(repeating: high))
+func scalePair(_ low: Float, _ high: Float, _ spread: SIMD16<UInt32>) -> SIMD16<Float> {
+    permute(SIMD16(lowHalf: SIMD8(low, high, 0, 0, 0, 0, 0, 0), highHalf: SIMD8()), spread)
 }
 
-#if SHIMMY_AVX512VNNI
 /// The high nibble of each of the 32 bytes, moved down: one GFNI `vgf2p8affineqb` where the build has it, else a
 /// shift and a mask.
 @inline(__always)

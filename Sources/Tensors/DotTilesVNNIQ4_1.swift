@@ -33,6 +33,7 @@ extension DotQ4_1 {
         var mins = SIMD16<Float>()  // lane 4i + j: row i, token j
         let hide = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: rowBytes &>> 56))  // 0, hidden from LLVM
         let spreadM = SIMD16<UInt32>(1, 1, 1, 1, 3, 3, 3, 3, 5, 5, 5, 5, 7, 7, 7, 7) | hide  // m_i of (d0 m0 d1 m1 ...)
+        let spread = SIMD16<UInt32>(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1) | hide  // see scalePair
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 20
             let q0 = splitNibblesTwice((k0 + 4).loadUnaligned(as: SIMD16<UInt8>.self))
@@ -47,9 +48,9 @@ extension DotQ4_1 {
             mins = fma(mins, permute(SIMD16(lowHalf: dm, highHalf: dm), spreadM),
                        SIMD16(lowHalf: SIMD8(lowHalf: vq, highHalf: vq), highHalf: SIMD8(lowHalf: vq, highHalf: vq)))
             let xv0 = tokenPair(x0, x1, block: b)
-            let e0 = scalePair(s0[b], s1[b])
+            let e0 = scalePair(s0[b], s1[b], spread)
             let xv1 = tokenPair(x2, x3, block: b)
-            let e1 = scalePair(s2[b], s3[b])
+            let e1 = scalePair(s2[b], s3[b], spread)
             a00 = fma(a00, toFloat(dotBytes(SIMD16<Int32>(), q0, xv0)), SIMD16(repeating: dm[0]) * e0)
             a01 = fma(a01, toFloat(dotBytes(SIMD16<Int32>(), q0, xv1)), SIMD16(repeating: dm[0]) * e1)
             a10 = fma(a10, toFloat(dotBytes(SIMD16<Int32>(), q1, xv0)), SIMD16(repeating: dm[2]) * e0)
@@ -118,6 +119,7 @@ extension DotQ4_1 {
         var mins1 = SIMD16<Float>()  // lane 4i + j: row i, token 4 + j
         let hide = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: rowBytes &>> 56))  // 0, hidden from LLVM
         let spreadM = SIMD16<UInt32>(1, 1, 1, 1, 3, 3, 3, 3, 5, 5, 5, 5, 7, 7, 7, 7) | hide  // m_i of (d0 m0 d1 m1 ...)
+        let spread = SIMD16<UInt32>(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1) | hide  // see scalePair
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 20
             let q0 = splitNibblesTwice((k0 + 4).loadUnaligned(as: SIMD16<UInt8>.self))
@@ -136,25 +138,25 @@ extension DotQ4_1 {
             mins1 = fma(mins1, m,
                        SIMD16(lowHalf: SIMD8(lowHalf: vq1, highHalf: vq1), highHalf: SIMD8(lowHalf: vq1, highHalf: vq1)))
             let xv0 = tokenPair(x0, x1, block: b)
-            let e0 = scalePair(s0[b], s1[b])
+            let e0 = scalePair(s0[b], s1[b], spread)
             a00 = fma(a00, toFloat(dotBytes(SIMD16<Int32>(), q0, xv0)), SIMD16(repeating: dm[0]) * e0)
             a10 = fma(a10, toFloat(dotBytes(SIMD16<Int32>(), q1, xv0)), SIMD16(repeating: dm[2]) * e0)
             a20 = fma(a20, toFloat(dotBytes(SIMD16<Int32>(), q2, xv0)), SIMD16(repeating: dm[4]) * e0)
             a30 = fma(a30, toFloat(dotBytes(SIMD16<Int32>(), q3, xv0)), SIMD16(repeating: dm[6]) * e0)
             let xv1 = tokenPair(x2, x3, block: b)
-            let e1 = scalePair(s2[b], s3[b])
+            let e1 = scalePair(s2[b], s3[b], spread)
             a01 = fma(a01, toFloat(dotBytes(SIMD16<Int32>(), q0, xv1)), SIMD16(repeating: dm[0]) * e1)
             a11 = fma(a11, toFloat(dotBytes(SIMD16<Int32>(), q1, xv1)), SIMD16(repeating: dm[2]) * e1)
             a21 = fma(a21, toFloat(dotBytes(SIMD16<Int32>(), q2, xv1)), SIMD16(repeating: dm[4]) * e1)
             a31 = fma(a31, toFloat(dotBytes(SIMD16<Int32>(), q3, xv1)), SIMD16(repeating: dm[6]) * e1)
             let xv2 = tokenPair(x4, x5, block: b)
-            let e2 = scalePair(s4[b], s5[b])
+            let e2 = scalePair(s4[b], s5[b], spread)
             a02 = fma(a02, toFloat(dotBytes(SIMD16<Int32>(), q0, xv2)), SIMD16(repeating: dm[0]) * e2)
             a12 = fma(a12, toFloat(dotBytes(SIMD16<Int32>(), q1, xv2)), SIMD16(repeating: dm[2]) * e2)
             a22 = fma(a22, toFloat(dotBytes(SIMD16<Int32>(), q2, xv2)), SIMD16(repeating: dm[4]) * e2)
             a32 = fma(a32, toFloat(dotBytes(SIMD16<Int32>(), q3, xv2)), SIMD16(repeating: dm[6]) * e2)
             let xv3 = tokenPair(x6, x7, block: b)
-            let e3 = scalePair(s6[b], s7[b])
+            let e3 = scalePair(s6[b], s7[b], spread)
             a03 = fma(a03, toFloat(dotBytes(SIMD16<Int32>(), q0, xv3)), SIMD16(repeating: dm[0]) * e3)
             a13 = fma(a13, toFloat(dotBytes(SIMD16<Int32>(), q1, xv3)), SIMD16(repeating: dm[2]) * e3)
             a23 = fma(a23, toFloat(dotBytes(SIMD16<Int32>(), q2, xv3)), SIMD16(repeating: dm[4]) * e3)

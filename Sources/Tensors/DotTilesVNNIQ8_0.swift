@@ -28,6 +28,8 @@ extension DotQ8_0 {
         var a31 = SIMD16<Float>()  // tokens 2, 3
         // signed x signed: (x + 128) as the unsigned operand, then 128 Σw taken off (exact integers)
         let bias = SIMD64<UInt8>(repeating: 0x80)
+        let hide = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: rowBytes &>> 56))  // 0, hidden from LLVM
+        let spread = SIMD16<UInt32>(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1) | hide  // see scalePair
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 34
             let h0 = (k0 + 2).loadUnaligned(as: SIMD32<Int8>.self)
@@ -50,9 +52,9 @@ extension DotQ8_0 {
             let g3 = SIMD16<Int32>() &- dotBytes(SIMD16<Int32>(), bias, q3)  // -128 Σw per quad
             let d3 = SIMD16<Float>(repeating: loadHalfWide(k3))
             let xu0 = offsetBinary(tokenPair(x0, x1, block: b))  // x + 128
-            let e0 = scalePair(s0[b], s1[b])
+            let e0 = scalePair(s0[b], s1[b], spread)
             let xu1 = offsetBinary(tokenPair(x2, x3, block: b))  // x + 128
-            let e1 = scalePair(s2[b], s3[b])
+            let e1 = scalePair(s2[b], s3[b], spread)
             a00 = fma(a00, toFloat(dotBytes(g0, xu0, q0)), d0 * e0)
             a01 = fma(a01, toFloat(dotBytes(g0, xu1, q0)), d0 * e1)
             a10 = fma(a10, toFloat(dotBytes(g1, xu0, q1)), d1 * e0)
@@ -109,6 +111,8 @@ extension DotQ8_0 {
         var a33 = SIMD16<Float>()  // tokens 6, 7
         // signed x signed: (x + 128) as the unsigned operand, then 128 Σw taken off (exact integers)
         let bias = SIMD64<UInt8>(repeating: 0x80)
+        let hide = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: rowBytes &>> 56))  // 0, hidden from LLVM
+        let spread = SIMD16<UInt32>(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1) | hide  // see scalePair
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 34
             let h0 = (k0 + 2).loadUnaligned(as: SIMD32<Int8>.self)
@@ -131,25 +135,25 @@ extension DotQ8_0 {
             let g3 = SIMD16<Int32>() &- dotBytes(SIMD16<Int32>(), bias, q3)  // -128 Σw per quad
             let d3 = SIMD16<Float>(repeating: loadHalfWide(k3))
             let xu0 = offsetBinary(tokenPair(x0, x1, block: b))  // x + 128
-            let e0 = scalePair(s0[b], s1[b])
+            let e0 = scalePair(s0[b], s1[b], spread)
             a00 = fma(a00, toFloat(dotBytes(g0, xu0, q0)), d0 * e0)
             a10 = fma(a10, toFloat(dotBytes(g1, xu0, q1)), d1 * e0)
             a20 = fma(a20, toFloat(dotBytes(g2, xu0, q2)), d2 * e0)
             a30 = fma(a30, toFloat(dotBytes(g3, xu0, q3)), d3 * e0)
             let xu1 = offsetBinary(tokenPair(x2, x3, block: b))  // x + 128
-            let e1 = scalePair(s2[b], s3[b])
+            let e1 = scalePair(s2[b], s3[b], spread)
             a01 = fma(a01, toFloat(dotBytes(g0, xu1, q0)), d0 * e1)
             a11 = fma(a11, toFloat(dotBytes(g1, xu1, q1)), d1 * e1)
             a21 = fma(a21, toFloat(dotBytes(g2, xu1, q2)), d2 * e1)
             a31 = fma(a31, toFloat(dotBytes(g3, xu1, q3)), d3 * e1)
             let xu2 = offsetBinary(tokenPair(x4, x5, block: b))  // x + 128
-            let e2 = scalePair(s4[b], s5[b])
+            let e2 = scalePair(s4[b], s5[b], spread)
             a02 = fma(a02, toFloat(dotBytes(g0, xu2, q0)), d0 * e2)
             a12 = fma(a12, toFloat(dotBytes(g1, xu2, q1)), d1 * e2)
             a22 = fma(a22, toFloat(dotBytes(g2, xu2, q2)), d2 * e2)
             a32 = fma(a32, toFloat(dotBytes(g3, xu2, q3)), d3 * e2)
             let xu3 = offsetBinary(tokenPair(x6, x7, block: b))  // x + 128
-            let e3 = scalePair(s6[b], s7[b])
+            let e3 = scalePair(s6[b], s7[b], spread)
             a03 = fma(a03, toFloat(dotBytes(g0, xu3, q0)), d0 * e3)
             a13 = fma(a13, toFloat(dotBytes(g1, xu3, q1)), d1 * e3)
             a23 = fma(a23, toFloat(dotBytes(g2, xu3, q2)), d2 * e3)
