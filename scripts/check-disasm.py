@@ -32,11 +32,11 @@ KERNELS = [
     # multiplied in xmm and spread each product with a vpermps)
     # the 16 outputs' tree sums side by side through vpermt2ps (16 treeSums had been ~130 narrow shuffles, each
     # ending in vmovshdup + vaddss)
-    ("$s7Tensors7DotQ4_1O11vnniTile4x4", "Q4_1 VNNI 4x4 tile", ["vpdpbusd/zmm", "vmulps/zmm", "vfmadd231ps/zmm", "vcvtdq2ps/zmm",
-                                                               "vgf2p8affineqb/zmm", "vpermt2ps"],
+    ("$s7Tensors7DotQ4_1O11vnniTile4x4", "Q4_1 VNNI 4x4 tile", ["vpdpbusd/zmm", "vmulps/zmm", "vfmadd231ps/zmm",
+                                                               "vcvtdq2ps/zmm", "vgf2p8affineqb/zmm", "vpermt2ps"],
      ["vpmullw", "vpmaddwd", "movzbl", "vmovshdup"]),
-    ("$s7Tensors7DotQ4_1O11vnniTile4x8", "Q4_1 VNNI 4x8 tile", ["vpdpbusd/zmm", "vmulps/zmm", "vfmadd231ps/zmm", "vcvtdq2ps/zmm",
-                                                               "vgf2p8affineqb/zmm", "vpermt2ps"],
+    ("$s7Tensors7DotQ4_1O11vnniTile4x8", "Q4_1 VNNI 4x8 tile", ["vpdpbusd/zmm", "vmulps/zmm", "vfmadd231ps/zmm",
+                                                               "vcvtdq2ps/zmm", "vgf2p8affineqb/zmm", "vpermt2ps"],
      ["vpmullw", "vpmaddwd", "movzbl", "vmovshdup"]),
     # one GFNI split per row and block, the four scale products in one vector multiply and each broadcast by a
     # `vpermps`/`vpermd` (with constant lane indices LLVM had made four vmulss and their broadcasts)
@@ -45,11 +45,11 @@ KERNELS = [
      ["vpmullw", "vpmaddwd", "vmulss", "vinserti128"]),
     # a 32-lane byte operation (|w|, x ^ 0x80) became a loop of vpbroadcastb/movzbl over the lanes twice
     # two tokens per 512-bit vector (Zen 5 issues zmm vpdpbusd/FMA at the ymm rate)
-    ("$s7Tensors7DotQ8_0O11vnniTile4x4", "Q8_0 VNNI 4x4 tile", ["vpdpbusd/zmm", "vmulps/zmm", "vpxor", "vfmadd231ps/zmm", "vcvtdq2ps/zmm",
-                                                               "vpermt2ps"],
+    ("$s7Tensors7DotQ8_0O11vnniTile4x4", "Q8_0 VNNI 4x4 tile", ["vpdpbusd/zmm", "vmulps/zmm", "vpxor", "vfmadd231ps/zmm",
+                                                               "vcvtdq2ps/zmm", "vpermt2ps"],
      ["vpmullw", "vpbroadcastb", "movzbl", "vmovshdup"]),
-    ("$s7Tensors7DotQ8_0O11vnniTile4x8", "Q8_0 VNNI 4x8 tile", ["vpdpbusd/zmm", "vmulps/zmm", "vpxor", "vfmadd231ps/zmm", "vcvtdq2ps/zmm",
-                                                               "vpermt2ps"],
+    ("$s7Tensors7DotQ8_0O11vnniTile4x8", "Q8_0 VNNI 4x8 tile", ["vpdpbusd/zmm", "vmulps/zmm", "vpxor", "vfmadd231ps/zmm",
+                                                               "vcvtdq2ps/zmm", "vpermt2ps"],
      ["vpmullw", "vpbroadcastb", "movzbl", "vmovshdup"]),
     ("$s7Tensors7DotQ8_0O11vnniTile4x1", "Q8_0 VNNI mat-vec tile", ["vpdpbusd", "vpxor", "vfmadd", "prefetcht0"],
      ["vpmullw", "vpbroadcastb", "movzbl"]),

@@ -346,8 +346,8 @@ def emit_vnni_q41_wide(p, t, pairs=2):
         g = "" if group == 0 else str(group)
         u = [f"u{4 * group + j}[b]" for j in range(4)]
         p(f"            let vq{g} = SIMD4<Float>({', '.join(u)})")
-        spread = "m" if pairs > 2 else "permute(SIMD16(lowHalf: dm, highHalf: dm), spreadM)"
-        p(f"            mins{g} = fma(mins{g}, {spread},")
+        m_lanes = "m" if pairs > 2 else "permute(SIMD16(lowHalf: dm, highHalf: dm), spreadM)"
+        p(f"            mins{g} = fma(mins{g}, {m_lanes},")
         p(f"                       SIMD16(lowHalf: SIMD8(lowHalf: vq{g}, highHalf: vq{g}), highHalf: SIMD8(lowHalf: vq{g}, highHalf: vq{g})))")
     emit_wide_products(p, "xv", False, pairs, lambda i, j:
                        f"toFloat(dotBytes(SIMD16<Int32>(), q{i}, xv{j})), SIMD16(repeating: dm[{2 * i}]) * e{j}")
