@@ -33,25 +33,20 @@ struct QuantizeCommand: AsyncParsableCommand {
     func run() async throws {
         let started = ContinuousClock.now
         defer { if verbose { printError("shimmy quantize: \(ContinuousClock.now - started)") } }
-        do {
-            let target = try ModelQuantizer.parseType(type)
-            let showProgress = isatty(2) == 1
-            removeTemporaryFileOnInterrupt(output: output)
-            let started = Date()
-            try ModelQuantizer.quantize(input: input, output: output, type: target) { done, total, name in
-                guard showProgress else { return }
-                let width = String(total).count
-                let count = String(done).leftPadded(to: width)
-                FileHandle.standardError.write(Data("\r\u{1B}[K[\(count)/\(total)] \(name)".utf8))
-                if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
-            }
-            let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
-            let seconds = Date().timeIntervalSince(started)
-            print("wrote \(output): \(target.name), \(String(format: "%.1f", Double(size) / 1_048_576)) MiB in \(String(format: "%.1f", seconds)) s")
-        } catch let error as ShimmyError {
-            FileHandle.standardError.write(Data("shimmy quantize: error: \(error.description)\n".utf8))
-            throw ExitCode.failure
+        let target = try ModelQuantizer.parseType(type)
+        let showProgress = isatty(2) == 1
+        removeTemporaryFileOnInterrupt(output: output)
+        let began = Date()
+        try ModelQuantizer.quantize(input: input, output: output, type: target) { done, total, name in
+            guard showProgress else { return }
+            let width = String(total).count
+            let count = String(done).leftPadded(to: width)
+            FileHandle.standardError.write(Data("\r\u{1B}[K[\(count)/\(total)] \(name)".utf8))
+            if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
         }
+        let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
+        let seconds = Date().timeIntervalSince(began)
+        print("wrote \(output): \(target.name), \(String(format: "%.1f", Double(size) / 1_048_576)) MiB in \(String(format: "%.1f", seconds)) s")
     }
 }
 

@@ -21,7 +21,7 @@ struct TokenizeCommand: AsyncParsableCommand {
     @OptionGroup var versionFlag: VersionFlag
     @Flag(name: .shortAndLong, help: "Print timings to standard error.") var verbose = false
 
-    @Option(name: .long, help: "A model name (see `shimmy list`) or a GGUF path; the default model when omitted.")
+    @Option(name: .shortAndLong, help: "A model name (see `shimmy list`) or a GGUF path; the default model when omitted.")
     var model: String?
 
     @Flag(name: .long, help: "Turn special-token text such as <|im_start|> into its token.")
@@ -48,30 +48,25 @@ struct TokenizeCommand: AsyncParsableCommand {
     func run() async throws {
         let started = ContinuousClock.now
         defer { if verbose { printError("shimmy tokenize: \(ContinuousClock.now - started)") } }
-        do {
-            let bytes: [UInt8]
-            if let file {
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    throw ShimmyError(.invalidRequest, "Cannot read the input file", details: file)
-                }
-                bytes = [UInt8](data)
-            } else {
-                bytes = Array((prompt ?? "").utf8)
+        let bytes: [UInt8]
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ShimmyError(.invalidRequest, "Cannot read the input file", details: file)
             }
-            let descriptor = try ModelRegistry.standard.resolve(model)
-            let gguf: GGUFFile
-            do {
-                gguf = try GGUFFile(contentsOf: descriptor.path)
-            } catch {
-                throw ShimmyError(.serverError, "Cannot read the model file", details: "\(descriptor.path): \(error)")
-            }
-            let tokenizer = try Tokenizer(gguf: gguf)
-            let ids = tokenizer.encode(bytes: bytes, addSpecial: !noBos, parseSpecial: parseSpecial)
-            print(pieces ? Self.piecesJSON(ids, tokenizer) : Self.idsJSON(ids))
-        } catch let error as ShimmyError {
-            FileHandle.standardError.write(Data("shimmy tokenize: error: \(error.description)\n".utf8))
-            throw ExitCode.failure
+            bytes = [UInt8](data)
+        } else {
+            bytes = Array((prompt ?? "").utf8)
         }
+        let descriptor = try ModelRegistry.standard.resolve(model)
+        let gguf: GGUFFile
+        do {
+            gguf = try GGUFFile(contentsOf: descriptor.path)
+        } catch {
+            throw ShimmyError(.serverError, "Cannot read the model file", details: "\(descriptor.path): \(error)")
+        }
+        let tokenizer = try Tokenizer(gguf: gguf)
+        let ids = tokenizer.encode(bytes: bytes, addSpecial: !noBos, parseSpecial: parseSpecial)
+        print(pieces ? Self.piecesJSON(ids, tokenizer) : Self.idsJSON(ids))
     }
 
     /// `[1,2,3]`

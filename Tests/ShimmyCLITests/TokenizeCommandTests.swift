@@ -43,7 +43,7 @@ struct TokenizeCommandTests {
     static let model = TestPaths.defaultModel
 
     @Test func promptPrintsIds() throws {
-        let r = try Self.run(["tokenize", "--model", Self.model, "--prompt", "Hello, world!"])
+        let r = try Self.run(["tokenize", "-m", Self.model, "--prompt", "Hello, world!"])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         #expect(r.stdout == "[19556,28,905,17]\n")
     }
@@ -91,7 +91,7 @@ struct TokenizeCommandTests {
     @Test func missingModelFailsWithMessage() throws {
         let r = try Self.run(["tokenize", "--model", "no-such-model-xyz", "--prompt", "x"])
         #expect(r.status == 1)
-        #expect(r.stderr.contains("no-such-model-xyz"), "stderr: \(r.stderr)")
+        #expect(r.stderr.hasPrefix("Error: ") && r.stderr.contains("no-such-model-xyz"), "stderr: \(r.stderr)")
         #expect(r.stdout.isEmpty)
     }
 }

@@ -110,8 +110,10 @@ struct ServerFuzzRegressionTests {
                 let again = try? JSONParser.parse(value.serializedBytes)
                 #expect(again?.serialized == value.serialized, "\(name): \(value.serialized) did not round-trip")
             }
-            for decode in [OpenAIRequestDecoder.chat, OpenAIRequestDecoder.completion, OllamaRequestDecoder.chat,
-                           ShimmyRequestDecoder.generate] {
+            let ollamaGenerate = { (body: [UInt8]) throws in _ = try OllamaRequestDecoder.generate(FieldReader.parse(body)) }
+            for decode in [{ _ = try OpenAIRequestDecoder.chat($0) }, { _ = try OpenAIRequestDecoder.completion($0) },
+                           { _ = try OllamaRequestDecoder.chat($0) }, { _ = try ShimmyRequestDecoder.generate($0) },
+                           ollamaGenerate] as [([UInt8]) throws -> Void] {
                 do {
                     _ = try decode(body)
                 } catch {

@@ -129,6 +129,76 @@ struct OllamaAPITests {
         #expect(request.sampling.temperature == 0.8, "Ollama's default temperature")
     }
 
+    @Test("/api/generate with an Ollama-only field: NDJSON `response` lines, the chat template, counts last")
+    func ollamaGenerateStream() throws {
+        let server = try TestServer()
+        let response = try server.client().request("POST", "/api/generate",
+                                                   body: #"{"model": "tiny", "prompt": "why is the sky blue", "system": "be brief", "options": {"num_predict": 3, "temperature": 0, "seed": 7}}"#)
+        #expect(response.status == 200 && response.header("Content-Type") == "application/x-ndjson", "\(response.text)")
+        let lines = try response.text.split(separator: "\n").map { try JSONParser.parse(Array($0.utf8)) }
+        #expect(lines.count == 4, "\(response.text)")
+        let request = try #require(server.session.lastRequest)
+        #expect(request.prompt == .messages([.system("be brief"), .user("why is the sky blue")]))
+        #expect(request.maxTokens == 3 && request.sampling.temperature == 0 && request.sampling.seed == 7)
+        #expect(lines.dropLast().allSatisfy { $0["done"] == false && $0["model"] == "tiny" && $0["created_at"] != nil })
+        #expect(lines.compactMap { $0["response"]?.stringValue }.joined() == server.session.expectedText(request))
+        let last = try #require(lines.last)
+        #expect(last["done"] == true && last["done_reason"] == "length" && last["response"] == "")
+        #expect(last["prompt_eval_count"] == .int(try server.session.countTokens(request.prompt)) && last["eval_count"] == 3)
+        #expect(last["choices"] == nil)
+    }
+
+    @Test("an Ollama client's User-Agent alone selects Ollama's /api/generate; raw skips the template")
+    func ollamaGenerateByUserAgent() throws {
+        let server = try TestServer()
+        let agent = "User-Agent: ollama-python/0.6.3 (x86_64 linux) Python/3.13.5"
+        let whole = try #require(try server.client().request("POST", "/api/generate", body: #"{"model": "tiny", "prompt": "hi", "stream": false}"#,
+                                                             headers: [agent]).json)
+        var request = try #require(server.session.lastRequest)
+        #expect(request.prompt == .messages([.user("hi")]))
+        #expect(request.sampling.temperature == 0.8, "Ollama's default temperature")
+        #expect(whole["done"] == true && whole["response"]?.stringValue == server.session.expectedText(request), "\(whole.serialized)")
+
+        let raw = try server.client().request("POST", "/api/generate", body: #"{"model": "tiny", "prompt": "hi", "raw": true}"#)
+        #expect(raw.header("Content-Type") == "application/x-ndjson", "stream defaults to true")
+        request = try #require(server.session.lastRequest)
+        #expect(request.prompt == .text("hi"))
+
+        // without either, shimmy 1.1's form
+        let shimmy = try #require(try server.client().request("POST", "/api/generate", body: #"{"model": "tiny", "prompt": "hi"}"#,
+                                                              headers: ["User-Agent: curl/8.5.0"]).json)
+        #expect(shimmy["choices"]?[0]?["text"] != nil && shimmy["done"] == nil, "\(shimmy.serialized)")
+    }
+
+    @Test("/api/generate in Ollama's form with an empty prompt loads the model")
+    func ollamaGenerateLoad() throws {
+        let server = try TestServer()
+        let json = try #require(try server.client().request("POST", "/api/generate", body: #"{"model": "tiny", "keep_alive": "5m"}"#).json)
+        #expect(json["done"] == true && json["done_reason"] == "load" && json["response"] == "", "\(json.serialized)")
+        #expect(server.session.lastRequest == nil)
+        let missing = try server.client().request("POST", "/api/generate", body: #"{"model": "nope", "prompt": "", "raw": false}"#)
+        #expect(missing.status == 404 && missing.json?["error"]?["code"] == "model_not_found", "\(missing.text)")
+    }
+
+    @Test("/api/generate in Ollama's form refuses what it cannot follow",
+          arguments: [#""format": "json""#, #""format": {"type": "object"}"#, #""suffix": "return x""#,
+                      #""images": ["aGk="]"#, #""template": "{{ .Prompt }}""#, #""context": [1, 2]"#, #""think": true"#,
+                      #""logprobs": true"#])
+    func ollamaGenerateRefuses(field: String) throws {
+        let server = try TestServer()
+        let refused = try server.client().request("POST", "/api/generate", body: #"{"model": "tiny", "prompt": "hi", "#  + field + "}")
+        #expect(refused.status == 400 && refused.json?["error"]?["code"] == "invalid_request", "\(field): \(refused.text)")
+        #expect(server.session.lastRequest == nil)
+    }
+
+    @Test("/api/generate in Ollama's form accepts those fields when they ask for nothing")
+    func ollamaGenerateAcceptsEmpty() throws {
+        let server = try TestServer()
+        let body = #"{"model": "tiny", "prompt": "hi", "stream": false, "format": "", "suffix": "", "images": [], "template": "", "context": [], "think": false, "logprobs": false}"#
+        let accepted = try server.client().request("POST", "/api/generate", body: body)
+        #expect(accepted.status == 200 && accepted.json?["done"] == true, "\(accepted.text)")
+    }
+
     @Test("/api/tags, /api/show, /api/version")
     func metadata() throws {
         let server = try TestServer()

@@ -286,6 +286,29 @@ def ollama_chat_and_list():
     expect(requests.get(url("/api/version"), timeout=10).json().get("version"), "no version")
 
 
+@check
+def ollama_generate():
+    client = ollama.Client(host=ARGS.base)
+    options = {"temperature": 0, "num_predict": 8}
+    whole = client.generate(model=MODEL, prompt="Say hi.", stream=False, options=options)
+    expect(whole.done and whole.response and whole.done_reason in ("stop", "length"), f"{whole}")
+    expect(whole.eval_count is not None and whole.eval_count <= 8, f"eval_count {whole.eval_count}")
+    parts = list(client.generate(model=MODEL, prompt="Say hi.", stream=True, options=options))
+    expect(parts and parts[-1].done, "stream did not end with done")
+    streamed = "".join(p.response for p in parts)
+    expect(streamed == whole.response, f"stream {streamed!r} vs whole {whole.response!r}")
+    # the chat template is applied as /api/chat does it; raw skips it
+    chat = client.chat(model=MODEL, messages=[{"role": "user", "content": "Say hi."}], stream=False, options=options)
+    expect(whole.response == chat.message.content, f"generate {whole.response!r} vs chat {chat.message.content!r}")
+    raw = client.generate(model=MODEL, prompt="Once upon a time", raw=True, stream=False,
+                          options={**options, "repeat_penalty": 1.0})
+    shimmy = requests.post(url("/api/generate"), json={"model": MODEL, "prompt": "Once upon a time", "max_tokens": 8,
+                                                       "temperature": 0}, timeout=300).json()
+    expect(raw.response == shimmy["choices"][0]["text"], f"raw {raw.response!r} vs shimmy {shimmy}")
+    loaded = client.generate(model=MODEL, prompt="")
+    expect(loaded.done and loaded.done_reason == "load", f"{loaded}")
+
+
 # ---------------------------------------------------------------- concurrency
 
 

@@ -1,12 +1,12 @@
 import Shimmy
 
-/// Decoding of Ollama `/api/chat` bodies: `{model, messages, stream = true, options, keep_alive}`.
+/// Decoding of Ollama `/api/chat` bodies (`{model, messages, stream = true, options, keep_alive}`) and of Ollama's
+/// `/api/generate` bodies (`{model, prompt, system, raw, stream = true, options, keep_alive}`).
 public enum OllamaRequestDecoder {
     /// Ollama's own sampling defaults (temperature 0.8, top_p 0.9, top_k 40, repeat_penalty 1.1).
     public static let defaultSampling = SamplingParameters(temperature: 0.8, topK: 40, topP: 0.9, repeatPenalty: 1.1)
 
-    /// A chat request; `options` takes temperature, top_k, top_p, min_p, num_predict, stop, seed,
-    /// repeat_penalty, repeat_last_n, presence_penalty, frequency_penalty (others such as num_ctx are ignored).
+    /// A chat request; `options` as in `options(_:)`.
     public static func chat(_ body: [UInt8]) throws -> DecodedGeneration {
         let fields = try FieldReader.parse(body)
         let model = try fields.string("model", required: true)
@@ -22,6 +22,14 @@ public enum OllamaRequestDecoder {
             return ChatMessage(role: try message.string("role", required: true) ?? "user",
                                content: try message.string("content") ?? "")
         }
+        let (sampling, maxTokens, stop) = try options(fields)
+        return DecodedGeneration(model: model, prompt: .messages(messages), sampling: sampling, maxTokens: maxTokens,
+                                 stop: stop, stream: try fields.bool("stream") ?? true)
+    }
+
+    /// `options`: temperature, top_k, top_p, min_p, num_predict, stop, seed, repeat_penalty, repeat_last_n,
+    /// presence_penalty, frequency_penalty (others such as num_ctx are ignored), over Ollama's defaults.
+    static func options(_ fields: FieldReader) throws -> (SamplingParameters, maxTokens: Int?, stop: [String]) {
         var sampling = defaultSampling
         var maxTokens: Int?
         var stop: [String] = []
@@ -38,8 +46,59 @@ public enum OllamaRequestDecoder {
             if let n = try options.integer("num_predict", in: -2...RequestRanges.maxTokens.upperBound), n > 0 { maxTokens = n }
             stop = try options.stringList("stop") ?? []
         }
-        return DecodedGeneration(model: model, prompt: .messages(messages), sampling: sampling, maxTokens: maxTokens,
-                                 stop: stop, stream: try fields.bool("stream") ?? true)
+        return (sampling, maxTokens, stop)
+    }
+
+    /// Fields of Ollama's `/api/generate` that shimmy 1.1's has not: a body with any of them is Ollama's.
+    static let generateOnlyFields = ["options", "system", "template", "context", "raw", "format", "images", "keep_alive",
+                                     "suffix", "think", "logprobs", "top_logprobs"]
+
+    /// Whether a `/api/generate` request is Ollama's rather than shimmy 1.1's: its body has a field only Ollama's
+    /// has, or it comes from an Ollama client library (`User-Agent: ollama-python/0.6.3 ...`, `ollama-js/...`,
+    /// `ollama/...`), whose requests may carry nothing but `model`, `prompt` and `stream`.
+    static func isOllamaGenerate(_ fields: FieldReader, userAgent: String?) -> Bool {
+        if generateOnlyFields.contains(where: { fields.present($0) != nil }) { return true }
+        guard let agent = userAgent?.lowercased() else { return false }
+        return agent.hasPrefix("ollama/") || agent.hasPrefix("ollama-")
+    }
+
+    /// An Ollama `/api/generate` request. The prompt goes through the model's chat template as the user's message
+    /// (after `system`'s, when given) unless `raw` is true. An empty prompt only loads the model (`prompt` nil).
+    /// Fields that would change the output in ways shimmy cannot follow (`suffix`, `images`, `format`, `template`,
+    /// `context`, `think`, `logprobs`) are refused when they ask for something; `keep_alive` is ignored.
+    static func generate(_ fields: FieldReader) throws -> (model: String, generation: DecodedGeneration?) {
+        let model = try fields.string("model", required: true) ?? ""
+        try refuse(fields, "suffix", "fill-in-the-middle (suffix) is not supported")
+        try refuse(fields, "images", "images are not supported: the models shimmy runs read text only")
+        try refuse(fields, "format", "structured output (format) is not supported")
+        try refuse(fields, "template", "a custom template is not supported; send raw: true with the prompt already templated")
+        try refuse(fields, "context", "context (token ids of an earlier answer) is not supported; send the conversation to /api/chat")
+        try refuse(fields, "think", "thinking is not supported by this model")
+        try refuse(fields, "logprobs", "logprobs are not supported on /api/generate")
+        let prompt = try fields.string("prompt") ?? ""
+        let system = try fields.string("system") ?? ""
+        let raw = try fields.bool("raw") ?? false
+        guard !prompt.isEmpty else { return (model, nil) }
+        let (sampling, maxTokens, stop) = try options(fields)
+        let messages = (system.isEmpty ? [] : [ChatMessage(role: "system", content: system)])
+            + [ChatMessage(role: "user", content: prompt)]
+        return (model, DecodedGeneration(model: model, prompt: raw ? .text(prompt) : .messages(messages),
+                                         sampling: sampling, maxTokens: maxTokens, stop: stop,
+                                         stream: try fields.bool("stream") ?? true))
+    }
+
+    /// Throws invalid_request when `key` asks for something (true, a non-empty string, array or object).
+    private static func refuse(_ fields: FieldReader, _ key: String, _ reason: String) throws {
+        guard let value = fields.present(key) else { return }
+        let asks: Bool
+        switch value {
+        case .bool(let b): asks = b
+        case .string(let s): asks = !s.isEmpty
+        case .array(let items): asks = !items.isEmpty
+        case .object(let pairs): asks = !pairs.isEmpty
+        default: asks = true
+        }
+        if asks { throw APIError.invalidRequest("Field '\(key)' is not supported", details: reason) }
     }
 
     /// The model named by `/api/show` (`model`, or the older `name`).

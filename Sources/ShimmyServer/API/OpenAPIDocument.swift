@@ -31,6 +31,18 @@ public enum OpenAPIDocument {
         if let streaming { content.append((streaming, ["schema": streaming == "text/event-stream" ? serverSentEvent : ["type": "string"]])) }
         return ["description": .string(description), "content": .object(content)]
     }
+    /// `/api/generate`: shimmy 1.1's completion or SSE, or Ollama's object or NDJSON lines.
+    private static let generateResponse: JSONValue = [
+        "description": "Completion, or SSE when stream is true; in Ollama's form one object, or NDJSON lines when streaming",
+        "content": .object([
+            ("application/json", ["schema": ["anyOf": [ref("GenerateResponse"),
+                                                       object([("model", string("")), ("created_at", string("")), ("response", string("")),
+                                                               ("done", ["type": "boolean"])],
+                                                              required: ["model", "created_at", "response", "done"])]]]),
+            ("text/event-stream", ["schema": serverSentEvent]),
+            ("application/x-ndjson", ["schema": ["type": "string"]]),
+        ]),
+    ]
     /// One server-sent event (OpenAPI before 3.2: a `text/event-stream` schema describes each event).
     private static let serverSentEvent: JSONValue = [
         "type": "object", "required": ["data"],
@@ -125,8 +137,8 @@ public enum OpenAPIDocument {
         "servers": [["url": "http://127.0.0.1:11435"]],
         "security": [["bearer": []]],
         "paths": .object([
-            ("/api/generate", ["post": operation("Generate text (shimmy 1.1)", tag: "shimmy", body: jsonBody(ref("GenerateRequest")),
-                                                 response: ok("Completion, or SSE when stream is true", ref("GenerateResponse"), streaming: "text/event-stream"))]),
+            ("/api/generate", ["post": operation("Generate text (shimmy 1.1; Ollama's form when the body has an Ollama-only field such as options, system or raw, or the User-Agent is an Ollama client's)",
+                                                 tag: "shimmy", body: jsonBody(ref("GenerateRequest")), response: generateResponse)]),
             ("/api/models", ["get": operation("List models", tag: "shimmy", response: ok("Models", object([("models", ["type": "array", "items": object([("id", string("")), ("name", string("")), ("description", string(""))])])])))]),
             ("/api/health", ["get": operation("Health", tag: "shimmy", response: ok("Health", object([("status", string("healthy")), ("models_loaded", integer("")), ("memory_usage", string("Resident memory, e.g. 2.1GB"))])), secured: false)]),
             ("/health", ["get": operation("Health (alias)", tag: "shimmy", response: ok("Health", ["type": "object"]), secured: false)]),

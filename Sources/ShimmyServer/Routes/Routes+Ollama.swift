@@ -1,7 +1,8 @@
 import Foundation
 import Shimmy
 
-/// Ollama-compatible endpoints: `/api/chat`, `/api/tags`, `/api/show`, `/api/version`.
+/// Ollama-compatible endpoints: `/api/chat`, `/api/tags`, `/api/show`, `/api/version`, and `/api/generate` in
+/// Ollama's form.
 extension Routes {
     /// GET /api/version: `{"version": "..."}`.
     func ollamaVersion() -> HTTPResponse { .json(["version": .string(context.configuration.version)]) }
@@ -46,10 +47,30 @@ extension Routes {
     /// (stream defaults to true); one object when `stream` is false.
     func ollamaChat() throws -> RouteOutcome {
         let decoded = try OllamaRequestDecoder.chat(request.body)
+        return try ollamaRespond(decoded) { ("message", ["role": "assistant", "content": .string($0)]) }
+    }
+
+    /// POST /api/generate in Ollama's form (`OllamaRequestDecoder.isOllamaGenerate`): NDJSON lines
+    /// `{model, created_at, response, done}` then a final line with counts, or one object when `stream` is false.
+    /// An empty prompt loads the model and answers `{model, created_at, response: "", done: true, done_reason: "load"}`.
+    func ollamaGenerate(_ fields: FieldReader) throws -> RouteOutcome {
+        let (model, decoded) = try OllamaRequestDecoder.generate(fields)
+        guard let decoded else {
+            let catalog = context.catalog
+            _ = try blockingAwait { try await catalog.session(named: model) }
+            return .response(.json(.object([("model", .string(model)), ("created_at", .string(OllamaTime.format(Date()))),
+                                            ("response", ""), ("done", true), ("done_reason", "load")])))
+        }
+        return try ollamaRespond(decoded) { ("response", .string($0)) }
+    }
+
+    /// Ollama's answer to a generation: `{model, created_at, <content>, done}` lines (NDJSON when streaming), the
+    /// last with `done_reason`, the token counts and the durations in nanoseconds.
+    private func ollamaRespond(_ decoded: DecodedGeneration,
+                               content: @escaping (String) -> (String, JSONValue)) throws -> RouteOutcome {
         let model = JSONValue.string(decoded.model ?? "default")
-        func line(_ content: String, done: Bool) -> [(String, JSONValue)] {
-            [("model", model), ("created_at", .string(OllamaTime.format(Date()))),
-             ("message", ["role": "assistant", "content": .string(content)]), ("done", .bool(done))]
+        func line(_ text: String, done: Bool) -> [(String, JSONValue)] {
+            [("model", model), ("created_at", .string(OllamaTime.format(Date()))), content(text), ("done", .bool(done))]
         }
         func final(_ stats: GenerationStats) -> [(String, JSONValue)] {
             let promptNanos = Int(stats.timings.promptMilliseconds * 1e6)

@@ -21,8 +21,13 @@ extension Routes {
     }
 
     /// POST /api/generate: one JSON response, or SSE `data: {"choices":[{"text","index"}]}` events then `[DONE]`.
+    /// An Ollama client's request (`OllamaRequestDecoder.isOllamaGenerate`) gets Ollama's answer instead.
     func generate() throws -> RouteOutcome {
-        let decoded = try ShimmyRequestDecoder.generate(request.body)
+        let fields = try FieldReader.parse(request.body)
+        if OllamaRequestDecoder.isOllamaGenerate(fields, userAgent: request.header("User-Agent")) {
+            return try ollamaGenerate(fields)
+        }
+        let decoded = try ShimmyRequestDecoder.generate(fields)
         if !decoded.stream {
             return try respondWhole(decoded) { completed in
                 ["choices": [["text": .string(completed.text), "index": 0,
