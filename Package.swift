@@ -4,25 +4,34 @@ import PackageDescription
 
 // Kernels need a CPU target: baseline x86-64 turns FMA and Float16 conversion into library calls.
 // The root package builds for the host CPU. A program that depends on shimmy by version cannot use
-// unsafe flags, so it sets SHIMMY_TARGET_CPU=none and passes the flag itself:
+// unsafe flags, so it sets SHIMMY_TARGET_CPU=none, which leaves every unsafe flag out, and passes the CPU itself:
 //   SHIMMY_TARGET_CPU=none swift build -c release -Xswiftc -target-cpu -Xswiftc native
+// Without unsafe flags X86Intrinsics cannot reach LLVM's intrinsics (`-parse-stdlib`), so such a build runs the
+// portable kernels, without VNNI, GFNI or prefetching, and without `-Ounchecked`.
 let targetCPU = Context.environment["SHIMMY_TARGET_CPU"] ?? "native"
-let cpuFlags: [SwiftSetting] = targetCPU == "none" ? [] : [.unsafeFlags(["-target-cpu", targetCPU])]
+let unsafeAllowed = targetCPU != "none"
+let cpuFlags: [SwiftSetting] = unsafeAllowed ? [.unsafeFlags(["-target-cpu", targetCPU])] : []
 // The int8 kernels use AVX-512 VNNI (`vpdpbusd`) when the build targets this machine and it has it, or when
 // SHIMMY_VNNI=1 says the target CPU has it; otherwise (SHIMMY_VNNI=0, other CPUs) the portable kernels only.
 let hostCPU = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-let vnni = Context.environment["SHIMMY_VNNI"].map { $0 == "1" } ?? (targetCPU == "native" && hostCPU.contains(" avx512_vnni"))
+let vnni = unsafeAllowed
+    && (Context.environment["SHIMMY_VNNI"].map { $0 == "1" } ?? (targetCPU == "native" && hostCPU.contains(" avx512_vnni")))
 // GFNI (`vgf2p8affineqb`: one instruction splits a Q4_1 block's nibbles in the VNNI tiles) likewise, only with VNNI:
 // host CPU, or SHIMMY_GFNI=1/0.
 let gfni = Context.environment["SHIMMY_GFNI"].map { $0 == "1" } ?? (targetCPU == "native" && hostCPU.contains(" gfni"))
 let vnniFlags: [SwiftSetting] = (vnni ? [.define("SHIMMY_AVX512VNNI")] : []) + (vnni && gfni ? [.define("SHIMMY_GFNI")] : [])
-let fast: [SwiftSetting] = cpuFlags + vnniFlags + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+let fast: [SwiftSetting] = cpuFlags + vnniFlags
+    + (unsafeAllowed ? [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))] : [])
+// `-parse-stdlib` exposes the `Builtin` module to X86Intrinsics (SHIMMY_BUILTINS says it is there).
+let builtinFlags: [SwiftSetting] = unsafeAllowed ? [.define("SHIMMY_BUILTINS"), .unsafeFlags(["-parse-stdlib"])] : []
 
 let package = Package(
     name: "shimmy",
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Shimmy", targets: ["Shimmy"]),
+        // The GGUF reader and writer, whose types appear in Shimmy's API (`LlamaModel.file`, `GGMLType`).
+        .library(name: "GGUF", targets: ["GGUF"]),
         .executable(name: "shimmy", targets: ["ShimmyCLI"]),
     ],
     dependencies: [
@@ -34,7 +43,7 @@ let package = Package(
         .target(name: "GGUF", swiftSettings: cpuFlags),
         // x86 instructions LLVM does not select from portable SIMD code, as inlinable wrappers of LLVM's intrinsics
         // (Swift source; `-parse-stdlib` gives access to the `Builtin` module they need).
-        .target(name: "X86Intrinsics", swiftSettings: cpuFlags + vnniFlags + [.unsafeFlags(["-parse-stdlib"])]),
+        .target(name: "X86Intrinsics", swiftSettings: cpuFlags + vnniFlags + builtinFlags),
         .target(name: "Tensors", dependencies: ["GGUF", "CNUMA", "X86Intrinsics"], swiftSettings: fast),
         .target(name: "Shimmy", dependencies: ["GGUF", "Tensors", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: cpuFlags),

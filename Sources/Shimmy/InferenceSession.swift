@@ -130,7 +130,11 @@ public enum GenerationEvent: Sendable, Equatable {
 ///     if case .chunk(let text, _) = event { print(text, terminator: "") }
 /// }
 /// ```
-/// Cancelling the consuming task stops generation within one token.
+/// Generation stops within one token when the stream is dropped or its consuming task is cancelled; a cancelled
+/// consumer's loop simply ends (there is no one left to receive a `.done`). Leaving the loop with `break` drops the
+/// stream only when its iterator goes out of scope: inside a function that is at once, but in a script's top-level
+/// code the iterator lives on and the generation runs to `maxTokens`; there, consume the stream in a function or a
+/// `Task` and cancel it.
 public protocol InferenceSession: Sendable {
     /// The name the model is known by (`SmolLM2-135M-Instruct.Q4_1`, `llama3:8b`).
     var modelName: String { get }
@@ -140,7 +144,8 @@ public protocol InferenceSession: Sendable {
     var details: ModelDetails { get }
     /// Token count of a prompt as this session would feed it (chat template applied for messages).
     func countTokens(_ prompt: Prompt) throws -> Int
-    /// Starts a generation; the stream ends after `.done`, or throws a `ShimmyError`.
+    /// Starts a generation; the stream ends after `.done`, or throws a `ShimmyError`, or ends early when its
+    /// consumer is cancelled.
     func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, Error>
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The one error type that crosses module boundaries: the server, the CLI and Swift programs see this.
 ///
 /// `code` is stable and maps one to one onto the API's error codes; new codes may be added.
@@ -32,4 +34,9 @@ public struct ShimmyError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         details.map { "\(message): \($0)" } ?? message
     }
+}
+
+/// `localizedDescription` (what UI code shows) reads as `description`, not Foundation's generic sentence.
+extension ShimmyError: LocalizedError {
+    public var errorDescription: String? { description }
 }

@@ -45,13 +45,13 @@ struct BenchCommand: AsyncParsableCommand {
         var results: [[String: Any]] = []
         var rows: [String] = []
         for threads in threadCounts {
-            let context = llama.makeContext(capacity: d + p + n + 1, threads: threads)
+            let context = try llama.makeContext(capacity: d + p + n + 1, threads: threads)
             // each test starts from `d` cached tokens of a random prompt (evaluated untimed); `cached` is what the
             // cache held after the last prefill (--json reports it as "depth")
             let depth = randomTokens(d)
             var cached = 0
             func prefill() throws {
-                context.truncate(to: 0)
+                try context.truncate(to: 0)
                 if d > 0 { _ = try context.evaluate(depth, logits: .none) }
                 cached = context.tokens.count
             }

@@ -20,7 +20,7 @@ struct ChatCommand: AsyncParsableCommand {
 
     func run() async throws {
         let model = try modelOptions.load()
-        let context = model.makeContext()
+        let context = try model.makeContext()
         let current = Mutex<StopFlag?>(nil)
         signal(SIGINT, SIG_IGN)
         let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
@@ -40,7 +40,7 @@ struct ChatCommand: AsyncParsableCommand {
             if text == "/exit" || text == "/quit" { break }
             if text == "/reset" {
                 messages = system.map { [.system($0)] } ?? []
-                context.truncate(to: 0)
+                try context.truncate(to: 0)
                 continue
             }
             messages.append(.user(line))
@@ -69,7 +69,7 @@ struct ChatCommand: AsyncParsableCommand {
                 printError("error: \(error)")
                 if error.code == .invalidRequest {  // the conversation no longer fits: start over
                     messages = system.map { [.system($0)] } ?? []
-                    context.truncate(to: 0)
+                    try context.truncate(to: 0)
                     continue
                 }
             }

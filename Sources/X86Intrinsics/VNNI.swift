@@ -2,9 +2,12 @@
 // for them), as inlinable wrappers of LLVM's target intrinsics. This module is compiled with `-parse-stdlib`, which
 // exposes `Builtin.int_<name>` (the LLVM intrinsic `llvm.<name>`, dots as underscores) and the builtin vector types
 // behind the standard library's SIMD types (an overloaded intrinsic takes its types as suffixes:
-// `int_prefetch_RawPointer`). Except for `prefetch`, compiled only when the build targets a CPU with AVX-512 VNNI
-// (SHIMMY_AVX512VNNI, set by Package.swift; GFNI: SHIMMY_GFNI); the callers keep portable kernels for other CPUs.
+// `int_prefetch_RawPointer`); a build without unsafe flags has no `-parse-stdlib` and gets an empty `prefetch` only.
+// Except for `prefetch`, compiled only when the build targets a CPU with AVX-512 VNNI (SHIMMY_AVX512VNNI, set by
+// Package.swift; GFNI: SHIMMY_GFNI); the callers keep portable kernels for other CPUs.
 import Swift
+
+#if SHIMMY_BUILTINS
 
 /// `prefetcht0`: asks for the cache line at `p` ahead of its use (no fault for any address; LLVM's `llvm.prefetch`,
 /// read, high locality, data cache). Not x86-specific, so outside the VNNI guard.
@@ -12,6 +15,14 @@ import Swift
 public func prefetch(_ p: UnsafeRawPointer) {
     Builtin.int_prefetch_RawPointer(p._rawValue, Int32(0)._value, Int32(3)._value, Int32(1)._value)
 }
+
+#else
+
+/// Without `-parse-stdlib` (a build without unsafe flags, see Package.swift) there is no prefetch: a hint only.
+@inlinable @inline(__always)
+public func prefetch(_ p: UnsafeRawPointer) {}
+
+#endif
 
 #if SHIMMY_AVX512VNNI
 

@@ -22,7 +22,7 @@ struct EngineReferenceTests {
             let ids = try #require(prompt["prompt_ids"] as? [Int]).map(TokenID.init)
             let expected = try #require(((prompt["variants"] as? [String: Any])?[variant] as? [String: Any])?["top20"]
                 as? [[Double]])
-            let context = model.makeContext(capacity: 2048)
+            let context = try model.makeContext(capacity: 2048)
             let logits = try context.evaluate(ids, logits: .last)
             if argmax(logits) == Int(expected[0][0]) { top1Matches += 1 }
             for pair in expected {
@@ -58,7 +58,7 @@ struct EngineReferenceTests {
             let ids = try #require(prompt["prompt_ids"] as? [Int]).map(TokenID.init)
             let expected = try #require(((prompt["variants"] as? [String: Any])?[variant] as? [String: Any])?[
                 "generated_ids"] as? [Int])
-            let context = model.makeContext(capacity: 2048)
+            let context = try model.makeContext(capacity: 2048)
             var logits = try context.evaluate(ids, logits: .last)
             var generated: [Int] = []
             while generated.count < (full ? 48 : 1) {

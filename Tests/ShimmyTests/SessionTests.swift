@@ -89,7 +89,7 @@ struct SessionTests {
             (error as? ShimmyError)?.code == .invalidRequest && ((error as? ShimmyError)?.details ?? "").contains("512")
         }
         // a full context ends the generation with `length`
-        let context = model.makeContext(capacity: 16)
+        let context = try model.makeContext(capacity: 16)
         let stats = try model.run(GenerationRequest(prompt: .text("One two three four five"), sampling: .greedy,
                                                     maxTokens: 100), in: context) { _ in }
         #expect(stats.finishReason == .length)
@@ -122,6 +122,48 @@ struct SessionTests {
         // the model was trained for 8192 tokens; the default cache is capped at 4096
         #expect(model.config.contextLength == 8192)
         #expect(try LlamaModel.load(path: TestPaths.defaultModel).contextLength == 4096)
+    }
+
+    @Test func contextsTooLargeForMemoryAreRefused() throws {
+        let isInvalid: (any Error) -> Bool = { ($0 as? ShimmyError)?.code == .invalidRequest }
+        // 1 << 40 tokens: a KV cache of ~25 PB; Int.max overflows the byte count
+        #expect(performing: { try LlamaModel.load(path: TestPaths.defaultModel, options: ModelOptions(contextLength: 1 << 40)) },
+                throws: isInvalid)
+        let model = try Self.model()
+        for capacity in [50_000_000, Int.max, 0] {
+            #expect(performing: { try model.makeContext(capacity: capacity) }, throws: isInvalid)
+        }
+        #expect(try model.makeContext(capacity: 8).capacity == 8)
+    }
+
+    @Test func aContextServesOneGenerationAtATime() throws {
+        let model = try Self.model()
+        let context = try model.makeContext(capacity: 64)
+        var refused: [ShimmyError.Code?] = []
+        // a second user while the generation holds the context: evaluate, truncate, another generation
+        _ = try model.run(GenerationRequest(prompt: .text("Hello"), sampling: .greedy, maxTokens: 2), in: context) { _ in
+            do { _ = try context.evaluate([1]) } catch { refused.append((error as? ShimmyError)?.code) }
+            do { try context.truncate(to: 0) } catch { refused.append((error as? ShimmyError)?.code) }
+            do {
+                _ = try model.run(GenerationRequest(prompt: .text("Hi"), maxTokens: 1), in: context) { _ in }
+            } catch { refused.append((error as? ShimmyError)?.code) }
+        }
+        #expect(!refused.isEmpty && refused.count % 3 == 0 && refused.allSatisfy { $0 == .invalidRequest }, "\(refused)")
+        // given back when the generation ends
+        try context.truncate(to: 0)
+        #expect(try context.evaluate([1]).count == model.config.vocabularySize)
+    }
+
+    @Test func emptyChatIsInvalid() async throws {
+        let model = try Self.model()
+        #expect(performing: { try model.countTokens(.messages([])) }, throws: { ($0 as? ShimmyError)?.code == .invalidRequest })
+        await #expect(performing: { _ = try await Self.collect(model, GenerationRequest(prompt: .messages([]))) },
+                      throws: { ($0 as? ShimmyError)?.code == .invalidRequest })
+    }
+
+    @Test func errorsDescribeThemselvesToFoundation() {
+        let error: any Error = ShimmyError(.modelNotFound, "no model file at /x.gguf", details: "searched ./models")
+        #expect(error.localizedDescription == "no model file at /x.gguf: searched ./models")
     }
 
     @Test func missingAndCorruptFiles() throws {

@@ -8,6 +8,11 @@ extension LlamaModel {
     @discardableResult
     public func run(_ request: GenerationRequest, in context: LlamaContext, stop: StopFlag = StopFlag(),
                     emit: (GenerationEvent) -> Void) throws -> GenerationStats {
+        if case .messages(let messages) = request.prompt, messages.isEmpty {
+            throw ShimmyError(.invalidRequest, "the prompt has no messages")
+        }
+        try context.claim()
+        defer { context.release() }
         let prompt = promptTokens(request.prompt)
         guard !prompt.isEmpty else {
             throw ShimmyError(.invalidRequest, "the prompt is empty")
@@ -24,8 +29,8 @@ extension LlamaModel {
         let promptStart = DispatchTime.now()
         var shared = zip(context.tokens, prompt).prefix { $0 == $1 }.count
         if shared == prompt.count { shared -= 1 }  // the last prompt token must be evaluated for its logits
-        context.truncate(to: shared)
-        var logits = try context.evaluate(Array(prompt[shared...]), logits: .last)
+        context.truncateHeld(to: shared)
+        var logits = try context.evaluateHeld(Array(prompt[shared...]), logits: .last)
         let promptMilliseconds = Self.milliseconds(since: promptStart)
 
         var sampler = Sampler(parameters: request.sampling, vocabularySize: config.vocabularySize)
@@ -58,7 +63,7 @@ extension LlamaModel {
                 break
             }
             guard context.tokens.count < context.capacity, generated < request.maxTokens else { break }
-            logits = try context.evaluate([next], logits: .last)
+            logits = try context.evaluateHeld([next], logits: .last)
         }
         if finish != .stop && finish != .cancelled {
             let (text, stopped) = stops.feed(decoder.finish())

@@ -1,10 +1,12 @@
 import Foundation
+import Synchronization
 import Tensors
 
 /// Per-conversation state of a model: the KV cache, activation buffers and the compute context.
 ///
 /// A context belongs to one generation at a time; the weights it reads are shared. Tokens are appended with
-/// `evaluate`, which returns the logits asked for.
+/// `evaluate`, which returns the logits asked for. A second user while one is at work (another thread's
+/// `evaluate`, `truncate` or generation) gets `.invalidRequest` rather than a cache both would write.
 public final class LlamaContext: @unchecked Sendable {
     /// Which positions of an evaluated batch get logits.
     public enum LogitRows: Sendable, Equatable {
@@ -33,51 +35,106 @@ public final class LlamaContext: @unchecked Sendable {
     private let valueCache: UnsafeMutablePointer<Float16>
     // activations of one batch: (batch, embedding_length) etc.
     private let x, xb, xb2, q, k, v, hb, hb2, ropeTable: UnsafeMutablePointer<Float>
+    /// Whether a user holds the context (`claim`).
+    private let inUse = Atomic<Bool>(false)
 
-    init(config: LlamaConfig, weights: LlamaWeights, capacity: Int, maxBatch: Int = 512, kernels: KernelContext) {
+    /// Bytes of the KV cache for `capacity` tokens (keys and values in half precision); nil when that overflows.
+    static func cacheBytes(config c: LlamaConfig, capacity: Int) -> Int? {
+        var bytes = 2 * MemoryLayout<Float16>.stride
+        for factor in [c.blockCount, capacity, c.kvDimension] {
+            let (product, overflow) = bytes.multipliedReportingOverflow(by: factor)
+            if overflow { return nil }
+            bytes = product
+        }
+        return bytes
+    }
+
+    /// `1.5 GiB`.
+    private static func gibibytes(_ bytes: UInt64) -> String { String(format: "%.1f GiB", Double(bytes) / 1_073_741_824) }
+
+    /// Throws `.invalidRequest` when a KV cache of `capacity` tokens could not fit in this machine's memory.
+    static func checkCapacity(_ capacity: Int, config: LlamaConfig) throws(ShimmyError) {
+        guard capacity > 0 else { throw ShimmyError(.invalidRequest, "the context size must be positive") }
+        let memory = ProcessInfo.processInfo.physicalMemory
+        guard let bytes = cacheBytes(config: config, capacity: capacity), UInt64(bytes) <= memory else {
+            let needed = cacheBytes(config: config, capacity: capacity).map { gibibytes(UInt64($0)) } ?? "over 2^63 bytes"
+            throw ShimmyError(.invalidRequest, "the context size \(capacity) is too large for this machine",
+                              details: "its KV cache needs \(needed); the machine has \(gibibytes(memory)) of memory")
+        }
+    }
+
+    /// Throws `.invalidRequest` when a cache of `capacity` tokens cannot fit in memory, `.serverError` when the
+    /// allocation fails.
+    init(config: LlamaConfig, weights: LlamaWeights, capacity: Int, maxBatch: Int = 512, kernels: KernelContext)
+        throws(ShimmyError)
+    {
         self.config = config
         self.weights = weights
         self.capacity = capacity
         self.maxBatch = maxBatch
         self.kernels = kernels
         let c = config, b = maxBatch
-        let cacheCount = c.blockCount * capacity * c.kvDimension
-        keyCache = .allocate(capacity: cacheCount)
-        valueCache = .allocate(capacity: cacheCount)
+        try Self.checkCapacity(capacity, config: c)
         // Zeroed by calloc: a block this large comes from the kernel already zero, so a page costs nothing until
         // a batch that long first writes it (writing 12 MB of zeros cost ~7 ms of every cold start).
-        func buffer(_ n: Int) -> UnsafeMutablePointer<Float> {
-            guard let raw = calloc(n, MemoryLayout<Float>.stride) else {
-                // out of memory: `allocate` stops the program with Swift's allocation-failure message, as before
-                return .allocate(capacity: n)
-            }
-            return raw.bindMemory(to: Float.self, capacity: n)
+        let cacheCount = c.blockCount * capacity * c.kvDimension
+        let halfCounts = [cacheCount, cacheCount]
+        let floatCounts = [b * c.embeddingLength, b * max(c.embeddingLength, c.queryDimension),
+                           b * max(c.embeddingLength, c.queryDimension), b * c.queryDimension, b * c.kvDimension,
+                           b * c.kvDimension, b * c.feedForwardLength, b * c.feedForwardLength, b * c.ropeDimensionCount]
+        let blocks = halfCounts.map { calloc($0, MemoryLayout<Float16>.stride) }
+            + floatCounts.map { calloc($0, MemoryLayout<Float>.stride) }
+        guard blocks.allSatisfy({ $0 != nil }) else {
+            for block in blocks { free(block) }
+            let bytes = Self.cacheBytes(config: c, capacity: capacity) ?? 0
+            throw ShimmyError(.serverError, "out of memory for a context of \(capacity) tokens",
+                              details: "its KV cache needs \(Self.gibibytes(UInt64(bytes)))")
         }
-        x = buffer(b * c.embeddingLength)
-        xb = buffer(b * max(c.embeddingLength, c.queryDimension))
-        xb2 = buffer(b * max(c.embeddingLength, c.queryDimension))
-        q = buffer(b * c.queryDimension)
-        k = buffer(b * c.kvDimension)
-        v = buffer(b * c.kvDimension)
-        hb = buffer(b * c.feedForwardLength)
-        hb2 = buffer(b * c.feedForwardLength)
-        ropeTable = buffer(b * c.ropeDimensionCount)
+        let halves = blocks[..<2].compactMap { $0?.bindMemory(to: Float16.self, capacity: cacheCount) }
+        let floats = zip(blocks[2...], floatCounts).compactMap { $0?.bindMemory(to: Float.self, capacity: $1) }
+        (keyCache, valueCache) = (halves[0], halves[1])
+        (x, xb, xb2, q, k, v) = (floats[0], floats[1], floats[2], floats[3], floats[4], floats[5])
+        (hb, hb2, ropeTable) = (floats[6], floats[7], floats[8])
     }
 
     deinit {
         for p in [x, xb, xb2, q, k, v, hb, hb2, ropeTable] { free(p) }
-        keyCache.deallocate()
-        valueCache.deallocate()
+        free(keyCache)
+        free(valueCache)
     }
 
+    /// Takes the context for one user; throws `.invalidRequest` when another holds it. `release()` gives it back.
+    func claim() throws(ShimmyError) {
+        guard inUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            throw ShimmyError(.invalidRequest, "the context is in use by another generation",
+                              details: "a LlamaContext serves one generation at a time: make one per concurrent generation with makeContext()")
+        }
+    }
+
+    func release() { inUse.store(false, ordering: .releasing) }
+
     /// Forgets every token after the first `count` (a new prompt that shares a prefix keeps it).
-    public func truncate(to count: Int) {
+    public func truncate(to count: Int) throws(ShimmyError) {
+        try claim()
+        defer { release() }
+        truncateHeld(to: count)
+    }
+
+    /// `truncate` by the context's holder.
+    func truncateHeld(to count: Int) {
         if count < tokens.count { tokens.removeLast(tokens.count - max(0, count)) }
     }
 
     /// Appends `input` to the cache and returns the logits of the requested batch rows, `vocabularySize` each.
     /// Throws `.invalidRequest` when the tokens do not fit or an id is outside the vocabulary.
     public func evaluate(_ input: [TokenID], logits rows: LogitRows = .last) throws(ShimmyError) -> [Float] {
+        try claim()
+        defer { release() }
+        return try evaluateHeld(input, logits: rows)
+    }
+
+    /// `evaluate` by the context's holder.
+    func evaluateHeld(_ input: [TokenID], logits rows: LogitRows) throws(ShimmyError) -> [Float] {
         guard tokens.count + input.count <= capacity else {
             throw ShimmyError(.invalidRequest, "the input does not fit in the context",
                               details: "\(tokens.count + input.count) tokens, context size \(capacity)")

@@ -71,7 +71,7 @@ public final class LlamaModel: InferenceSession, @unchecked Sendable {
         chatTemplate = ChatTemplate(gguf: file, tokenizer: tokenizer)
         modelName = name
         if let requested = options.contextLength {
-            guard requested > 0 else { throw ShimmyError(.invalidRequest, "the context size must be positive") }
+            try LlamaContext.checkCapacity(requested, config: config)
             contextLength = requested
         } else {
             contextLength = min(config.contextLength, 4096)
@@ -92,18 +92,19 @@ public final class LlamaModel: InferenceSession, @unchecked Sendable {
 
     /// A fresh context (KV cache) of `capacity` tokens (nil: `contextLength`) using `threads` workers
     /// (nil: the model's setting).
-    public func makeContext(capacity: Int? = nil, threads: Int? = nil) -> LlamaContext {
-        LlamaContext(config: config, weights: weights, capacity: max(1, capacity ?? contextLength),
-                     kernels: KernelContext(pool: .shared, threads: threads ?? options.threads))
+    /// Throws `.invalidRequest` when a cache that large cannot fit in memory.
+    public func makeContext(capacity: Int? = nil, threads: Int? = nil) throws(ShimmyError) -> LlamaContext {
+        try LlamaContext(config: config, weights: weights, capacity: capacity ?? contextLength,
+                         kernels: KernelContext(pool: .shared, threads: threads ?? options.threads))
     }
 
-    func acquireContext() -> LlamaContext {
+    func acquireContext() throws(ShimmyError) -> LlamaContext {
         let reused = spareContexts.withLock { $0.popLast() }
         if let reused {
-            reused.truncate(to: 0)
+            reused.truncateHeld(to: 0)
             return reused
         }
-        return makeContext()
+        return try makeContext()
     }
 
     func releaseContext(_ context: LlamaContext) {
@@ -122,8 +123,12 @@ public final class LlamaModel: InferenceSession, @unchecked Sendable {
         }
     }
 
+    /// Throws `.invalidRequest` for a chat with no messages (`run` refuses it too).
     public func countTokens(_ prompt: Prompt) throws -> Int {
-        promptTokens(prompt).count
+        if case .messages(let messages) = prompt, messages.isEmpty {
+            throw ShimmyError(.invalidRequest, "the prompt has no messages")
+        }
+        return promptTokens(prompt).count
     }
 
     public func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, Error> {
@@ -132,9 +137,9 @@ public final class LlamaModel: InferenceSession, @unchecked Sendable {
         continuation.onTermination = { _ in stop.set() }
         // Generation is blocking compute: it runs on its own thread, not on the cooperative pool.
         let thread = Thread { [self] in
-            let context = acquireContext()
-            defer { releaseContext(context) }
             do {
+                let context = try acquireContext()
+                defer { releaseContext(context) }
                 _ = try run(request, in: context, stop: stop) { continuation.yield($0) }
                 continuation.finish()
             } catch {

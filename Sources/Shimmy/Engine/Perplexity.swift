@@ -35,7 +35,7 @@ extension LlamaModel {
         }
         var chunkCount = tokens.count / contextSize
         if let chunks, chunks > 0 { chunkCount = min(chunkCount, chunks) }
-        let context = makeContext(capacity: contextSize, threads: threads)
+        let context = try makeContext(capacity: contextSize, threads: threads)
         let first = contextSize / 2
         let vocab = config.vocabularySize
         var nll = 0.0, nll2 = 0.0, count = 0
@@ -44,7 +44,7 @@ extension LlamaModel {
             let start = chunk * contextSize
             var batch = Array(tokens[start..<(start + contextSize)])
             if tokenizer.addBOS, let bos = tokenizer.bosToken { batch[0] = bos }
-            context.truncate(to: 0)
+            try context.truncate(to: 0)
             let logits = try context.evaluate(batch, logits: .range(first..<(contextSize - 1)))
             logits.withUnsafeBufferPointer { all in
                 for j in first..<(contextSize - 1) {

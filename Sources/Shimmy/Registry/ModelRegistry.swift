@@ -22,9 +22,18 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
     /// The options every model is loaded with.
     public let options: ModelOptions
     /// How long a failed load is remembered before the next request tries again, in seconds.
-    public var failureRetryInterval: TimeInterval = 5
+    public var failureRetryInterval: TimeInterval {
+        get { lock.withLock { retryInterval } }
+        set { lock.withLock { retryInterval = newValue } }
+    }
     /// How long a folder scan is reused, in seconds (new files show up after this).
-    public var scanLifetime: TimeInterval = 2
+    public var scanLifetime: TimeInterval {
+        get { lock.withLock { scanReuse } }
+        set { lock.withLock { scanReuse = newValue } }
+    }
+    // the two settings above, under `lock`
+    private var retryInterval: TimeInterval = 5
+    private var scanReuse: TimeInterval = 2
 
     private let loader: Loader
     private let lock = NSLock()
@@ -76,7 +85,8 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
     }
 
     private func scan() -> [ModelDescriptor] {
-        if let cached = lock.withLock({ cachedScan }), Date().timeIntervalSince(cached.at) < scanLifetime {
+        if let (cached, lifetime) = lock.withLock({ cachedScan.map { ($0, scanReuse) } }),
+           Date().timeIntervalSince(cached.at) < lifetime {
             return cached.models
         }
         var names = Set<String>()
@@ -180,7 +190,7 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
                 return .ready(session)
             case .loading(let task):
                 return .wait(task)
-            case .failed(let error, let at) where Date().timeIntervalSince(at) < failureRetryInterval:
+            case .failed(let error, let at) where Date().timeIntervalSince(at) < retryInterval:
                 return .fail(error)
             default:
                 let loader = self.loader
