@@ -26,6 +26,44 @@ struct ConcurrencyTests {
         #expect(try server.client().request("GET", "/health").status == 200)
     }
 
+    @Test("a queued request whose client went away gives its place up")
+    func abandonedQueuePlace() throws {
+        let server = try TestServer([ScriptedSession(name: "tiny", tokenDelay: .milliseconds(20))]) {
+            $0.parallel = 1
+            $0.maxQueued = 1
+        }
+        let busy = try server.client()
+        let body = #"{"model": "tiny", "prompt": "p", "max_tokens": 100000, "stream": true}"#
+        busy.send("POST /api/generate HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
+        #expect(try busy.readHead().0 == 200)
+        // a second request waits in the queue, then its client leaves
+        let queued = try server.client()
+        queued.send("POST /api/generate HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
+        let deadline = Date(timeIntervalSinceNow: 5)
+        while server.server.context.limiter.load.waiting < 1 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(server.server.context.limiter.load.waiting == 1)
+        queued.closeNow()
+        while server.server.context.limiter.load.waiting > 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        // its place is free: the next request queues (and gets its answer when `busy` leaves) instead of a 503
+        let next = try server.client()
+        next.send("POST /api/generate HTTP/1.1\r\nContent-Length: 40\r\n\r\n"
+                  + #"{"model": "tiny", "prompt": "q"}"#.padding(toLength: 40, withPad: " ", startingAt: 0))
+        Thread.sleep(forTimeInterval: 0.3)
+        busy.closeNow()
+        let answer = try next.readResponse()
+        #expect(answer.status == 200, "\(answer.text)")
+    }
+
+    @Test("GenerationLimiter: a waiting caller leaves the queue when abandoned says so")
+    func limiterAbandon() {
+        let limiter = GenerationLimiter(parallel: 1, maxQueued: 1)
+        #expect(limiter.acquire() == .admitted)
+        #expect(limiter.acquire(abandoned: { true }) == .abandoned)
+        #expect(limiter.load.waiting == 0 && limiter.load.running == 1)
+        limiter.release()
+        #expect(limiter.acquire() == .admitted)
+    }
+
     @Test("queued requests wait for a slot instead of failing")
     func queued() throws {
         let server = try TestServer([ScriptedSession(name: "tiny", tokenDelay: .milliseconds(5))]) {

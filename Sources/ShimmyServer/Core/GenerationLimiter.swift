@@ -14,20 +14,39 @@ public final class GenerationLimiter: @unchecked Sendable {
         self.maxQueued = max(0, maxQueued)
     }
 
-    /// Takes a slot, waiting in the queue if needed; false (at once) when the queue is full.
-    public func acquire() -> Bool {
+    /// What `acquire` did.
+    public enum Admission: Sendable, Equatable {
+        /// A slot is taken: `release()` gives it back.
+        case admitted
+        /// The queue is full (at once).
+        case queueFull
+        /// `abandoned` said so while waiting: the place in the queue is given up.
+        case abandoned
+    }
+
+    /// How often a waiting caller asks `abandoned`.
+    static let abandonPoll: TimeInterval = 0.1
+
+    /// Takes a slot, waiting in the queue if needed. A waiting caller asks `abandoned` (the client is gone) every
+    /// `abandonPoll` seconds and leaves the queue when it says true.
+    public func acquire(abandoned: () -> Bool = { false }) -> Admission {
         condition.lock()
         defer { condition.unlock() }
         if running < parallel {
             running += 1
-            return true
+            return .admitted
         }
-        guard waiting < maxQueued else { return false }
+        guard waiting < maxQueued else { return .queueFull }
         waiting += 1
-        while running >= parallel { condition.wait() }
+        while running >= parallel {
+            if !condition.wait(until: Date(timeIntervalSinceNow: Self.abandonPoll)), abandoned() {
+                waiting -= 1
+                return .abandoned
+            }
+        }
         waiting -= 1
         running += 1
-        return true
+        return .admitted
     }
 
     /// Gives a slot back.

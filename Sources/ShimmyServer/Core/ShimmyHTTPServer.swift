@@ -16,7 +16,7 @@ import Glibc
 /// server.waitUntilStopped()
 /// ```
 public final class ShimmyHTTPServer: @unchecked Sendable {
-    private let context: ServerContext
+    let context: ServerContext
     private let lock = NSLock()
     private var listenFD: Int32 = -1
     private var connections: Set<Int32> = []

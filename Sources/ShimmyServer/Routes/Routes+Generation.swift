@@ -39,12 +39,19 @@ extension Routes {
                                   promptTokens: promptTokens)
     }
 
-    /// Runs `body` holding a generation slot; throws the 503 error when the queue is full.
+    /// Runs `body` holding a generation slot; throws the 503 error when the queue is full, and
+    /// `GenerationInterruption.clientGone` when the client goes away while the request waits in the queue.
     func withSlot<T>(_ body: () throws -> T) throws -> T {
         let limiter = context.limiter
-        guard limiter.acquire() else {
+        let connection = self.connection
+        switch limiter.acquire(abandoned: { connection.peerClosed }) {
+        case .admitted:
+            break
+        case .queueFull:
             let load = limiter.load
             throw APIError.busy(retryAfter: context.configuration.retryAfterSeconds, parallel: load.running, queued: load.waiting)
+        case .abandoned:
+            throw GenerationInterruption.clientGone
         }
         defer { limiter.release() }
         return try body()
@@ -95,17 +102,22 @@ extension Routes {
         enum End { case finished(GenerationStats), failed(APIError), clientGone }
         // The slot is given back before the last bytes go out, so a client that sends its next request as soon as
         // it reads the end of this one never finds the slot still taken.
-        let end: End = try withSlot {
-            guard connection.beginStream(contentType: contentType) else { return .clientGone }
-            do {
-                return .finished(try GenerationDriver.run(
-                    session: prepared.session, request: prepared.request, disconnected: { connection.peerClosed },
-                    onText: { connection.writeChunk(event($0)) }))
-            } catch GenerationInterruption.clientGone {
-                return .clientGone
-            } catch {
-                return .failed(APIError.generation(error))
+        let end: End
+        do {
+            end = try withSlot {
+                guard connection.beginStream(contentType: contentType) else { return .clientGone }
+                do {
+                    return .finished(try GenerationDriver.run(
+                        session: prepared.session, request: prepared.request, disconnected: { connection.peerClosed },
+                        onText: { connection.writeChunk(event($0)) }))
+                } catch GenerationInterruption.clientGone {
+                    return .clientGone
+                } catch {
+                    return .failed(APIError.generation(error))
+                }
             }
+        } catch GenerationInterruption.clientGone {
+            end = .clientGone
         }
         switch end {
         case .finished(let stats):
