@@ -44,6 +44,16 @@ struct ErrorResponseTests {
         #expect(error?["details"] != nil, "details key present")
     }
 
+    @Test("model_not_found in the API reference's words, whatever the engine's sentence")
+    func modelNotFoundWording() {
+        for engine in [ShimmyError(.modelNotFound, "Model 'invalid-model' is not available", details: "served models: a, b"),
+                       ShimmyError(.modelNotFound, "The specified model was not found", details: "Model 'invalid-model' is not available")] {
+            #expect(APIError(engine).json == ["error": ["code": "model_not_found", "message": "The specified model was not found",
+                                                        "details": "Model 'invalid-model' is not available"]])
+            #expect(APIError(engine).status == 404)
+        }
+    }
+
     @Test("wrong types name the field in details")
     func fieldNamed() throws {
         let server = try TestServer()

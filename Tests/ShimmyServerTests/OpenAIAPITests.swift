@@ -93,6 +93,12 @@ struct OpenAIAPITests {
         #expect(list["data"]?[1] == ["id": "b:latest", "object": "model", "created": 1_700_000_000, "owned_by": "shimmy"])
         let one = try server.client().request("GET", "/v1/models/b%3Alatest")
         #expect(one.json?["id"] == "b:latest", "\(one.text)")
+        // the names the generation endpoints take
+        #expect(try server.client().request("GET", "/v1/models/default").json?["id"] == "a")
+        #expect(try server.client().request("GET", "/v1/models/A.gguf").json?["id"] == "a")
+        let missing = try server.client().request("GET", "/v1/models/nope").json?["error"]
+        #expect(missing == ["code": "model_not_found", "message": "The specified model was not found",
+                            "details": "Model 'nope' is not available"])
     }
 }
 

@@ -30,6 +30,11 @@ public struct APIError: Error, Sendable {
     public init(_ error: Error) {
         if let api = error as? APIError {
             self = api
+        } else if let shimmy = error as? ShimmyError, shimmy.code == .modelNotFound {
+            // the API reference's wording: the fixed message, the engine's sentence ("Model 'x' is not available")
+            // as the details
+            self.init(status: 404, code: shimmy.code.rawValue, message: APIError.modelNotFoundMessage,
+                      details: shimmy.message == APIError.modelNotFoundMessage ? shimmy.details : shimmy.message)
         } else if let shimmy = error as? ShimmyError {
             self.init(status: APIError.status(of: shimmy.code), code: shimmy.code.rawValue, message: shimmy.message,
                       details: shimmy.details)
@@ -38,6 +43,9 @@ public struct APIError: Error, Sendable {
                       details: String(describing: error))
         }
     }
+
+    /// model_not_found's message, as the API reference spells it.
+    public static let modelNotFoundMessage = "The specified model was not found"
 
     /// An error from a generation that already started: generation_failed unless it carries its own code.
     public static func generation(_ error: Error) -> APIError {

@@ -8,11 +8,15 @@ extension Routes {
         .json(["object": "list", "data": .array(context.catalog.availableModels().map(openAIModel))])
     }
 
-    /// GET /v1/models/{id}: one model, or model_not_found.
+    /// GET /v1/models/{id}: one model, or model_not_found. The id is matched as the generation endpoints match a
+    /// model: `default` is the default model, then the exact name, then case-insensitively and without `.gguf`.
     func openAIModel(_ id: String) throws -> HTTPResponse {
-        guard let model = context.catalog.availableModels().first(where: { $0.name == id }) else {
-            throw APIError(ShimmyError(.modelNotFound, "The specified model was not found",
-                                       details: "Model '\(id)' is not available"))
+        let models = context.catalog.availableModels()
+        let stem = id.lowercased().hasSuffix(".gguf") ? String(id.dropLast(5)) : id
+        let found = id == "default" ? models.first
+            : models.first(where: { $0.name == id }) ?? models.first(where: { $0.name.lowercased() == stem.lowercased() })
+        guard let model = found else {
+            throw APIError(ShimmyError(.modelNotFound, "Model '\(id)' is not available"))
         }
         return .json(openAIModel(model))
     }
