@@ -23,6 +23,16 @@ struct JSONParserTests {
         #expect(throws: JSONParseError.self, "\(text.debugDescription) should fail") { try JSONParser.parse(Array(text.utf8)) }
     }
 
+    @Test("strings must be UTF-8: stray, truncated, overlong and surrogate sequences are rejected",
+          arguments: [[0xFF], [0xC3], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0x61, 0x5C, 0x6E, 0xFE]] as [[UInt8]])
+    func invalidUTF8(inner: [UInt8]) {
+        let body = Array(#"{"prompt": ""#.utf8) + inner + Array(#""}"#.utf8)
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(body) }
+        // valid multi-byte text around an escape still parses
+        let good = Array(#"{"p": "é\n日本"}"#.utf8)
+        #expect((try? JSONParser.parse(good))?["p"] == "é\n日本")
+    }
+
     @Test("nesting limit")
     func depth() {
         let deep = String(repeating: "[", count: 65) + String(repeating: "]", count: 65)

@@ -157,20 +157,26 @@ public struct JSONParser {
         position += 1
         var runStart = position
         var result = ""
-        func flushRun(_ end: Int) {
-            if end > runStart { result += String(decoding: bytes[runStart..<end], as: UTF8.self) }
+        // a run of unescaped bytes must be UTF-8 (RFC 8259 §8.1); a backslash never falls inside a UTF-8
+        // sequence, so checking each run on its own checks the whole string
+        func flushRun(_ end: Int) throws(JSONParseError) {
+            guard end > runStart else { return }
+            guard let text = String(validating: bytes[runStart..<end], as: UTF8.self) else {
+                throw JSONParseError(offset: runStart, reason: "a string is not valid UTF-8")
+            }
+            result += text
         }
         while true {
             guard position < bytes.count else { throw error("unterminated string") }
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
-                flushRun(position)
+                try flushRun(position)
                 position += 1
                 return result
             }
             if byte < 0x20 { throw error("control character in a string") }
             if byte != UInt8(ascii: "\\") { position += 1; continue }
-            flushRun(position)
+            try flushRun(position)
             position += 1
             guard position < bytes.count else { throw error("unterminated escape") }
             let escape = bytes[position]
