@@ -26,6 +26,11 @@ public protocol ModelCatalog: Sendable {
     /// A session on the named model, loading it once if needed. `nil` or `"default"` means the default model.
     /// Throws `ShimmyError` `.modelNotFound` for an unknown name, `.serverError` for a file that fails to load.
     func session(named name: String?) async throws -> any InferenceSession
+    /// The names of the models resident now.
+    func loadedModelNames() async -> [String]
+}
+
+extension ModelCatalog {
     /// How many models are resident now.
-    func loadedModelCount() async -> Int
+    public func loadedModelCount() async -> Int { await loadedModelNames().count }
 }

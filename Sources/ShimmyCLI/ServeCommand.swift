@@ -91,7 +91,7 @@ struct ServeCommand: AsyncParsableCommand {
         } else {
             let descriptors = try model.map { try registry.resolve($0) }
             catalog = PinnedCatalog(models: descriptors, loader: { try await registry.session(for: $0) },
-                                    loadedCount: { await registry.loadedModelCount() })
+                                    loadedNames: { registry.loadedModelNames() })
             for descriptor in descriptors {
                 do {
                     _ = try await registry.session(for: descriptor)

@@ -74,7 +74,7 @@ struct AccessPolicyTests {
         #expect(served["openapi"] == "3.0.3")
         let paths = served["paths"]?.objectValue?.map(\.0) ?? []
         for path in ["/api/generate", "/api/models", "/api/health", "/v1/chat/completions", "/v1/completions", "/v1/models",
-                     "/v1/models/{id}", "/api/chat", "/api/tags", "/api/show", "/api/version", "/ws/generate"] {
+                     "/v1/models/{id}", "/api/chat", "/api/tags", "/api/ps", "/api/show", "/api/version", "/ws/generate"] {
             #expect(paths.contains(path), "missing \(path)")
         }
         let file = TestPaths.repositoryRoot.appendingPathComponent("docs/openapi.json")

@@ -9,7 +9,7 @@ final class BrokenCatalog: ModelCatalog, @unchecked Sendable {
     func session(named name: String?) async throws -> any InferenceSession {
         throw ShimmyError(.serverError, "Model file cannot be loaded", details: "/x.gguf: bad magic")
     }
-    func loadedModelCount() async -> Int { 0 }
+    func loadedModelNames() async -> [String] { [] }
 }
 
 @Suite("error responses", .serialized)

@@ -205,7 +205,7 @@ struct OllamaAPITests {
         #expect(accepted.status == 200 && accepted.json?["done"] == true, "\(accepted.text)")
     }
 
-    @Test("/api/tags, /api/show, /api/version")
+    @Test("/api/tags, /api/show, /api/ps, /api/version")
     func metadata() throws {
         let server = try TestServer()
         let tags = try #require(try server.client().request("GET", "/api/tags").json)
@@ -221,6 +221,10 @@ struct OllamaAPITests {
         #expect(show["model_info"]?["llama.context_length"] == 8192)
         #expect(show["modelfile"]?.stringValue?.contains("FROM tiny") == true)
         #expect(show["parameters"] != nil)
+
+        let running = try #require(try server.client().request("GET", "/api/ps").json)
+        #expect(running["models"]?[0]?["name"] == "tiny" && running["models"]?[0]?["size_vram"] == 0, "\(running.serialized)")
+        #expect(running["models"]?[0]?["expires_at"]?.stringValue?.isEmpty == false)
 
         let version = try server.client().request("GET", "/api/version")
         #expect(version.json == ["version": "1.1.0"])

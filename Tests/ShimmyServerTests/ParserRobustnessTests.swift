@@ -98,13 +98,21 @@ struct PinnedCatalogTests {
         ("other", "other"), ("OTHER", "other"), ("other.gguf", "other"),
     ])
     func resolve(name: String?, expected: String) throws {
-        let catalog = PinnedCatalog(models: models, loader: { ScriptedSession(name: $0.name) }, loadedCount: { 0 })
+        let catalog = PinnedCatalog(models: models, loader: { ScriptedSession(name: $0.name) }, loadedNames: { [] })
         #expect(try catalog.descriptor(named: name).name == expected)
+    }
+
+    @Test("the loaded models it reports are its own, in its order")
+    func loadedNames() async {
+        let catalog = PinnedCatalog(models: models, loader: { ScriptedSession(name: $0.name) },
+                                    loadedNames: { ["stray", "other", "SmolLM2-135M-Instruct.Q4_1"] })
+        #expect(await catalog.loadedModelNames() == ["SmolLM2-135M-Instruct.Q4_1", "other"])
+        #expect(await catalog.loadedModelCount() == 2)
     }
 
     @Test("an unknown name is model_not_found listing what is served")
     func unknown() {
-        let catalog = PinnedCatalog(models: models, loader: { ScriptedSession(name: $0.name) }, loadedCount: { 0 })
+        let catalog = PinnedCatalog(models: models, loader: { ScriptedSession(name: $0.name) }, loadedNames: { [] })
         do {
             _ = try catalog.descriptor(named: "llama3")
             Issue.record("no error")

@@ -119,5 +119,5 @@ final class ScriptedCatalog: ModelCatalog, @unchecked Sendable {
         return session
     }
 
-    func loadedModelCount() async -> Int { 1 }
+    func loadedModelNames() async -> [String] { sessions.prefix(1).map(\.modelName) }
 }

@@ -284,6 +284,8 @@ def ollama_chat_and_list():
     shown = requests.post(url("/api/show"), json={"model": MODEL}, timeout=60).json()
     expect({"modelfile", "parameters", "template", "details", "model_info"} <= set(shown), f"show keys {set(shown)}")
     expect(requests.get(url("/api/version"), timeout=10).json().get("version"), "no version")
+    running = [m.model for m in client.ps().models]
+    expect(MODEL in running, f"{MODEL} not in ps {running}")
 
 
 @check

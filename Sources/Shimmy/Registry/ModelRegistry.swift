@@ -220,16 +220,6 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
         }
     }
 
-    /// How many models are resident.
-    public func loadedModelCount() async -> Int {
-        lock.withLock {
-            entries.values.reduce(0) { count, entry in
-                if case .loaded = entry { return count + 1 }
-                return count
-            }
-        }
-    }
-
     /// The names of the resident models.
     public func loadedModelNames() -> [String] {
         lock.withLock {

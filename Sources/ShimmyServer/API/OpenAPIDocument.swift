@@ -154,6 +154,7 @@ public enum OpenAPIDocument {
             ("/api/chat", ["post": operation("Chat (Ollama)", tag: "ollama", body: jsonBody(ref("OllamaChatRequest")),
                                              response: ok("One object, or NDJSON lines when streaming", ["type": "object"], streaming: "application/x-ndjson"))]),
             ("/api/tags", ["get": operation("List models (Ollama)", tag: "ollama", response: ok("Models", ["type": "object"]))]),
+            ("/api/ps", ["get": operation("Loaded models (Ollama)", tag: "ollama", response: ok("Models", ["type": "object"]))]),
             ("/api/show", ["post": operation("Model details (Ollama)", tag: "ollama", body: jsonBody(object([("model", string(""))], required: ["model"])),
                                              response: ok("modelfile, parameters, template, details, model_info", ["type": "object"]))]),
             ("/api/version", ["get": operation("Version (Ollama)", tag: "ollama", response: ok("Version", object([("version", string(""))])))]),

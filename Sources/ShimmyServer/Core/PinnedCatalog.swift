@@ -8,12 +8,12 @@ public final class PinnedCatalog: ModelCatalog, @unchecked Sendable {
 
     public let models: [ModelDescriptor]
     private let loader: Loader
-    private let loadedCount: @Sendable () async -> Int
+    private let loadedNames: @Sendable () async -> [String]
 
-    public init(models: [ModelDescriptor], loader: @escaping Loader, loadedCount: @escaping @Sendable () async -> Int) {
+    public init(models: [ModelDescriptor], loader: @escaping Loader, loadedNames: @escaping @Sendable () async -> [String]) {
         self.models = models
         self.loader = loader
-        self.loadedCount = loadedCount
+        self.loadedNames = loadedNames
     }
 
     public func availableModels() -> [ModelDescriptor] { models }
@@ -38,5 +38,9 @@ public final class PinnedCatalog: ModelCatalog, @unchecked Sendable {
                           details: "served models: \(models.map(\.name).joined(separator: ", "))")
     }
 
-    public func loadedModelCount() async -> Int { await loadedCount() }
+    /// The pinned models that are resident.
+    public func loadedModelNames() async -> [String] {
+        let names = Set(await loadedNames())
+        return models.map(\.name).filter(names.contains)
+    }
 }

@@ -22,6 +22,7 @@ struct Router: Sendable {
             case "/v1/models": try allow(request, "GET"); return .response(routes.openAIModels())
             case "/api/chat": try allow(request, "POST"); return try routes.ollamaChat()
             case "/api/tags": try allow(request, "GET"); return .response(routes.ollamaTags())
+            case "/api/ps": try allow(request, "GET"); return .response(try routes.ollamaRunning())
             case "/api/show": try allow(request, "POST"); return .response(try routes.ollamaShow())
             case "/api/version": try allow(request, "GET"); return .response(routes.ollamaVersion())
             default:

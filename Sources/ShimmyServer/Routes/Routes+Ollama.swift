@@ -1,7 +1,7 @@
 import Foundation
 import Shimmy
 
-/// Ollama-compatible endpoints: `/api/chat`, `/api/tags`, `/api/show`, `/api/version`, and `/api/generate` in
+/// Ollama-compatible endpoints: `/api/chat`, `/api/tags`, `/api/ps`, `/api/show`, `/api/version`, and `/api/generate` in
 /// Ollama's form.
 extension Routes {
     /// GET /api/version: `{"version": "..."}`.
@@ -10,13 +10,28 @@ extension Routes {
     /// GET /api/tags: every model with size, digest and details.
     func ollamaTags() -> HTTPResponse {
         let models = context.catalog.availableModels().map { model -> JSONValue in
-            ["name": .string(model.name), "model": .string(model.name),
-             "modified_at": .string(OllamaTime.format(model.modified ?? context.startedAt)),
-             "size": .integer(model.sizeBytes), "digest": .string(OllamaDigest.of(model)),
-             "details": ["parent_model": "", "format": "gguf", "family": .string(OllamaNames.family(model)),
-                         "families": nil, "parameter_size": "", "quantization_level": .string(OllamaNames.quantization(model))]]
+            .object(ollamaEntry(model) + [("modified_at", .string(OllamaTime.format(model.modified ?? context.startedAt)))])
         }
         return .json(["models": .array(models)])
+    }
+
+    /// GET /api/ps: the resident models, as `/api/tags` lists them plus `expires_at` (never: models stay loaded,
+    /// so a date far ahead) and `size_vram` (0: the CPU runs them).
+    func ollamaRunning() throws -> HTTPResponse {
+        let catalog = context.catalog
+        let names = Set(try blockingAwait { await catalog.loadedModelNames() })
+        let models = catalog.availableModels().filter { names.contains($0.name) }.map { model -> JSONValue in
+            .object(ollamaEntry(model) + [("expires_at", .string(OllamaTime.format(.distantFuture))), ("size_vram", 0)])
+        }
+        return .json(["models": .array(models)])
+    }
+
+    /// A model as Ollama lists it: name, size, digest, details.
+    private func ollamaEntry(_ model: ModelDescriptor) -> [(String, JSONValue)] {
+        [("name", .string(model.name)), ("model", .string(model.name)), ("size", .integer(model.sizeBytes)),
+         ("digest", .string(OllamaDigest.of(model))),
+         ("details", ["parent_model": "", "format": "gguf", "family": .string(OllamaNames.family(model)),
+                      "families": nil, "parameter_size": "", "quantization_level": .string(OllamaNames.quantization(model))])]
     }
 
     /// POST /api/show `{model}`: `{modelfile, parameters, template, details, model_info}` (loads the model).
