@@ -149,6 +149,26 @@ public protocol InferenceSession: Sendable {
     func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, Error>
 }
 
+extension InferenceSession {
+    /// Runs a generation to its end: the whole text and the stats.
+    ///
+    /// ```swift
+    /// let (text, stats) = try await model.generateText(GenerationRequest(prompt: .text("Hello"), maxTokens: 20))
+    /// ```
+    /// Throws what the stream throws, and `CancellationError` when the task is cancelled before the end.
+    public func generateText(_ request: GenerationRequest) async throws -> (text: String, stats: GenerationStats) {
+        var text = ""
+        for try await event in generate(request) {
+            switch event {
+            case .chunk(let piece, _): text += piece
+            case .done(let stats): return (text, stats)
+            }
+        }
+        try Task.checkCancellation()
+        throw ShimmyError(.generationFailed, "the generation ended without its final event")
+    }
+}
+
 /// Facts about a loaded model, as Ollama's `/api/show` reports them.
 public struct ModelDetails: Sendable, Equatable {
     /// `general.architecture` (`llama`).

@@ -161,6 +161,20 @@ struct SessionTests {
                       throws: { ($0 as? ShimmyError)?.code == .invalidRequest })
     }
 
+    @Test func generateTextCollectsTheStream() async throws {
+        let model = try Self.model()
+        let request = GenerationRequest(prompt: .text("Once upon a time"), sampling: .greedy, maxTokens: 12)
+        let streamed = try await Self.collect(model, request)
+        let (text, stats) = try await model.generateText(request)
+        #expect(text == streamed.text && stats.completionTokens == streamed.stats?.completionTokens)
+        #expect(stats.finishReason == .length)
+        // a cancelled task gets CancellationError rather than a partial text
+        let task = Task { try await model.generateText(GenerationRequest(prompt: .text("Count:"), maxTokens: 4000)) }
+        try await Task.sleep(for: .milliseconds(50))
+        task.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await task.value }
+    }
+
     @Test func errorsDescribeThemselvesToFoundation() {
         let error: any Error = ShimmyError(.modelNotFound, "no model file at /x.gguf", details: "searched ./models")
         #expect(error.localizedDescription == "no model file at /x.gguf: searched ./models")
