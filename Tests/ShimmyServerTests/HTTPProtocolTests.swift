@@ -79,6 +79,39 @@ struct HTTPProtocolTests {
         #expect(Date().timeIntervalSince(start) < 5)
     }
 
+    @Test("empty lines before a request: a few are skipped, a trickle is closed on time, a stream gets 400")
+    func emptyLines() throws {
+        let server = try TestServer {
+            $0.requestTimeoutSeconds = 0.5
+            $0.idleTimeoutSeconds = 0.5
+        }
+        let polite = try server.client()
+        polite.send("\r\n\r\nGET /health HTTP/1.1\r\n\r\n")
+        #expect(try polite.readResponse().status == 200)
+
+        // each line comes sooner than the idle timeout; the first one starts the request timer
+        let trickle = try server.client()
+        let start = Date()
+        var closedAfter: Double?
+        for _ in 0..<HTTPRequestParser.maxEmptyLinesBeforeRequest {
+            trickle.send("\r\n")
+            usleep(300_000)
+            if Socket.peerClosed(trickle.fd) {
+                closedAfter = Date().timeIntervalSince(start)
+                break
+            }
+        }
+        #expect(closedAfter != nil, "still open after \(Date().timeIntervalSince(start)) s of empty lines")
+        #expect(trickle.readToEnd().isEmpty, "an idle connection closes without an answer")
+
+        let stream = try server.client()
+        stream.send(String(repeating: "\r\n", count: 50_000))
+        let response = try stream.readResponse()
+        #expect(response.status == 400)
+        #expect(response.json?["error"]?["code"] == "invalid_request")
+        #expect(stream.isClosedByServer())
+    }
+
     @Test("malformed request line gets 400 and the error object")
     func malformed() throws {
         let server = try TestServer()

@@ -101,6 +101,29 @@ struct HTTPRequestParserTests {
         #expect(ContinuousClock.now - start < .seconds(1), "took \(ContinuousClock.now - start)")
     }
 
+    @Test("a few empty lines before a request line are skipped", arguments: [1, 3, 1000])
+    func emptyLinesSkipped(chunkSize: Int) throws {
+        let empty = String(repeating: "\r\n", count: HTTPRequestParser.maxEmptyLinesBeforeRequest)
+        let requests = try parseAll(empty + "GET /a HTTP/1.1\r\n\r\n" + empty + "GET /b HTTP/1.1\r\n\r\n", chunkSize: chunkSize)
+        #expect(requests.map(\.path) == ["/a", "/b"])
+    }
+
+    @Test("a stream of empty lines is refused with 400 long before the head limit, not buffered")
+    func emptyLineStream() {
+        let limit = HTTPRequestParser.maxEmptyLinesBeforeRequest
+        var parser = HTTPRequestParser()
+        var failure: HTTPParseError?
+        var fed = 0
+        while fed < 1024 * 1024, failure == nil {
+            parser.feed([13, 10])
+            fed += 2
+            do { _ = try parser.next() } catch { failure = error }
+        }
+        #expect(failure == .tooManyEmptyLines(limit: limit), "fed \(fed) bytes")
+        #expect(failure?.status == 400)
+        #expect(fed == 2 * (limit + 1), "fed \(fed) bytes")
+    }
+
     @Test("Expect: 100-continue is reported once, before the body")
     func expectContinue() throws {
         var parser = HTTPRequestParser()

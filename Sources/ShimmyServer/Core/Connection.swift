@@ -105,8 +105,12 @@ final class Connection: @unchecked Sendable {
         case failed(APIError)
     }
 
+    /// Reads until the parser has a whole request. The idle timer runs from the call; the first byte received (an
+    /// empty line before a request too) starts the request timer, and later bytes restart neither, so a trickle of
+    /// bytes cannot hold the connection past the idle plus the request timeout.
     private func readRequest(_ configuration: ServerConfiguration) -> ReadResult {
-        var requestStarted: ContinuousClock.Instant?
+        let idleSince = ContinuousClock.now
+        var requestStarted: ContinuousClock.Instant? = parser.isIdle ? nil : idleSince
         while true {
             do {
                 if let request = try parser.next() { return .request(request) }
@@ -116,25 +120,23 @@ final class Connection: @unchecked Sendable {
             if parser.takeContinueRequest() {
                 _ = Socket.sendAll(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
             }
-            let timeout: Double
-            if parser.isIdle {
-                requestStarted = nil
-                timeout = configuration.idleTimeoutSeconds
-            } else {
-                let started = requestStarted ?? .now
-                requestStarted = started
-                let elapsed = ContinuousClock.now - started
-                timeout = configuration.requestTimeoutSeconds - Double(elapsed.components.seconds)
-                    - Double(elapsed.components.attoseconds) / 1e18
-            }
+            let timeout = requestStarted.map { configuration.requestTimeoutSeconds - secondsSince($0) }
+                ?? configuration.idleTimeoutSeconds - secondsSince(idleSince)
             guard timeout > 0, Socket.waitReadable(fd, timeoutMilliseconds: Int32(min(timeout, 86_400) * 1000)) else {
+                // nothing but empty lines arrived: an idle connection, closed without an answer
                 if parser.isIdle { return .closed }
                 return .failed(APIError(status: 408, code: "request_timeout", message: "Request not received in time",
                                         details: "the whole request must arrive within \(configuration.requestTimeoutSeconds) s"))
             }
             guard let bytes = Socket.receive(fd), !bytes.isEmpty else { return .closed }
+            if requestStarted == nil { requestStarted = .now }
             parser.feed(bytes)
         }
+    }
+
+    private func secondsSince(_ start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
     /// One structured line per request.

@@ -18,6 +18,8 @@ public enum HTTPParseError: Error, Sendable, Equatable, CustomStringConvertible 
     case unsupportedTransferEncoding(String)
     /// A chunk size line or chunk terminator is malformed (400).
     case invalidChunk
+    /// More empty lines before a request line than a client plausibly sends between requests (400).
+    case tooManyEmptyLines(limit: Int)
 
     /// The HTTP status to answer with.
     public var status: Int {
@@ -41,6 +43,7 @@ public enum HTTPParseError: Error, Sendable, Equatable, CustomStringConvertible 
         case .invalidContentLength: return "invalid Content-Length"
         case .unsupportedTransferEncoding(let te): return "unsupported Transfer-Encoding '\(te)'"
         case .invalidChunk: return "malformed chunked body"
+        case .tooManyEmptyLines(let limit): return "more than \(limit) empty lines before the request line"
         }
     }
 }
@@ -76,8 +79,14 @@ public struct HTTPRequestParser: Sendable {
         case chunked(HTTPRequest, ChunkState)
     }
 
+    /// Empty lines tolerated before a request line (RFC 9112 §2.2 asks servers to ignore at least one); more is
+    /// not a client between requests but a stream that would otherwise never become a request.
+    public static let maxEmptyLinesBeforeRequest = 8
+
     public let limits: HTTPLimits
     private var buffer: [UInt8] = []
+    /// Empty lines skipped since the last request.
+    private var emptyLines = 0
     /// Bytes of `buffer` already consumed by the request in progress.
     private var position = 0
     private var state: State = .head(scanFrom: 0)
@@ -105,14 +114,21 @@ public struct HTTPRequestParser: Sendable {
         while true {
             switch state {
             case .head(let scanFrom):
-                // skip empty lines between requests
-                while position + 1 < buffer.count, buffer[position] == 13, buffer[position + 1] == 10 { position += 2 }
+                // skip empty lines between requests, a few at most
+                while position + 1 < buffer.count, buffer[position] == 13, buffer[position + 1] == 10 {
+                    emptyLines += 1
+                    if emptyLines > Self.maxEmptyLinesBeforeRequest {
+                        throw .tooManyEmptyLines(limit: Self.maxEmptyLinesBeforeRequest)
+                    }
+                    position += 2
+                }
                 guard let end = findHeadEnd(from: max(scanFrom, position)) else {
                     // a head at the limit may still be waiting for up to 3 bytes of its CRLFCRLF
                     if buffer.count - position > limits.maxHeaderBytes + 3 {
                         throw .headersTooLarge(limit: limits.maxHeaderBytes)
                     }
                     state = .head(scanFrom: max(position, buffer.count - 3))
+                    compact()
                     return nil
                 }
                 if end - position > limits.maxHeaderBytes { throw .headersTooLarge(limit: limits.maxHeaderBytes) }
@@ -157,6 +173,7 @@ public struct HTTPRequestParser: Sendable {
 
     private mutating func complete(_ request: HTTPRequest) -> HTTPRequest {
         state = .head(scanFrom: position)
+        emptyLines = 0
         compact()
         return request
     }
