@@ -68,6 +68,26 @@ struct HTTPRequestParserTests {
         }
     }
 
+    @Test("chunk-size lines: hex digits in either case with any leading zeros, then whitespace or extensions",
+          arguments: ["5", "05", String(repeating: "0", count: 40) + "5", "5 ", "5\t;a=b", "5 ; name=\"quoted; value\"", "5;x"])
+    func chunkSizeLines(sizeLine: String) throws {
+        let text = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n\(sizeLine)\r\nhello\r\nA\r\n0123456789\r\n0\r\n\r\n"
+        let requests = try parseAll(text)
+        #expect(requests.first?.body == Array("hello0123456789".utf8), "\(sizeLine.debugDescription)")
+    }
+
+    @Test("chunk-size lines that are not 1*HEXDIG get 400 (sign, inner or leading space, 0x, bare LF, no digits)",
+          arguments: ["+5", "-0", "3 0", " 5", "5 x", "0x5", "5;a\nb", ";5", ""])
+    func malformedChunkSize(sizeLine: String) {
+        malformed(text: "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n\(sizeLine)\r\nhello\r\n0\r\n\r\n", status: 400)
+    }
+
+    @Test("a chunk size too large for an Int gets 413, not an overflow")
+    func hugeChunkSize() {
+        malformed(text: "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + String(repeating: "f", count: 40) + "\r\n",
+                  status: 413)
+    }
+
     @Test("header and body limits")
     func limits() {
         let limits = HTTPLimits(maxHeaderBytes: 100, maxHeaderCount: 3, maxBodyBytes: 10)

@@ -63,7 +63,8 @@ extension String {
     }
 }
 
-private func hexValue(_ byte: UInt8) -> UInt8? {
+/// The value of a hexadecimal digit (either case), nil for any other byte.
+func hexValue(_ byte: UInt8) -> UInt8? {
     switch byte {
     case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
     case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10

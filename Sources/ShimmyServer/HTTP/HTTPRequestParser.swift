@@ -282,17 +282,12 @@ public struct HTTPRequestParser: Sendable {
                     if buffer.count - position > 1024 + 1 { throw .invalidChunk }  // + a pending CR
                     return chunk
                 }
-                let line = buffer[position..<lineEnd]
-                let sizeText = line.prefix { $0 != UInt8(ascii: ";") }
-                    .filter { $0 != 32 && $0 != 9 }
-                guard !sizeText.isEmpty, sizeText.count <= 15, let size = Int(String(decoding: sizeText, as: UTF8.self), radix: 16),
-                    size >= 0
-                else { throw .invalidChunk }
+                guard let size = Self.chunkSize(buffer[position..<lineEnd]) else { throw .invalidChunk }
                 position = lineEnd + 2
                 if size == 0 {
                     chunk = .trailer
                 } else {
-                    if request.body.count + size > limits.maxBodyBytes {
+                    if size > limits.maxBodyBytes - request.body.count {
                         throw .bodyTooLarge(limit: limits.maxBodyBytes)
                     }
                     chunk = .data(remaining: size)
@@ -320,6 +315,24 @@ public struct HTTPRequestParser: Sendable {
                 if empty { return nil }
             }
         }
+    }
+
+    /// The size on a chunk-size line, `1*HEXDIG [BWS] [";" chunk-ext]` (RFC 9112 §7.1), or nil when the line is
+    /// anything else (a sign, inner spaces, `0x`). Sizes too large for an `Int` come back as `Int.max`, which the body
+    /// limit refuses. Extensions are ignored, but may not hide control characters such as a bare LF.
+    static func chunkSize(_ line: ArraySlice<UInt8>) -> Int? {
+        var size = 0
+        var index = line.startIndex
+        while index < line.endIndex, let digit = hexValue(line[index]) {
+            size = size > Int.max >> 4 ? Int.max : size << 4 | Int(digit)
+            index += 1
+        }
+        guard index > line.startIndex else { return nil }
+        while index < line.endIndex, line[index] == 32 || line[index] == 9 { index += 1 }
+        guard index == line.endIndex || line[index] == UInt8(ascii: ";"),
+            line[index...].allSatisfy({ $0 == 9 || $0 >= 32 && $0 != 127 })
+        else { return nil }
+        return size
     }
 
     private func findCRLF(from start: Int, limit: Int) -> Int? {
