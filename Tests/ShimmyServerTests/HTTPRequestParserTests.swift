@@ -156,6 +156,15 @@ struct HTTPRequestParserTests {
         #expect(try parser.next()?.body == Array("ok".utf8))
     }
 
+    @Test("the bytes after an upgrade request can be taken, and the parser is empty after")
+    func unparsedBytes() throws {
+        var parser = HTTPRequestParser()
+        parser.feed(Array("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n".utf8) + [0x81, 0x85, 1, 2])
+        #expect(try parser.next()?.path == "/ws")
+        #expect(parser.takeUnparsedBytes() == [0x81, 0x85, 1, 2])
+        #expect(parser.isIdle && parser.takeUnparsedBytes().isEmpty)
+    }
+
     @Test("idle state between requests")
     func idle() throws {
         var parser = HTTPRequestParser()

@@ -85,6 +85,26 @@ struct WebSocketServerTests {
         #expect(badVersion.status == 400)
     }
 
+    @Test("frames sent in the same write as the upgrade request are answered")
+    func framesWithHandshake() throws {
+        let server = try TestServer()
+        let client = try server.client()
+        let handshake = "GET /ws/generate HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        let ping = WebSocketFrame(opcode: .ping, payload: Array("early".utf8)).encoded(maskingKey: [5, 6, 7, 8])
+        let generate = WebSocketFrame.text(#"{"model": "tiny", "prompt": "x", "max_tokens": 2}"#).encoded(maskingKey: [1, 2, 3, 4])
+        client.send(Array(handshake.utf8) + ping + generate)
+        #expect(try client.readHead().0 == 101)
+        let pong = try client.readFrame()
+        #expect(pong.opcode == .pong && pong.payload == Array("early".utf8), "\(pong)")
+        var frames: [JSONValue] = []
+        while let frame = try client.readJSONFrame() {
+            frames.append(frame)
+            if frame["token"] == nil { break }
+        }
+        #expect(frames.count == 3 && frames.last == ["done": true], "\(frames)")
+    }
+
     @Test("closing the socket mid-generation cancels it")
     func disconnect() throws {
         let session = ScriptedSession(name: "tiny", tokenDelay: .milliseconds(20))

@@ -103,6 +103,17 @@ public struct HTTPRequestParser: Sendable {
         return false
     }
 
+    /// Takes the bytes received after the last complete request and empties the parser: the first frames of a
+    /// WebSocket that arrived with its upgrade request.
+    public mutating func takeUnparsedBytes() -> [UInt8] {
+        let rest = Array(buffer[position...])
+        buffer = []
+        position = 0
+        state = .head(scanFrom: 0)
+        emptyLines = 0
+        return rest
+    }
+
     /// True once after the head of a request with `Expect: 100-continue` whose body has not fully arrived.
     public mutating func takeContinueRequest() -> Bool {
         defer { continuePending = false }

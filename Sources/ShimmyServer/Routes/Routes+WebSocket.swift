@@ -32,12 +32,15 @@ struct WebSocketSession {
     init(routes: Routes) {
         self.routes = routes
         self.parser = WebSocketFrameParser(maxMessageBytes: routes.context.configuration.maxWebSocketMessageBytes)
+        // frames sent in the same packets as the upgrade request
+        parser.feed(routes.connection.parser.takeUnparsedBytes())
     }
 
     var connection: Connection { routes.connection }
 
     mutating func run() {
         let idle = routes.context.configuration.idleTimeoutSeconds
+        handleMessages()
         while !closed {
             if !pending.isEmpty {
                 serve(pending.removeFirst())
@@ -51,13 +54,18 @@ struct WebSocketSession {
         }
     }
 
-    /// Reads what arrived and handles control frames; text messages are queued.
+    /// Reads what arrived and handles it.
     mutating func readAvailable() {
         guard let bytes = Socket.receive(connection.fd), !bytes.isEmpty else {
             closed = true
             return
         }
         parser.feed(bytes)
+        handleMessages()
+    }
+
+    /// Handles the whole frames the parser holds; text messages are queued.
+    mutating func handleMessages() {
         do {
             while let message = try parser.next() {
                 switch message {
