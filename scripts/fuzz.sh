@@ -55,8 +55,8 @@ build() {
             Sources/ShimmyServer/JSON/*.swift Sources/ShimmyServer/API/APIError.swift \
             Sources/ShimmyServer/API/FieldReader.swift Sources/ShimmyServer/API/DecodedGeneration.swift \
             Sources/ShimmyServer/API/OpenAIRequestDecoder.swift Sources/ShimmyServer/API/OllamaRequestDecoder.swift \
-            Sources/ShimmyServer/HTTP/HTTPResponse.swift Sources/ShimmyServer/HTTP/HTTPRequestParser.swift \
-            Sources/ShimmyServer/HTTP/HTTPRequest.swift \
+            Sources/ShimmyServer/HTTP/HTTPResponse.swift Sources/ShimmyServer/HTTP/HTTPDate.swift \
+            Sources/ShimmyServer/HTTP/HTTPRequestParser.swift Sources/ShimmyServer/HTTP/HTTPRequest.swift \
             Fuzz/JSON/*.swift -o "$bin/fuzz-json"
         ;;
     *)

@@ -112,6 +112,52 @@ struct HTTPProtocolTests {
         #expect(stream.isClosedByServer())
     }
 
+    @Test("HEAD answers as GET does, without the body: same status, same Content-Length")
+    func head() throws {
+        let server = try TestServer()
+        let client = try server.client()
+        for path in ["/v1/models", "/api/version", "/openapi.json", "/api/tags", "/health", "/nope", "/api/generate", "/ws/generate"] {
+            let get = try client.request("GET", path)
+            client.send("HEAD \(path) HTTP/1.1\r\nHost: x\r\n\r\n")
+            let (status, headers) = try client.readHead()
+            let head = RawResponse(status: status, headers: headers, body: [])
+            #expect(status == get.status, "\(path)")
+            #expect(head.header("Content-Type") == get.header("Content-Type"), "\(path)")
+            // error details name the method, and the health answer's memory use moves
+            if get.status == 200 && path != "/health" {
+                #expect(head.header("Content-Length") == String(get.body.count), "\(path): \(headers)")
+            }
+        }
+        // no body was sent after any HEAD answer: the next response on the connection reads cleanly
+        #expect(try client.request("GET", "/api/version").json?["version"] == "1.1.0")
+    }
+
+    @Test("every response carries a Date header, the current time as an IMF-fixdate")
+    func dateHeader() throws {
+        let server = try TestServer()
+        let client = try server.client()
+        let before = Int(time(nil))
+        let responses = [
+            try client.request("GET", "/api/version"),
+            try client.request("GET", "/nope"),
+            try client.request("POST", "/api/generate", body: #"{"model": "tiny", "prompt": "x", "max_tokens": 2, "stream": true}"#),
+        ]
+        let after = Int(time(nil))
+        let expected = Set((before...after).map { HTTPDate.format(secondsSince1970: $0) })
+        for response in responses {
+            #expect(response.header("Date").map(expected.contains) == true, "\(response.header("Date") ?? "no Date") not in \(expected)")
+        }
+    }
+
+    @Test("Date values", arguments: [
+        (0, "Thu, 01 Jan 1970 00:00:00 GMT"), (784_111_777, "Sun, 06 Nov 1994 08:49:37 GMT"),
+        (951_782_400, "Tue, 29 Feb 2000 00:00:00 GMT"), (1_709_164_800, "Thu, 29 Feb 2024 00:00:00 GMT"),
+        (4_102_444_799, "Thu, 31 Dec 2099 23:59:59 GMT"),
+    ])
+    func dateFormat(seconds: Int, text: String) {
+        #expect(HTTPDate.format(secondsSince1970: seconds) == text)
+    }
+
     @Test("malformed request line gets 400 and the error object")
     func malformed() throws {
         let server = try TestServer()

@@ -72,7 +72,7 @@ final class Connection: @unchecked Sendable {
             case .response(var response):
                 let keepAlive = request.keepAlive
                 response.headers += responseHeaders
-                let ok = write(response.serialized(keepAlive: keepAlive))
+                let ok = write(response.serialized(keepAlive: keepAlive, omitBody: request.method == "HEAD"))
                 log(method: request.method, path: request.path, status: response.status, start: start)
                 if !ok || !keepAlive { return }
             case .streamed(let status, let reusable):

@@ -19,9 +19,10 @@ public struct HTTPResponse: Sendable {
                      body: value.serializedBytes)
     }
 
-    /// Status line, headers and body in one buffer, ready for a single `send`.
+    /// Status line, headers and body in one buffer, ready for a single `send`; `omitBody` for an answer to HEAD
+    /// (the headers, Content-Length included, stay those of the GET answer).
     public func serialized(keepAlive: Bool, omitBody: Bool = false) -> [UInt8] {
-        var head = "HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\n"
+        var head = "HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\nDate: \(HTTPDate.now)\r\n"
         for header in headers { head += "\(header.name): \(header.value)\r\n" }
         head += "Content-Length: \(body.count)\r\n"
         head += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n"
@@ -36,7 +37,7 @@ public struct HTTPResponse: Sendable {
                                      headers: [(name: String, value: String)] = [], keepAlive: Bool = true,
                                      chunked: Bool = true) -> [UInt8]
     {
-        var head = "HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\n"
+        var head = "HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\nDate: \(HTTPDate.now)\r\n"
         head += "Content-Type: \(contentType)\r\n"
         for header in headers { head += "\(header.name): \(header.value)\r\n" }
         head += chunked ? "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n" : "Cache-Control: no-cache\r\n"

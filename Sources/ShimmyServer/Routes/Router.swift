@@ -38,7 +38,9 @@ struct Router: Sendable {
     }
 
     private func allow(_ request: HTTPRequest, _ method: String) throws {
-        guard request.method == method else { throw APIError.methodNotAllowed(request.method, request.path, allowed: [method]) }
+        guard request.method == method || method == "GET" && request.method == "HEAD" else {
+            throw APIError.methodNotAllowed(request.method, request.path, allowed: [method])
+        }
     }
 }
 

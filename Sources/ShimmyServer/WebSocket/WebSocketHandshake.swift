@@ -24,7 +24,7 @@ public enum WebSocketHandshake {
 
     /// The `101 Switching Protocols` response bytes.
     public static func response(forKey key: String) -> [UInt8] {
-        Array(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        Array(("HTTP/1.1 101 Switching Protocols\r\nDate: \(HTTPDate.now)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Accept: \(acceptValue(forKey: key))\r\n\r\n").utf8)
     }
 
