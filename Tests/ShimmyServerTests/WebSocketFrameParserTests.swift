@@ -59,4 +59,20 @@ struct WebSocketFrameParserTests {
             #expect(error.closeCode == closeCode, "\(error)")
         }
     }
+
+    @Test("close codes: valid ones are returned, reserved and unassigned ones are a protocol error", arguments: [
+        (1000, true), (1003, true), (1007, true), (1014, true), (3000, true), (4999, true),
+        (0, false), (999, false), (1004, false), (1005, false), (1006, false), (1015, false), (1016, false),
+        (2999, false), (5000, false), (65535, false),
+    ])
+    func closeCode(code: Int, valid: Bool) {
+        var parser = WebSocketFrameParser()
+        parser.feed(WebSocketFrame.close(code: UInt16(code), reason: "bye").encoded(maskingKey: key))
+        do {
+            let message = try parser.next()
+            #expect(valid && message == .close(code: UInt16(code), reason: "bye"), "\(String(describing: message))")
+        } catch {
+            #expect(!valid && error.closeCode == 1002, "\(error)")
+        }
+    }
 }

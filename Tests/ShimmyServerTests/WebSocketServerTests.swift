@@ -68,7 +68,7 @@ struct WebSocketServerTests {
         #expect(try client.readJSONFrame() == ["done": true])
     }
 
-    @Test("an unmasked client frame closes with 1002; a bad handshake gets 400 or 426")
+    @Test("an unmasked client frame closes with 1002; a bad handshake gets 400 or 426 (with the version we speak)")
     func violations() throws {
         let server = try TestServer()
         let client = try server.client()
@@ -82,7 +82,12 @@ struct WebSocketServerTests {
         let badVersion = try server.client().request("GET", "/ws/generate", headers: [
             "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 8",
         ])
-        #expect(badVersion.status == 400)
+        #expect(badVersion.status == 426 && badVersion.json?["error"]?["code"] == "invalid_request")
+        #expect(badVersion.header("Sec-WebSocket-Version") == "13" && badVersion.header("Upgrade") == "websocket")
+        let badKey = try server.client().request("GET", "/ws/generate", headers: [
+            "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: short", "Sec-WebSocket-Version: 13",
+        ])
+        #expect(badKey.status == 400 && badKey.header("Sec-WebSocket-Version") == nil)
     }
 
     @Test("frames sent in the same write as the upgrade request are answered")
@@ -103,6 +108,31 @@ struct WebSocketServerTests {
             if frame["token"] == nil { break }
         }
         #expect(frames.count == 3 && frames.last == ["done": true], "\(frames)")
+    }
+
+    @Test("a close frame's code is echoed when valid; a reserved or unassigned one fails the connection with 1002",
+          arguments: [(1000, 1000), (1001, 1001), (1011, 1011), (3000, 3000), (4999, 4999),
+                      (999, 1002), (1004, 1002), (1005, 1002), (1006, 1002), (1015, 1002), (2999, 1002), (5000, 1002)])
+    func closeCodes(sent: Int, answered: Int) throws {
+        let server = try TestServer()
+        let client = try server.client()
+        _ = try client.upgrade()
+        client.sendFrame(.close(code: UInt16(sent)))
+        let close = try client.readFrame()
+        #expect(close.opcode == .close)
+        #expect(close.payload.count >= 2 && Int(close.payload[0]) << 8 | Int(close.payload[1]) == answered, "\(close.payload)")
+        #expect(client.isClosedByServer())
+    }
+
+    @Test("an empty close frame gets a normal close")
+    func emptyClose() throws {
+        let server = try TestServer()
+        let client = try server.client()
+        _ = try client.upgrade()
+        client.sendFrame(WebSocketFrame(opcode: .close))
+        let close = try client.readFrame()
+        #expect(close.opcode == .close && close.payload == [0x03, 0xE8])
+        #expect(client.isClosedByServer())
     }
 
     @Test("closing the socket mid-generation cancels it")

@@ -4,12 +4,10 @@ import Shimmy
 /// the answer is `{"token": ...}` frames then `{"done": true}`, or `{"error": {...}}`.
 extension Routes {
     func webSocket() -> RouteOutcome {
-        if let failure = WebSocketHandshake.validationFailure(request) {
-            var error = APIError.invalidRequest("Not a WebSocket handshake", details: failure)
-            if request.header("Upgrade") == nil {
-                error.status = 426
-                error.headers = [("Upgrade", "websocket")]
-            }
+        if let rejection = WebSocketHandshake.rejection(of: request) {
+            var error = APIError.invalidRequest("Not a WebSocket handshake", details: rejection.reason)
+            error.status = rejection.status
+            error.headers = rejection.headers
             return .response(error.response)
         }
         guard let key = request.header("Sec-WebSocket-Key"), connection.write(WebSocketHandshake.response(forKey: key)) else {

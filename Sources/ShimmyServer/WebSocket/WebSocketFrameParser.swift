@@ -66,6 +66,7 @@ public struct WebSocketFrameParser: Sendable {
                     if frame.payload.isEmpty { return .close(code: nil, reason: "") }
                     guard frame.payload.count >= 2 else { throw .protocolError("close payload of one byte") }
                     let code = UInt16(frame.payload[0]) << 8 | UInt16(frame.payload[1])
+                    guard Self.isValidCloseCode(code) else { throw .protocolError("invalid close code \(code)") }
                     guard let reason = String(validating: frame.payload[2...], as: UTF8.self) else { throw .invalidUTF8 }
                     return .close(code: code, reason: reason)
                 }
@@ -91,6 +92,16 @@ public struct WebSocketFrameParser: Sendable {
             return .binary(payload)
         }
         return nil
+    }
+
+    /// Whether a peer may send this close code (RFC 6455 §7.4 and the IANA registry): 1000-1003 and 1007-1014 are
+    /// defined, 3000-4999 for libraries and applications; 1004-1006 and 1015 are reserved (never sent), the rest
+    /// unassigned.
+    public static func isValidCloseCode(_ code: UInt16) -> Bool {
+        switch code {
+        case 1000...1003, 1007...1014, 3000...4999: return true
+        default: return false
+        }
     }
 
     /// One frame off the buffer, unmasked.

@@ -8,16 +8,35 @@ public enum WebSocketHandshake {
         base64(SHA1.hash(Array((key + guid).utf8)))
     }
 
+    /// Why an upgrade request is refused, and how to answer.
+    public struct Rejection: Sendable {
+        /// What is wrong with the request.
+        public var reason: String
+        /// 426 Upgrade Required for a request without `Upgrade` or with another WebSocket version, 400 otherwise.
+        public var status: Int
+        /// `Upgrade: websocket` with a 426, and `Sec-WebSocket-Version: 13` for another version (RFC 6455 §4.4).
+        public var headers: [(name: String, value: String)]
+    }
+
     /// Why an upgrade request is not a valid WebSocket handshake, or nil when it is.
-    public static func validationFailure(_ request: HTTPRequest) -> String? {
-        guard request.method == "GET" else { return "WebSocket handshake must use GET" }
-        guard request.header("Upgrade")?.lowercased() == "websocket" else { return "missing 'Upgrade: websocket'" }
+    public static func rejection(of request: HTTPRequest) -> Rejection? {
+        let upgrade = (name: "Upgrade", value: "websocket")
+        func reject(_ reason: String) -> Rejection {
+            request.header("Upgrade") == nil
+                ? Rejection(reason: reason, status: 426, headers: [upgrade])
+                : Rejection(reason: reason, status: 400, headers: [])
+        }
+        guard request.method == "GET" else { return reject("WebSocket handshake must use GET") }
+        guard request.header("Upgrade")?.lowercased() == "websocket" else { return reject("missing 'Upgrade: websocket'") }
         guard let connection = request.header("Connection")?.lowercased(),
             connection.split(separator: ",").contains(where: { $0.trimmingCharacters(in: " \t") == "upgrade" })
-        else { return "missing 'Connection: Upgrade'" }
-        guard request.header("Sec-WebSocket-Version") == "13" else { return "Sec-WebSocket-Version must be 13" }
+        else { return reject("missing 'Connection: Upgrade'") }
+        guard request.header("Sec-WebSocket-Version") == "13" else {
+            return Rejection(reason: "Sec-WebSocket-Version must be 13", status: 426,
+                             headers: [upgrade, ("Sec-WebSocket-Version", "13")])
+        }
         guard let key = request.header("Sec-WebSocket-Key"), key.utf8.count == 24 else {
-            return "missing or malformed Sec-WebSocket-Key"
+            return reject("missing or malformed Sec-WebSocket-Key")
         }
         return nil
     }
