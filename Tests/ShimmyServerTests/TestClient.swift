@@ -134,6 +134,9 @@ final class TestClient {
         return buffer
     }
 
+    /// Whether bytes from the server wait to be read (without blocking).
+    func isReadable() -> Bool { !buffer.isEmpty || Socket.waitReadable(fd, timeoutMilliseconds: 0) }
+
     /// True when the server closed the connection (reads until EOF or timeout).
     func isClosedByServer() -> Bool {
         do {

@@ -25,6 +25,27 @@ struct WebSocketFrameParserTests {
         #expect(messages == [.text("Hello")])
     }
 
+    @Test("many frames in one feed, then more: every message in order; isMidMessage while a frame or message is incomplete")
+    func manyFramesAndMidMessage() throws {
+        var parser = WebSocketFrameParser()
+        var bytes: [UInt8] = []
+        for i in 0..<5000 { bytes += WebSocketFrame.text("m\(i)").encoded(maskingKey: key) }
+        let partial = WebSocketFrame.text("last").encoded(maskingKey: key)
+        parser.feed(bytes + partial.prefix(3))
+        var texts: [String] = []
+        while let m = try parser.next() { if case .text(let t) = m { texts.append(t) } }
+        #expect(texts.count == 5000 && texts.first == "m0" && texts.last == "m4999")
+        #expect(parser.isMidMessage)
+        parser.feed(partial.dropFirst(3))
+        #expect(try parser.next() == .text("last"))
+        #expect(!parser.isMidMessage)
+        // the first fragment of a message leaves it mid-message until the last
+        parser.feed(WebSocketFrame(fin: false, opcode: .text, payload: [0x61]).encoded(maskingKey: key))
+        #expect(try parser.next() == nil && parser.isMidMessage)
+        parser.feed(WebSocketFrame(fin: true, opcode: .continuation, payload: [0x62]).encoded(maskingKey: key))
+        #expect(try parser.next() == .text("ab") && !parser.isMidMessage)
+    }
+
     @Test("fragmented message with a ping in between; 16- and 64-bit lengths", arguments: [10, 300, 70_000])
     func fragments(size: Int) throws {
         let text = String(repeating: "x", count: size)

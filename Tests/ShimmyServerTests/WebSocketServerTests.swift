@@ -135,6 +135,25 @@ struct WebSocketServerTests {
         #expect(client.isClosedByServer())
     }
 
+    @Test("a message begun must arrive within the request timeout: a trickle of its bytes gets a 1008 close")
+    func trickledMessage() throws {
+        let server = try TestServer { $0.requestTimeoutSeconds = 0.6; $0.idleTimeoutSeconds = 60 }
+        let client = try server.client()
+        _ = try client.upgrade()
+        let frame = WebSocketFrame.text(String(repeating: "x", count: 40)).encoded(maskingKey: [1, 2, 3, 4])
+        let started = Date()
+        var closeFrame: WebSocketFrame?
+        // one byte every 0.1 s: each read would restart an idle wait
+        for byte in frame.prefix(20) {
+            client.send([byte])
+            Thread.sleep(forTimeInterval: 0.1)
+            if client.isReadable() { closeFrame = try client.readFrame(); break }
+        }
+        let close = try closeFrame ?? client.readFrame()
+        #expect(close.opcode == .close && close.payload.prefix(2) == [0x03, 0xF0], "\(close.payload)")  // 1008
+        #expect(Date().timeIntervalSince(started) < 1.5)
+    }
+
     @Test("closing the socket mid-generation cancels it")
     func disconnect() throws {
         let session = ScriptedSession(name: "tiny", tokenDelay: .milliseconds(20))

@@ -36,20 +36,37 @@ struct WebSocketSession {
 
     var connection: Connection { routes.connection }
 
+    /// Serves messages until the client closes. Between messages the connection may stay quiet for the idle
+    /// timeout; a message begun must arrive whole within the request timeout, so a trickle of bytes cannot hold
+    /// the connection.
     mutating func run() {
-        let idle = routes.context.configuration.idleTimeoutSeconds
+        let configuration = routes.context.configuration
+        var messageBegan: ContinuousClock.Instant?
         handleMessages()
         while !closed {
             if !pending.isEmpty {
                 serve(pending.removeFirst())
                 continue
             }
-            if !Socket.waitReadable(connection.fd, timeoutMilliseconds: Int32(min(idle, 86_400) * 1000)) {
-                _ = connection.write(WebSocketFrame.close(code: 1001, reason: "idle timeout").encoded())
+            if parser.isMidMessage {
+                messageBegan = messageBegan ?? .now
+            } else {
+                messageBegan = nil
+            }
+            let timeout = messageBegan.map { configuration.requestTimeoutSeconds - Self.seconds(since: $0) }
+                ?? configuration.idleTimeoutSeconds
+            if timeout <= 0 || !Socket.waitReadable(connection.fd, timeoutMilliseconds: Int32(min(timeout, 86_400) * 1000)) {
+                let (code, reason) = messageBegan == nil ? (UInt16(1001), "idle timeout") : (UInt16(1008), "message not received in time")
+                _ = connection.write(WebSocketFrame.close(code: code, reason: reason).encoded())
                 return
             }
             readAvailable()
         }
+    }
+
+    private static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
     /// Reads what arrived and handles it.

@@ -47,13 +47,25 @@ public struct WebSocketFrameParser: Sendable {
     /// Largest message accepted, after reassembly.
     public let maxMessageBytes: Int
     private var buffer: [UInt8] = []
+    /// Bytes of `buffer` before this index are parsed (dropped at the next `feed`, so many small frames in one read
+    /// cost no shifting of the rest each).
+    private var start = 0
     private var fragments: [UInt8] = []
     private var fragmentOpcode: WebSocketOpcode?
 
     public init(maxMessageBytes: Int = 1024 * 1024) { self.maxMessageBytes = maxMessageBytes }
 
     /// Appends received bytes.
-    public mutating func feed<C: Collection>(_ bytes: C) where C.Element == UInt8 { buffer.append(contentsOf: bytes) }
+    public mutating func feed<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+        if start > 0 {
+            buffer.removeFirst(start)
+            start = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Whether part of a frame or of a fragmented message has arrived and its rest has not.
+    public var isMidMessage: Bool { start < buffer.count || fragmentOpcode != nil }
 
     /// The next whole message or control frame, nil when more bytes are needed.
     public mutating func next() throws(WebSocketParseError) -> WebSocketMessage? {
@@ -106,9 +118,10 @@ public struct WebSocketFrameParser: Sendable {
 
     /// One frame off the buffer, unmasked.
     private mutating func nextFrame() throws(WebSocketParseError) -> WebSocketFrame? {
-        guard buffer.count >= 2 else { return nil }
-        let first = buffer[0]
-        let second = buffer[1]
+        let available = buffer.count - start
+        guard available >= 2 else { return nil }
+        let first = buffer[start]
+        let second = buffer[start + 1]
         guard first & 0x70 == 0 else { throw .protocolError("reserved bits set") }
         guard let opcode = WebSocketOpcode(rawValue: first & 0x0F) else { throw .protocolError("unknown opcode") }
         let fin = first & 0x80 != 0
@@ -116,12 +129,12 @@ public struct WebSocketFrameParser: Sendable {
         var length = UInt64(second & 0x7F)
         var offset = 2
         if length == 126 {
-            guard buffer.count >= 4 else { return nil }
-            length = UInt64(buffer[2]) << 8 | UInt64(buffer[3])
+            guard available >= 4 else { return nil }
+            length = UInt64(buffer[start + 2]) << 8 | UInt64(buffer[start + 3])
             offset = 4
         } else if length == 127 {
-            guard buffer.count >= 10 else { return nil }
-            length = buffer[2..<10].reduce(0) { $0 << 8 | UInt64($1) }
+            guard available >= 10 else { return nil }
+            length = buffer[(start + 2)..<(start + 10)].reduce(0) { $0 << 8 | UInt64($1) }
             guard length >> 63 == 0 else { throw .protocolError("length with the high bit set") }
             offset = 10
         }
@@ -131,11 +144,11 @@ public struct WebSocketFrameParser: Sendable {
         }
         guard length <= UInt64(maxMessageBytes) else { throw .messageTooLarge(limit: maxMessageBytes) }
         let total = offset + 4 + Int(length)
-        guard buffer.count >= total else { return nil }
-        let key = Array(buffer[offset..<offset + 4])
-        var payload = Array(buffer[(offset + 4)..<total])
+        guard available >= total else { return nil }
+        let key = Array(buffer[(start + offset)..<(start + offset + 4)])
+        var payload = Array(buffer[(start + offset + 4)..<(start + total)])
         for i in payload.indices { payload[i] ^= key[i & 3] }
-        buffer.removeFirst(total)
+        start += total
         return WebSocketFrame(fin: fin, opcode: opcode, payload: payload)
     }
 }
