@@ -130,6 +130,9 @@ struct HTTPProtocolTests {
         }
         // no body was sent after any HEAD answer: the next response on the connection reads cleanly
         #expect(try client.request("GET", "/api/version").json?["version"] == "1.1.0")
+        // a 405 names HEAD beside GET where GET works
+        #expect(try client.request("POST", "/api/tags", body: "{}").header("Allow") == "GET, HEAD")
+        #expect(try client.request("GET", "/api/chat").header("Allow") == "POST")
     }
 
     @Test("every response carries a Date header, the current time as an IMF-fixdate")

@@ -37,7 +37,7 @@ struct AccessPolicy {
     func preflight(_ request: HTTPRequest) -> HTTPResponse? {
         guard request.header("Access-Control-Request-Method") != nil, allowedOrigin(request) != nil else { return nil }
         return HTTPResponse(status: 204, headers: [
-            ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+            ("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS"),
             ("Access-Control-Allow-Headers", request.header("Access-Control-Request-Headers") ?? "Authorization, Content-Type"),
             ("Access-Control-Max-Age", "600"),
         ])

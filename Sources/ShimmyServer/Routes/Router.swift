@@ -37,9 +37,11 @@ struct Router: Sendable {
         }
     }
 
+    /// Throws 405 unless the request uses `method` (HEAD wherever GET works; `Allow` names both).
     private func allow(_ request: HTTPRequest, _ method: String) throws {
-        guard request.method == method || method == "GET" && request.method == "HEAD" else {
-            throw APIError.methodNotAllowed(request.method, request.path, allowed: [method])
+        let allowed = method == "GET" ? ["GET", "HEAD"] : [method]
+        guard allowed.contains(request.method) else {
+            throw APIError.methodNotAllowed(request.method, request.path, allowed: allowed)
         }
     }
 }
