@@ -69,6 +69,8 @@ struct ErrorResponseTests {
         #expect(response.status == 400)
         let details = response.json?["error"]?["details"]?.stringValue ?? ""
         #expect(details.contains("5 tokens") && details.contains("4"), "\(details)")
+        // in the words clients that trim a conversation look for
+        #expect(response.json?["error"]?["message"]?.stringValue?.contains("maximum context length of 4 tokens") == true)
     }
 
     @Test("generation_failed (500) before any output, server_error (500) when a model fails to load")

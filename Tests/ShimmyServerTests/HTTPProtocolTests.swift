@@ -112,6 +112,14 @@ struct HTTPProtocolTests {
         #expect(stream.isClosedByServer())
     }
 
+    @Test("GET / says the server is running, in plain text")
+    func root() throws {
+        let server = try TestServer()
+        let response = try server.client().request("GET", "/")
+        #expect(response.status == 200 && response.text == "shimmy is running")
+        #expect(response.header("Content-Type")?.hasPrefix("text/plain") == true)
+    }
+
     @Test("HEAD answers as GET does, without the body: same status, same Content-Length")
     func head() throws {
         let server = try TestServer()

@@ -35,6 +35,38 @@ struct OpenAIAPITests {
         #expect(request.sampling.presencePenalty == 0.5 && request.sampling.frequencyPenalty == -0.5)
     }
 
+    @Test("fields that would change the answer in a way shimmy cannot follow are refused, naming the field",
+          arguments: [("/v1/chat/completions", #""tools": [{"type": "function", "function": {"name": "f"}}]"#, "tools"),
+                      ("/v1/chat/completions", #""logprobs": true"#, "logprobs"),
+                      ("/v1/chat/completions", #""top_logprobs": 2"#, "top_logprobs"),
+                      ("/v1/chat/completions", #""response_format": {"type": "json_object"}"#, "response_format"),
+                      ("/v1/chat/completions", #""logit_bias": {"50256": -100}"#, "logit_bias"),
+                      ("/v1/completions", #""echo": true"#, "echo"),
+                      ("/v1/completions", #""suffix": "}""#, "suffix"),
+                      ("/v1/completions", #""best_of": 3"#, "best_of"),
+                      ("/v1/completions", #""logprobs": 2"#, "logprobs")])
+    func refusedFields(path: String, field: String, name: String) throws {
+        let server = try TestServer()
+        let input = path == "/v1/completions" ? #""prompt": "x""# : #""messages": [{"role": "user", "content": "x"}]"#
+        let response = try server.client().request("POST", path, body: #"{"model": "tiny", "#  + input + ", " + field + "}")
+        #expect(response.status == 400, "\(field): \(response.text)")
+        let error = response.json?["error"]
+        #expect(error?["code"] == "invalid_request" && error?["type"] == "invalid_request_error", "\(response.text)")
+        #expect(error?["param"] == .string(name), "\(response.text)")
+        #expect(server.session.lastRequest == nil)
+    }
+
+    @Test("the same fields asking for nothing are accepted; developer is the system role; model names the model that ran")
+    func acceptedDefaults() throws {
+        let server = try TestServer()
+        let chat = try server.client().request("POST", "/v1/chat/completions", body: #"{"model": "default", "messages": [{"role": "developer", "content": "be brief"}, {"role": "user", "content": "x"}], "tools": [], "logprobs": false, "top_logprobs": 0, "response_format": {"type": "text"}, "logit_bias": {}, "max_tokens": 2}"#)
+        #expect(chat.status == 200, "\(chat.text)")
+        #expect(chat.json?["model"] == "tiny", "\(chat.text)")
+        #expect(server.session.lastRequest?.prompt == .messages([.system("be brief"), .user("x")]))
+        let completion = try server.client().request("POST", "/v1/completions", body: #"{"prompt": "x", "echo": false, "best_of": 1, "suffix": "", "max_tokens": 2}"#)
+        #expect(completion.status == 200 && completion.json?["model"] == "tiny", "\(completion.text)")
+    }
+
     @Test("without max_tokens the generation may fill the context")
     func defaultMaxTokens() throws {
         let server = try TestServer([ScriptedSession(name: "tiny", contextLength: 10)])
@@ -98,7 +130,7 @@ struct OpenAIAPITests {
         #expect(try server.client().request("GET", "/v1/models/A.gguf").json?["id"] == "a")
         let missing = try server.client().request("GET", "/v1/models/nope").json?["error"]
         #expect(missing == ["code": "model_not_found", "message": "The specified model was not found",
-                            "details": "Model 'nope' is not available"])
+                            "details": "Model 'nope' is not available", "type": "invalid_request_error", "param": nil])
     }
 }
 
@@ -203,6 +235,27 @@ struct OllamaAPITests {
         let body = #"{"model": "tiny", "prompt": "hi", "stream": false, "format": "", "suffix": "", "images": [], "template": "", "context": [], "think": false, "logprobs": false}"#
         let accepted = try server.client().request("POST", "/api/generate", body: body)
         #expect(accepted.status == 200 && accepted.json?["done"] == true, "\(accepted.text)")
+    }
+
+    @Test("/api/chat refuses format, tools, think and images when they ask for something",
+          arguments: [#""format": "json""#, #""tools": [{"type": "function"}]"#, #""think": true"#,
+                      #""messages": [{"role": "user", "content": "x", "images": ["aGk="]}]"#])
+    func chatRefuses(field: String) throws {
+        let server = try TestServer()
+        let messages = field.hasPrefix(#""messages""#) ? "" : #""messages": [{"role": "user", "content": "x"}], "#
+        let response = try server.client().request("POST", "/api/chat", body: #"{"model": "tiny", "#  + messages + field + "}")
+        #expect(response.status == 400 && response.json?["error"]?["code"] == "invalid_request", "\(field): \(response.text)")
+        #expect(server.session.lastRequest == nil)
+    }
+
+    @Test("/api/chat with no messages loads the model; a name:latest is the model without the tag")
+    func chatLoad() throws {
+        let server = try TestServer()
+        let json = try #require(try server.client().request("POST", "/api/chat", body: #"{"model": "tiny", "messages": [], "format": "", "tools": [], "think": false}"#).json)
+        #expect(json["done"] == true && json["done_reason"] == "load" && json["message"]?["content"] == "", "\(json.serialized)")
+        #expect(server.session.lastRequest == nil)
+        let missing = try server.client().request("POST", "/api/chat", body: #"{"model": "nope"}"#)
+        #expect(missing.status == 404, "\(missing.text)")
     }
 
     @Test("/api/tags, /api/show, /api/ps, /api/version")

@@ -95,7 +95,7 @@ struct PinnedCatalogTests {
 
     @Test("names resolve to the pinned models; nil and default are the first", arguments: [
         (nil as String?, "SmolLM2-135M-Instruct.Q4_1"), ("default", "SmolLM2-135M-Instruct.Q4_1"),
-        ("other", "other"), ("OTHER", "other"), ("other.gguf", "other"),
+        ("other", "other"), ("OTHER", "other"), ("other.gguf", "other"), ("other:latest", "other"),
     ])
     func resolve(name: String?, expected: String) throws {
         let catalog = PinnedCatalog(models: models, loader: { ScriptedSession(name: $0.name) }, loadedNames: { [] })

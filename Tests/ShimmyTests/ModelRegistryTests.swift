@@ -128,6 +128,29 @@ struct ModelRegistryTests {
         #expect(tiny.path == tree.path("ollama/blobs/sha256-\(hashA)"))
         #expect(tiny.sizeBytes == 222)
         #expect(try registry.resolveName("someone/other:7b").sizeBytes == 111)
+        // Ollama's full names, with the host (and the library namespace)
+        #expect(try registry.resolveName("host.invalid/someone/other:7b").sizeBytes == 111)
+        #expect(try registry.resolveName("host.invalid/library/tiny:latest").name == "tiny:latest")
+        #expect(try registry.resolveName("library/tiny").name == "tiny:latest")
+    }
+
+    @Test("Ollama tags that share a blob are each listed and resolvable, and load once")
+    func ollamaSharedBlob() async throws {
+        let tree = try Tree()
+        defer { tree.remove() }
+        try tree.gguf("ollama/blobs/sha256-\(hashA)", size: 222)
+        try tree.manifest("ollama/manifests/host.invalid/library/smol/latest", digest: "sha256:\(hashA)")
+        try tree.manifest("ollama/manifests/host.invalid/library/smol/135m", digest: "sha256:\(hashA)")
+        let counter = LoadCounter()
+        let registry = ModelRegistry(searchPaths: [tree.path("ollama")]) { descriptor, _ in
+            counter.record(descriptor.name)
+            return NamedSession(modelName: descriptor.name)
+        }
+        #expect(registry.availableModels().map(\.name).sorted() == ["smol:135m", "smol:latest"])
+        #expect(try registry.resolveName("smol").name == "smol:latest")
+        _ = try await registry.session(named: "smol:135m")
+        _ = try await registry.session(named: "smol")
+        #expect(counter.calls.count == 1, "loader calls: \(counter.calls)")
     }
 
     @Test("digests that could leave blobs/ are refused",

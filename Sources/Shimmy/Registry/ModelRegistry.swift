@@ -89,15 +89,13 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
            Date().timeIntervalSince(cached.at) < lifetime {
             return cached.models
         }
+        // the first folder wins a name; one file may have several names (Ollama tags sharing a blob), and loads once
+        // (sessions are keyed by the resolved file)
         var names = Set<String>()
-        var files = Set<String>()
         var models: [ModelDescriptor] = []
         for folder in searchedFolders {
-            for model in ModelScanner.scan(folder) {
-                let real = URL(fileURLWithPath: model.path).resolvingSymlinksInPath().path
-                guard !names.contains(model.name), !files.contains(real) else { continue }
+            for model in ModelScanner.scan(folder) where !names.contains(model.name) {
                 names.insert(model.name)
-                files.insert(real)
                 models.append(model)
             }
         }
@@ -129,6 +127,15 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
         var candidates = [wanted]
         if !wanted.contains(":") { candidates.append(wanted + ":latest") }
         if wanted.lowercased().hasSuffix(".gguf") { candidates.append(String(wanted.dropLast(5))) }
+        // Ollama's default tag: `name:latest` is also the file named `name`
+        if wanted.hasSuffix(":latest") { candidates.append(String(wanted.dropLast(7))) }
+        // Ollama's full names: `host/namespace/name:tag` is listed as `namespace/name:tag` (`name:tag` in the
+        // `library` namespace)
+        var parts = wanted.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count >= 3 { parts.removeFirst() }
+        if parts.count == 2 && parts[0] == "library" { parts.removeFirst() }
+        let short = parts.joined(separator: "/")
+        if short != wanted { candidates += [short] + (short.contains(":") ? [] : [short + ":latest"]) }
         for candidate in candidates {
             if let model = models.first(where: { $0.name == candidate }) { return model }
         }

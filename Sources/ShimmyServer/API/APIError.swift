@@ -67,6 +67,26 @@ public struct APIError: Error, Sendable {
     /// The whole response.
     public var response: HTTPResponse { .json(json, status: status, headers: headers) }
 
+    /// The error object with OpenAI's `type` and `param` beside shimmy's fields, for the `/v1` routes (OpenAI's
+    /// clients read `type` and `param`): `param` is the field a message names (`Field 'temperature' ...`).
+    public var openAIJSON: JSONValue {
+        let type: String
+        switch status {
+        case 401: type = "authentication_error"
+        case 500...: type = "server_error"
+        default: type = "invalid_request_error"
+        }
+        var param = JSONValue.null
+        if message.hasPrefix("Field '"), let end = message.dropFirst(7).firstIndex(of: "'") {
+            param = .string(String(message[message.index(message.startIndex, offsetBy: 7)..<end]))
+        }
+        return ["error": ["code": .string(code), "message": .string(message), "details": .optionalString(details),
+                          "type": .string(type), "param": param]]
+    }
+
+    /// `response` with `openAIJSON`.
+    public var openAIResponse: HTTPResponse { .json(openAIJSON, status: status, headers: headers) }
+
     /// A malformed HTTP request: 400, 413, 431, 501 or 505 with invalid_request.
     static func parse(_ error: HTTPParseError) -> APIError {
         APIError(status: error.status, code: ShimmyError.Code.invalidRequest.rawValue,

@@ -36,6 +36,24 @@ public struct FieldReader: Sendable {
         .invalidRequest("Field '\(prefix)\(key)' has the wrong type", details: "'\(prefix)\(key)' must be \(expected), got \(got.typeName)")
     }
 
+    /// Throws invalid_request when `key` asks for something shimmy cannot do: true, a non-zero number, a non-empty
+    /// string, array or object, unless `allowed` accepts the value (`{"type": "text"}` for `response_format`).
+    /// Absent, null, false, 0 and empty values pass, as clients send them by default.
+    public func refuse(_ key: String, _ reason: String, allowing allowed: (JSONValue) -> Bool = { _ in false }) throws {
+        guard let value = present(key), !allowed(value) else { return }
+        let asks: Bool
+        switch value {
+        case .null: asks = false
+        case .bool(let b): asks = b
+        case .integer(let i): asks = i != 0
+        case .double(let d): asks = d != 0
+        case .string(let s): asks = !s.isEmpty
+        case .array(let items): asks = !items.isEmpty
+        case .object(let pairs): asks = !pairs.isEmpty
+        }
+        if asks { throw APIError.invalidRequest("Field '\(prefix)\(key)' is not supported", details: reason) }
+    }
+
     /// A string field.
     public func string(_ key: String, required: Bool = false) throws -> String? {
         guard let value = present(key) else {

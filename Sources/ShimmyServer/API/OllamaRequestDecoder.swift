@@ -3,28 +3,32 @@ import Shimmy
 /// Decoding of Ollama `/api/chat` bodies (`{model, messages, stream = true, options, keep_alive}`) and of Ollama's
 /// `/api/generate` bodies (`{model, prompt, system, raw, stream = true, options, keep_alive}`).
 public enum OllamaRequestDecoder {
-    /// Ollama's own sampling defaults (temperature 0.8, top_p 0.9, top_k 40, repeat_penalty 1.1).
-    public static let defaultSampling = SamplingParameters(temperature: 0.8, topK: 40, topP: 0.9, repeatPenalty: 1.1)
+    /// Ollama's own sampling defaults (temperature 0.8, top_p 0.9, top_k 40, min_p 0, repeat_penalty 1.1).
+    public static let defaultSampling = SamplingParameters(temperature: 0.8, topK: 40, topP: 0.9, minP: 0, repeatPenalty: 1.1)
 
-    /// A chat request; `options` as in `options(_:)`.
-    public static func chat(_ body: [UInt8]) throws -> DecodedGeneration {
+    /// A chat request; `options` as in `options(_:)`. No messages only loads the model (`generation` nil), as in
+    /// Ollama. `format`, `tools`, `think` and a message's `images` are refused when they ask for something.
+    public static func chat(_ body: [UInt8]) throws -> (model: String, generation: DecodedGeneration?) {
         let fields = try FieldReader.parse(body)
-        let model = try fields.string("model", required: true)
-        guard let items = try fields.array("messages", required: true), !items.isEmpty else {
-            throw APIError.invalidRequest("Field 'messages' is empty", details: "send at least one message")
-        }
+        let model = try fields.string("model", required: true) ?? ""
+        try fields.refuse("format", "structured output (format) is not supported")
+        try fields.refuse("tools", "tool calling is not supported by this model")
+        try fields.refuse("think", "thinking is not supported by this model")
+        let items = try fields.array("messages") ?? []
         let messages = try items.enumerated().map { index, item -> ChatMessage in
             guard case .object = item else {
                 throw APIError.invalidRequest("Field 'messages[\(index)]' has the wrong type",
                                               details: "'messages[\(index)]' must be an object, got \(item.typeName)")
             }
             let message = FieldReader(object: item, prefix: "messages[\(index)].")
+            try message.refuse("images", "images are not supported: the models shimmy runs read text only")
             return ChatMessage(role: try message.string("role", required: true) ?? "user",
                                content: try message.string("content") ?? "")
         }
+        guard !messages.isEmpty else { return (model, nil) }
         let (sampling, maxTokens, stop) = try options(fields)
-        return DecodedGeneration(model: model, prompt: .messages(messages), sampling: sampling, maxTokens: maxTokens,
-                                 stop: stop, stream: try fields.bool("stream") ?? true)
+        return (model, DecodedGeneration(model: model, prompt: .messages(messages), sampling: sampling,
+                                         maxTokens: maxTokens, stop: stop, stream: try fields.bool("stream") ?? true))
     }
 
     /// `options`: temperature, top_k, top_p, min_p, num_predict, stop, seed, repeat_penalty, repeat_last_n,
@@ -68,13 +72,13 @@ public enum OllamaRequestDecoder {
     /// `context`, `think`, `logprobs`) are refused when they ask for something; `keep_alive` is ignored.
     static func generate(_ fields: FieldReader) throws -> (model: String, generation: DecodedGeneration?) {
         let model = try fields.string("model", required: true) ?? ""
-        try refuse(fields, "suffix", "fill-in-the-middle (suffix) is not supported")
-        try refuse(fields, "images", "images are not supported: the models shimmy runs read text only")
-        try refuse(fields, "format", "structured output (format) is not supported")
-        try refuse(fields, "template", "a custom template is not supported; send raw: true with the prompt already templated")
-        try refuse(fields, "context", "context (token ids of an earlier answer) is not supported; send the conversation to /api/chat")
-        try refuse(fields, "think", "thinking is not supported by this model")
-        try refuse(fields, "logprobs", "logprobs are not supported on /api/generate")
+        try fields.refuse("suffix", "fill-in-the-middle (suffix) is not supported")
+        try fields.refuse("images", "images are not supported: the models shimmy runs read text only")
+        try fields.refuse("format", "structured output (format) is not supported")
+        try fields.refuse("template", "a custom template is not supported; send raw: true with the prompt already templated")
+        try fields.refuse("context", "context (token ids of an earlier answer) is not supported; send the conversation to /api/chat")
+        try fields.refuse("think", "thinking is not supported by this model")
+        try fields.refuse("logprobs", "logprobs are not supported on /api/generate")
         let prompt = try fields.string("prompt") ?? ""
         let system = try fields.string("system") ?? ""
         let raw = try fields.bool("raw") ?? false
@@ -85,20 +89,6 @@ public enum OllamaRequestDecoder {
         return (model, DecodedGeneration(model: model, prompt: raw ? .text(prompt) : .messages(messages),
                                          sampling: sampling, maxTokens: maxTokens, stop: stop,
                                          stream: try fields.bool("stream") ?? true))
-    }
-
-    /// Throws invalid_request when `key` asks for something (true, a non-empty string, array or object).
-    private static func refuse(_ fields: FieldReader, _ key: String, _ reason: String) throws {
-        guard let value = fields.present(key) else { return }
-        let asks: Bool
-        switch value {
-        case .bool(let b): asks = b
-        case .string(let s): asks = !s.isEmpty
-        case .array(let items): asks = !items.isEmpty
-        case .object(let pairs): asks = !pairs.isEmpty
-        default: asks = true
-        }
-        if asks { throw APIError.invalidRequest("Field '\(key)' is not supported", details: reason) }
     }
 
     /// The model named by `/api/show` (`model`, or the older `name`).

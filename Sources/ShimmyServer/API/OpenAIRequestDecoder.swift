@@ -1,6 +1,8 @@
 import Shimmy
 
-/// Decoding of OpenAI `/v1/chat/completions` and `/v1/completions` bodies. Unknown fields are ignored.
+/// Decoding of OpenAI `/v1/chat/completions` and `/v1/completions` bodies. Unknown fields are ignored; known ones
+/// that would change the answer in a way shimmy cannot follow (tools, logprobs, a JSON response format, logit bias;
+/// echo, suffix, best_of on completions) are refused with invalid_request when they ask for something.
 public enum OpenAIRequestDecoder {
     /// A chat completion: `messages` with string or text-part content, and the sampling fields.
     public static func chat(_ body: [UInt8]) throws -> DecodedGeneration {
@@ -9,6 +11,8 @@ public enum OpenAIRequestDecoder {
             throw APIError.invalidRequest("Field 'messages' is empty", details: "send at least one message")
         }
         let messages = try items.enumerated().map { try message($0.element, index: $0.offset) }
+        try fields.refuse("tools", "tool calling is not supported by this model")
+        try fields.refuse("functions", "function calling is not supported by this model")
         var decoded = try common(fields, prompt: .messages(messages))
         decoded.maxTokens = try fields.integer("max_completion_tokens", in: RequestRanges.maxTokens) ?? decoded.maxTokens
         return decoded
@@ -26,6 +30,9 @@ public enum OpenAIRequestDecoder {
             throw APIError.invalidRequest("Field 'prompt' has the wrong type",
                                           details: "'prompt' must be a string or an array of one string")
         }
+        try fields.refuse("echo", "echoing the prompt is not supported")
+        try fields.refuse("suffix", "fill-in-the-middle (suffix) is not supported")
+        try fields.refuse("best_of", "best_of above 1 is not supported", allowing: { $0 == 1 })
         return try common(fields, prompt: .text(prompt))
     }
 
@@ -35,7 +42,9 @@ public enum OpenAIRequestDecoder {
                                           details: "'messages[\(index)]' must be an object, got \(value.typeName)")
         }
         let fields = FieldReader(object: value, prefix: "messages[\(index)].")
-        let role = try fields.string("role", required: true) ?? "user"
+        // OpenAI's `developer` role is the system instruction of newer models
+        let given = try fields.string("role", required: true) ?? "user"
+        let role = given == "developer" ? "system" : given
         let content: String
         switch value["content"] {
         case .none, .some(.null): content = ""
@@ -58,6 +67,11 @@ public enum OpenAIRequestDecoder {
         if let n = try fields.integer("n", in: 1...128), n != 1 {
             throw APIError.invalidRequest("Only n = 1 is supported", details: "'n' was \(n)")
         }
+        try fields.refuse("logprobs", "logprobs are not supported")
+        try fields.refuse("top_logprobs", "logprobs are not supported")
+        try fields.refuse("logit_bias", "logit_bias is not supported")
+        try fields.refuse("response_format", "only {\"type\": \"text\"} is supported (no JSON mode or schema)",
+                          allowing: { $0["type"] == "text" })
         var sampling = SamplingParameters()
         if let t = try fields.number("temperature", in: RequestRanges.temperature) { sampling.temperature = Float(t) }
         if let p = try fields.number("top_p", in: RequestRanges.probability) { sampling.topP = Float(p) }

@@ -22,9 +22,11 @@ public final class PinnedCatalog: ModelCatalog, @unchecked Sendable {
         try await loader(try descriptor(named: name))
     }
 
-    /// The pinned model a client named: exact name, then case-insensitive, then without `.gguf`.
+    /// The pinned model a client named: exact name, then case-insensitive, then without `.gguf`; Ollama's
+    /// `:latest` tag names the model without it too.
     public func descriptor(named name: String?) throws -> ModelDescriptor {
-        let wanted = name ?? ""
+        let given = name ?? ""
+        let wanted = given.hasSuffix(":latest") && !models.contains(where: { $0.name == given }) ? String(given.dropLast(7)) : given
         if wanted.isEmpty || wanted == "default" {
             guard let first = models.first else { throw ShimmyError(.modelNotFound, "No models are served") }
             return first
@@ -34,7 +36,7 @@ public final class PinnedCatalog: ModelCatalog, @unchecked Sendable {
             ?? models.first(where: { $0.name.lowercased() == stem.lowercased() }) {
             return model
         }
-        throw ShimmyError(.modelNotFound, "Model '\(wanted)' is not available",
+        throw ShimmyError(.modelNotFound, "Model '\(given)' is not available",
                           details: "served models: \(models.map(\.name).joined(separator: ", "))")
     }
 

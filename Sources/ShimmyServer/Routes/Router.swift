@@ -12,6 +12,10 @@ struct Router: Sendable {
         do {
             try access.authorize(request, path: path)
             switch path {
+            case "/":  // Ollama answers its root with a line of text, which probes check for a running server
+                try allow(request, "GET")
+                return .response(HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")],
+                                              body: Array("shimmy is running".utf8)))
             case "/openapi.json": try allow(request, "GET"); return .response(.json(OpenAPIDocument.document))
             case "/health", "/api/health": try allow(request, "GET"); return .response(try routes.health())
             case "/api/generate": try allow(request, "POST"); return try routes.generate()
@@ -33,7 +37,8 @@ struct Router: Sendable {
                 throw APIError.routeNotFound(request.method, path)
             }
         } catch {
-            return .response(APIError(error).response)
+            let apiError = APIError(error)
+            return .response(path.hasPrefix("/v1/") ? apiError.openAIResponse : apiError.response)
         }
     }
 

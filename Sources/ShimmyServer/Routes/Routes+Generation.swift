@@ -31,12 +31,20 @@ extension Routes {
             throw APIError.invalidRequest("The prompt is empty", details: "the prompt has no tokens")
         }
         guard promptTokens < session.contextLength else {
-            throw APIError.invalidRequest("Prompt is longer than the context",
+            // worded as OpenAI words it ("maximum context length"), which clients that trim history look for
+            throw APIError.invalidRequest("The prompt is longer than the model's maximum context length of \(session.contextLength) tokens",
                                           details: "the prompt has \(promptTokens) tokens; the context holds \(session.contextLength)")
         }
         return PreparedGeneration(session: session,
                                   request: decoded.generationRequest(contextLength: session.contextLength, promptTokens: promptTokens),
                                   promptTokens: promptTokens)
+    }
+
+    /// The name of the model a request runs on (`default` and other aliases resolved); model_not_found before
+    /// anything is sent.
+    func servedModelName(_ name: String?) throws -> String {
+        let catalog = context.catalog
+        return try blockingAwait { try await catalog.session(named: name) }.modelName
     }
 
     /// Runs `body` holding a generation slot; throws the 503 error when the queue is full, and

@@ -60,9 +60,12 @@ extension Routes {
 
     /// POST /api/chat: NDJSON lines `{model, created_at, message, done}` then a final line with counts
     /// (stream defaults to true); one object when `stream` is false.
+    /// No messages loads the model: `{model, created_at, message: {role, content: ""}, done: true, done_reason: "load"}`.
     func ollamaChat() throws -> RouteOutcome {
-        let decoded = try OllamaRequestDecoder.chat(request.body)
-        return try ollamaRespond(decoded) { ("message", ["role": "assistant", "content": .string($0)]) }
+        let (model, decoded) = try OllamaRequestDecoder.chat(request.body)
+        let message: (String) -> (String, JSONValue) = { ("message", ["role": "assistant", "content": .string($0)]) }
+        guard let decoded else { return try ollamaLoad(model, content: message("")) }
+        return try ollamaRespond(decoded, content: message)
     }
 
     /// POST /api/generate in Ollama's form (`OllamaRequestDecoder.isOllamaGenerate`): NDJSON lines
@@ -70,13 +73,16 @@ extension Routes {
     /// An empty prompt loads the model and answers `{model, created_at, response: "", done: true, done_reason: "load"}`.
     func ollamaGenerate(_ fields: FieldReader) throws -> RouteOutcome {
         let (model, decoded) = try OllamaRequestDecoder.generate(fields)
-        guard let decoded else {
-            let catalog = context.catalog
-            _ = try blockingAwait { try await catalog.session(named: model) }
-            return .response(.json(.object([("model", .string(model)), ("created_at", .string(OllamaTime.format(Date()))),
-                                            ("response", ""), ("done", true), ("done_reason", "load")])))
-        }
+        guard let decoded else { return try ollamaLoad(model, content: ("response", "")) }
         return try ollamaRespond(decoded) { ("response", .string($0)) }
+    }
+
+    /// Loads the model and answers as Ollama does to a request with nothing to generate.
+    private func ollamaLoad(_ model: String, content: (String, JSONValue)) throws -> RouteOutcome {
+        let catalog = context.catalog
+        _ = try blockingAwait { try await catalog.session(named: model) }
+        return .response(.json(.object([("model", .string(model)), ("created_at", .string(OllamaTime.format(Date()))),
+                                        content, ("done", true), ("done_reason", "load")])))
     }
 
     /// Ollama's answer to a generation: `{model, created_at, <content>, done}` lines (NDJSON when streaming), the

@@ -32,7 +32,7 @@ extension Routes {
         let decoded = try OpenAIRequestDecoder.chat(request.body)
         let id = "chatcmpl-" + OpenAIIDs.random()
         let created = JSONValue.int(Int(Date().timeIntervalSince1970))
-        let model = JSONValue.string(decoded.model ?? "default")
+        let model = JSONValue.string(try servedModelName(decoded.model))
         if !decoded.stream {
             return try respondWhole(decoded) { completed in
                 ["id": .string(id), "object": "chat.completion", "created": created, "model": model,
@@ -68,7 +68,7 @@ extension Routes {
                 }
                 return bytes + SSE.done
             },
-            failure: { SSE.event($0.json) })
+            failure: { SSE.event($0.openAIJSON) })
     }
 
     /// POST /v1/completions.
@@ -76,7 +76,7 @@ extension Routes {
         let decoded = try OpenAIRequestDecoder.completion(request.body)
         let id = "cmpl-" + OpenAIIDs.random()
         let created = JSONValue.int(Int(Date().timeIntervalSince1970))
-        let model = JSONValue.string(decoded.model ?? "default")
+        let model = JSONValue.string(try servedModelName(decoded.model))
         if !decoded.stream {
             return try respondWhole(decoded) { completed in
                 ["id": .string(id), "object": "text_completion", "created": created, "model": model,
@@ -102,7 +102,7 @@ extension Routes {
                 }
                 return bytes + SSE.done
             },
-            failure: { SSE.event($0.json) })
+            failure: { SSE.event($0.openAIJSON) })
     }
 }
 
