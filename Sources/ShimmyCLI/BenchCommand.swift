@@ -21,16 +21,33 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Repetitions.") var r: Int = 3
     @Option(name: .shortAndLong, help: "Tokens already in the cache when each test starts.") var d: Int = 0
     @Flag(help: "Print JSON.") var json = false
-    @Flag(name: .shortAndLong, help: "More output.") var verbose = false
+    @Flag(name: .shortAndLong, help: "Print timings to standard error.") var verbose = false
 
-    func run() async throws {
-        let threadCounts = t.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 > 0 }) else {
+    /// Most tokens `-p`, `-n` and `-d` take each (their sum sizes the context).
+    static let maxTokens = 1_000_000
+
+    /// `-t 1,2` as thread counts; nil when any entry is not a positive integer.
+    static func threadCounts(_ text: String) -> [Int]? {
+        let counts = text.split(separator: ",", omittingEmptySubsequences: false)
+            .map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return counts.compactMap { $0 }
+    }
+
+    func validate() throws {
+        guard Self.threadCounts(t) != nil else {
             throw ValidationError("-t takes positive thread counts separated by commas, e.g. 1,2")
         }
-        guard p >= 0, n >= 0, d >= 0, r > 0 else {
-            throw ValidationError("-p, -n and -d must not be negative, -r must be positive")
+        let range = 0...Self.maxTokens
+        guard range.contains(p), range.contains(n), range.contains(d), r > 0 else {
+            throw ValidationError("-p, -n and -d must be between 0 and \(Self.maxTokens), -r must be positive")
         }
+    }
+
+    func run() async throws {
+        let started = ContinuousClock.now
+        defer { if verbose { printError("shimmy bench: \(ContinuousClock.now - started)") } }
+        let threadCounts = Self.threadCounts(t) ?? []
         let descriptor = try ModelRegistry.standard.resolve(model)
         let llama = try LlamaModel.load(path: descriptor.path, name: descriptor.name,
                                         options: ModelOptions(contextLength: d + p + n + 1))

@@ -23,6 +23,18 @@ struct ModelOptionGroup: ParsableArguments {
     }
 }
 
+/// Checks sampling options as the API checks its fields: a finite temperature of 0 or more, top-p and min-p in
+/// 0...1, top-k of 0 or more, a finite positive repeat penalty, a look-back of -1 or more.
+func validateSampling(temperature: Float, topP: Float = 1, minP: Float = 0, topK: Int = 0, repeatPenalty: Float = 1,
+                      repeatLastN: Int = 0) throws {
+    guard temperature.isFinite, temperature >= 0 else { throw ValidationError("--temperature must be a number of 0 or more") }
+    guard (0...1).contains(topP) else { throw ValidationError("--top-p must be in 0...1") }
+    guard (0...1).contains(minP) else { throw ValidationError("--min-p must be in 0...1") }
+    guard topK >= 0 else { throw ValidationError("--top-k must be 0 or more") }
+    guard repeatPenalty.isFinite, repeatPenalty > 0 else { throw ValidationError("--repeat-penalty must be a positive number") }
+    guard repeatLastN >= -1 else { throw ValidationError("--repeat-last-n must be -1 or more") }
+}
+
 /// Writes to standard error.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))

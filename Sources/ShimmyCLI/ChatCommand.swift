@@ -18,6 +18,11 @@ struct ChatCommand: AsyncParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64?
     @Flag(name: .shortAndLong, help: "Print timings after each answer.") var verbose = false
 
+    func validate() throws {
+        try validateSampling(temperature: temperature)
+        if maxTokens < 0 { throw ValidationError("--max-tokens must not be negative") }
+    }
+
     func run() async throws {
         let model = try modelOptions.load()
         let context = try model.makeContext()
@@ -65,6 +70,7 @@ struct ChatCommand: AsyncParsableCommand {
                                       stats.finishReason.rawValue))
                 }
             } catch let error as ShimmyError {
+                current.withLock { $0 = nil }  // Ctrl-C at the next prompt leaves again
                 writeOut("\n")
                 printError("error: \(error)")
                 if error.code == .invalidRequest {  // the conversation no longer fits: start over

@@ -36,7 +36,7 @@ struct DiagCommand: AsyncParsableCommand {
         let started = ContinuousClock.now
         defer { if verbose { printError("shimmy diag: \(ContinuousClock.now - started)") } }
         let registry = ModelRegistry.standard
-        let report = Report(version: ShimmyCommand.configuration.version, system: SystemInfo.current(),
+        let report = Report(version: ShimmyCommand.version, system: SystemInfo.current(),
                             modelFolders: registry.folderStatus(), modelCount: registry.availableModels().count)
         if json {
             let encoder = JSONEncoder()

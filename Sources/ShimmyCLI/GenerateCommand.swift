@@ -30,7 +30,8 @@ struct GenerateCommand: AsyncParsableCommand {
     func validate() throws {
         if (prompt == nil) == (promptFile == nil) { throw ValidationError("give exactly one of --prompt and --prompt-file") }
         if maxTokens < 0 { throw ValidationError("--max-tokens must not be negative") }
-        if temperature < 0 { throw ValidationError("--temperature must not be negative") }
+        try validateSampling(temperature: temperature, topP: topP, minP: minP, topK: topK, repeatPenalty: repeatPenalty,
+                             repeatLastN: repeatLastN)
     }
 
     func run() async throws {

@@ -18,6 +18,12 @@ struct PerplexityCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object at the end.") var json = false
     @Flag(name: .shortAndLong, help: "More output.") var verbose = false
 
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let chunks, chunks < 1 { throw ValidationError("--chunks must be at least 1") }
+        if ctx < 2 { throw ValidationError("--ctx must be at least 2") }
+    }
+
     func run() async throws {
         guard let text = FileManager.default.contents(atPath: file) else {
             throw ValidationError("cannot read \(file)")

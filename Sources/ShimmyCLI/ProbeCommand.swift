@@ -13,9 +13,11 @@ struct ProbeCommand: AsyncParsableCommand {
     @Argument(help: "A model name or a path to a GGUF file; default: the default model.") var model: String?
     @Flag(help: "List every tensor.") var tensors = false
     @Flag(help: "Print JSON.") var json = false
-    @Flag(name: .shortAndLong, help: "More output.") var verbose = false
+    @Flag(name: .shortAndLong, help: "Print timings to standard error.") var verbose = false
 
     func run() async throws {
+        let started = ContinuousClock.now
+        defer { if verbose { printError("shimmy probe: \(ContinuousClock.now - started)") } }
         let descriptor = try ModelRegistry.standard.resolve(model)
         let llama = try LlamaModel.load(path: descriptor.path, name: descriptor.name)
         let file = llama.file

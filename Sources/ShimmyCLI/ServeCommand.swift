@@ -42,13 +42,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: [.customShort("v"), .long], help: "Verbose logging.")
     var verbose = false
 
-    @Flag(name: .customShort("V"), help: "Show the version and exit (same as --version).")
-    var showVersion = false
+    @OptionGroup var versionFlag: VersionFlag
 
     func validate() throws {
         guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
         guard maxQueue >= 0 else { throw ValidationError("--max-queue must be 0 or more") }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be in 0...65535") }
+        if let contextLength, contextLength < 1 { throw ValidationError("--context-length must be at least 1") }
         _ = try parseBind()
     }
 
@@ -69,7 +69,8 @@ struct ServeCommand: AsyncParsableCommand {
             host = text
             text = ""
         }
-        if host.isEmpty { host = "0.0.0.0" }
+        // no host is loopback: listening on other interfaces takes an explicit 0.0.0.0 (SECURITY.md)
+        if host.isEmpty { host = "127.0.0.1" }
         guard let port = text.isEmpty ? 11435 : Int(text), (0...65535).contains(port) else {
             throw ValidationError("--bind: invalid port in '\(bind)'")
         }
@@ -77,10 +78,6 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if showVersion {
-            print(ShimmyCommand.configuration.version)
-            return
-        }
         var logger = Logger(label: "shimmy.server") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = verbose ? .debug : .info
         let (host, bindPort) = try parseBind()
@@ -104,7 +101,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let configuration = ServerConfiguration(host: host, port: port ?? bindPort, parallel: parallel,
                                                 maxQueued: maxQueue,
-                                                version: ShimmyCommand.configuration.version,
+                                                version: ShimmyCommand.version,
                                                 apiKey: apiKey ?? ProcessInfo.processInfo.environment["SHIMMY_API_KEY"],
                                                 corsOrigins: (corsOrigins ?? "").split(separator: ",")
                                                     .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
