@@ -103,6 +103,19 @@ struct ModelRegistryTests {
         #expect(try registry.resolveName("tiny-q4_k_m").path.hasSuffix("snapshots/abc123/tiny-q4_k_m.gguf"))
     }
 
+    @Test("a Hugging Face cache's refs/main revision wins over older snapshots of the same file")
+    func huggingFaceMainRevision() throws {
+        let tree = try Tree()
+        defer { tree.remove() }
+        try tree.gguf("hf/models--org--smol/snapshots/0old/smol.gguf", size: 10)
+        try tree.gguf("hf/models--org--smol/snapshots/fnew/smol.gguf", size: 20)
+        try tree.text("hf/models--org--smol/refs/main", "fnew\n")
+        #expect(try ModelRegistry(searchPaths: [tree.path("hf")]).resolveName("smol").sizeBytes == 20)
+        // without refs/main, the first in order
+        try FileManager.default.removeItem(atPath: tree.path("hf/models--org--smol/refs/main"))
+        #expect(try ModelRegistry(searchPaths: [tree.path("hf")]).resolveName("smol").sizeBytes == 10)
+    }
+
     @Test("reads an Ollama store: manifests name blobs, models are called name:tag")
     func ollamaStore() throws {
         let tree = try Tree()

@@ -38,7 +38,13 @@ enum ModelScanner {
 
     private static func walk(_ dir: String, depth: Int, budget: inout Int, into found: inout [ModelDescriptor]) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
-        for name in names.sorted() {
+        var ordered = names.sorted()
+        // a Hugging Face cache keeps old revisions beside the current one: `refs/main`'s comes first, so its files
+        // win their names
+        if dir.hasSuffix("/snapshots"), let main = mainRevision(ofSnapshots: dir), let index = ordered.firstIndex(of: main) {
+            ordered.insert(ordered.remove(at: index), at: 0)
+        }
+        for name in ordered {
             guard budget > 0 else { return }
             budget -= 1
             if name.hasPrefix(".") { continue }
@@ -54,6 +60,15 @@ enum ModelScanner {
                 found.append(ModelDescriptor(name: stem, path: path, sizeBytes: info.size, modified: info.modified))
             }
         }
+    }
+
+    /// The revision `refs/main` names beside a Hugging Face cache's `snapshots` folder.
+    private static func mainRevision(ofSnapshots dir: String) -> String? {
+        let ref = String(dir.dropLast("/snapshots".count)) + "/refs/main"
+        guard let info = fileInfo(ref), info.isRegular, info.size <= 256,
+              let data = FileManager.default.contents(atPath: ref) else { return nil }
+        let revision = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return revision.isEmpty || revision.contains("/") ? nil : revision
     }
 
     // MARK: - Ollama store
