@@ -111,8 +111,7 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
     // MARK: - Resolution
 
     /// Resolves a name from a client (the server): never a path. `nil`, `""` and `"default"` mean the default
-    /// model; otherwise the exact name, then `name:latest`, then the name without `.gguf`, then a case-insensitive
-    /// match. Throws `.modelNotFound` listing the searched folders.
+    /// model; otherwise as `match(_:in:)`. Throws `.modelNotFound` listing the searched folders.
     public func resolveName(_ name: String?) throws -> ModelDescriptor {
         let models = scan()
         let wanted = name ?? ""
@@ -124,6 +123,18 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
             }
             return models[index]
         }
+        if let model = Self.match(wanted, in: models) { return model }
+        let available = models.prefix(20).map(\.name).joined(separator: ", ")
+        throw ShimmyError(.modelNotFound, "Model '\(wanted)' is not available",
+                          details: "searched \(searchedFolders.joined(separator: ", "))"
+                              + (available.isEmpty ? "; no models found" : "; available: \(available)"))
+    }
+
+    /// The model among `models` that a client's name means (the registry, `PinnedCatalog` and `/v1/models/{id}`
+    /// resolve names alike): the exact name, then `name:latest`, the name without `.gguf`, without `:latest`, and
+    /// Ollama's full `host/namespace/name:tag` as listed (`namespace/name:tag`, `name:tag` in `library`); then the
+    /// same case-insensitively. Nil when none matches (`default` is not special here).
+    public static func match(_ wanted: String, in models: [ModelDescriptor]) -> ModelDescriptor? {
         var candidates = [wanted]
         if !wanted.contains(":") { candidates.append(wanted + ":latest") }
         if wanted.lowercased().hasSuffix(".gguf") { candidates.append(String(wanted.dropLast(5))) }
@@ -142,10 +153,7 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
         for candidate in candidates {
             if let model = models.first(where: { $0.name.lowercased() == candidate.lowercased() }) { return model }
         }
-        let available = models.prefix(20).map(\.name).joined(separator: ", ")
-        throw ShimmyError(.modelNotFound, "Model '\(wanted)' is not available",
-                          details: "searched \(searchedFolders.joined(separator: ", "))"
-                              + (available.isEmpty ? "; no models found" : "; available: \(available)"))
+        return nil
     }
 
     /// Resolves a CLI argument: an existing file path is that file (named by its stem); anything else is a name

@@ -22,21 +22,16 @@ public final class PinnedCatalog: ModelCatalog, @unchecked Sendable {
         try await loader(try descriptor(named: name))
     }
 
-    /// The pinned model a client named: exact name, then case-insensitive, then without `.gguf`; Ollama's
-    /// `:latest` tag names the model without it too.
+    /// The pinned model a client named: nil, `""` and `"default"` are the first; other names resolve as the
+    /// registry's do (`ModelRegistry.match`: exact, `:latest`, `.gguf`, Ollama's full names, any case).
     public func descriptor(named name: String?) throws -> ModelDescriptor {
-        let given = name ?? ""
-        let wanted = given.hasSuffix(":latest") && !models.contains(where: { $0.name == given }) ? String(given.dropLast(7)) : given
+        let wanted = name ?? ""
         if wanted.isEmpty || wanted == "default" {
             guard let first = models.first else { throw ShimmyError(.modelNotFound, "No models are served") }
             return first
         }
-        let stem = wanted.lowercased().hasSuffix(".gguf") ? String(wanted.dropLast(5)) : wanted
-        if let model = models.first(where: { $0.name == wanted })
-            ?? models.first(where: { $0.name.lowercased() == stem.lowercased() }) {
-            return model
-        }
-        throw ShimmyError(.modelNotFound, "Model '\(given)' is not available",
+        if let model = ModelRegistry.match(wanted, in: models) { return model }
+        throw ShimmyError(.modelNotFound, "Model '\(wanted)' is not available",
                           details: "served models: \(models.map(\.name).joined(separator: ", "))")
     }
 

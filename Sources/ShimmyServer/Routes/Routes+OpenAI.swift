@@ -9,13 +9,10 @@ extension Routes {
     }
 
     /// GET /v1/models/{id}: one model, or model_not_found. The id is matched as the generation endpoints match a
-    /// model: `default` is the default model, then the exact name, then case-insensitively and without `.gguf`.
+    /// model: `default` is the default model (listed first), other names as `ModelRegistry.match`.
     func openAIModel(_ id: String) throws -> HTTPResponse {
         let models = context.catalog.availableModels()
-        let stem = id.lowercased().hasSuffix(".gguf") ? String(id.dropLast(5)) : id
-        let found = id == "default" ? models.first
-            : models.first(where: { $0.name == id }) ?? models.first(where: { $0.name.lowercased() == stem.lowercased() })
-        guard let model = found else {
+        guard let model = id == "default" ? models.first : ModelRegistry.match(id, in: models) else {
             throw APIError(ShimmyError(.modelNotFound, "Model '\(id)' is not available"))
         }
         return .json(openAIModel(model))
