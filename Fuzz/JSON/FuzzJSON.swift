@@ -16,13 +16,15 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
             fatalError("serialized JSON did not parse back to the same value")
         }
     }
-    let decoders: [([UInt8]) throws -> DecodedGeneration] = [
-        OpenAIRequestDecoder.chat, OpenAIRequestDecoder.completion, OllamaRequestDecoder.chat,
-        ShimmyRequestDecoder.generate,
+    // Ollama's decoders answer nil for a request that only loads the model
+    let decoders: [([UInt8]) throws -> DecodedGeneration?] = [
+        OpenAIRequestDecoder.chat, OpenAIRequestDecoder.completion, ShimmyRequestDecoder.generate,
+        { try OllamaRequestDecoder.chat($0).generation },
+        { try OllamaRequestDecoder.generate(FieldReader.parse($0)).generation },
     ]
     for decode in decoders {
         do {
-            let decoded = try decode(body)
+            guard let decoded = try decode(body) else { continue }
             let request = decoded.generationRequest(contextLength: 2048, promptTokens: 10)
             fuzzSink &+= request.maxTokens + decoded.stop.count
         } catch {
