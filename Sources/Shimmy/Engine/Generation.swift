@@ -8,9 +8,7 @@ extension LlamaModel {
     @discardableResult
     public func run(_ request: GenerationRequest, in context: LlamaContext, stop: StopFlag = StopFlag(),
                     emit: (GenerationEvent) -> Void) throws -> GenerationStats {
-        if case .messages(let messages) = request.prompt, messages.isEmpty {
-            throw ShimmyError(.invalidRequest, "the prompt has no messages")
-        }
+        try Self.checkMessages(request.prompt)
         try context.claim()
         defer { context.release() }
         let prompt = promptTokens(request.prompt)

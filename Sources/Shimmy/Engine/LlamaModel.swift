@@ -125,10 +125,15 @@ public final class LlamaModel: InferenceSession, @unchecked Sendable {
 
     /// Throws `.invalidRequest` for a chat with no messages (`run` refuses it too).
     public func countTokens(_ prompt: Prompt) throws -> Int {
+        try Self.checkMessages(prompt)
+        return promptTokens(prompt).count
+    }
+
+    /// A chat must have a message: with none the template would render only its default system prompt.
+    static func checkMessages(_ prompt: Prompt) throws(ShimmyError) {
         if case .messages(let messages) = prompt, messages.isEmpty {
             throw ShimmyError(.invalidRequest, "the prompt has no messages")
         }
-        return promptTokens(prompt).count
     }
 
     public func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, Error> {

@@ -41,6 +41,15 @@ enum RequestRanges {
     static let seed = Int(Int64.min)...Int(Int64.max)
 }
 
+/// Why the decoders refuse a field that more than one of them knows (`FieldReader.refuse`).
+enum Unsupported {
+    static let format = "structured output (format) is not supported"
+    static let tools = "tool calling is not supported by this model"
+    static let think = "thinking is not supported by this model"
+    static let images = "images are not supported: the models shimmy runs read text only"
+    static let suffix = "fill-in-the-middle (suffix) is not supported"
+}
+
 /// Decoding of the shimmy 1.1 API's `/api/generate` and WebSocket `/ws/generate` bodies.
 public enum ShimmyRequestDecoder {
     /// `{model, prompt, max_tokens = 100, temperature = 0.7, stream = false}`; `top_p`, `top_k`, `stop`

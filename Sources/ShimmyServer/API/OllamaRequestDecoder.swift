@@ -11,9 +11,9 @@ public enum OllamaRequestDecoder {
     public static func chat(_ body: [UInt8]) throws -> (model: String, generation: DecodedGeneration?) {
         let fields = try FieldReader.parse(body)
         let model = try fields.string("model", required: true) ?? ""
-        try fields.refuse("format", "structured output (format) is not supported")
-        try fields.refuse("tools", "tool calling is not supported by this model")
-        try fields.refuse("think", "thinking is not supported by this model")
+        try fields.refuse("format", Unsupported.format)
+        try fields.refuse("tools", Unsupported.tools)
+        try fields.refuse("think", Unsupported.think)
         let items = try fields.array("messages") ?? []
         let messages = try items.enumerated().map { index, item -> ChatMessage in
             guard case .object = item else {
@@ -21,7 +21,7 @@ public enum OllamaRequestDecoder {
                                               details: "'messages[\(index)]' must be an object, got \(item.typeName)")
             }
             let message = FieldReader(object: item, prefix: "messages[\(index)].")
-            try message.refuse("images", "images are not supported: the models shimmy runs read text only")
+            try message.refuse("images", Unsupported.images)
             return ChatMessage(role: try message.string("role", required: true) ?? "user",
                                content: try message.string("content") ?? "")
         }
@@ -72,12 +72,12 @@ public enum OllamaRequestDecoder {
     /// `context`, `think`, `logprobs`) are refused when they ask for something; `keep_alive` is ignored.
     static func generate(_ fields: FieldReader) throws -> (model: String, generation: DecodedGeneration?) {
         let model = try fields.string("model", required: true) ?? ""
-        try fields.refuse("suffix", "fill-in-the-middle (suffix) is not supported")
-        try fields.refuse("images", "images are not supported: the models shimmy runs read text only")
-        try fields.refuse("format", "structured output (format) is not supported")
+        try fields.refuse("suffix", Unsupported.suffix)
+        try fields.refuse("images", Unsupported.images)
+        try fields.refuse("format", Unsupported.format)
         try fields.refuse("template", "a custom template is not supported; send raw: true with the prompt already templated")
         try fields.refuse("context", "context (token ids of an earlier answer) is not supported; send the conversation to /api/chat")
-        try fields.refuse("think", "thinking is not supported by this model")
+        try fields.refuse("think", Unsupported.think)
         try fields.refuse("logprobs", "logprobs are not supported on /api/generate")
         let prompt = try fields.string("prompt") ?? ""
         let system = try fields.string("system") ?? ""

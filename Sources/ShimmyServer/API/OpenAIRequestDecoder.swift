@@ -11,7 +11,7 @@ public enum OpenAIRequestDecoder {
             throw APIError.invalidRequest("Field 'messages' is empty", details: "send at least one message")
         }
         let messages = try items.enumerated().map { try message($0.element, index: $0.offset) }
-        try fields.refuse("tools", "tool calling is not supported by this model")
+        try fields.refuse("tools", Unsupported.tools)
         try fields.refuse("functions", "function calling is not supported by this model")
         var decoded = try common(fields, prompt: .messages(messages))
         decoded.maxTokens = try fields.integer("max_completion_tokens", in: RequestRanges.maxTokens) ?? decoded.maxTokens
@@ -31,7 +31,7 @@ public enum OpenAIRequestDecoder {
                                           details: "'prompt' must be a string or an array of one string")
         }
         try fields.refuse("echo", "echoing the prompt is not supported")
-        try fields.refuse("suffix", "fill-in-the-middle (suffix) is not supported")
+        try fields.refuse("suffix", Unsupported.suffix)
         try fields.refuse("best_of", "best_of above 1 is not supported", allowing: { $0 == 1 })
         return try common(fields, prompt: .text(prompt))
     }

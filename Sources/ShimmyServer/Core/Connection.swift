@@ -120,8 +120,8 @@ final class Connection: @unchecked Sendable {
             if parser.takeContinueRequest() {
                 _ = Socket.sendAll(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
             }
-            let timeout = requestStarted.map { configuration.requestTimeoutSeconds - secondsSince($0) }
-                ?? configuration.idleTimeoutSeconds - secondsSince(idleSince)
+            let timeout = requestStarted.map { configuration.requestTimeoutSeconds - $0.secondsAgo }
+                ?? configuration.idleTimeoutSeconds - idleSince.secondsAgo
             guard timeout > 0, Socket.waitReadable(fd, timeoutMilliseconds: Int32(min(timeout, 86_400) * 1000)) else {
                 // nothing but empty lines arrived: an idle connection, closed without an answer
                 if parser.isIdle { return .closed }
@@ -134,15 +134,9 @@ final class Connection: @unchecked Sendable {
         }
     }
 
-    private func secondsSince(_ start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
-
     /// One structured line per request.
     func log(method: String, path: String, status: Int, start: ContinuousClock.Instant) {
-        let elapsed = ContinuousClock.now - start
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let milliseconds = start.secondsAgo * 1000
         context.logger.info("request", metadata: [
             "method": .string(method), "path": .string(path), "status": .stringConvertible(status),
             "duration_ms": .string(String(format: "%.1f", milliseconds)), "bytes": .stringConvertible(bytesWritten),
@@ -164,4 +158,12 @@ final class Connection: @unchecked Sendable {
 
     /// Ends the body: the last chunk, or nothing for HTTP/1.0 (the close ends it).
     func endStream() -> Bool { chunkedStreams ? write(HTTPResponse.chunk([])) : true }
+}
+
+extension ContinuousClock.Instant {
+    /// Seconds from this instant to now (the connection timers and the request log).
+    var secondsAgo: Double {
+        let elapsed = ContinuousClock.now - self
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
 }

@@ -19,10 +19,15 @@ public struct HTTPResponse: Sendable {
                      body: value.serializedBytes)
     }
 
+    /// The status line and the Date header every response starts with.
+    static func statusLine(_ status: Int) -> String {
+        "HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\nDate: \(HTTPDate.now)\r\n"
+    }
+
     /// Status line, headers and body in one buffer, ready for a single `send`; `omitBody` for an answer to HEAD
     /// (the headers, Content-Length included, stay those of the GET answer).
     public func serialized(keepAlive: Bool, omitBody: Bool = false) -> [UInt8] {
-        var head = "HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\nDate: \(HTTPDate.now)\r\n"
+        var head = Self.statusLine(status)
         for header in headers { head += "\(header.name): \(header.value)\r\n" }
         head += "Content-Length: \(body.count)\r\n"
         head += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n"
@@ -37,7 +42,7 @@ public struct HTTPResponse: Sendable {
                                      headers: [(name: String, value: String)] = [], keepAlive: Bool = true,
                                      chunked: Bool = true) -> [UInt8]
     {
-        var head = "HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\nDate: \(HTTPDate.now)\r\n"
+        var head = statusLine(status)
         head += "Content-Type: \(contentType)\r\n"
         for header in headers { head += "\(header.name): \(header.value)\r\n" }
         head += chunked ? "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n" : "Cache-Control: no-cache\r\n"

@@ -53,7 +53,7 @@ struct WebSocketSession {
             } else {
                 messageBegan = nil
             }
-            let timeout = messageBegan.map { configuration.requestTimeoutSeconds - Self.seconds(since: $0) }
+            let timeout = messageBegan.map { configuration.requestTimeoutSeconds - $0.secondsAgo }
                 ?? configuration.idleTimeoutSeconds
             if timeout <= 0 || !Socket.waitReadable(connection.fd, timeoutMilliseconds: Int32(min(timeout, 86_400) * 1000)) {
                 let (code, reason) = messageBegan == nil ? (UInt16(1001), "idle timeout") : (UInt16(1008), "message not received in time")
@@ -62,11 +62,6 @@ struct WebSocketSession {
             }
             readAvailable()
         }
-    }
-
-    private static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
     /// Reads what arrived and handles it.
