@@ -52,3 +52,18 @@ func jsonText(_ value: Any, pretty: Bool = false) -> String {
     guard let data = try? JSONSerialization.data(withJSONObject: value, options: options) else { return "{}" }
     return String(decoding: data, as: UTF8.self)
 }
+
+/// Signal sources that stay alive for the whole run.
+nonisolated(unsafe) private var signalSources: [any DispatchSourceSignal] = []
+
+/// Runs `handler` on a dispatch queue (not inside a signal handler) each time one of `signals` arrives, instead of
+/// the default action. Call from the main thread, before the work the signals interrupt.
+func onSignals(_ signals: [Int32], _ handler: @escaping @Sendable (Int32) -> Void) {
+    for number in signals {
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler { handler(number) }
+        source.resume()
+        signalSources.append(source)
+    }
+}

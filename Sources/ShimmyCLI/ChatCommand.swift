@@ -27,13 +27,10 @@ struct ChatCommand: AsyncParsableCommand {
         let model = try modelOptions.load()
         let context = try model.makeContext()
         let current = Mutex<StopFlag?>(nil)
-        signal(SIGINT, SIG_IGN)
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        interrupt.setEventHandler {
+        onSignals([SIGINT]) { _ in
             let flag = current.withLock { $0 }
             if let flag { flag.set() } else { Foundation.exit(130) }
         }
-        interrupt.resume()
         let interactive = isatty(0) != 0
         var messages: [ChatMessage] = system.map { [.system($0)] } ?? []
         if interactive { printError("shimmy chat with \(model.modelName): Ctrl-C stops an answer, Ctrl-D leaves.") }
@@ -82,6 +79,5 @@ struct ChatCommand: AsyncParsableCommand {
             current.withLock { $0 = nil }
             messages.append(.assistant(answer))
         }
-        interrupt.cancel()
     }
 }

@@ -50,9 +50,6 @@ struct QuantizeCommand: AsyncParsableCommand {
     }
 }
 
-/// Signal sources that stay alive for the whole run.
-nonisolated(unsafe) private var interruptSources: [any DispatchSourceSignal] = []
-
 /// On Ctrl-C or SIGTERM, removes the temporary file `GGUFWriter.write(to:)` is filling (named
 /// `<output>.partial-<pid>...` beside OUTPUT) and exits with 128 + the signal number, so an interrupted run
 /// leaves nothing behind. The cleanup runs on a dispatch queue, not inside a signal handler.
@@ -60,18 +57,12 @@ private func removeTemporaryFileOnInterrupt(output: String) {
     let url = URL(fileURLWithPath: output)
     let directory = url.deletingLastPathComponent().path
     let prefix = "\(url.lastPathComponent).partial-\(getpid())"
-    for number in [SIGINT, SIGTERM] {
-        signal(number, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-        source.setEventHandler {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-            for name in names where name.hasPrefix(prefix) {
-                unlink(directory + "/" + name)
-            }
-            exit(128 + number)
+    onSignals([SIGINT, SIGTERM]) { number in
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names where name.hasPrefix(prefix) {
+            unlink(directory + "/" + name)
         }
-        source.resume()
-        interruptSources.append(source)
+        exit(128 + number)
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Shimmy
+import Synchronization
 import ShimmyServer
 
 /// `shimmy serve`: Serve models over HTTP: the shimmy 1.1 API, OpenAI and Ollama endpoints.
@@ -39,6 +40,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("cors-origins"), help: "Comma-separated origins allowed from browsers ('*' for any); CORS is off without it.")
     var corsOrigins: String?
 
+    @Option(name: .customLong("shutdown-timeout"),
+            help: "On SIGINT or SIGTERM, seconds that requests in progress may take to finish (a second signal stops at once).")
+    var shutdownTimeout: Double = 10
+
     @Flag(name: [.customShort("v"), .long], help: "Verbose logging.")
     var verbose = false
 
@@ -49,6 +54,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxQueue >= 0 else { throw ValidationError("--max-queue must be 0 or more") }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be in 0...65535") }
         if let contextLength, contextLength < 1 { throw ValidationError("--context-length must be at least 1") }
+        guard shutdownTimeout >= 0, shutdownTimeout <= 86_400 else {
+            throw ValidationError("--shutdown-timeout must be in 0...86400 seconds")
+        }
         _ = try parseBind()
     }
 
@@ -107,6 +115,7 @@ struct ServeCommand: AsyncParsableCommand {
                                                     .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         let server = ShimmyHTTPServer(catalog: catalog, configuration: configuration, logger: logger)
         try server.start()
+        stopOnSignals(server, logger: logger)
         // the actual address, on stdout, for scripts that started the server on port 0
         let address = "http://\(host.contains(":") ? "[\(host)]" : host):\(server.port)"
         FileHandle.standardOutput.write(Data("shimmy listening on \(address)\n".utf8))
@@ -114,6 +123,32 @@ struct ServeCommand: AsyncParsableCommand {
             let thread = Thread {
                 server.waitUntilStopped()
                 continuation.resume()
+            }
+            thread.start()
+        }
+    }
+
+    /// The first SIGINT or SIGTERM stops the server gracefully: it accepts nothing more, closes idle connections and
+    /// lets requests in progress finish for up to --shutdown-timeout seconds. A second one stops it at once.
+    private func stopOnSignals(_ server: ShimmyHTTPServer, logger: Logger) {
+        let signalled = Mutex(false)
+        let gracePeriod = shutdownTimeout
+        onSignals([SIGINT, SIGTERM]) { number in
+            let first = signalled.withLock { seen in
+                defer { seen = true }
+                return !seen
+            }
+            guard first else {
+                logger.warning("stopping at once", metadata: ["signal": .stringConvertible(number)])
+                server.stop()
+                return
+            }
+            logger.info("shutting down: finishing requests in progress (a second Ctrl-C stops at once)", metadata: [
+                "signal": .stringConvertible(number), "timeout_s": .stringConvertible(gracePeriod),
+            ])
+            let thread = Thread {
+                let finished = server.shutdown(gracePeriod: gracePeriod)
+                if !finished { logger.warning("requests still in progress were cut at the shutdown timeout") }
             }
             thread.start()
         }

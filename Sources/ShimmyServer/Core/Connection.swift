@@ -65,19 +65,20 @@ final class Connection: @unchecked Sendable {
             let start = ContinuousClock.now
             bytesWritten = 0
             responseHeaders = []
-            requestKeepAlive = request.keepAlive
+            // during a graceful shutdown every response closes its connection
+            requestKeepAlive = request.keepAlive && !context.connections.isDraining
             chunkedStreams = request.version != "HTTP/1.0"
             let outcome = router.handle(request, on: self)
             switch outcome {
             case .response(var response):
-                let keepAlive = request.keepAlive
+                let keepAlive = requestKeepAlive
                 response.headers += responseHeaders
                 let ok = write(response.serialized(keepAlive: keepAlive, omitBody: request.method == "HEAD"))
                 log(method: request.method, path: request.path, status: response.status, start: start)
                 if !ok || !keepAlive { return }
             case .streamed(let status, let reusable):
                 log(method: request.method, path: request.path, status: status, start: start)
-                if !reusable || !request.keepAlive || !chunkedStreams { return }
+                if !reusable || !request.keepAlive || !chunkedStreams || context.connections.isDraining { return }
             case .upgraded:
                 log(method: request.method, path: request.path, status: 101, start: start)
                 return
@@ -122,12 +123,16 @@ final class Connection: @unchecked Sendable {
             }
             let timeout = requestStarted.map { configuration.requestTimeoutSeconds - $0.secondsAgo }
                 ?? configuration.idleTimeoutSeconds - idleSince.secondsAgo
+            // between requests a graceful shutdown may close the connection (see ConnectionTracker)
+            let betweenRequests = requestStarted == nil
+            if betweenRequests { context.connections.markIdle(fd) }
             guard timeout > 0, Socket.waitReadable(fd, timeoutMilliseconds: Int32(min(timeout, 86_400) * 1000)) else {
                 // nothing but empty lines arrived: an idle connection, closed without an answer
                 if parser.isIdle { return .closed }
                 return .failed(APIError(status: 408, code: "request_timeout", message: "Request not received in time",
                                         details: "the whole request must arrive within \(configuration.requestTimeoutSeconds) s"))
             }
+            if betweenRequests && !context.connections.claim(fd) { return .closed }
             guard let bytes = Socket.receive(fd), !bytes.isEmpty else { return .closed }
             if requestStarted == nil { requestStarted = .now }
             parser.feed(bytes)

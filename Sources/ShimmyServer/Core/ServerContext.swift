@@ -2,11 +2,13 @@ import Foundation
 import Logging
 import Shimmy
 
-/// What every connection shares: the models, the settings, the generation slots and the logger.
+/// What every connection shares: the models, the settings, the generation slots, the open connections and the
+/// logger.
 final class ServerContext: Sendable {
     let catalog: any ModelCatalog
     let configuration: ServerConfiguration
     let limiter: GenerationLimiter
+    let connections = ConnectionTracker()
     let logger: Logger
     let startedAt: Date
 

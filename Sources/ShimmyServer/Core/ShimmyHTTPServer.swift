@@ -19,8 +19,10 @@ public final class ShimmyHTTPServer: @unchecked Sendable {
     let context: ServerContext
     private let lock = NSLock()
     private var listenFD: Int32 = -1
-    private var connections: Set<Int32> = []
     private var running = false
+    private var stopSignalled = false
+    /// Set by `stop()`, which ends a graceful shutdown's wait.
+    private var stopForced = false
     private let stopped = DispatchSemaphore(value: 0)
     /// A logger that drops everything (tests, embedding programs that log elsewhere).
     public static let silentLogger = Logger(label: "shimmy.server") { _ in SwiftLogNoOpLogHandler() }
@@ -52,25 +54,59 @@ public final class ShimmyHTTPServer: @unchecked Sendable {
     }
 
     /// Stops accepting, closes open connections (generations in flight are cancelled as their clients vanish).
+    /// During a `shutdown(gracePeriod:)` it ends the wait at once.
     public func stop() {
+        lock.withLock { stopForced = true }
+        closeListener()
+        context.connections.shutdownAll()
+        signalStopped()
+    }
+
+    /// Stops gracefully: stops accepting, closes idle connections, lets requests in progress finish (their
+    /// responses close the connection) for up to `gracePeriod` seconds, then stops, cutting what is left.
+    /// Returns whether every request finished in time.
+    @discardableResult
+    public func shutdown(gracePeriod: Double) -> Bool {
+        guard closeListener() else { return true }
+        context.connections.beginDrain()
+        let deadline = ContinuousClock.now + .milliseconds(Int(max(0, min(gracePeriod, 86_400)) * 1000))
+        func forced() -> Bool { lock.withLock { stopForced } }
+        while context.connections.count > 0 && ContinuousClock.now < deadline && !forced() { usleep(10_000) }
+        let finished = context.connections.count == 0 && !forced()
+        context.connections.shutdownAll()
+        signalStopped()
+        return finished
+    }
+
+    /// Marks the server stopped and wakes the accept thread (which closes the listening descriptor); false when
+    /// it was not running.
+    @discardableResult
+    private func closeListener() -> Bool {
         let fd = lock.withLock { () -> Int32 in
             let fd = listenFD
             running = false
             listenFD = -1
-            // connection threads remove their descriptor under this lock before closing it
-            for connection in connections { shutdown(connection, Int32(SHUT_RDWR)) }
             return fd
         }
-        guard fd >= 0 else { return }
-        shutdown(fd, Int32(SHUT_RDWR))  // wakes the accept thread, which closes the descriptor
-        stopped.signal()
+        guard fd >= 0 else { return false }
+        Glibc.shutdown(fd, Int32(SHUT_RDWR))  // wakes the accept thread, which closes the descriptor
+        return true
+    }
+
+    /// Releases `waitUntilStopped()`, once.
+    private func signalStopped() {
+        let first = lock.withLock { () -> Bool in
+            defer { stopSignalled = true }
+            return !stopSignalled
+        }
+        if first { stopped.signal() }
     }
 
     /// Blocks the calling thread until `stop()`.
     public func waitUntilStopped() { stopped.wait() }
 
     /// Open connections now.
-    public var connectionCount: Int { lock.withLock { connections.count } }
+    public var connectionCount: Int { context.connections.count }
 
     /// Accepts connections until `stop()`. This thread owns the listening descriptor and closes it on the way out:
     /// were `stop()` to close it, its number could be reused by another socket (another server in the same
@@ -87,17 +123,12 @@ public final class ShimmyHTTPServer: @unchecked Sendable {
                 usleep(10_000)
                 continue
             }
-            let (admitted, stopping) = lock.withLock { () -> (Bool, Bool) in
-                guard running else { return (false, true) }
-                guard connections.count < context.configuration.maxConnections else { return (false, false) }
-                connections.insert(client)
-                return (true, false)
-            }
-            if stopping {
+            switch context.connections.register(client, limit: context.configuration.maxConnections) {
+            case .admitted: break
+            case .stopping:
                 close(client)
                 return
-            }
-            guard admitted else {
+            case .full:
                 let busy = APIError(status: 503, code: "server_busy", message: "Too many open connections",
                                     details: "limit \(context.configuration.maxConnections)",
                                     headers: [("Retry-After", String(context.configuration.retryAfterSeconds))])
@@ -108,7 +139,7 @@ public final class ShimmyHTTPServer: @unchecked Sendable {
             let connection = Connection(fd: client, context: context)
             let thread = Thread { [self] in
                 connection.run(router: router)
-                lock.withLock { _ = connections.remove(client) }
+                context.connections.remove(client)
                 close(client)
             }
             thread.name = "shimmy-connection"

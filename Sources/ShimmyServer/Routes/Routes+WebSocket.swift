@@ -55,9 +55,16 @@ struct WebSocketSession {
             }
             let timeout = messageBegan.map { configuration.requestTimeoutSeconds - $0.secondsAgo }
                 ?? configuration.idleTimeoutSeconds
+            // between messages a graceful shutdown may close the connection (see ConnectionTracker)
+            let betweenMessages = messageBegan == nil
+            if betweenMessages { routes.context.connections.markIdle(connection.fd) }
             if timeout <= 0 || !Socket.waitReadable(connection.fd, timeoutMilliseconds: Int32(min(timeout, 86_400) * 1000)) {
                 let (code, reason) = messageBegan == nil ? (UInt16(1001), "idle timeout") : (UInt16(1008), "message not received in time")
                 _ = connection.write(WebSocketFrame.close(code: code, reason: reason).encoded())
+                return
+            }
+            if betweenMessages && !routes.context.connections.claim(connection.fd) {
+                _ = connection.write(WebSocketFrame.close(code: 1001, reason: "server shutting down").encoded())
                 return
             }
             readAvailable()
