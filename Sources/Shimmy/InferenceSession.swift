@@ -130,8 +130,10 @@ public enum GenerationEvent: Sendable, Equatable {
 ///     if case .chunk(let text, _) = event { print(text, terminator: "") }
 /// }
 /// ```
-/// Generation stops within one token when the stream is dropped or its consuming task is cancelled; a cancelled
-/// consumer's loop simply ends (there is no one left to receive a `.done`). Leaving the loop with `break` drops the
+/// Generation stops within one token (or one batch of a long prompt) when the stream is dropped or its consuming task
+/// is cancelled; a cancelled consumer's loop simply ends (there is no one left to receive a `.done`). To stop a
+/// generation and know when its work has ended, pass a `StopFlag` instead and set it: the stream then ends with
+/// `.done` (finish reason `cancelled`) once the engine has stopped. Leaving the loop with `break` drops the
 /// stream only when its iterator goes out of scope: inside a function that is at once, but in a script's top-level
 /// code the iterator lives on and the generation runs to `maxTokens`; there, consume the stream in a function or a
 /// `Task` and cancel it.
@@ -147,9 +149,31 @@ public protocol InferenceSession: Sendable {
     /// Starts a generation; the stream ends after `.done`, or throws a `ShimmyError`, or ends early when its
     /// consumer is cancelled.
     func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, Error>
+    /// Starts a generation that setting `stop` ends: the stream ends with `.done` (finish reason `cancelled`)
+    /// or simply ends, in both cases only once the generation's work has stopped. A server holds a generation
+    /// slot until then, so the slots bound the compute really running.
+    func generate(_ request: GenerationRequest, stop: StopFlag) -> AsyncThrowingStream<GenerationEvent, Error>
 }
 
 extension InferenceSession {
+    /// For sessions without their own: forwards `generate(request)`, whose consumer setting `stop` cancels, so the
+    /// stream ends once that session has let go of its stream.
+    public func generate(_ request: GenerationRequest, stop: StopFlag) -> AsyncThrowingStream<GenerationEvent, Error> {
+        let inner = generate(request)
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    for try await event in inner { continuation.yield(event) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            stop.onSet { task.cancel() }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
     /// Runs a generation to its end: the whole text and the stats.
     ///
     /// ```swift

@@ -26,6 +26,29 @@ struct ConcurrencyTests {
         #expect(try server.client().request("GET", "/health").status == 200)
     }
 
+    @Test("a client that leaves keeps its slot taken until its generation has really stopped")
+    func slotHeldUntilStopped() throws {
+        // the session takes 0.8 s to stop (a long prompt batch in a real engine)
+        let session = ScriptedSession(name: "tiny", tokenDelay: .milliseconds(10), stopLatency: .milliseconds(800))
+        let server = try TestServer([session]) {
+            $0.parallel = 1
+            $0.maxQueued = 0
+        }
+        let leaving = try server.client()
+        let body = #"{"model": "tiny", "prompt": "p", "max_tokens": 100000, "stream": true}"#
+        leaving.send("POST /api/generate HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
+        #expect(try leaving.readHead().0 == 200)
+        leaving.closeNow()
+        Thread.sleep(forTimeInterval: 0.3)
+        // the server has seen the client go (it polls every 50 ms), but the generation still runs: no slot is free
+        #expect(server.server.context.limiter.load.running == 1)
+        let refused = try server.client().request("POST", "/api/generate", body: #"{"model": "tiny", "prompt": "q"}"#)
+        #expect(refused.status == 503, "\(refused.text)")
+        #expect(eventually { server.server.context.limiter.load.running == 0 })
+        #expect(session.cancellations == 1)
+        #expect(try server.client().request("POST", "/api/generate", body: #"{"model": "tiny", "prompt": "q"}"#).status == 200)
+    }
+
     @Test("a queued request whose client went away gives its place up")
     func abandonedQueuePlace() throws {
         let server = try TestServer([ScriptedSession(name: "tiny", tokenDelay: .milliseconds(20))]) {

@@ -14,6 +14,8 @@ final class ScriptedSession: InferenceSession, @unchecked Sendable {
     let failAfter: Int?
     /// Tokens generated before an end-of-generation (nil: until maxTokens).
     let naturalLength: Int?
+    /// How long a stop takes to take effect.
+    let stopLatency: Duration
 
     private let lock = NSLock()
     private var _cancellations = 0
@@ -21,12 +23,13 @@ final class ScriptedSession: InferenceSession, @unchecked Sendable {
     private var _lastRequest: GenerationRequest?
 
     init(name: String, contextLength: Int = 512, tokenDelay: Duration = .zero, failAfter: Int? = nil,
-         naturalLength: Int? = nil) {
+         naturalLength: Int? = nil, stopLatency: Duration = .zero) {
         self.modelName = name
         self.contextLength = contextLength
         self.tokenDelay = tokenDelay
         self.failAfter = failAfter
         self.naturalLength = naturalLength
+        self.stopLatency = stopLatency
         self.details = ModelDetails(family: "llama", parameterCount: 134_515_008, quantizationLevel: "Q4_1",
                                     trainedContextLength: 8192, chatTemplate: "{{ messages }}")
     }
@@ -63,6 +66,12 @@ final class ScriptedSession: InferenceSession, @unchecked Sendable {
     func tokenCount(_ request: GenerationRequest) -> Int { min(request.maxTokens, naturalLength ?? Int.max) }
 
     func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, Error> {
+        generate(request, stop: StopFlag())
+    }
+
+    /// Like an engine: a set flag stops it at its next token, `stopLatency` later (the rest of a prompt batch), and
+    /// then it ends with `.done` (cancelled).
+    func generate(_ request: GenerationRequest, stop: StopFlag) -> AsyncThrowingStream<GenerationEvent, Error> {
         lock.withLock {
             _started += 1
             _lastRequest = request
@@ -81,8 +90,11 @@ final class ScriptedSession: InferenceSession, @unchecked Sendable {
                         return
                     }
                     if tokenDelay > .zero { try? await Task.sleep(for: tokenDelay) }
-                    if Task.isCancelled {
+                    if Task.isCancelled || stop.isSet {
+                        if stopLatency > .zero { try? await Task.sleep(for: stopLatency) }
                         lock.withLock { _cancellations += 1 }
+                        continuation.yield(.done(GenerationStats(promptTokens: promptTokens, completionTokens: index,
+                                                                 finishReason: .cancelled)))
                         continuation.finish()
                         return
                     }
@@ -93,7 +105,7 @@ final class ScriptedSession: InferenceSession, @unchecked Sendable {
                                                          finishReason: finish)))
                 continuation.finish()
             }
-            continuation.onTermination = { _ in task.cancel() }
+            continuation.onTermination = { _ in stop.set() }
         }
     }
 }

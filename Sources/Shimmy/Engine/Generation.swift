@@ -28,7 +28,8 @@ extension LlamaModel {
         var shared = zip(context.tokens, prompt).prefix { $0 == $1 }.count
         if shared == prompt.count { shared -= 1 }  // the last prompt token must be evaluated for its logits
         context.truncateHeld(to: shared)
-        var logits = try context.evaluateHeld(Array(prompt[shared...]), logits: .last)
+        // a long prompt takes many batches: a consumer that leaves stops it at the next one
+        var logits = try context.evaluateHeld(Array(prompt[shared...]), logits: .last, stop: stop)
         let promptMilliseconds = Self.milliseconds(since: promptStart)
 
         var sampler = Sampler(parameters: request.sampling, vocabularySize: config.vocabularySize)
@@ -38,7 +39,7 @@ extension LlamaModel {
 
         let generationStart = DispatchTime.now()
         var generated = 0
-        var finish = FinishReason.length
+        var finish = stop.isSet ? FinishReason.cancelled : .length
         while generated < request.maxTokens {
             if stop.isSet {
                 finish = .cancelled

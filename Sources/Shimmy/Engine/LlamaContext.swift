@@ -133,8 +133,9 @@ public final class LlamaContext: @unchecked Sendable {
         return try evaluateHeld(input, logits: rows)
     }
 
-    /// `evaluate` by the context's holder.
-    func evaluateHeld(_ input: [TokenID], logits rows: LogitRows) throws(ShimmyError) -> [Float] {
+    /// `evaluate` by the context's holder. When `stop` is set it stops between batches of `maxBatch` tokens: the
+    /// cache then holds the batches done, and the logits are meaningless.
+    func evaluateHeld(_ input: [TokenID], logits rows: LogitRows, stop: StopFlag? = nil) throws(ShimmyError) -> [Float] {
         guard tokens.count + input.count <= capacity else {
             throw ShimmyError(.invalidRequest, "the input does not fit in the context",
                               details: "\(tokens.count + input.count) tokens, context size \(capacity)")
@@ -151,7 +152,7 @@ public final class LlamaContext: @unchecked Sendable {
         let vocab = config.vocabularySize
         var result = [Float](repeating: 0, count: wanted.count * vocab)
         var start = 0
-        while start < input.count {
+        while start < input.count && stop?.isSet != true {
             let n = min(maxBatch, input.count - start)
             let batchRows = wanted.clamped(to: start..<(start + n))
             result.withUnsafeMutableBufferPointer { out in

@@ -111,6 +111,9 @@ public final class LlamaModel: InferenceSession, @unchecked Sendable {
         spareContexts.withLock { if $0.count < 2 { $0.append(context) } }
     }
 
+    /// Token counts of the contexts kept for the next generations (tests: what a generation that ended left).
+    var spareContextLengths: [Int] { spareContexts.withLock { $0.map(\.tokens.count) } }
+
     /// The token ids a prompt is fed as: raw text with special tokens parsed (BOS only if the model asks for it),
     /// or messages rendered with the chat template.
     public func promptTokens(_ prompt: Prompt) -> [TokenID] {
@@ -137,15 +140,28 @@ public final class LlamaModel: InferenceSession, @unchecked Sendable {
     }
 
     public func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, Error> {
+        generate(request, stop: StopFlag())
+    }
+
+    /// Setting `stop` (or dropping the stream) stops the generation at its next token or prompt batch; the stream
+    /// then ends with `.done` (finish reason `cancelled`) after the context has been given back.
+    public func generate(_ request: GenerationRequest, stop: StopFlag) -> AsyncThrowingStream<GenerationEvent, Error> {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: GenerationEvent.self)
-        let stop = StopFlag()
+        // called with the stream's lock held: it must not wait for the engine, which yields under that lock
         continuation.onTermination = { _ in stop.set() }
         // Generation is blocking compute: it runs on its own thread, not on the cooperative pool.
         let thread = Thread { [self] in
             do {
                 let context = try acquireContext()
-                defer { releaseContext(context) }
-                _ = try run(request, in: context, stop: stop) { continuation.yield($0) }
+                var done: GenerationStats?
+                do {
+                    defer { releaseContext(context) }
+                    // `.done` waits until the context is back, so the stream's end means the work has ended
+                    _ = try run(request, in: context, stop: stop) { event in
+                        if case .done(let stats) = event { done = stats } else { continuation.yield(event) }
+                    }
+                }
+                if let done { continuation.yield(.done(done)) }
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)
@@ -157,10 +173,31 @@ public final class LlamaModel: InferenceSession, @unchecked Sendable {
     }
 }
 
-/// A flag set by another thread to stop a generation at the next token.
+/// A flag set by another thread to stop a generation at the next token (or batch of a long prompt).
 public final class StopFlag: Sendable {
     private let flag = Atomic<Bool>(false)
+    private let handlers = Mutex<[@Sendable () -> Void]?>([])
     public init() {}
-    public func set() { flag.store(true, ordering: .relaxed) }
+
+    /// Sets the flag and runs the `onSet` handlers, once.
+    public func set() {
+        flag.store(true, ordering: .relaxed)
+        let pending = handlers.withLock { handlers in
+            defer { handlers = nil }
+            return handlers ?? []
+        }
+        for handler in pending { handler() }
+    }
+
     public var isSet: Bool { flag.load(ordering: .relaxed) }
+
+    /// Runs `handler` when the flag is set (at once if it already is).
+    public func onSet(_ handler: @escaping @Sendable () -> Void) {
+        let registered = handlers.withLock { handlers -> Bool in
+            guard handlers != nil else { return false }
+            handlers?.append(handler)
+            return true
+        }
+        if !registered { handler() }
+    }
 }

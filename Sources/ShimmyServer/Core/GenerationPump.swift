@@ -14,9 +14,11 @@ final class GenerationPump: @unchecked Sendable {
     private var items: [Item] = []
     private var ended = false
     private var task: Task<Void, Never>?
+    /// Stops the generation; its stream ends once the session's work has ended.
+    private let stop = StopFlag()
 
     init(session: any InferenceSession, request: GenerationRequest) {
-        let stream = session.generate(request)
+        let stream = session.generate(request, stop: stop)
         task = Task(executorPreference: ServerExecutor.shared) { [self] in
             do {
                 // no early break on cancellation: the stream's own next() sees it and tells the session
@@ -54,15 +56,24 @@ final class GenerationPump: @unchecked Sendable {
         return items.isEmpty ? nil : items.removeFirst()
     }
 
-    /// Cancels the generation and waits (bounded) until its task has stopped.
-    func cancel(wait: Double = 10) {
-        task?.cancel()
+    /// Stops the generation and waits (bounded) until its stream has ended, which is when the session's work has
+    /// ended: the caller's generation slot stays taken until then. Past the bound the consuming task is cancelled.
+    func cancel(wait: Double = 30) {
+        stop.set()
+        if !waitEnded(seconds: wait) {
+            task?.cancel()
+            _ = waitEnded(seconds: 1)
+        }
+    }
+
+    private func waitEnded(seconds: Double) -> Bool {
         condition.lock()
-        let deadline = Date(timeIntervalSinceNow: wait)
+        defer { condition.unlock() }
+        let deadline = Date(timeIntervalSinceNow: seconds)
         while !ended {
             if !condition.wait(until: deadline) { break }
         }
-        condition.unlock()
+        return ended
     }
 }
 
