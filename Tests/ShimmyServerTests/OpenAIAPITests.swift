@@ -132,6 +132,14 @@ struct OpenAIAPITests {
         #expect(missing == ["code": "model_not_found", "message": "The specified model was not found",
                             "details": "Model 'nope' is not available", "type": "invalid_request_error", "param": nil])
     }
+
+    @Test("a model dated beyond Int's range of seconds is listed with the last second of year 9999")
+    func farFutureDate() throws {
+        let server = try TestServer([ScriptedSession(name: "a")])
+        server.catalog.modified = Date(timeIntervalSince1970: 9.3e18)
+        let list = try server.client().request("GET", "/v1/models")
+        #expect(list.status == 200 && list.json?["data"]?[0]?["created"] == 253_402_300_799, "\(list.text)")
+    }
 }
 
 @Suite("Ollama-compatible API", .serialized)

@@ -113,11 +113,13 @@ final class ScriptedSession: InferenceSession, @unchecked Sendable {
 /// A catalog of scripted sessions; "default" or nil is the first.
 final class ScriptedCatalog: ModelCatalog, @unchecked Sendable {
     let sessions: [ScriptedSession]
+    /// The models' modification date.
+    var modified = Date(timeIntervalSince1970: 1_700_000_000)
     init(_ sessions: [ScriptedSession]) { self.sessions = sessions }
 
     func availableModels() -> [ModelDescriptor] {
         sessions.map { ModelDescriptor(name: $0.modelName, path: "/models/\($0.modelName).gguf", sizeBytes: 105_000_000,
-                                       modified: Date(timeIntervalSince1970: 1_700_000_000)) }
+                                       modified: modified) }
     }
 
     func session(named name: String?) async throws -> any InferenceSession {

@@ -76,10 +76,25 @@ public struct LlamaConfig: Sendable, Equatable {
             throw ShimmyError(.serverError, "the model is missing the tensor token_embd.weight")
         }
         vocabularySize = embd.dimensions[1]
-        guard headCountKV > 0, headCount % headCountKV == 0 else {
+        // Bounds far beyond any real model, so that the products below and the buffers sized from them cannot
+        // overflow whatever a file claims.
+        func check(_ value: Int, _ key: String, _ range: ClosedRange<Int>) throws(ShimmyError) {
+            guard range.contains(value) else {
+                throw ShimmyError(.serverError, "\(arch).\(key) is \(value), outside \(range.lowerBound)...\(range.upperBound)")
+            }
+        }
+        try check(embeddingLength, "embedding_length", 1...(1 << 17))
+        try check(blockCount, "block_count", 1...(1 << 12))
+        try check(feedForwardLength, "feed_forward_length", 1...(1 << 20))
+        try check(headCount, "attention.head_count", 1...(1 << 12))
+        try check(headCountKV, "attention.head_count_kv", 1...headCount)
+        try check(headDimension, "attention.key_length", 2...(1 << 12))
+        try check(ropeDimensionCount, "rope.dimension_count", 0...headDimension)
+        try check(contextLength, "context_length", 1...(1 << 24))
+        guard headCount % headCountKV == 0 else {
             throw ShimmyError(.serverError, "head_count \(headCount) is not a multiple of head_count_kv \(headCountKV)")
         }
-        guard ropeDimensionCount % 2 == 0, ropeDimensionCount <= headDimension, headDimension % 2 == 0 else {
+        guard ropeDimensionCount % 2 == 0, headDimension % 2 == 0 else {
             throw ShimmyError(.serverError, "rope.dimension_count \(ropeDimensionCount) does not fit head size \(headDimension)")
         }
     }

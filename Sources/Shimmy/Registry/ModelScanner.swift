@@ -144,8 +144,9 @@ enum ModelScanner {
         #else
         let seconds = Double(st.st_mtim.tv_sec)
         #endif
+        // a file system may hold any 64-bit time (tmpfs, btrfs, an archive's): kept within the years 1970 to 9999
         return FileInfo(isDirectory: type == S_IFDIR, isRegular: type == S_IFREG, size: Int64(st.st_size),
-                        modified: Date(timeIntervalSince1970: seconds))
+                        modified: Date(timeIntervalSince1970: min(max(seconds, 0), 253_402_300_799)))
     }
 
     static func isDirectory(_ path: String) -> Bool { fileInfo(path)?.isDirectory ?? false }

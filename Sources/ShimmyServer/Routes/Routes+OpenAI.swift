@@ -20,7 +20,7 @@ extension Routes {
 
     private func openAIModel(_ model: ModelDescriptor) -> JSONValue {
         ["id": .string(model.name), "object": "model",
-         "created": .int(Int(model.modified?.timeIntervalSince1970 ?? context.startedAt.timeIntervalSince1970)),
+         "created": .int((model.modified ?? context.startedAt).unixSeconds),
          "owned_by": "shimmy"]
     }
 
@@ -28,7 +28,7 @@ extension Routes {
     func chatCompletions() throws -> RouteOutcome {
         let decoded = try OpenAIRequestDecoder.chat(request.body)
         let id = "chatcmpl-" + OpenAIIDs.random()
-        let created = JSONValue.int(Int(Date().timeIntervalSince1970))
+        let created = JSONValue.int(Date().unixSeconds)
         let model = JSONValue.string(try servedModelName(decoded.model))
         if !decoded.stream {
             return try respondWhole(decoded) { completed in
@@ -72,7 +72,7 @@ extension Routes {
     func completions() throws -> RouteOutcome {
         let decoded = try OpenAIRequestDecoder.completion(request.body)
         let id = "cmpl-" + OpenAIIDs.random()
-        let created = JSONValue.int(Int(Date().timeIntervalSince1970))
+        let created = JSONValue.int(Date().unixSeconds)
         let model = JSONValue.string(try servedModelName(decoded.model))
         if !decoded.stream {
             return try respondWhole(decoded) { completed in
@@ -109,4 +109,10 @@ enum OpenAIIDs {
         var generator = SystemRandomNumberGenerator()
         return (0..<24).map { _ in String(UInt8.random(in: 0..<16, using: &generator), radix: 16) }.joined()
     }
+}
+
+extension Date {
+    /// Whole seconds since 1970, clamped to the years 1 to 9999: a catalog's dates (a file's mtime) can claim any
+    /// value, and `Int(_:)` traps beyond Int's range.
+    var unixSeconds: Int { Int(min(max(timeIntervalSince1970, -62_135_596_800), 253_402_300_799)) }
 }
