@@ -382,3 +382,15 @@ struct SamplerTests {
         #expect(kept == expected, "kept \(kept.count) vs \(expected.count); first difference at \(String(describing: kept.indices.first { $0 >= expected.count || kept[$0] != expected[$0] }))")
     }
 }
+
+@Suite("byte-level decoding of code points outside the alphabet")
+struct ByteLevelUnknownTests {
+    @Test("a short text is echoed in the marker as llama.cpp does; a long one is not, so the size stays linear")
+    func unknownMarker() {
+        // "Ȁ" (U+0200) is not one of the 256 byte characters
+        #expect(String(decoding: ByteLevel.decode(Array("aȀ".utf8)), as: UTF8.self) == "a[UNK_BYTE_0xc880aȀ]")
+        let long = Array(String(repeating: "Ȁ", count: 20_000).utf8)
+        let decoded = ByteLevel.decode(long)
+        #expect(decoded.count == 20_000 * "[UNK_BYTE_0xc880]".utf8.count)
+    }
+}

@@ -54,8 +54,11 @@ enum ByteLevel {
     }
 
     /// `llama_decode_text`: the bytes a byte-level token text stands for. A code point outside the alphabet
-    /// becomes `[UNK_BYTE_0x<hex of its UTF-8>` + the whole text + `]`, as llama.cpp writes it.
+    /// becomes `[UNK_BYTE_0x<hex of its UTF-8>` + the whole text + `]`, as llama.cpp writes it, except in a text
+    /// longer than `maxEchoedText` bytes, where it is `[UNK_BYTE_0x<hex>]`: repeating the text for each of its
+    /// code points grows with the square of its length (a crafted 40 KB token decoded to 800 MB).
     static func decode(_ text: [UInt8]) -> [UInt8] {
+        let echo = text.count <= maxEchoedText
         var out: [UInt8] = []
         out.reserveCapacity(text.count)
         for cpt in LlamaUTF8.codepoints(text) {
@@ -66,12 +69,15 @@ enum ByteLevel {
                 LlamaUTF8.append(cpt, to: &utf8)
                 out.append(contentsOf: Array("[UNK_BYTE_0x".utf8))
                 for c in utf8 { out.append(contentsOf: Array(hex2(c).utf8)) }
-                out.append(contentsOf: text)
+                if echo { out.append(contentsOf: text) }
                 out.append(UInt8(ascii: "]"))
             }
         }
         return out
     }
+
+    /// Longest token text repeated in an unknown-byte marker.
+    static let maxEchoedText = 256
 
     private static func hex2(_ b: UInt8) -> String {
         let digits = Array("0123456789abcdef".utf8)
