@@ -61,7 +61,8 @@ let package = Package(
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "ShimmyTestSupport"], swiftSettings: cpuFlags),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "ShimmyTestSupport"], swiftSettings: cpuFlags + vnniFlags),
         .testTarget(name: "ShimmyTests", dependencies: ["Shimmy", "ShimmyTestSupport"], swiftSettings: cpuFlags),
-        .testTarget(name: "ShimmyServerTests", dependencies: ["ShimmyServer", "ShimmyTestSupport"],
+        .testTarget(name: "ShimmyServerTests", dependencies: ["ShimmyServer", "ShimmyTestSupport",
+                                                             .product(name: "Logging", package: "swift-log")],
                     swiftSettings: cpuFlags),
         .testTarget(name: "ShimmyCLITests", dependencies: ["ShimmyTestSupport"], swiftSettings: cpuFlags),
     ]

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Shimmy
 import Testing
 @testable import ShimmyServer
@@ -204,5 +205,52 @@ struct HTTP10StreamingTests {
         #expect(!headers.contains { $0.0 == "Transfer-Encoding" }, "\(headers)")
         let events = sseData(String(decoding: client.readToEnd(), as: UTF8.self))
         #expect(events.count == 4 && events.last == "[DONE]", "\(events)")
+    }
+}
+
+/// Log records kept in memory.
+final class CapturedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var records: [Logger.Metadata] = []
+    func append(_ metadata: Logger.Metadata) { lock.withLock { records.append(metadata) } }
+    /// The `path` of each request line logged.
+    var paths: [String] { lock.withLock { records.compactMap { $0["path"].map { "\($0)" } } } }
+}
+
+struct CapturingLogHandler: LogHandler {
+    let log: CapturedLog
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
+             function: String, line: UInt) {
+        log.append(self.metadata.merging(metadata ?? [:]) { $1 })
+    }
+}
+
+@Suite("request paths")
+struct RequestPathTests {
+    @Test("the request log escapes control characters a path decodes to, so a request cannot forge log lines")
+    func logInjection() throws {
+        let log = CapturedLog()
+        let server = ShimmyHTTPServer(catalog: ScriptedCatalog([ScriptedSession(name: "tiny")]),
+                                      configuration: ServerConfiguration(host: "127.0.0.1", port: 0),
+                                      logger: Logger(label: "test") { _ in CapturingLogHandler(log: log) })
+        try server.start()
+        defer { server.stop() }
+        #expect(try TestClient(port: server.port).request("GET", "/x%0A2026-11-24%20info%20forged%0D").status == 404)
+        #expect(eventually { log.paths.contains(#"/x\n2026-11-24 info forged\r"#) }, "\(log.paths)")
+        #expect(!log.paths.contains { $0.contains("\n") || $0.contains("\r") })
+    }
+
+    @Test("trailing slashes are dropped; a path of slashes alone is the root")
+    func trailingSlashes() throws {
+        let server = try TestServer()
+        #expect(try server.client().request("GET", "/api/tags///").status == 200)
+        let root = try server.client().request("GET", String(repeating: "/", count: 8_000))
+        #expect(root.status == 200 && root.text == "shimmy is running", "\(root.status)")
     }
 }

@@ -154,6 +154,19 @@ struct WebSocketServerTests {
         #expect(Date().timeIntervalSince(started) < 1.5)
     }
 
+    @Test("messages queue behind a running generation, at most 16; the 17th closes with 1008")
+    func queuedMessages() throws {
+        let server = try TestServer([ScriptedSession(name: "tiny", tokenDelay: .milliseconds(20))])
+        let client = try server.client()
+        _ = try client.upgrade()
+        client.sendFrame(.text(#"{"model": "tiny", "prompt": "x", "max_tokens": 10000}"#))
+        #expect(try client.readJSONFrame()?["token"] != nil)
+        for _ in 0..<17 { client.sendFrame(.text(#"{"model": "tiny", "prompt": "y", "max_tokens": 1}"#)) }
+        var frame = try client.readFrame()
+        while frame.opcode != .close { frame = try client.readFrame() }
+        #expect(frame.payload.prefix(2) == [0x03, 0xF0], "\(frame.payload)")  // 1008
+    }
+
     @Test("closing the socket mid-generation cancels it")
     func disconnect() throws {
         let session = ScriptedSession(name: "tiny", tokenDelay: .milliseconds(20))

@@ -139,8 +139,12 @@ final class Connection: @unchecked Sendable {
         }
     }
 
-    /// One structured line per request.
+    /// One structured line per request. The path is percent-decoded client text: control characters in it are
+    /// escaped, so a request cannot write lines of its own into the log.
     func log(method: String, path: String, status: Int, start: ContinuousClock.Instant) {
+        let path = path.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+            ? path.unicodeScalars.map { $0.properties.generalCategory == .control ? $0.escaped(asASCII: true) : String($0) }.joined()
+            : path
         let milliseconds = start.secondsAgo * 1000
         context.logger.info("request", metadata: [
             "method": .string(method), "path": .string(path), "status": .stringConvertible(status),

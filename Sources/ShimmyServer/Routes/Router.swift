@@ -3,8 +3,13 @@ struct Router: Sendable {
     let context: ServerContext
 
     func handle(_ request: HTTPRequest, on connection: Connection) -> RouteOutcome {
+        // trailing slashes dropped (one scan: `count` in a loop was quadratic in a path of slashes)
         var path = request.path
-        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        if let last = path.lastIndex(where: { $0 != "/" }) {
+            path = String(path[...last])
+        } else if !path.isEmpty {
+            path = "/"
+        }
         let routes = Routes(context: context, request: request, connection: connection)
         let access = AccessPolicy(configuration: context.configuration)
         connection.responseHeaders = access.corsHeaders(for: request)

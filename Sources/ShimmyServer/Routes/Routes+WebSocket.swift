@@ -25,6 +25,8 @@ struct WebSocketSession {
     var parser: WebSocketFrameParser
     /// Text messages that arrived while a generation was running.
     var pending: [String] = []
+    /// Most messages that may wait behind the running generation; one more closes the connection (1008).
+    static let maxPendingMessages = 16
     var closed = false
 
     init(routes: Routes) {
@@ -86,7 +88,14 @@ struct WebSocketSession {
         do {
             while let message = try parser.next() {
                 switch message {
-                case .text(let text): pending.append(text)
+                case .text(let text):
+                    // requests queue behind the running one, a bounded number
+                    guard pending.count < Self.maxPendingMessages else {
+                        _ = connection.write(WebSocketFrame.close(code: 1008, reason: "too many queued messages").encoded())
+                        closed = true
+                        return
+                    }
+                    pending.append(text)
                 case .binary:
                     send(APIError.invalidRequest("Binary messages are not supported", details: "send JSON as a text message").json)
                 case .ping(let payload): _ = connection.write(WebSocketFrame(opcode: .pong, payload: payload).encoded())
