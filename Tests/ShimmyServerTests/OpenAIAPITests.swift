@@ -30,9 +30,24 @@ struct OpenAIAPITests {
         #expect(response.status == 200, "\(response.text)")
         let request = try #require(server.session.lastRequest)
         #expect(request.maxTokens == 3 && request.stop == ["END"])
-        #expect(request.sampling.seed == UInt64.max)
+        #expect(request.sampling.seed == nil)  // -1: a random seed, as llama.cpp and Ollama read it
         #expect(request.sampling.temperature == 0.2 && request.sampling.topP == 0.5)
         #expect(request.sampling.presencePenalty == 0.5 && request.sampling.frequencyPenalty == -0.5)
+        // the defaults of llama.cpp's extensions
+        #expect(request.sampling.topK == 40 && request.sampling.minP == 0.05 && request.sampling.repeatPenalty == 1)
+    }
+
+    @Test("llama.cpp's sampling extensions on /v1; other negative seeds are fixed ones")
+    func llamaCppExtensions() throws {
+        let server = try TestServer()
+        let body = #"{"model": "tiny", "prompt": "x", "max_tokens": 2, "seed": -2, "top_k": 1, "min_p": 0.2, "repeat_penalty": 1.3, "repeat_last_n": -1}"#
+        let response = try server.client().request("POST", "/v1/completions", body: body)
+        #expect(response.status == 200, "\(response.text)")
+        let sampling = try #require(server.session.lastRequest).sampling
+        #expect(sampling.seed == UInt64.max - 1)
+        #expect(sampling.topK == 1 && sampling.minP == 0.2 && sampling.repeatPenalty == 1.3 && sampling.repeatLastN == -1)
+        let bad = try server.client().request("POST", "/v1/completions", body: #"{"prompt": "x", "min_p": 2}"#)
+        #expect(bad.status == 400 && bad.json?["error"]?["param"] == "min_p", "\(bad.text)")
     }
 
     @Test("fields that would change the answer in a way shimmy cannot follow are refused, naming the field",
@@ -173,6 +188,17 @@ struct OllamaAPITests {
         let request = try #require(server.session.lastRequest)
         #expect(json["message"]?["content"]?.stringValue == server.session.expectedText(request))
         #expect(request.sampling.temperature == 0.8, "Ollama's default temperature")
+    }
+
+    @Test("Ollama's seed -1 (its default) is a random seed on both routes")
+    func ollamaRandomSeed() throws {
+        let server = try TestServer()
+        for (path, body) in [("/api/generate", #"{"model": "tiny", "prompt": "x", "stream": false, "options": {"seed": -1, "num_predict": 1}}"#),
+                             ("/api/chat", #"{"model": "tiny", "stream": false, "messages": [{"role": "user", "content": "x"}], "options": {"seed": -1, "num_predict": 1}}"#)] {
+            let response = try server.client().request("POST", path, body: body)
+            #expect(response.status == 200, "\(path): \(response.text)")
+            #expect(server.session.lastRequest?.sampling.seed == nil, "\(path)")
+        }
     }
 
     @Test("/api/generate with an Ollama-only field: NDJSON `response` lines, the chat template, counts last")

@@ -58,6 +58,18 @@ struct SamplerTests {
         for _ in 0..<5 { #expect(sampleOnce(&sampler, logits) == TokenID(best)) }
     }
 
+    @Test("a vanishing temperature picks the best token (the logits overflow to +inf)",
+          arguments: [(0, Float(1)), (40, 0.95), (0, 0.95)])
+    func tinyTemperature(topK: Int, topP: Float) {
+        let logits = randomLogits(1000, seed: 5)
+        let best = logits.indices.max { logits[$0] < logits[$1] }!
+        for t in [Float(1e-30), 1e-40, .leastNonzeroMagnitude] {
+            var sampler = Sampler(parameters: SamplingParameters(temperature: t, topK: topK, topP: topP, minP: 0, seed: 2),
+                                  vocabularySize: 1000)
+            for _ in 0..<3 { #expect(sampleOnce(&sampler, logits) == TokenID(best), "temperature \(t)") }
+        }
+    }
+
     @Test("top-k keeps only the k best", arguments: [1, 3, 10])
     func topK(k: Int) {
         let logits = randomLogits(500, seed: 11, scale: 1)

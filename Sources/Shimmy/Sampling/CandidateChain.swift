@@ -199,9 +199,16 @@ struct CandidateChain {
         if kept > 0 { count = kept }
     }
 
-    /// Divides every remaining logit by `t` (t > 0).
+    /// Divides every remaining logit by `t` (t > 0). When a tiny `t` would overflow the best logits to +inf
+    /// (whose softmax is NaN), it divides their distance to the best instead: the same distribution, whose limit
+    /// is the best candidate.
     mutating func temperature(_ t: Float) {
-        for i in 0..<count { current.logits[i] /= t }
+        let best = sorted ? current.logits[0] : maxOfLogits()
+        if best.isFinite && (best / t).isInfinite {
+            for i in 0..<count { current.logits[i] = (current.logits[i] - best) / t }
+        } else {
+            for i in 0..<count { current.logits[i] /= t }
+        }
     }
 
     /// Draws one candidate with probability softmax(logits), walking the candidates in their current order.

@@ -39,6 +39,9 @@ enum RequestRanges {
     static let penalty = -2.0...2.0
     static let topK = 0...1_000_000
     static let seed = Int(Int64.min)...Int(Int64.max)
+
+    /// The seed a request's `seed` asks for: -1 is a random one, as in llama.cpp and Ollama (whose default it is).
+    static func seed(_ value: Int) -> UInt64? { value == -1 ? nil : UInt64(bitPattern: Int64(value)) }
 }
 
 /// Why the decoders refuse a field that more than one of them knows (`FieldReader.refuse`).
@@ -66,7 +69,7 @@ public enum ShimmyRequestDecoder {
         if let t = try fields.number("temperature", in: RequestRanges.temperature) { sampling.temperature = Float(t) }
         if let p = try fields.number("top_p", in: RequestRanges.probability) { sampling.topP = Float(p) }
         if let k = try fields.integer("top_k", in: RequestRanges.topK) { sampling.topK = k }
-        if let seed = try fields.integer("seed", in: RequestRanges.seed) { sampling.seed = UInt64(bitPattern: Int64(seed)) }
+        if let seed = try fields.integer("seed", in: RequestRanges.seed) { sampling.seed = RequestRanges.seed(seed) }
         return DecodedGeneration(
             model: model, prompt: .text(prompt), sampling: sampling,
             maxTokens: try fields.integer("max_tokens", in: RequestRanges.maxTokens) ?? 100,

@@ -46,7 +46,7 @@ public enum OllamaRequestDecoder {
             if let n = try options.integer("repeat_last_n", in: -1...1_000_000) { sampling.repeatLastN = n }
             if let p = try options.number("presence_penalty", in: RequestRanges.penalty) { sampling.presencePenalty = Float(p) }
             if let p = try options.number("frequency_penalty", in: RequestRanges.penalty) { sampling.frequencyPenalty = Float(p) }
-            if let seed = try options.integer("seed", in: RequestRanges.seed) { sampling.seed = UInt64(bitPattern: Int64(seed)) }
+            if let seed = try options.integer("seed", in: RequestRanges.seed) { sampling.seed = RequestRanges.seed(seed) }
             if let n = try options.integer("num_predict", in: -2...RequestRanges.maxTokens.upperBound), n > 0 { maxTokens = n }
             stop = try options.stringList("stop") ?? []
         }

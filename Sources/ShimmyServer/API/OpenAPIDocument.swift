@@ -70,7 +70,11 @@ public enum OpenAPIDocument {
         ("top_p", number("Nucleus sampling.", 0...1, defaultValue: 0.95)),
         ("stop", ["oneOf": [["type": "string"], ["type": "array", "items": ["type": "string"], "maxItems": 4]],
                   "description": "Generation stops before any of these strings."]),
-        ("seed", integer("Fixes the random sequence.")),
+        ("seed", integer("Fixes the random sequence; -1 is a random one.")),
+        ("top_k", integer("Top-k sampling; 0 disables (llama.cpp's extension).", minimum: 0, defaultValue: 40)),
+        ("min_p", number("Min-p sampling; 0 disables (llama.cpp's extension).", 0...1, defaultValue: 0.05)),
+        ("repeat_penalty", number("1 disables (llama.cpp's extension).", 0...100, defaultValue: 1)),
+        ("repeat_last_n", integer("Tokens the penalties look at; -1: the whole context (llama.cpp's extension).", minimum: -1, defaultValue: 64)),
     ]
 
     private static let schemas: [(String, JSONValue)] = [
@@ -88,7 +92,7 @@ public enum OpenAPIDocument {
             ("top_p", number("Nucleus sampling.", 0...1, defaultValue: 0.95)),
             ("top_k", integer("Top-k sampling; 0 disables.", minimum: 0, defaultValue: 40)),
             ("stop", ["type": "array", "items": ["type": "string"]]),
-            ("seed", integer("Fixes the random sequence.")),
+            ("seed", integer("Fixes the random sequence; -1 is a random one.")),
         ], required: ["model", "prompt"])),
         ("GenerateResponse", object([
             ("choices", ["type": "array", "items": object([("text", string("")), ("index", integer("")),
@@ -120,7 +124,7 @@ public enum OpenAPIDocument {
             ("stream", boolean("NDJSON lines, the last with done: true and counts.", defaultValue: true)),
             ("options", object([("temperature", number("", 0...100, defaultValue: 0.8)), ("top_k", integer("", defaultValue: 40)),
                                 ("top_p", number("", 0...1, defaultValue: 0.9)), ("num_predict", integer("-1: until the context is full.")),
-                                ("stop", ["type": "array", "items": ["type": "string"]]), ("seed", integer("")),
+                                ("stop", ["type": "array", "items": ["type": "string"]]), ("seed", integer("-1 is a random one.")),
                                 ("repeat_penalty", number("", 0...100, defaultValue: 1.1))])),
         ], required: ["model", "messages"])),
     ]
