@@ -161,6 +161,26 @@ struct SessionTests {
                       throws: { ($0 as? ShimmyError)?.code == .invalidRequest })
     }
 
+    @Test("a limit that cuts a character in half drops its bytes: no U+FFFD ends the text")
+    func cutCharacter() async throws {
+        let model = try Self.model()
+        let prompt = Prompt.text("日本語のテキスト: 東京は")
+        let full = try await Self.collect(model, GenerationRequest(prompt: prompt, sampling: .greedy, maxTokens: 30))
+        // the limits that end inside a character (the case under test must occur)
+        var bytes: [UInt8] = []
+        var cuts: [Int] = []
+        for (index, id) in full.tokens.enumerated() {
+            bytes += model.tokenizer.pieceBytes(id)
+            if StreamingDecoder.completePrefixLength(bytes) < bytes.count { cuts.append(index + 1) }
+        }
+        #expect(!cuts.isEmpty, "no limit ends mid-character: \(full.text)")
+        for n in cuts {
+            let (text, stats) = try await model.generateText(GenerationRequest(prompt: prompt, sampling: .greedy, maxTokens: n))
+            #expect(!text.unicodeScalars.contains("\u{FFFD}"), "max \(n): \(text)")
+            #expect(full.text.hasPrefix(text) && stats.finishReason == .length, "max \(n): \(text)")
+        }
+    }
+
     @Test func generateTextCollectsTheStream() async throws {
         let model = try Self.model()
         let request = GenerationRequest(prompt: .text("Once upon a time"), sampling: .greedy, maxTokens: 12)

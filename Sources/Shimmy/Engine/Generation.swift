@@ -49,9 +49,10 @@ extension LlamaModel {
             sampler.accept(next)
             generated += 1
             if tokenizer.isEndOfGeneration(next) {
-                // flush what the decoder and the stop matcher hold back, then the end token with no text
-                let (text, stopped) = stops.feed(decoder.finish())
-                emit(.chunk(text: stopped ? text : text + stops.finish(), tokens: [next]))
+                // flush what the stop matcher holds back (half a character the decoder holds is dropped), then the
+                // end token with no text
+                decoder.dropUnfinished()
+                emit(.chunk(text: stops.finish(), tokens: [next]))
                 finish = .stop
                 break
             }
@@ -65,10 +66,10 @@ extension LlamaModel {
             logits = try context.evaluateHeld([next], logits: .last)
         }
         if finish != .stop && finish != .cancelled {
-            let (text, stopped) = stops.feed(decoder.finish())
-            let rest = stopped ? text : text + stops.finish()
+            // cut by a limit: half a character at the end is dropped, so no U+FFFD ends the text
+            decoder.dropUnfinished()
+            let rest = stops.finish()
             if !rest.isEmpty { emit(.chunk(text: rest, tokens: [])) }
-            if stopped { finish = .stop }
         }
         let stats = GenerationStats(
             promptTokens: prompt.count, completionTokens: generated, finishReason: finish,

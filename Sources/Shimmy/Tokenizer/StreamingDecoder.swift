@@ -42,12 +42,16 @@ public struct StreamingDecoder: Sendable {
         return String(decoding: pending, as: UTF8.self)
     }
 
+    /// Ends the text without the bytes of an unfinished character (a generation cut by a limit mid-character:
+    /// Ollama and llama.cpp's stream drop them too) and starts over.
+    public mutating func dropUnfinished() { pending.removeAll() }
+
     /// Bytes held back because they may be the start of a character.
     public var pendingByteCount: Int { pending.count }
 
     /// How many leading bytes can be decoded now: all, except a trailing sequence that is a valid but
     /// unfinished UTF-8 character.
-    static func completePrefixLength(_ bytes: [UInt8]) -> Int {
+    public static func completePrefixLength(_ bytes: [UInt8]) -> Int {
         let n = bytes.count
         var i = n - 1
         // find the last byte that is not a continuation byte, at most 3 back
