@@ -44,6 +44,18 @@ struct ShimmyAPITests {
         #expect(json["usage"] == ["prompt_tokens": 3, "completion_tokens": 100, "total_tokens": 103])
     }
 
+    @Test("model is required: an empty name is refused like a missing one (Ollama's routes too)", arguments: [
+        ("/api/generate", #"{"model": "", "prompt": "hi"}"#),
+        ("/api/generate", #"{"model": "", "prompt": "hi", "options": {}}"#),
+        ("/api/chat", #"{"model": "", "messages": [{"role": "user", "content": "hi"}]}"#),
+    ])
+    func emptyModel(path: String, body: String) throws {
+        let server = try TestServer()
+        let response = try server.client().request("POST", path, body: body)
+        #expect(response.status == 400 && response.json?["error"]?["code"] == "invalid_request", "\(response.text)")
+        #expect(server.session.started == 0)
+    }
+
     @Test("finish_reason stop when the model ends on its own, and the request's fields reach the session")
     func generateFields() throws {
         let server = try TestServer([ScriptedSession(name: "tiny", naturalLength: 5)])

@@ -16,8 +16,8 @@ extension LlamaModel {
             throw ShimmyError(.invalidRequest, "the prompt is empty")
         }
         guard prompt.count < context.capacity else {
-            throw ShimmyError(.invalidRequest, "the prompt is longer than the context",
-                              details: "\(prompt.count) prompt tokens, context size \(context.capacity)")
+            throw ShimmyError(.invalidRequest, "the prompt is too long for the context",
+                              details: "\(prompt.count) prompt tokens, context size \(context.capacity), one of them for the first generated token")
         }
         guard request.maxTokens >= 0 else {
             throw ShimmyError(.invalidRequest, "max_tokens must not be negative")

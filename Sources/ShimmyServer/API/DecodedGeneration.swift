@@ -63,7 +63,7 @@ public enum ShimmyRequestDecoder {
     }
 
     static func generate(_ fields: FieldReader) throws -> DecodedGeneration {
-        let model = try fields.string("model", required: true)
+        let model = try fields.string("model", required: true, nonEmpty: true)
         let prompt = try fields.string("prompt", required: true) ?? ""
         var sampling = SamplingParameters()
         if let t = try fields.number("temperature", in: RequestRanges.temperature) { sampling.temperature = Float(t) }

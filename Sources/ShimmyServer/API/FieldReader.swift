@@ -55,12 +55,16 @@ public struct FieldReader: Sendable {
     }
 
     /// A string field.
-    public func string(_ key: String, required: Bool = false) throws -> String? {
+    /// A string field; `required` refuses a missing one, `nonEmpty` an empty one too (a required name).
+    public func string(_ key: String, required: Bool = false, nonEmpty: Bool = false) throws -> String? {
         guard let value = present(key) else {
             if required { throw APIError.invalidRequest("Missing field '\(prefix)\(key)'", details: "'\(prefix)\(key)' is required") }
             return nil
         }
         guard let s = value.stringValue else { throw wrongType(key, "a string", value) }
+        if nonEmpty && s.isEmpty {
+            throw APIError.invalidRequest("Field '\(prefix)\(key)' is empty", details: "'\(prefix)\(key)' is required")
+        }
         return s
     }
 

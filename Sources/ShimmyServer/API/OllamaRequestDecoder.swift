@@ -10,7 +10,7 @@ public enum OllamaRequestDecoder {
     /// Ollama. `format`, `tools`, `think` and a message's `images` are refused when they ask for something.
     public static func chat(_ body: [UInt8]) throws -> (model: String, generation: DecodedGeneration?) {
         let fields = try FieldReader.parse(body)
-        let model = try fields.string("model", required: true) ?? ""
+        let model = try fields.string("model", required: true, nonEmpty: true) ?? ""
         try fields.refuse("format", Unsupported.format)
         try fields.refuse("tools", Unsupported.tools)
         try fields.refuse("think", Unsupported.think)
@@ -71,7 +71,7 @@ public enum OllamaRequestDecoder {
     /// Fields that would change the output in ways shimmy cannot follow (`suffix`, `images`, `format`, `template`,
     /// `context`, `think`, `logprobs`) are refused when they ask for something; `keep_alive` is ignored.
     static func generate(_ fields: FieldReader) throws -> (model: String, generation: DecodedGeneration?) {
-        let model = try fields.string("model", required: true) ?? ""
+        let model = try fields.string("model", required: true, nonEmpty: true) ?? ""
         try fields.refuse("suffix", Unsupported.suffix)
         try fields.refuse("images", Unsupported.images)
         try fields.refuse("format", Unsupported.format)

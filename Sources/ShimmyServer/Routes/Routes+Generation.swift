@@ -32,8 +32,9 @@ extension Routes {
         }
         guard promptTokens < session.contextLength else {
             // worded as OpenAI words it ("maximum context length"), which clients that trim history look for
-            throw APIError.invalidRequest("The prompt is longer than the model's maximum context length of \(session.contextLength) tokens",
-                                          details: "the prompt has \(promptTokens) tokens; the context holds \(session.contextLength)")
+            // (a prompt as long as the context leaves no room for the first generated token)
+            throw APIError.invalidRequest("The prompt is too long for the model's maximum context length of \(session.contextLength) tokens",
+                                          details: "the prompt has \(promptTokens) tokens; the context holds \(session.contextLength), one of them for the first generated token")
         }
         return PreparedGeneration(session: session,
                                   request: decoded.generationRequest(contextLength: session.contextLength, promptTokens: promptTokens),
