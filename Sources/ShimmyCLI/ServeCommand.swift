@@ -31,6 +31,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-queue"), help: "Generations that may wait for a slot before the server answers 503.")
     var maxQueue: Int = 16
 
+    @Option(name: .customLong("max-loaded-models"),
+            help: "Models kept loaded at once; the least recently used one is let go for another (at least the --model count).")
+    var maxLoadedModels: Int = 3
+
     @Option(name: .customLong("context-length"), help: "KV-cache size in tokens (default: the model's, at most 4096).")
     var contextLength: Int?
 
@@ -52,6 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
         guard maxQueue >= 0 else { throw ValidationError("--max-queue must be 0 or more") }
+        guard maxLoadedModels >= 1 else { throw ValidationError("--max-loaded-models must be at least 1") }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be in 0...65535") }
         if let contextLength, contextLength < 1 { throw ValidationError("--context-length must be at least 1") }
         guard shutdownTimeout >= 0, shutdownTimeout <= 86_400 else {
@@ -90,6 +95,8 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = verbose ? .debug : .info
         let (host, bindPort) = try parseBind()
         let registry = ModelRegistry(options: ModelOptions(contextLength: contextLength))
+        // the models named on the command line stay loaded together
+        registry.maxLoadedModels = max(maxLoadedModels, model.count)
         let catalog: any ModelCatalog
         if model.isEmpty {
             catalog = registry

@@ -320,6 +320,31 @@ struct ModelRegistryTests {
         #expect(registry.loadedModelNames() == [ModelSearchPaths.defaultModelName, "other"])
     }
 
+    @Test("at most maxLoadedModels stay resident: the least recently used one is let go, and loads again when asked")
+    func loadedLimit() async throws {
+        let tree = try Tree()
+        defer { tree.remove() }
+        for name in ["a", "b", "c"] { try tree.gguf("m/\(name).gguf") }
+        let counter = LoadCounter()
+        let registry = ModelRegistry(searchPaths: [tree.path("m")]) { descriptor, _ in
+            counter.record(descriptor.name)
+            return NamedSession(modelName: descriptor.name)
+        }
+        #expect(registry.maxLoadedModels == 3)
+        registry.maxLoadedModels = 2
+        _ = try await registry.session(named: "a")
+        _ = try await registry.session(named: "b")
+        _ = try await registry.session(named: "a")  // b is now the least recently used
+        let c = try await registry.session(named: "c")
+        #expect(registry.loadedModelNames() == ["a", "c"])
+        #expect(c.modelName == "c")  // a session let go stays usable by whoever holds it
+        _ = try await registry.session(named: "b")
+        #expect(registry.loadedModelNames() == ["b", "c"])
+        #expect(counter.calls == ["a", "b", "c", "b"], "loader calls: \(counter.calls)")
+        registry.maxLoadedModels = 0
+        #expect(registry.maxLoadedModels == 1)
+    }
+
     @Test("a failed load is reported as server_error, remembered briefly, then retried")
     func failedLoad() async throws {
         struct Boom: Error {}

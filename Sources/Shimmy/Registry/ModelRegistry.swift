@@ -4,7 +4,8 @@ import Foundation
 ///
 /// Discovers GGUF files in the folders of `ModelSearchPaths` (plain folders, the Hugging Face cache, Ollama's
 /// store), resolves names, and loads each model once: concurrent requests for a model that is loading wait for that
-/// one load, and the loaded model stays resident.
+/// one load, and the loaded model stays resident, at most `maxLoadedModels` of them (the least recently used one
+/// is let go when another loads; generations still running on it finish first, as they hold it).
 ///
 /// ```swift
 /// let session = try await ModelRegistry.standard.load("default")
@@ -31,9 +32,18 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
         get { lock.withLock { scanReuse } }
         set { lock.withLock { scanReuse = newValue } }
     }
-    // the two settings above, under `lock`
+    /// Most models resident at once (Ollama's default on a CPU: 3). At least 1.
+    public var maxLoadedModels: Int {
+        get { lock.withLock { loadedLimit } }
+        set { lock.withLock { loadedLimit = max(1, newValue) } }
+    }
+    // the settings above, under `lock`
     private var retryInterval: TimeInterval = 5
     private var scanReuse: TimeInterval = 2
+    private var loadedLimit = 3
+    /// When each loaded model was last asked for (least recently used goes first).
+    private var lastUsed: [String: UInt64] = [:]
+    private var useCounter: UInt64 = 0
 
     private let loader: Loader
     private let lock = NSLock()
@@ -200,6 +210,8 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
             case fail(ShimmyError)
         }
         let step: Step = lock.withLock {
+            useCounter += 1
+            lastUsed[key] = useCounter
             switch entries[key] {
             case .loaded(let session):
                 return .ready(session)
@@ -223,7 +235,10 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
         case .wait(let task):
             do {
                 let session = try await task.value
-                lock.withLock { entries[key] = .loaded(session) }
+                lock.withLock {
+                    entries[key] = .loaded(session)
+                    evictBeyondLimit(keeping: key)
+                }
                 return session
             } catch {
                 let failure = Self.loadError(error, descriptor)
@@ -232,6 +247,21 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
                 }
                 throw failure
             }
+        }
+    }
+
+    /// Lets the least recently used loaded models go until at most `loadedLimit` are loaded (`keeping` stays).
+    /// Callers hold `lock`. A session still in use lives on in its users until they finish.
+    private func evictBeyondLimit(keeping key: String) {
+        var loaded = entries.compactMap { entry -> String? in
+            if case .loaded = entry.value { return entry.key }
+            return nil
+        }
+        guard loaded.count > loadedLimit else { return }
+        loaded.sort { (lastUsed[$0] ?? 0) < (lastUsed[$1] ?? 0) }
+        for victim in loaded.prefix(loaded.count - loadedLimit) where victim != key {
+            entries[victim] = nil
+            lastUsed[victim] = nil
         }
     }
 
