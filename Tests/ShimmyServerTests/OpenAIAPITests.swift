@@ -240,6 +240,10 @@ struct OllamaAPITests {
         let shimmy = try #require(try server.client().request("POST", "/api/generate", body: #"{"model": "tiny", "prompt": "hi"}"#,
                                                               headers: ["User-Agent: curl/8.5.0"]).json)
         #expect(shimmy["choices"]?[0]?["text"] != nil && shimmy["done"] == nil, "\(shimmy.serialized)")
+        // a field only shimmy 1.1's form has wins over the User-Agent: max_tokens is obeyed
+        let contract = try #require(try server.client().request("POST", "/api/generate", body: #"{"model": "tiny", "prompt": "hi", "max_tokens": 3}"#,
+                                                                headers: [agent]).json)
+        #expect(contract["choices"]?[0]?["text"] != nil && contract["usage"]?["completion_tokens"] == 3, "\(contract.serialized)")
     }
 
     @Test("/api/generate in Ollama's form with an empty prompt loads the model")

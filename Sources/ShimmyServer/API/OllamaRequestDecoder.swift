@@ -57,11 +57,16 @@ public enum OllamaRequestDecoder {
     static let generateOnlyFields = ["options", "system", "template", "context", "raw", "format", "images", "keep_alive",
                                      "suffix", "think", "logprobs", "top_logprobs"]
 
+    /// Top-level fields of shimmy 1.1's `/api/generate` that Ollama's has not (it takes them in `options`).
+    static let shimmyOnlyFields = ["max_tokens", "temperature", "top_p", "top_k", "seed", "stop"]
+
     /// Whether a `/api/generate` request is Ollama's rather than shimmy 1.1's: its body has a field only Ollama's
     /// has, or it comes from an Ollama client library (`User-Agent: ollama-python/0.6.3 ...`, `ollama-js/...`,
-    /// `ollama/...`), whose requests may carry nothing but `model`, `prompt` and `stream`.
+    /// `ollama/...`), whose requests may carry nothing but `model`, `prompt` and `stream`, and has no field only
+    /// shimmy 1.1's has.
     static func isOllamaGenerate(_ fields: FieldReader, userAgent: String?) -> Bool {
         if generateOnlyFields.contains(where: { fields.present($0) != nil }) { return true }
+        if shimmyOnlyFields.contains(where: { fields.present($0) != nil }) { return false }
         guard let agent = userAgent?.lowercased() else { return false }
         return agent.hasPrefix("ollama/") || agent.hasPrefix("ollama-")
     }
