@@ -53,17 +53,46 @@ func jsonText(_ value: Any, pretty: Bool = false) -> String {
     return String(decoding: data, as: UTF8.self)
 }
 
-/// Signal sources that stay alive for the whole run.
-nonisolated(unsafe) private var signalSources: [any DispatchSourceSignal] = []
+/// The handlers `onSignals` installed, by signal number, and the pipe its signal handler writes to.
+nonisolated(unsafe) private var signalHandlers: [Int32: @Sendable (Int32) -> Void] = [:]
+nonisolated(unsafe) private var signalPipeWrite: Int32 = -1
+private let signalLock = NSLock()
 
-/// Runs `handler` on a dispatch queue (not inside a signal handler) each time one of `signals` arrives, instead of
-/// the default action. Call from the main thread, before the work the signals interrupt.
+/// Runs `handler` on a thread of its own (not inside a signal handler) each time one of `signals` arrives,
+/// instead of the default action. The signal handler is installed before this returns (a dispatch source's
+/// starts later: a signal in between was lost), and only writes the signal's number to a pipe.
 func onSignals(_ signals: [Int32], _ handler: @escaping @Sendable (Int32) -> Void) {
+    signalLock.lock()
+    defer { signalLock.unlock() }
+    if signalPipeWrite < 0 {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return }
+        signalPipeWrite = fds[1]
+        let readEnd = fds[0]
+        let thread = Thread {
+            var number: UInt8 = 0
+            while true {
+                let n = read(readEnd, &number, 1)
+                if n < 0 && errno == EINTR { continue }
+                guard n == 1 else { return }
+                let handler = signalLock.withLock { signalHandlers[Int32(number)] }
+                handler?(Int32(number))
+            }
+        }
+        thread.name = "shimmy-signals"
+        thread.start()
+    }
     for number in signals {
-        signal(number, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-        source.setEventHandler { handler(number) }
-        source.resume()
-        signalSources.append(source)
+        signalHandlers[number] = handler
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { number in
+            let saved = errno
+            var byte = UInt8(truncatingIfNeeded: number)
+            _ = write(signalPipeWrite, &byte, 1)
+            errno = saved
+        }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        sigaction(number, &action, nil)
     }
 }

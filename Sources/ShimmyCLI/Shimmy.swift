@@ -33,11 +33,13 @@ enum ShimmyMain {
         }
         // `shimmy -v serve ...` is `shimmy serve -v ...`: every command takes the flag; `shimmy -v` alone, the help
         var arguments = Array(CommandLine.arguments.dropFirst())
-        if let first = arguments.first, ["-v", "--verbose"].contains(first) {
-            if arguments.count > 1, !arguments[1].hasPrefix("-") {
-                arguments.swapAt(0, 1)
+        let leading = arguments.prefix { ["-v", "--verbose"].contains($0) }.count
+        if leading > 0 {
+            arguments.removeFirst(leading)
+            if let command = arguments.first, !command.hasPrefix("-") {
+                arguments.insert("-v", at: 1)
             } else {
-                arguments[0] = "--help"
+                arguments = ["--help"]
             }
         }
         await ShimmyCommand.main(arguments)

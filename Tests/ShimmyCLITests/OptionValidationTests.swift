@@ -31,8 +31,10 @@ struct OptionValidationTests {
         let help = try runShimmy(["-v"])
         #expect(help.status == 0 && help.stdout.contains("-V, --version") && help.stdout.contains("-v/--verbose"),
                 "\(help.stdout)\(help.stderr)")
-        let timed = try runShimmy(["-v", "list"])
-        #expect(timed.status == 0 && timed.stderr.contains("shimmy list:"), "\(timed.stderr)")
+        for leading in [["-v"], ["-v", "-v"], ["--verbose", "-v"]] {
+            let timed = try runShimmy(leading + ["list"])
+            #expect(timed.status == 0 && timed.stderr.contains("shimmy list:"), "\(leading): \(timed.stderr)")
+        }
         // each command's help lists the version flag once
         let serveHelp = try runShimmy(["serve", "--help"]).stdout
         #expect(serveHelp.components(separatedBy: "\n").filter { $0.contains("--version ") || $0.hasSuffix("--version") }.count == 1,

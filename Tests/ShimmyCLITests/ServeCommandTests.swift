@@ -114,6 +114,15 @@ struct ServeSignalTests {
         #expect(server.exitStatus(within: 30) == 0)
     }
 
+    @Test("SIGTERM right after the listening line stops the server (its handler is in place before the line)")
+    func signalAtStart() throws {
+        for _ in 0..<5 {
+            let server = try ServeProcess([])
+            kill(server.process.processIdentifier, SIGTERM)
+            #expect(server.exitStatus(within: 10) == 0)
+        }
+    }
+
     @Test("a second signal stops at once, cutting the stream")
     func secondSignal() throws {
         let server = try ServeProcess(["--shutdown-timeout", "60", "--context-length", "4096"])
