@@ -14,6 +14,18 @@ private struct NamedSession: InferenceSession {
     }
 }
 
+/// A session object (a class, as `LlamaModel` is) that only knows its name.
+private final class ObjectSession: InferenceSession {
+    let modelName: String
+    init(modelName: String) { self.modelName = modelName }
+    var contextLength: Int { 2048 }
+    var details: ModelDetails { ModelDetails(family: "test") }
+    func countTokens(_ prompt: Prompt) throws -> Int { 0 }
+    func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, Error> {
+        AsyncThrowingStream { $0.finish() }
+    }
+}
+
 /// Counts loader calls (thread-safe).
 private final class LoadCounter: @unchecked Sendable {
     private let lock = NSLock()
@@ -343,6 +355,31 @@ struct ModelRegistryTests {
         #expect(counter.calls == ["a", "b", "c", "b"], "loader calls: \(counter.calls)")
         registry.maxLoadedModels = 0
         #expect(registry.maxLoadedModels == 1)
+    }
+
+    @Test("a model let go while a user still holds it is taken back, not loaded twice; loads finishing out of order keep the limit")
+    func loadedLimitEdges() async throws {
+        let tree = try Tree()
+        defer { tree.remove() }
+        for name in ["a", "b", "c"] { try tree.gguf("m/\(name).gguf") }
+        let counter = LoadCounter()
+        let registry = ModelRegistry(searchPaths: [tree.path("m")]) { descriptor, _ in
+            counter.record(descriptor.name)
+            if descriptor.name == "a" { Thread.sleep(forTimeInterval: 0.3) }  // a slow load
+            return ObjectSession(modelName: descriptor.name)
+        }
+        registry.maxLoadedModels = 1
+        // a starts first and finishes last: the last load to finish trims the other
+        async let slow = registry.session(named: "a")
+        try await Task.sleep(for: .milliseconds(50))
+        let b = try await registry.session(named: "b")
+        _ = try await slow
+        #expect(registry.loadedModelNames() == ["a"])
+        // b was let go but is still held here: asking for it again takes it back
+        let again = try await registry.session(named: "b")
+        #expect(again as AnyObject === b as AnyObject)
+        #expect(registry.loadedModelNames() == ["b"])
+        #expect(counter.calls.sorted() == ["a", "b"], "loader calls: \(counter.calls)")
     }
 
     @Test("a failed load is reported as server_error, remembered briefly, then retried")

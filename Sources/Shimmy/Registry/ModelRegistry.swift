@@ -41,9 +41,18 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
     private var retryInterval: TimeInterval = 5
     private var scanReuse: TimeInterval = 2
     private var loadedLimit = 3
-    /// When each loaded model was last asked for (least recently used goes first).
+    /// When each loaded model was last asked for or finished loading (least recently used goes first).
     private var lastUsed: [String: UInt64] = [:]
     private var useCounter: UInt64 = 0
+    /// Models let go while generations may still hold them: asked for again while alive, they are taken back
+    /// rather than loaded a second time.
+    private var released: [String: WeakSession] = [:]
+
+    private final class WeakSession {
+        weak var object: AnyObject?
+        init(_ session: any InferenceSession) { object = session as AnyObject }
+        var session: (any InferenceSession)? { object as? any InferenceSession }
+    }
 
     private let loader: Loader
     private let lock = NSLock()
@@ -220,9 +229,16 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
             case .failed(let error, let at) where Date().timeIntervalSince(at) < retryInterval:
                 return .fail(error)
             default:
+                if let alive = released.removeValue(forKey: key)?.session {
+                    entries[key] = .loaded(alive)
+                    evictBeyondLimit(keeping: key)
+                    return .ready(alive)
+                }
                 let loader = self.loader
                 let options = self.options
-                let task = Task.detached { try loader(descriptor, options) }
+                // on a thread of its own: a load is seconds of blocking I/O and work, which would hold one of the
+                // few threads of Swift's cooperative pool
+                let task = Task { try await Self.onThread { try loader(descriptor, options) } }
                 entries[key] = .loading(task)
                 return .wait(task)
             }
@@ -236,7 +252,11 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
             do {
                 let session = try await task.value
                 lock.withLock {
+                    // the first waiter records the load; a later one finds it done (or let go since)
+                    guard case .loading(let current) = entries[key], current == task else { return }
                     entries[key] = .loaded(session)
+                    useCounter += 1
+                    lastUsed[key] = useCounter
                     evictBeyondLimit(keeping: key)
                 }
                 return session
@@ -250,18 +270,32 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
         }
     }
 
-    /// Lets the least recently used loaded models go until at most `loadedLimit` are loaded (`keeping` stays).
-    /// Callers hold `lock`. A session still in use lives on in its users until they finish.
+    /// Lets the least recently used loaded models other than `key` go until at most `loadedLimit` are loaded.
+    /// Callers hold `lock`. A session still in use lives on in its users until they finish (see `released`).
+    /// Loads in progress count only once done: concurrent loads of more models than the limit all finish, and
+    /// the last to finish trims the rest.
     private func evictBeyondLimit(keeping key: String) {
-        var loaded = entries.compactMap { entry -> String? in
-            if case .loaded = entry.value { return entry.key }
+        var others = entries.compactMap { entry -> String? in
+            if case .loaded = entry.value, entry.key != key { return entry.key }
             return nil
         }
-        guard loaded.count > loadedLimit else { return }
-        loaded.sort { (lastUsed[$0] ?? 0) < (lastUsed[$1] ?? 0) }
-        for victim in loaded.prefix(loaded.count - loadedLimit) where victim != key {
+        let excess = others.count + 1 - loadedLimit
+        guard excess > 0 else { return }
+        others.sort { (lastUsed[$0] ?? 0) < (lastUsed[$1] ?? 0) }
+        for victim in others.prefix(excess) {
+            if case .loaded(let session) = entries[victim] { released[victim] = WeakSession(session) }
             entries[victim] = nil
             lastUsed[victim] = nil
+        }
+        released = released.filter { $0.value.object != nil }
+    }
+
+    /// Runs `work` on a new thread and returns its result.
+    private static func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try work() }) }
+            thread.stackSize = 8 << 20
+            thread.start()
         }
     }
 
