@@ -156,8 +156,9 @@ public protocol InferenceSession: Sendable {
 }
 
 extension InferenceSession {
-    /// For sessions without their own: forwards `generate(request)`, whose consumer setting `stop` cancels, so the
-    /// stream ends once that session has let go of its stream.
+    /// For sessions without their own: forwards `generate(request)`, whose consumer setting `stop` cancels. The
+    /// stream then ends at once, when the session's work may still be stopping (whatever `generate(request)`
+    /// does on cancellation); a session whose work outlives that implements this method itself, as `LlamaModel`.
     public func generate(_ request: GenerationRequest, stop: StopFlag) -> AsyncThrowingStream<GenerationEvent, Error> {
         let inner = generate(request)
         return AsyncThrowingStream { continuation in

@@ -67,6 +67,9 @@ func onSignals(_ signals: [Int32], _ handler: @escaping @Sendable (Int32) -> Voi
     if signalPipeWrite < 0 {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { return }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        // a full pipe drops a signal rather than block the thread the signal interrupted
+        _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
         signalPipeWrite = fds[1]
         let readEnd = fds[0]
         let thread = Thread {

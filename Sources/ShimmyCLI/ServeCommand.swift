@@ -153,10 +153,8 @@ struct ServeCommand: AsyncParsableCommand {
             logger.info("shutting down: finishing requests in progress (a second Ctrl-C stops at once)", metadata: [
                 "signal": .stringConvertible(number), "timeout_s": .stringConvertible(gracePeriod),
             ])
-            let thread = Thread {
-                let finished = server.shutdown(gracePeriod: gracePeriod)
-                if !finished { logger.warning("requests still in progress were cut at the shutdown timeout") }
-            }
+            // the server logs what the shutdown had to cut, before `waitUntilStopped` returns
+            let thread = Thread { server.shutdown(gracePeriod: gracePeriod) }
             thread.start()
         }
     }

@@ -64,6 +64,21 @@ struct GracefulShutdownTests {
         streaming.closeNow()
     }
 
+    @Test("a whole (not streamed) response made while the drain began closes its connection")
+    func wholeResponseDuringDrain() throws {
+        let server = try TestServer([ScriptedSession(name: "tiny", tokenDelay: .milliseconds(20))])
+        let client = try server.client()
+        let body = #"{"model": "tiny", "prompt": "p", "max_tokens": 20}"#
+        client.send("POST /api/generate HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
+        Thread.sleep(forTimeInterval: 0.1)
+        let thread = Thread { server.server.shutdown(gracePeriod: 10) }
+        thread.start()
+        let answer = try client.readResponse()
+        #expect(answer.status == 200, "\(answer.text)")
+        #expect(answer.header("Connection")?.lowercased() == "close")
+        #expect(client.isClosedByServer())
+    }
+
     @Test("past the grace period what is left is cut and its generation cancelled")
     func gracePeriodEnds() throws {
         let server = try TestServer([ScriptedSession(name: "tiny", tokenDelay: .milliseconds(20))])
@@ -84,6 +99,9 @@ struct GracefulShutdownTests {
         #expect(try busy.upgrade().0 == 101)
         busy.sendFrame(.text(#"{"model": "tiny", "prompt": "p", "max_tokens": 30}"#))
         #expect(try busy.readJSONFrame()?["token"] != nil)
+        // two more wait behind it: the drain does not start them
+        for _ in 0..<2 { busy.sendFrame(.text(#"{"model": "tiny", "prompt": "q", "max_tokens": 5}"#)) }
+        Thread.sleep(forTimeInterval: 0.05)
         let thread = Thread { server.server.shutdown(gracePeriod: 10) }
         thread.start()
         let close = try idle.readFrame()

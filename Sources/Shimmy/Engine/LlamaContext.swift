@@ -133,8 +133,8 @@ public final class LlamaContext: @unchecked Sendable {
         return try evaluateHeld(input, logits: rows)
     }
 
-    /// `evaluate` by the context's holder. When `stop` is set it stops between batches of `maxBatch` tokens: the
-    /// cache then holds the batches done, and the logits are meaningless.
+    /// `evaluate` by the context's holder. When `stop` is set it stops at the next layer: the cache then holds
+    /// the batches of `maxBatch` tokens done, and the logits are meaningless.
     func evaluateHeld(_ input: [TokenID], logits rows: LogitRows, stop: StopFlag? = nil) throws(ShimmyError) -> [Float] {
         guard tokens.count + input.count <= capacity else {
             throw ShimmyError(.invalidRequest, "the input does not fit in the context",
@@ -152,22 +152,25 @@ public final class LlamaContext: @unchecked Sendable {
         let vocab = config.vocabularySize
         var result = [Float](repeating: 0, count: wanted.count * vocab)
         var start = 0
-        while start < input.count && stop?.isSet != true {
+        while start < input.count {
             let n = min(maxBatch, input.count - start)
             let batchRows = wanted.clamped(to: start..<(start + n))
-            result.withUnsafeMutableBufferPointer { out in
+            let done = result.withUnsafeMutableBufferPointer { out in
                 let dst = out.baseAddress.map { $0 + (batchRows.lowerBound - wanted.lowerBound) * vocab }
-                forward(Array(input[start..<(start + n)]), rows: (batchRows.lowerBound - start)..<(batchRows.upperBound - start),
-                        into: dst)
+                return forward(Array(input[start..<(start + n)]),
+                               rows: (batchRows.lowerBound - start)..<(batchRows.upperBound - start), into: dst, stop: stop)
             }
+            if !done { break }
             start += n
         }
         return result
     }
 
     /// The forward pass over one batch of at most `maxBatch` tokens at positions `tokens.count...`.
-    /// Writes the logits of batch rows `rows` to `logits` (rows.count × vocabulary).
-    private func forward(_ batch: [TokenID], rows: Range<Int>, into logits: UnsafeMutablePointer<Float>?) {
+    /// Writes the logits of batch rows `rows` to `logits` (rows.count × vocabulary). Returns false, leaving the
+    /// tokens out of the cache, when `stop` was set before a layer (a 512-token batch of a large model takes long).
+    private func forward(_ batch: [TokenID], rows: Range<Int>, into logits: UnsafeMutablePointer<Float>?,
+                         stop: StopFlag?) -> Bool {
         let c = config, w = weights, n = batch.count, start = tokens.count
         let dim = c.embeddingLength, qDim = c.queryDimension, kvDim = c.kvDimension, ff = c.feedForwardLength
         let headDim = c.headDimension, ropeDims = c.ropeDimensionCount
@@ -184,6 +187,7 @@ public final class LlamaContext: @unchecked Sendable {
         }
 
         for l in 0..<c.blockCount {
+            if stop?.isSet == true { return false }
             let layer = w.blocks[l]
             let layerKeys = keyCache + l * capacity * kvDim, layerValues = valueCache + l * capacity * kvDim
 
@@ -250,11 +254,12 @@ public final class LlamaContext: @unchecked Sendable {
         tokens.append(contentsOf: batch)
 
         // final rmsnorm and the output head for the wanted rows, now at the front of x
-        guard let logits, !rows.isEmpty else { return }
+        guard let logits, !rows.isEmpty else { return true }
         for j in 0..<rows.count {
             Ops.rmsnorm(xb + j * dim, x + j * dim, w.outputNorm, count: dim, epsilon: c.rmsNormEpsilon)
         }
         kernels.matmul(logits, xb, w.output, batch: rows.count)
+        return true
     }
 
     /// Where KV head `g`'s cached row for `position` starts within one layer's keys or values (in halves): the

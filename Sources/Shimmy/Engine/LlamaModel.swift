@@ -191,7 +191,9 @@ public final class StopFlag: Sendable {
 
     public var isSet: Bool { flag.load(ordering: .relaxed) }
 
-    /// Runs `handler` when the flag is set (at once if it already is).
+    /// Runs `handler` when the flag is set (at once if it already is), on the thread that sets it: it must be
+    /// quick and must not wait, nor yield to or finish a stream (a stream's termination handler may set the flag
+    /// while holding that stream's lock).
     public func onSet(_ handler: @escaping @Sendable () -> Void) {
         let registered = handlers.withLock { handlers -> Bool in
             guard handlers != nil else { return false }

@@ -71,7 +71,8 @@ final class Connection: @unchecked Sendable {
             let outcome = router.handle(request, on: self)
             switch outcome {
             case .response(var response):
-                let keepAlive = requestKeepAlive
+                // a drain that began while the response was made closes the connection too
+                let keepAlive = requestKeepAlive && !context.connections.isDraining
                 response.headers += responseHeaders
                 let ok = write(response.serialized(keepAlive: keepAlive, omitBody: request.method == "HEAD"))
                 log(method: request.method, path: request.path, status: response.status, start: start)

@@ -73,6 +73,10 @@ public final class ShimmyHTTPServer: @unchecked Sendable {
         func forced() -> Bool { lock.withLock { stopForced } }
         while context.connections.count > 0 && ContinuousClock.now < deadline && !forced() { usleep(10_000) }
         let finished = context.connections.count == 0 && !forced()
+        if !finished {
+            context.logger.warning("requests still in progress were cut at the end of the shutdown",
+                                   metadata: ["open_connections": .stringConvertible(context.connections.count)])
+        }
         context.connections.shutdownAll()
         signalStopped()
         return finished

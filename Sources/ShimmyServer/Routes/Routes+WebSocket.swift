@@ -47,6 +47,11 @@ struct WebSocketSession {
         handleMessages()
         while !closed {
             if !pending.isEmpty {
+                // during a graceful shutdown the messages still queued are not started
+                if routes.context.connections.isDraining {
+                    _ = connection.write(WebSocketFrame.close(code: 1001, reason: "server shutting down").encoded())
+                    return
+                }
                 serve(pending.removeFirst())
                 continue
             }
