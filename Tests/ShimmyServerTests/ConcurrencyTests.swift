@@ -34,10 +34,7 @@ struct ConcurrencyTests {
             $0.parallel = 1
             $0.maxQueued = 0
         }
-        let leaving = try server.client()
-        let body = #"{"model": "tiny", "prompt": "p", "max_tokens": 100000, "stream": true}"#
-        leaving.send("POST /api/generate HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
-        #expect(try leaving.readHead().0 == 200)
+        let leaving = try server.streamingClient()
         leaving.closeNow()
         Thread.sleep(forTimeInterval: 0.3)
         // the server has seen the client go (it polls every 50 ms), but the generation still runs: no slot is free
@@ -55,10 +52,8 @@ struct ConcurrencyTests {
             $0.parallel = 1
             $0.maxQueued = 1
         }
-        let busy = try server.client()
+        let busy = try server.streamingClient()
         let body = #"{"model": "tiny", "prompt": "p", "max_tokens": 100000, "stream": true}"#
-        busy.send("POST /api/generate HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
-        #expect(try busy.readHead().0 == 200)
         // a second request waits in the queue, then its client leaves
         let queued = try server.client()
         queued.send("POST /api/generate HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)

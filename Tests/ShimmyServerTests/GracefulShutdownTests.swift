@@ -8,10 +8,7 @@ import Testing
 struct GracefulShutdownTests {
     /// Starts a streamed generation of `tokens` tokens on a new connection and reads its head and first chunk.
     func startStream(_ server: TestServer, tokens: Int) throws -> TestClient {
-        let client = try server.client()
-        let body = #"{"model": "tiny", "prompt": "p", "max_tokens": \#(tokens), "stream": true}"#
-        client.send("POST /api/generate HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
-        #expect(try client.readHead().0 == 200)
+        let client = try server.streamingClient(maxTokens: tokens)
         _ = try client.readChunk()
         return client
     }

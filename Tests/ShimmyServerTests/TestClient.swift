@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import Shimmy
 @testable import ShimmyServer
 
@@ -173,6 +174,17 @@ final class TestServer: @unchecked Sendable {
     }
 
     var session: ScriptedSession { catalog.sessions[0] }
+}
+
+extension TestServer {
+    /// A new client whose streamed `/api/generate` of `maxTokens` tokens has begun: the head read (200 checked).
+    func streamingClient(maxTokens: Int = 100_000) throws -> TestClient {
+        let client = try self.client()
+        let body = #"{"model": "tiny", "prompt": "p", "max_tokens": \#(maxTokens), "stream": true}"#
+        client.send("POST /api/generate HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
+        #expect(try client.readHead().0 == 200)
+        return client
+    }
 }
 
 /// SSE `data:` payloads of a body.

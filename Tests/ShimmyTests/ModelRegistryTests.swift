@@ -332,16 +332,24 @@ struct ModelRegistryTests {
         #expect(registry.loadedModelNames() == [ModelSearchPaths.defaultModelName, "other"])
     }
 
-    @Test("at most maxLoadedModels stay resident: the least recently used one is let go, and loads again when asked")
-    func loadedLimit() async throws {
+    /// A registry over models a, b and c whose loader records each call and makes the session with `make`.
+    private static func threeModels(_ make: @escaping @Sendable (String) -> any InferenceSession) throws
+        -> (tree: Tree, counter: LoadCounter, registry: ModelRegistry)
+    {
         let tree = try Tree()
-        defer { tree.remove() }
         for name in ["a", "b", "c"] { try tree.gguf("m/\(name).gguf") }
         let counter = LoadCounter()
         let registry = ModelRegistry(searchPaths: [tree.path("m")]) { descriptor, _ in
             counter.record(descriptor.name)
-            return NamedSession(modelName: descriptor.name)
+            return make(descriptor.name)
         }
+        return (tree, counter, registry)
+    }
+
+    @Test("at most maxLoadedModels stay resident: the least recently used one is let go, and loads again when asked")
+    func loadedLimit() async throws {
+        let (tree, counter, registry) = try Self.threeModels { NamedSession(modelName: $0) }
+        defer { tree.remove() }
         #expect(registry.maxLoadedModels == 3)
         registry.maxLoadedModels = 2
         _ = try await registry.session(named: "a")
@@ -359,15 +367,11 @@ struct ModelRegistryTests {
 
     @Test("a model let go while a user still holds it is taken back, not loaded twice; loads finishing out of order keep the limit")
     func loadedLimitEdges() async throws {
-        let tree = try Tree()
-        defer { tree.remove() }
-        for name in ["a", "b", "c"] { try tree.gguf("m/\(name).gguf") }
-        let counter = LoadCounter()
-        let registry = ModelRegistry(searchPaths: [tree.path("m")]) { descriptor, _ in
-            counter.record(descriptor.name)
-            if descriptor.name == "a" { Thread.sleep(forTimeInterval: 0.3) }  // a slow load
-            return ObjectSession(modelName: descriptor.name)
+        let (tree, counter, registry) = try Self.threeModels { name in
+            if name == "a" { Thread.sleep(forTimeInterval: 0.3) }  // a slow load
+            return ObjectSession(modelName: name)
         }
+        defer { tree.remove() }
         registry.maxLoadedModels = 1
         // a starts first and finishes last: the last load to finish trims the other
         async let slow = registry.session(named: "a")
