@@ -60,7 +60,7 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
     private var cachedScan: (models: [ModelDescriptor], at: Date)?
 
     private enum Entry {
-        case loading(Task<any InferenceSession, Error>)
+        case loading(Load)
         case loaded(any InferenceSession)
         case failed(ShimmyError, Date)
     }
@@ -215,7 +215,7 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
         let key = URL(fileURLWithPath: descriptor.path).resolvingSymlinksInPath().path
         enum Step {
             case ready(any InferenceSession)
-            case wait(Task<any InferenceSession, Error>)
+            case wait(Load)
             case fail(ShimmyError)
         }
         let step: Step = lock.withLock {
@@ -236,11 +236,15 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
                 }
                 let loader = self.loader
                 let options = self.options
-                // on a thread of its own: a load is seconds of blocking I/O and work, which would hold one of the
-                // few threads of Swift's cooperative pool
-                let task = Task { try await Self.onThread { try loader(descriptor, options) } }
-                entries[key] = .loading(task)
-                return .wait(task)
+                // on a thread of its own, which resumes the waiters: a load is seconds of blocking work, which would
+                // hold one of the few threads of Swift's cooperative pool (or wait for one, when tests or embedding
+                // code block them)
+                let load = Load()
+                let thread = Thread { load.finish(Result { try loader(descriptor, options) }) }
+                thread.stackSize = 8 << 20
+                thread.start()
+                entries[key] = .loading(load)
+                return .wait(load)
             }
         }
         switch step {
@@ -250,10 +254,10 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
             throw error
         case .wait(let task):
             do {
-                let session = try await task.value
+                let session = try await task.value()
                 lock.withLock {
                     // the first waiter records the load; a later one finds it done (or let go since)
-                    guard case .loading(let current) = entries[key], current == task else { return }
+                    guard case .loading(let current) = entries[key], current === task else { return }
                     entries[key] = .loaded(session)
                     useCounter += 1
                     lastUsed[key] = useCounter
@@ -290,12 +294,29 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
         released = released.filter { $0.value.object != nil }
     }
 
-    /// Runs `work` on a new thread and returns its result.
-    private static func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread { continuation.resume(with: Result { try work() }) }
-            thread.stackSize = 8 << 20
-            thread.start()
+    /// One load in progress: the thread that loads finishes it, which resumes every waiter.
+    final class Load: @unchecked Sendable {
+        private let lock = NSLock()
+        private var result: Result<any InferenceSession, Error>?
+        private var waiters: [CheckedContinuation<any InferenceSession, Error>] = []
+
+        func finish(_ outcome: Result<any InferenceSession, Error>) {
+            let waiting = lock.withLock { () -> [CheckedContinuation<any InferenceSession, Error>] in
+                result = outcome
+                defer { waiters = [] }
+                return waiters
+            }
+            for waiter in waiting { waiter.resume(with: outcome) }
+        }
+
+        func value() async throws -> any InferenceSession {
+            try await withCheckedThrowingContinuation { continuation in
+                let done = lock.withLock { () -> Result<any InferenceSession, Error>? in
+                    if result == nil { waiters.append(continuation) }
+                    return result
+                }
+                if let done { continuation.resume(with: done) }
+            }
         }
     }
 
