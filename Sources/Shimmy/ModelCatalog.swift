@@ -18,6 +18,21 @@ public struct ModelDescriptor: Sendable, Equatable {
     }
 }
 
+extension ModelDescriptor {
+    /// `bytes` in decimal units, like Ollama: `91 MB`, `4.7 GB` (`shimmy list`, `/api/models`, `shimmy diag`).
+    public static func sizeText(_ bytes: Int64) -> String {
+        let units = ["B", "KB", "MB", "GB", "TB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1000 && unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        if unit == 0 { return "\(bytes) B" }
+        return value < 10 ? String(format: "%.1f %@", value, units[unit]) : "\(Int(value.rounded())) \(units[unit])"
+    }
+}
+
 /// What the server and CLI need from a set of models: what exists, and a session for one of them.
 /// `ModelRegistry` is the real one; tests use a scripted catalog.
 public protocol ModelCatalog: Sendable {

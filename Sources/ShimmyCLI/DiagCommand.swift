@@ -60,7 +60,7 @@ struct DiagCommand: AsyncParsableCommand {
             ("NUMA nodes", "\(s.numaNodes)"),
             ("BLAS", "\(s.blasConfig) (kernels: \(s.blasCoreName), \(s.blasThreads) thread\(s.blasThreads == 1 ? "" : "s"))"),
             ("Quantized kernels", s.quantizedKernels),
-            ("Memory", "\(formatSize(s.memoryTotalBytes)) total, \(formatSize(s.memoryAvailableBytes)) available"),
+            ("Memory", "\(ModelDescriptor.sizeText(s.memoryTotalBytes)) total, \(ModelDescriptor.sizeText(s.memoryAvailableBytes)) available"),
             ("Threads", "\(s.defaultThreads)" + (s.environment["SHIMMY_THREADS"] == nil ? " (one per core; set SHIMMY_THREADS to change)" : " (SHIMMY_THREADS)")),
         ]
         for key in SystemInfo.relevantVariables {

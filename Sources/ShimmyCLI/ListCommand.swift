@@ -71,22 +71,9 @@ struct ListCommand: AsyncParsableCommand {
             print("Run scripts/setup.sh to fetch the default model, or set SHIMMY_MODEL_PATHS.")
             return
         }
-        let rows = models.map { [$0.name + ($0.name == defaultName ? " (default)" : ""), formatSize($0.sizeBytes), $0.path] }
+        let rows = models.map { [$0.name + ($0.name == defaultName ? " (default)" : ""), ModelDescriptor.sizeText($0.sizeBytes), $0.path] }
         printTable(header: ["NAME", "SIZE", "PATH"], rows: rows)
     }
-}
-
-/// `bytes` in decimal units, like Ollama: `91 MB`, `4.7 GB`.
-func formatSize(_ bytes: Int64) -> String {
-    let units = ["B", "KB", "MB", "GB", "TB"]
-    var value = Double(bytes)
-    var unit = 0
-    while value >= 1000 && unit < units.count - 1 {
-        value /= 1000
-        unit += 1
-    }
-    if unit == 0 { return "\(bytes) B" }
-    return value < 10 ? String(format: "%.1f %@", value, units[unit]) : "\(Int(value.rounded())) \(units[unit])"
 }
 
 /// Prints left-aligned columns separated by three spaces.

@@ -142,6 +142,7 @@ struct OpenAIAPITests {
         #expect(one.json?["id"] == "b:latest", "\(one.text)")
         // the names the generation endpoints take
         #expect(try server.client().request("GET", "/v1/models/default").json?["id"] == "a")
+        #expect(try server.client().request("GET", "/v1/models/DEFAULT").json?["id"] == "a")
         #expect(try server.client().request("GET", "/v1/models/A.gguf").json?["id"] == "a")
         let missing = try server.client().request("GET", "/v1/models/nope").json?["error"]
         #expect(missing == ["code": "model_not_found", "message": "The specified model was not found",

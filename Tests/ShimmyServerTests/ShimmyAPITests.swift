@@ -24,7 +24,8 @@ struct ShimmyAPITests {
         let ids = json["models"]?.arrayValue?.compactMap { $0["id"]?.stringValue }
         #expect(ids == ["a", "b"])
         #expect(json["models"]?[0]?["name"] == "a")
-        #expect(json["models"]?[0]?["description"]?.stringValue?.isEmpty == false)
+        // the size in the decimal units `shimmy list` and Ollama use (105,000,000 bytes)
+        #expect(json["models"]?[0]?["description"] == "GGUF model, 105 MB")
     }
 
     @Test("POST /api/generate applies the documented defaults: max_tokens 100, temperature 0.7, stream false")

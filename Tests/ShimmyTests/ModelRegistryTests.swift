@@ -242,6 +242,7 @@ struct ModelRegistryTests {
         #expect(registry.availableModels().map(\.name) == [ModelSearchPaths.defaultModelName, "aaa"])
         #expect(try registry.resolveName(nil).name == ModelSearchPaths.defaultModelName)
         #expect(try registry.resolveName("default").name == ModelSearchPaths.defaultModelName)
+        #expect(try registry.resolveName("Default").name == ModelSearchPaths.defaultModelName)  // any case, as names
         #expect(try registry.resolve(nil).name == ModelSearchPaths.defaultModelName)
         #expect(try registry.resolveName("smollm2-135m-instruct.q4_1").name == ModelSearchPaths.defaultModelName)
         #expect(try registry.resolveName("aaa.gguf").name == "aaa")

@@ -129,12 +129,16 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
 
     // MARK: - Resolution
 
+    /// Whether a client's name means the default model: `""` or `default` in any case (names match case-insensitively
+    /// too).
+    public static func isDefaultAlias(_ name: String) -> Bool { name.isEmpty || name.lowercased() == "default" }
+
     /// Resolves a name from a client (the server): never a path. `nil`, `""` and `"default"` mean the default
     /// model; otherwise as `match(_:in:)`. Throws `.modelNotFound` listing the searched folders.
     public func resolveName(_ name: String?) throws -> ModelDescriptor {
         let models = scan()
         let wanted = name ?? ""
-        if wanted.isEmpty || wanted == "default" {
+        if Self.isDefaultAlias(wanted) {
             guard let index = defaultIndex(in: models) else {
                 throw ShimmyError(.modelNotFound, "No models found",
                                   details: "searched \(searchedFolders.joined(separator: ", ")); run scripts/setup.sh "

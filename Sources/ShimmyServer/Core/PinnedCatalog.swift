@@ -26,7 +26,7 @@ public final class PinnedCatalog: ModelCatalog, @unchecked Sendable {
     /// registry's do (`ModelRegistry.match`: exact, `:latest`, `.gguf`, Ollama's full names, any case).
     public func descriptor(named name: String?) throws -> ModelDescriptor {
         let wanted = name ?? ""
-        if wanted.isEmpty || wanted == "default" {
+        if ModelRegistry.isDefaultAlias(wanted) {
             guard let first = models.first else { throw ShimmyError(.modelNotFound, "No models are served") }
             return first
         }

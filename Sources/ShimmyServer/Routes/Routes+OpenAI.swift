@@ -12,7 +12,7 @@ extension Routes {
     /// model: `default` is the default model (listed first), other names as `ModelRegistry.match`.
     func openAIModel(_ id: String) throws -> HTTPResponse {
         let models = context.catalog.availableModels()
-        guard let model = id == "default" ? models.first : ModelRegistry.match(id, in: models) else {
+        guard let model = ModelRegistry.isDefaultAlias(id) ? models.first : ModelRegistry.match(id, in: models) else {
             throw APIError(ShimmyError(.modelNotFound, "Model '\(id)' is not available"))
         }
         return .json(openAIModel(model))

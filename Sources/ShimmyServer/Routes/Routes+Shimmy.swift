@@ -15,7 +15,7 @@ extension Routes {
     func shimmyModels() -> HTTPResponse {
         let models = context.catalog.availableModels().map { model -> JSONValue in
             ["id": .string(model.name), "name": .string(model.name),
-             "description": .string("GGUF model, \(ByteCount.formatted(model.sizeBytes))")]
+             "description": .string("GGUF model, \(ModelDescriptor.sizeText(model.sizeBytes))")]
         }
         return .json(["models": .array(models)])
     }
@@ -43,12 +43,3 @@ extension Routes {
     }
 }
 
-/// Human-readable sizes.
-enum ByteCount {
-    /// `101.0 MB`, `4.1 GB`.
-    static func formatted(_ bytes: Int64) -> String {
-        let mb = Double(bytes) / 1_048_576
-        if mb >= 1024 { return String(format: "%.1f GB", mb / 1024) }
-        return String(format: "%.1f MB", mb)
-    }
-}
