@@ -223,8 +223,7 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
             case fail(ShimmyError)
         }
         let step: Step = lock.withLock {
-            useCounter += 1
-            lastUsed[key] = useCounter
+            touch(key)
             switch entries[key] {
             case .loaded(let session):
                 return .ready(session)
@@ -263,8 +262,7 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
                     // the first waiter records the load; a later one finds it done (or let go since)
                     guard case .loading(let current) = entries[key], current === task else { return }
                     entries[key] = .loaded(session)
-                    useCounter += 1
-                    lastUsed[key] = useCounter
+                    touch(key)
                     evictBeyondLimit(keeping: key)
                 }
                 return session
@@ -276,6 +274,12 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
                 throw failure
             }
         }
+    }
+
+    /// Marks `key` as the most recently used. Callers hold `lock`.
+    private func touch(_ key: String) {
+        useCounter += 1
+        lastUsed[key] = useCounter
     }
 
     /// Lets the least recently used loaded models other than `key` go until at most `loadedLimit` are loaded.

@@ -42,8 +42,8 @@ struct CandidateChain {
         }
         if p.topP < 1 { topP(p.topP) }
         if p.minP > 0 { minP(p.minP) }
-        temperature(p.temperature)
-        return draw(&random)
+        let best = temperature(p.temperature)
+        return draw(&random, maxLogit: best)
     }
 
     /// Keeps the `k` best tokens of the input (0 < k < vocabularySize), best first, in the second pair.
@@ -202,21 +202,23 @@ struct CandidateChain {
     /// Divides every remaining logit by `t` (t > 0). When a tiny `t` would overflow the best logits to +inf
     /// (whose softmax is NaN), it divides their distance to the best instead: the same distribution, whose limit
     /// is the best candidate.
-    mutating func temperature(_ t: Float) {
+    /// Returns the largest logit after it (division by t > 0 keeps the order, so no second scan is needed).
+    mutating func temperature(_ t: Float) -> Float {
         let best = sorted ? current.logits[0] : maxOfLogits()
         if best.isFinite && (best / t).isInfinite {
             for i in 0..<count { current.logits[i] = (current.logits[i] - best) / t }
-        } else {
-            for i in 0..<count { current.logits[i] /= t }
+            return 0
         }
+        for i in 0..<count { current.logits[i] /= t }
+        return best / t
     }
 
-    /// Draws one candidate with probability softmax(logits), walking the candidates in their current order.
+    /// Draws one candidate with probability softmax(logits), walking the candidates in their current order;
+    /// `maxLogit` is the largest of them.
     /// ref: llama_sampler_dist_apply (one uniform double per draw, even for a single candidate)
-    mutating func draw(_ random: inout RandomSource) -> TokenID {
+    mutating func draw(_ random: inout RandomSource, maxLogit: Float) -> TokenID {
         let u = random.nextUnitInterval()
         guard count > 1 else { return current.ids[0] }
-        let maxLogit = sorted ? current.logits[0] : maxOfLogits()
         var total: Double = 0
         for i in 0..<count {
             let e = exp(current.logits[i] - maxLogit)

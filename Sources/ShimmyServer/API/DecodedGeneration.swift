@@ -44,6 +44,22 @@ enum RequestRanges {
     static func seed(_ value: Int) -> UInt64? { value == -1 ? nil : UInt64(bitPattern: Int64(value)) }
 }
 
+extension FieldReader {
+    /// The sampling fields Ollama's `options` and the OpenAI routes name alike (the latter as llama.cpp's server
+    /// does), each checked against its range: top_k, top_p, min_p, repeat_penalty, repeat_last_n, presence_penalty,
+    /// frequency_penalty, seed (-1: a random one). Temperature's range differs between them.
+    func readSampling(into sampling: inout SamplingParameters) throws {
+        if let k = try integer("top_k", in: RequestRanges.topK) { sampling.topK = k }
+        if let p = try number("top_p", in: RequestRanges.probability) { sampling.topP = Float(p) }
+        if let p = try number("min_p", in: RequestRanges.probability) { sampling.minP = Float(p) }
+        if let p = try number("repeat_penalty", in: 0...100) { sampling.repeatPenalty = Float(p) }
+        if let n = try integer("repeat_last_n", in: -1...1_000_000) { sampling.repeatLastN = n }
+        if let p = try number("presence_penalty", in: RequestRanges.penalty) { sampling.presencePenalty = Float(p) }
+        if let p = try number("frequency_penalty", in: RequestRanges.penalty) { sampling.frequencyPenalty = Float(p) }
+        if let seed = try integer("seed", in: RequestRanges.seed) { sampling.seed = RequestRanges.seed(seed) }
+    }
+}
+
 /// Why the decoders refuse a field that more than one of them knows (`FieldReader.refuse`).
 enum Unsupported {
     static let format = "structured output (format) is not supported"

@@ -39,14 +39,7 @@ public enum OllamaRequestDecoder {
         var stop: [String] = []
         if let options = try fields.nested("options") {
             if let t = try options.number("temperature", in: 0...100) { sampling.temperature = Float(t) }
-            if let k = try options.integer("top_k", in: RequestRanges.topK) { sampling.topK = k }
-            if let p = try options.number("top_p", in: RequestRanges.probability) { sampling.topP = Float(p) }
-            if let p = try options.number("min_p", in: RequestRanges.probability) { sampling.minP = Float(p) }
-            if let p = try options.number("repeat_penalty", in: 0...100) { sampling.repeatPenalty = Float(p) }
-            if let n = try options.integer("repeat_last_n", in: -1...1_000_000) { sampling.repeatLastN = n }
-            if let p = try options.number("presence_penalty", in: RequestRanges.penalty) { sampling.presencePenalty = Float(p) }
-            if let p = try options.number("frequency_penalty", in: RequestRanges.penalty) { sampling.frequencyPenalty = Float(p) }
-            if let seed = try options.integer("seed", in: RequestRanges.seed) { sampling.seed = RequestRanges.seed(seed) }
+            try options.readSampling(into: &sampling)
             if let n = try options.integer("num_predict", in: -2...RequestRanges.maxTokens.upperBound), n > 0 { maxTokens = n }
             stop = try options.stringList("stop") ?? []
         }

@@ -74,15 +74,8 @@ public enum OpenAIRequestDecoder {
                           allowing: { $0["type"] == "text" })
         var sampling = SamplingParameters()
         if let t = try fields.number("temperature", in: RequestRanges.temperature) { sampling.temperature = Float(t) }
-        if let p = try fields.number("top_p", in: RequestRanges.probability) { sampling.topP = Float(p) }
-        if let p = try fields.number("presence_penalty", in: RequestRanges.penalty) { sampling.presencePenalty = Float(p) }
-        if let p = try fields.number("frequency_penalty", in: RequestRanges.penalty) { sampling.frequencyPenalty = Float(p) }
-        if let seed = try fields.integer("seed", in: RequestRanges.seed) { sampling.seed = RequestRanges.seed(seed) }
-        // llama.cpp's server takes these on its OpenAI routes too
-        if let k = try fields.integer("top_k", in: RequestRanges.topK) { sampling.topK = k }
-        if let p = try fields.number("min_p", in: RequestRanges.probability) { sampling.minP = Float(p) }
-        if let p = try fields.number("repeat_penalty", in: 0...100) { sampling.repeatPenalty = Float(p) }
-        if let n = try fields.integer("repeat_last_n", in: -1...1_000_000) { sampling.repeatLastN = n }
+        // OpenAI's fields, and top_k, min_p, repeat_penalty, repeat_last_n, which llama.cpp's server takes here too
+        try fields.readSampling(into: &sampling)
         let stream = try fields.bool("stream") ?? false
         let includeUsage = try fields.nested("stream_options")?.bool("include_usage") ?? false
         return DecodedGeneration(
