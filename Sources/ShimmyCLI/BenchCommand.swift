@@ -15,11 +15,14 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(name: .shortAndLong, help: "A model name or a path to a GGUF file; default: the default model.")
     var model: String?
-    @Option(name: .shortAndLong, help: "Prompt tokens (0 skips the test).") var p: Int = 512
-    @Option(name: .shortAndLong, help: "Generated tokens (0 skips the test).") var n: Int = 128
-    @Option(name: .shortAndLong, help: "Thread counts, comma-separated.") var t: String = "\(ProcessInfo.processInfo.activeProcessorCount)"
-    @Option(name: .shortAndLong, help: "Repetitions.") var r: Int = 3
-    @Option(name: .shortAndLong, help: "Tokens already in the cache when each test starts.") var d: Int = 0
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Prompt tokens (0 skips the test).") var p: Int = 512
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Generated tokens (0 skips the test).") var n: Int = 128
+    @Option(name: .shortAndLong, parsing: .unconditional,
+            help: "Thread counts, comma-separated (default: \(defaultThreadsHelp)).")
+    var t: String?
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Repetitions.") var r: Int = 3
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Tokens already in the cache when each test starts.")
+    var d: Int = 0
     @Flag(help: "Print JSON.") var json = false
     @Flag(name: .shortAndLong, help: "Print timings to standard error.") var verbose = false
 
@@ -34,20 +37,24 @@ struct BenchCommand: AsyncParsableCommand {
         return counts.compactMap { $0 }
     }
 
+    /// The thread counts to measure: `-t`, else the default (`ModelOptions.defaultThreads`).
+    var threadCountsToRun: [Int] { t.map { Self.threadCounts($0) ?? [] } ?? [ModelOptions.defaultThreads] }
+
     func validate() throws {
-        guard Self.threadCounts(t) != nil else {
+        if let t, Self.threadCounts(t) == nil {
             throw ValidationError("-t takes positive thread counts separated by commas, e.g. 1,2")
         }
         let range = 0...Self.maxTokens
         guard range.contains(p), range.contains(n), range.contains(d), r > 0 else {
             throw ValidationError("-p, -n and -d must be between 0 and \(Self.maxTokens), -r must be positive")
         }
+        guard p > 0 || n > 0 else { throw ValidationError("-p 0 and -n 0 leave nothing to measure") }
     }
 
     func run() async throws {
         let started = ContinuousClock.now
         defer { if verbose { printError("shimmy bench: \(ContinuousClock.now - started)") } }
-        let threadCounts = Self.threadCounts(t) ?? []
+        let threadCounts = threadCountsToRun
         let descriptor = try ModelRegistry.standard.resolve(model)
         let llama = try LlamaModel.load(path: descriptor.path, name: descriptor.name,
                                         options: ModelOptions(contextLength: d + p + n + 1))

@@ -7,31 +7,50 @@ struct ModelOptionGroup: ParsableArguments {
     @Option(name: .shortAndLong, help: "A model name (see `shimmy list`) or a path to a GGUF file; default: the default model.")
     var model: String?
 
-    @Option(help: "Context size in tokens (default: the model's, at most 4096).")
+    @Option(parsing: .unconditional, help: "Context size in tokens (default: the model's, at most 4096).")
     var ctx: Int?
 
-    @Option(name: .shortAndLong, help: "Worker threads (default: one per core).")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Worker threads (default: \(defaultThreadsHelp)).")
     var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let ctx, ctx < 1 { throw ValidationError("--ctx must be at least 1") }
+    }
 
     /// Finds and loads the model.
     func load(contextLength: Int? = nil) throws -> LlamaModel {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if let ctx, ctx < 1 { throw ValidationError("--ctx must be at least 1") }
         let descriptor = try ModelRegistry.standard.resolve(model)
         return try LlamaModel.load(path: descriptor.path, name: descriptor.name,
                                    options: ModelOptions(contextLength: contextLength ?? ctx, threads: threads))
     }
 }
 
+/// What a `--threads` help says its default is (`ModelOptions.defaultThreads`).
+let defaultThreadsHelp = "$SHIMMY_THREADS, else one per core this process may use"
+
+/// A `--seed` value: -1 (a random seed, as in llama.cpp, Ollama and the API) or any 64-bit integer; the same seed
+/// and request give the same output.
+func seedValue(_ seed: Int64?) -> UInt64? {
+    guard let seed, seed != -1 else { return nil }
+    return UInt64(bitPattern: seed)
+}
+
+/// A failure while a command runs: printed as `Error: message`, without the usage text a `ValidationError` adds.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// Checks sampling options as the API checks its fields: a finite temperature of 0 or more, top-p and min-p in
-/// 0...1, top-k of 0 or more, a finite positive repeat penalty, a look-back of -1 or more.
+/// 0...1, top-k of 0 or more, a repeat penalty in 0...100 (0 and 1 turn it off), a look-back of -1 or more.
 func validateSampling(temperature: Float, topP: Float = 1, minP: Float = 0, topK: Int = 0, repeatPenalty: Float = 1,
                       repeatLastN: Int = 0) throws {
     guard temperature.isFinite, temperature >= 0 else { throw ValidationError("--temperature must be a number of 0 or more") }
     guard (0...1).contains(topP) else { throw ValidationError("--top-p must be in 0...1") }
     guard (0...1).contains(minP) else { throw ValidationError("--min-p must be in 0...1") }
     guard topK >= 0 else { throw ValidationError("--top-k must be 0 or more") }
-    guard repeatPenalty.isFinite, repeatPenalty > 0 else { throw ValidationError("--repeat-penalty must be a positive number") }
+    guard (0...100).contains(repeatPenalty) else { throw ValidationError("--repeat-penalty must be in 0...100") }
     guard repeatLastN >= -1 else { throw ValidationError("--repeat-last-n must be -1 or more") }
 }
 

@@ -13,9 +13,9 @@ struct ChatCommand: AsyncParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptionGroup
     @Option(help: "A system message (default: the template's own).") var system: String?
-    @Option(help: "Most tokens per answer.") var maxTokens: Int = 1024
-    @Option(help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0.7
-    @Option(help: "Random seed.") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Most tokens per answer.") var maxTokens: Int = 1024
+    @Option(parsing: .unconditional, help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0.7
+    @Option(parsing: .unconditional, help: "Random seed (-1 or none: a random one).") var seed: Int64?
     @Flag(name: .shortAndLong, help: "Print timings after each answer.") var verbose = false
 
     func validate() throws {
@@ -50,7 +50,7 @@ struct ChatCommand: AsyncParsableCommand {
             current.withLock { $0 = flag }
             var answer = ""
             let request = GenerationRequest(prompt: .messages(messages),
-                                            sampling: SamplingParameters(temperature: temperature, seed: seed),
+                                            sampling: SamplingParameters(temperature: temperature, seed: seedValue(seed)),
                                             maxTokens: maxTokens)
             do {
                 let stats = try model.run(request, in: context, stop: flag) { event in

@@ -15,14 +15,16 @@ struct GenerateCommand: AsyncParsableCommand {
     @OptionGroup var modelOptions: ModelOptionGroup
     @Option(name: .shortAndLong, help: "The prompt text.") var prompt: String?
     @Option(help: "Read the prompt from this file (bytes as they are).") var promptFile: String?
-    @Option(help: "Most tokens to generate.") var maxTokens: Int = 100
-    @Option(help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0.7
-    @Option(help: "Top-k (0 disables).") var topK: Int = 40
-    @Option(help: "Top-p (1 disables).") var topP: Float = 0.95
-    @Option(help: "Min-p (0 disables).") var minP: Float = 0.05
-    @Option(help: "Repeat penalty (1 disables).") var repeatPenalty: Float = 1.0
-    @Option(help: "Tokens the repeat penalty looks back over.") var repeatLastN: Int = 64
-    @Option(help: "Random seed (same seed and request: same output).") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Most tokens to generate.") var maxTokens: Int = 100
+    @Option(parsing: .unconditional, help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0.7
+    @Option(parsing: .unconditional, help: "Top-k (0 disables).") var topK: Int = 40
+    @Option(parsing: .unconditional, help: "Top-p (1 disables).") var topP: Float = 0.95
+    @Option(parsing: .unconditional, help: "Min-p (0 disables).") var minP: Float = 0.05
+    @Option(parsing: .unconditional, help: "Repeat penalty (0 or 1 disables).") var repeatPenalty: Float = 1.0
+    @Option(parsing: .unconditional, help: "Tokens the repeat penalty looks back over (-1: the whole context).")
+    var repeatLastN: Int = 64
+    @Option(parsing: .unconditional, help: "Random seed (same seed and request: same output; -1 or none: a random one).")
+    var seed: Int64?
     @Option(help: "Stop before this string (repeatable).") var stop: [String] = []
     @Flag(help: "Print one JSON object instead of streaming text.") var json = false
     @Flag(name: .shortAndLong, help: "Print timings to standard error.") var verbose = false
@@ -38,7 +40,7 @@ struct GenerateCommand: AsyncParsableCommand {
         let text: String
         if let promptFile {
             guard let data = FileManager.default.contents(atPath: promptFile) else {
-                throw ValidationError("cannot read the prompt file \(promptFile)")
+                throw CLIError("cannot read the prompt file \(promptFile)")
             }
             text = String(decoding: data, as: UTF8.self)
         } else {
@@ -46,7 +48,7 @@ struct GenerateCommand: AsyncParsableCommand {
         }
         let model = try modelOptions.load()
         let sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP,
-                                          repeatPenalty: repeatPenalty, repeatLastN: repeatLastN, seed: seed)
+                                          repeatPenalty: repeatPenalty, repeatLastN: repeatLastN, seed: seedValue(seed))
         let request = GenerationRequest(prompt: .text(text), sampling: sampling, maxTokens: maxTokens, stop: stop)
         var output = ""
         var ids: [TokenID] = []

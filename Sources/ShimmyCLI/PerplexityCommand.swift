@@ -12,9 +12,10 @@ struct PerplexityCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "A model name or a path to a GGUF file; default: the default model.")
     var model: String?
     @Option(name: .shortAndLong, help: "The text file.") var file: String
-    @Option(help: "Tokens per chunk.") var ctx: Int = 512
-    @Option(help: "Chunks to evaluate (default: all).") var chunks: Int?
-    @Option(name: .shortAndLong, help: "Worker threads (default: one per core).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Tokens per chunk.") var ctx: Int = 512
+    @Option(parsing: .unconditional, help: "Chunks to evaluate (default: all).") var chunks: Int?
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Worker threads (default: \(defaultThreadsHelp)).")
+    var threads: Int?
     @Flag(help: "Print one JSON object at the end.") var json = false
     @Flag(name: .shortAndLong, help: "More output.") var verbose = false
 
@@ -26,7 +27,7 @@ struct PerplexityCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let text = FileManager.default.contents(atPath: file) else {
-            throw ValidationError("cannot read \(file)")
+            throw CLIError("cannot read \(file)")
         }
         let descriptor = try ModelRegistry.standard.resolve(model)
         let llama = try LlamaModel.load(path: descriptor.path, name: descriptor.name,

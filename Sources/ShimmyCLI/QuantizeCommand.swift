@@ -21,7 +21,7 @@ struct QuantizeCommand: AsyncParsableCommand {
     @OptionGroup var versionFlag: VersionFlag
     @Flag(name: .shortAndLong, help: "Print timings to standard error.") var verbose = false
 
-    @Argument(help: "The GGUF model to read.")
+    @Argument(help: "The model to read: a GGUF path or a name from `shimmy list`.")
     var input: String
 
     @Argument(help: "The GGUF file to write.")
@@ -37,7 +37,8 @@ struct QuantizeCommand: AsyncParsableCommand {
         let showProgress = isatty(2) == 1
         removeTemporaryFileOnInterrupt(output: output)
         let began = Date()
-        try ModelQuantizer.quantize(input: input, output: output, type: target) { done, total, name in
+        let source = try ModelRegistry.standard.resolve(input)
+        try ModelQuantizer.quantize(input: source.path, output: output, type: target) { done, total, name in
             guard showProgress else { return }
             let width = String(total).count
             let count = String(done).leftPadded(to: width)

@@ -18,24 +18,26 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on, HOST:PORT (IPv6 as [::1]:PORT).")
     var bind: String = "127.0.0.1:11435"
 
-    @Option(help: "Port to listen on (overrides the port of --bind; 0 picks a free one).")
+    @Option(parsing: .unconditional, help: "Port to listen on (overrides the port of --bind; 0 picks a free one).")
     var port: Int?
 
     @Option(name: .long, parsing: .upToNextOption,
             help: "Models to serve, by name or path (--model a b, or --model a --model b); loaded at start. Default: every model found.")
     var model: [String] = []
 
-    @Option(help: "Generations that run at once.")
+    @Option(parsing: .unconditional, help: "Generations that run at once.")
     var parallel: Int = 4
 
-    @Option(name: .customLong("max-queue"), help: "Generations that may wait for a slot before the server answers 503.")
+    @Option(name: .customLong("max-queue"), parsing: .unconditional,
+            help: "Generations that may wait for a slot before the server answers 503.")
     var maxQueue: Int = 16
 
-    @Option(name: .customLong("max-loaded-models"),
+    @Option(name: .customLong("max-loaded-models"), parsing: .unconditional,
             help: "Models kept loaded at once; the least recently used one is let go for another (at least the --model count).")
     var maxLoadedModels: Int = 3
 
-    @Option(name: .customLong("context-length"), help: "KV-cache size in tokens (default: the model's, at most 4096).")
+    @Option(name: .customLong("context-length"), parsing: .unconditional,
+            help: "KV-cache size in tokens (default: the model's, at most 4096).")
     var contextLength: Int?
 
     @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer KEY' on every route but health (default: $SHIMMY_API_KEY).")
@@ -44,7 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("cors-origins"), help: "Comma-separated origins allowed from browsers ('*' for any); CORS is off without it.")
     var corsOrigins: String?
 
-    @Option(name: .customLong("shutdown-timeout"),
+    @Option(name: .customLong("shutdown-timeout"), parsing: .unconditional,
             help: "On SIGINT or SIGTERM, seconds that requests in progress may take to finish (a second signal stops at once).")
     var shutdownTimeout: Double = 10
 

@@ -13,7 +13,14 @@ struct OptionValidationTests {
         (["generate", "--prompt", "x", "--top-p", "5"], "--top-p"),
         (["generate", "--prompt", "x", "--min-p", "2"], "--min-p"),
         (["generate", "--prompt", "x", "--top-k=-5"], "--top-k"),
-        (["generate", "--prompt", "x", "--repeat-penalty", "0"], "--repeat-penalty"),
+        (["generate", "--prompt", "x", "--repeat-penalty", "101"], "--repeat-penalty"),
+        // a negative value after a space is the option's value, checked as such (not "Missing value")
+        (["generate", "--prompt", "x", "--max-tokens", "-1"], "--max-tokens"),
+        (["generate", "--prompt", "x", "--seed", "-1x"], "--seed"),
+        (["bench", "-d", "-1"], "-d"),
+        (["bench", "-p", "0", "-n", "0"], "-n 0"),
+        (["serve", "--port", "-1"], "--port"),
+        (["generate", "--prompt", "x", "--threads", "0"], "--threads"),
         (["chat", "--temperature", "inf"], "--temperature"),
         (["perplexity", "--file", "/dev/null", "-t", "0"], "--threads"),
         (["perplexity", "--file", "/dev/null", "--chunks", "0"], "--chunks"),
@@ -23,7 +30,18 @@ struct OptionValidationTests {
         let result = try runShimmy(arguments)
         #expect(result.status == 64, "\(arguments): status \(result.status), \(result.stderr)")
         #expect(result.stderr.hasPrefix("Error: ") && result.stderr.contains(option), "\(arguments): \(result.stderr)")
+        #expect(!result.stderr.contains("Missing value"), "\(arguments): \(result.stderr)")
         #expect(result.stderr.contains("Usage: shimmy \(arguments[0])"), "\(arguments): \(result.stderr)")
+    }
+
+    @Test("the API's special values: --seed -1 is a random seed, --repeat-penalty 0 is off (as 1)")
+    func specialValues() throws {
+        let base = ["generate", "--prompt", "The capital of France is", "--max-tokens", "4"]
+        let random = try runShimmy(base + ["--seed", "-1"])
+        #expect(random.status == 0, "\(random.stderr)")
+        let off = try runShimmy(base + ["--temperature", "0", "--repeat-penalty", "0"])
+        let one = try runShimmy(base + ["--temperature", "0", "--repeat-penalty", "1"])
+        #expect(off.status == 0 && !off.stdout.isEmpty && off.stdout == one.stdout, "\(off.stdout) \(off.stderr) / \(one.stdout)")
     }
 
     @Test("-v before a command is that command's -v; alone, the top-level help with -V and -v")

@@ -21,7 +21,7 @@ func runShimmy(_ arguments: [String]) throws -> (status: Int32, stdout: String, 
 struct QuantizeCommandTests {
     @Test("bad input fails with one line on stderr, a non-zero status and no OUTPUT", arguments: [
         ("bad type", "good", "out", "q5_k", "Q4_0, Q4_1, Q8_0, F16"),
-        ("missing input", "missing", "out", "q8_0", "not found"),
+        ("missing input", "missing", "out", "q8_0", "No model file at"),
         ("not a GGUF file", "text", "out", "q8_0", "GGUF"),
         ("missing output directory", "good", "no/such/dir/out", "q8_0", "directory"),
         ("unwritable output", "good", "/proc/shimmy-cli-quantize.gguf", "q8_0", "cannot write"),
@@ -47,12 +47,13 @@ struct QuantizeCommandTests {
         #expect(left.isEmpty, "\(label): files left behind: \(left)")
     }
 
-    @Test("a good run writes OUTPUT, reports it on stdout and prints no progress when stderr is not a terminal")
-    func success() throws {
+    @Test("a good run writes OUTPUT, reports it on stdout and no progress when stderr is not a terminal; INPUT: path or name",
+          arguments: [TestPaths.defaultModel, "SmolLM2-135M-Instruct.Q4_1"])
+    func success(input: String) throws {
         let directory = try TestPaths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = directory.appendingPathComponent("out.gguf").path
-        let result = try runShimmy(["quantize", TestPaths.defaultModel, output, "Q8_0"])
+        let result = try runShimmy(["quantize", input, output, "Q8_0"])
         #expect(result.status == 0, "status \(result.status), stderr: \(result.stderr)")
         #expect(result.stderr.isEmpty, "stderr: \(result.stderr)")
         #expect(result.stdout.contains("Q8_0"), "stdout: \(result.stdout)")

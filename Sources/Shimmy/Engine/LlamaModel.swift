@@ -7,12 +7,16 @@ import Tensors
 public struct ModelOptions: Sendable, Equatable {
     /// KV-cache size in tokens; nil means the model's context length capped at 4096.
     public var contextLength: Int?
-    /// Worker threads; nil means one per core.
+    /// Worker threads; nil means `defaultThreads`.
     public var threads: Int?
     public init(contextLength: Int? = nil, threads: Int? = nil) {
         self.contextLength = contextLength
         self.threads = threads
     }
+
+    /// The threads a model runs on when `threads` is nil: `SHIMMY_THREADS` when it is a positive integer, else the
+    /// cores this process may run on (its CPU affinity).
+    public static var defaultThreads: Int { CPUInfo.defaultThreadCount }
 }
 
 /// A loaded llama-family model: weights in place from the mmap, tokenizer, chat template.

@@ -180,9 +180,9 @@ public final class ModelRegistry: ModelCatalog, @unchecked Sendable {
     }
 
     /// Resolves a CLI argument: an existing file path is that file (named by its stem); anything else is a name
-    /// (see `resolveName(_:)`).
+    /// (see `resolveName(_:)`), `default` in any case included (`./default` names a file so called).
     public func resolve(_ nameOrPath: String?) throws -> ModelDescriptor {
-        if let path = nameOrPath, !path.isEmpty, path != "default",
+        if let path = nameOrPath, !Self.isDefaultAlias(path),
            let info = ModelScanner.fileInfo(path), info.isRegular
         {
             let url = URL(fileURLWithPath: path).standardizedFileURL
