@@ -48,6 +48,11 @@ struct OpenAIAPITests {
         #expect(sampling.topK == 1 && sampling.minP == 0.2 && sampling.repeatPenalty == 1.3 && sampling.repeatLastN == -1)
         let bad = try server.client().request("POST", "/v1/completions", body: #"{"prompt": "x", "min_p": 2}"#)
         #expect(bad.status == 400 && bad.json?["error"]?["param"] == "min_p", "\(bad.text)")
+        let missing = try server.client().request("POST", "/v1/completions", body: #"{"max_tokens": 2}"#)
+        #expect(missing.status == 400 && missing.json?["error"]?["param"] == "prompt", "\(missing.text)")
+        let image = try server.client().request("POST", "/v1/chat/completions",
+                                                body: #"{"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}"#)
+        #expect(image.status == 400 && image.json?["error"]?["param"] == "messages[0].content", "\(image.text)")
     }
 
     @Test("fields that would change the answer in a way shimmy cannot follow are refused, naming the field",
@@ -59,7 +64,8 @@ struct OpenAIAPITests {
                       ("/v1/completions", #""echo": true"#, "echo"),
                       ("/v1/completions", #""suffix": "}""#, "suffix"),
                       ("/v1/completions", #""best_of": 3"#, "best_of"),
-                      ("/v1/completions", #""logprobs": 2"#, "logprobs")])
+                      ("/v1/completions", #""logprobs": 2"#, "logprobs"),
+                      ("/v1/chat/completions", #""n": 2"#, "n")])
     func refusedFields(path: String, field: String, name: String) throws {
         let server = try TestServer()
         let input = path == "/v1/completions" ? #""prompt": "x""# : #""messages": [{"role": "user", "content": "x"}]"#

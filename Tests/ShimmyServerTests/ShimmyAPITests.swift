@@ -17,15 +17,20 @@ struct ShimmyAPITests {
         #expect(memory.hasSuffix("MB") || memory.hasSuffix("GB"), "memory_usage \(memory)")
     }
 
-    @Test("GET /api/models lists id, name, description")
+    @Test("GET /api/models lists id, name, description: the contract's `default` entry first, then each model")
     func models() throws {
         let server = try TestServer([ScriptedSession(name: "a"), ScriptedSession(name: "b")])
         let json = try #require(try server.client().request("GET", "/api/models").json)
         let ids = json["models"]?.arrayValue?.compactMap { $0["id"]?.stringValue }
-        #expect(ids == ["a", "b"])
-        #expect(json["models"]?[0]?["name"] == "a")
+        #expect(ids == ["default", "a", "b"])
+        #expect(json["models"]?[0]?["name"] == "Default Model")
+        #expect(json["models"]?[0]?["description"] == "Base GGUF model (a, 105 MB)")
+        #expect(json["models"]?[1]?["name"] == "a")
         // the size in the decimal units `shimmy list` and Ollama use (105,000,000 bytes)
-        #expect(json["models"]?[0]?["description"] == "GGUF model, 105 MB")
+        #expect(json["models"]?[1]?["description"] == "GGUF model, 105 MB")
+        // the listed `default` is what a request for it gets
+        let generated = try server.client().request("POST", "/api/generate", body: #"{"model": "default", "prompt": "x"}"#)
+        #expect(generated.status == 200, "\(generated.text)")
     }
 
     @Test("POST /api/generate applies the documented defaults: max_tokens 100, temperature 0.7, stream false")

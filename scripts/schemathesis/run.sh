@@ -19,7 +19,7 @@ VENV="${TMPDIR:-/tmp}/shimmy-schemathesis-venv"
 
 PORT=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 LOG="${TMPDIR:-/tmp}/shimmy-schemathesis-server.log"
-# A short context keeps fuzzed generations cheap; max_tokens is capped by the schema.
+# A short context keeps fuzzed generations cheap: max_tokens is cut to the room the context leaves.
 "$SHIMMY" serve --bind "127.0.0.1:$PORT" --model "$MODEL" --parallel 4 --max-queue 64 --context-length 512 >"$LOG" 2>&1 &
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true' EXIT

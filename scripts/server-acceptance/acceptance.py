@@ -98,7 +98,10 @@ def api_models():
     expect(isinstance(models, list) and models, f"no models: {body}")
     for m in models:
         expect(set(m) >= {"id", "name", "description"}, f"model entry {m}")
-    MODEL = models[0]["id"]
+    # the contract's entry for `default` comes first, then the models by their own names
+    expect(models[0]["id"] == "default" and models[0]["name"] == "Default Model", f"first entry {models[0]}")
+    expect(len(models) >= 2, f"no model by its own name: {body}")
+    MODEL = models[1]["id"]
 
 
 @check

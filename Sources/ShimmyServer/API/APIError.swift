@@ -68,7 +68,8 @@ public struct APIError: Error, Sendable {
     public var response: HTTPResponse { .json(json, status: status, headers: headers) }
 
     /// The error object with OpenAI's `type` and `param` beside shimmy's fields, for the `/v1` routes (OpenAI's
-    /// clients read `type` and `param`): `param` is the field a message names (`Field 'temperature' ...`).
+    /// clients read `type` and `param`): `param` is the field a message names (`Field 'temperature' ...`,
+    /// `Missing field 'prompt'`, `Unsupported content part in 'messages[0].content'`).
     public var openAIJSON: JSONValue {
         let type: String
         switch status {
@@ -77,8 +78,9 @@ public struct APIError: Error, Sendable {
         default: type = "invalid_request_error"
         }
         var param = JSONValue.null
-        if message.hasPrefix("Field '"), let end = message.dropFirst(7).firstIndex(of: "'") {
-            param = .string(String(message[message.index(message.startIndex, offsetBy: 7)..<end]))
+        for prefix in ["Field '", "Missing field '", "Unsupported content part in '"] where message.hasPrefix(prefix) {
+            let name = message.dropFirst(prefix.count)
+            if let end = name.firstIndex(of: "'") { param = .string(String(name[..<end])) }
         }
         return ["error": ["code": .string(code), "message": .string(message), "details": .optionalString(details),
                           "type": .string(type), "param": param]]

@@ -65,7 +65,7 @@ public enum OpenAIRequestDecoder {
 
     private static func common(_ fields: FieldReader, prompt: Prompt) throws -> DecodedGeneration {
         if let n = try fields.integer("n", in: 1...128), n != 1 {
-            throw APIError.invalidRequest("Only n = 1 is supported", details: "'n' was \(n)")
+            throw APIError.invalidRequest("Field 'n' must be 1", details: "'n' was \(n): one choice per request is supported")
         }
         try fields.refuse("logprobs", "logprobs are not supported")
         try fields.refuse("top_logprobs", "logprobs are not supported")

@@ -65,11 +65,17 @@ public enum OpenAPIDocument {
         return .object(members)
     }
 
+    /// `stop`: one string or several (`maxItems` where a route limits them).
+    private static func stop(maxItems: Int? = nil) -> JSONValue {
+        var array: [(String, JSONValue)] = [("type", "array"), ("items", ["type": "string"])]
+        if let maxItems { array.append(("maxItems", .int(maxItems))) }
+        return ["oneOf": [["type": "string"], .object(array)], "description": "Generation stops before any of these strings."]
+    }
+
     private static let sampling: [(String, JSONValue)] = [
         ("temperature", number("Sampling temperature; 0 is greedy.", 0...2, defaultValue: 0.7)),
         ("top_p", number("Nucleus sampling.", 0...1, defaultValue: 0.95)),
-        ("stop", ["oneOf": [["type": "string"], ["type": "array", "items": ["type": "string"], "maxItems": 4]],
-                  "description": "Generation stops before any of these strings."]),
+        ("stop", stop(maxItems: 4)),
         ("seed", integer("Fixes the random sequence; -1 is a random one.")),
         ("top_k", integer("Top-k sampling; 0 disables (llama.cpp's extension).", minimum: 0, defaultValue: 40)),
         ("min_p", number("Min-p sampling; 0 disables (llama.cpp's extension).", 0...1, defaultValue: 0.05)),
@@ -91,7 +97,7 @@ public enum OpenAPIDocument {
             ("stream", boolean("Server-Sent Events: data: {\"choices\":[{\"text\",\"index\"}]} then data: [DONE].", defaultValue: false)),
             ("top_p", number("Nucleus sampling.", 0...1, defaultValue: 0.95)),
             ("top_k", integer("Top-k sampling; 0 disables.", minimum: 0, defaultValue: 40)),
-            ("stop", ["type": "array", "items": ["type": "string"]]),
+            ("stop", stop()),
             ("seed", integer("Fixes the random sequence; -1 is a random one.")),
         ], required: ["model", "prompt"])),
         ("GenerateResponse", object([
@@ -120,13 +126,14 @@ public enum OpenAPIDocument {
         ] + sampling, required: ["prompt"])),
         ("OpenAIModel", object([("id", string("")), ("object", string("model")), ("created", integer("Unix time")), ("owned_by", string("shimmy"))])),
         ("OllamaChatRequest", object([
-            ("model", string("Model name.")), ("messages", ["type": "array", "items": ref("ChatMessage"), "minItems": 1]),
+            ("model", string("Model name.")),
+            ("messages", ["type": "array", "items": ref("ChatMessage"), "description": "None or [] only loads the model (done_reason load)."]),
             ("stream", boolean("NDJSON lines, the last with done: true and counts.", defaultValue: true)),
             ("options", object([("temperature", number("", 0...100, defaultValue: 0.8)), ("top_k", integer("", defaultValue: 40)),
                                 ("top_p", number("", 0...1, defaultValue: 0.9)), ("num_predict", integer("-1: until the context is full.")),
-                                ("stop", ["type": "array", "items": ["type": "string"]]), ("seed", integer("-1 is a random one.")),
+                                ("stop", stop()), ("seed", integer("-1 is a random one.")),
                                 ("repeat_penalty", number("", 0...100, defaultValue: 1.1))])),
-        ], required: ["model", "messages"])),
+        ], required: ["model"])),
     ]
 
     private static func errorResponse(_ description: String) -> JSONValue {
@@ -141,6 +148,9 @@ public enum OpenAPIDocument {
         "servers": [["url": "http://127.0.0.1:11435"]],
         "security": [["bearer": []]],
         "paths": .object([
+            ("/", ["get": ["summary": "Liveness (Ollama's root): the line 'shimmy is running'", "tags": ["shimmy"],
+                           "responses": .object([("200", ["description": "shimmy is running",
+                                                          "content": ["text/plain": ["schema": ["type": "string"]]]])] + errors)]]),
             ("/api/generate", ["post": operation("Generate text (shimmy 1.1; Ollama's form when the body has an Ollama-only field such as options, system or raw, or the User-Agent is an Ollama client's)",
                                                  tag: "shimmy", body: jsonBody(ref("GenerateRequest")), response: generateResponse)]),
             ("/api/models", ["get": operation("List models", tag: "shimmy", response: ok("Models", object([("models", ["type": "array", "items": object([("id", string("")), ("name", string("")), ("description", string(""))])])])))]),
@@ -164,6 +174,7 @@ public enum OpenAPIDocument {
             ("/api/version", ["get": operation("Version (Ollama)", tag: "ollama", response: ok("Version", object([("version", string(""))])))]),
             ("/ws/generate", ["get": ["summary": "WebSocket generation (RFC 6455 upgrade)", "tags": ["shimmy"],
                                       "responses": ["101": ["description": "Switching Protocols"], "400": ["$ref": "#/components/responses/InvalidRequest"],
+                                                    "401": ["$ref": "#/components/responses/Unauthorized"],
                                                     "426": ["$ref": "#/components/responses/InvalidRequest"]]]]),
             ("/openapi.json", ["get": operation("This document", tag: "shimmy", response: ok("OpenAPI 3", ["type": "object"]))]),
         ]),

@@ -13,9 +13,16 @@ extension Routes {
 
     /// GET /api/models: `{"models": [{"id", "name", "description"}]}`, the default model first.
     func shimmyModels() -> HTTPResponse {
-        let models = context.catalog.availableModels().map { model -> JSONValue in
+        let available = context.catalog.availableModels()
+        var models = available.map { model -> JSONValue in
             ["id": .string(model.name), "name": .string(model.name),
              "description": .string("GGUF model, \(ModelDescriptor.sizeText(model.sizeBytes))")]
+        }
+        // the contract's entry for the name `default`, which every route takes: the default model (listed first)
+        if let first = available.first {
+            models.insert(["id": "default", "name": "Default Model",
+                           "description": .string("Base GGUF model (\(first.name), \(ModelDescriptor.sizeText(first.sizeBytes)))")],
+                          at: 0)
         }
         return .json(["models": .array(models)])
     }
