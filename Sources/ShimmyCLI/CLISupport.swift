@@ -21,9 +21,19 @@ struct ModelOptionGroup: ParsableArguments {
     /// Finds and loads the model.
     func load(contextLength: Int? = nil) throws -> LlamaModel {
         let descriptor = try ModelRegistry.standard.resolve(model)
-        return try LlamaModel.load(path: descriptor.path, name: descriptor.name,
-                                   options: ModelOptions(contextLength: contextLength ?? ctx, threads: threads))
+        let loaded = try LlamaModel.load(path: descriptor.path, name: descriptor.name,
+                                         options: ModelOptions(contextLength: contextLength ?? ctx, threads: threads))
+        warnAboveTrainedContext(loaded)
+        return loaded
     }
+}
+
+/// Warns on standard error, as llama.cpp does, when the context asked for is longer than the one the model was
+/// trained on: positions past it were never seen in training, and the output may degrade.
+func warnAboveTrainedContext(_ model: LlamaModel) {
+    guard model.contextLength > model.config.contextLength else { return }
+    printError("warning: a context of \(model.contextLength) tokens is longer than the \(model.config.contextLength) "
+               + "\(model.modelName) was trained on; output past that may degrade")
 }
 
 /// What a `--threads` help says its default is (`ModelOptions.defaultThreads`).

@@ -22,7 +22,7 @@ struct PerplexityCommand: AsyncParsableCommand {
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let chunks, chunks < 1 { throw ValidationError("--chunks must be at least 1") }
-        if ctx < 2 { throw ValidationError("--ctx must be at least 2") }
+        if ctx < 4 { throw ValidationError("--ctx must be at least 4") }
     }
 
     func run() async throws {
@@ -32,6 +32,7 @@ struct PerplexityCommand: AsyncParsableCommand {
         let descriptor = try ModelRegistry.standard.resolve(model)
         let llama = try LlamaModel.load(path: descriptor.path, name: descriptor.name,
                                         options: ModelOptions(contextLength: ctx, threads: threads))
+        warnAboveTrainedContext(llama)
         let start = Date()
         let result = try llama.perplexity(text: [UInt8](text), contextSize: ctx, chunks: chunks, threads: threads) {
             index, estimate in

@@ -24,6 +24,7 @@ struct OptionValidationTests {
         (["chat", "--temperature", "inf"], "--temperature"),
         (["perplexity", "--file", "/dev/null", "-t", "0"], "--threads"),
         (["perplexity", "--file", "/dev/null", "--chunks", "0"], "--chunks"),
+        (["perplexity", "--file", "/dev/null", "--ctx", "3"], "--ctx"),
         (["serve", "--context-length", "0"], "--context-length"),
     ] as [([String], String)])
     func refused(arguments: [String], option: String) throws {
@@ -42,6 +43,16 @@ struct OptionValidationTests {
         let off = try runShimmy(base + ["--temperature", "0", "--repeat-penalty", "0"])
         let one = try runShimmy(base + ["--temperature", "0", "--repeat-penalty", "1"])
         #expect(off.status == 0 && !off.stdout.isEmpty && off.stdout == one.stdout, "\(off.stdout) \(off.stderr) / \(one.stdout)")
+    }
+
+    @Test("a context longer than the model's trained one runs, with a warning as llama.cpp gives")
+    func aboveTrainedContext() throws {
+        let base = ["generate", "--prompt", "Hi", "--max-tokens", "1"]
+        let above = try runShimmy(base + ["--ctx", "8193"])
+        #expect(above.status == 0 && above.stderr.contains("warning: a context of 8193 tokens is longer than the 8192"),
+                "\(above.stderr)")
+        let within = try runShimmy(base + ["--ctx", "8192"])
+        #expect(within.status == 0 && within.stderr.isEmpty, "\(within.stderr)")
     }
 
     @Test("-v before a command is that command's -v; alone, the top-level help with -V and -v")

@@ -17,7 +17,7 @@ extension LlamaModel {
         }
         guard prompt.count < context.capacity else {
             throw ShimmyError(.invalidRequest, "the prompt is too long for the context",
-                              details: "\(prompt.count) prompt tokens, context size \(context.capacity), one of them for the first generated token")
+                              details: "\(prompt.count) prompt token\(prompt.count == 1 ? "" : "s"), context size \(context.capacity), one of them for the first generated token")
         }
         guard request.maxTokens >= 0 else {
             throw ShimmyError(.invalidRequest, "max_tokens must not be negative")
