@@ -186,6 +186,24 @@ struct OllamaAPITests {
         #expect(last["prompt_eval_count"] == 6 && last["eval_count"] == 3)
     }
 
+    @Test("/api/chat drops the oldest messages of a conversation longer than the context, as Ollama; /v1 refuses it")
+    func chatLongerThanContext() throws {
+        // the scripted session counts a word per token, "role:" included: 3 + 5 + 3 + 3 = 14 tokens, context 10
+        let server = try TestServer([ScriptedSession(name: "tiny", contextLength: 10)])
+        let conversation = #""messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "one two three four"}, {"role": "assistant", "content": "five six"}, {"role": "user", "content": "seven eight"}]"#
+        let json = try #require(try server.client().request("POST", "/api/chat", body: #"{"model": "tiny", "stream": false, "#
+                                                                + conversation + "}").json)
+        #expect(json["done"] == true && json["prompt_eval_count"] == 9, "\(json)")
+        let request = try #require(server.session.lastRequest)
+        #expect(request.prompt == .messages([.system("be brief"), .assistant("five six"), .user("seven eight")]))
+        let openAI = try server.client().request("POST", "/v1/chat/completions", body: "{" + conversation + "}")
+        #expect(openAI.status == 400 && openAI.text.contains("maximum context length"), "\(openAI.text)")
+        // a last message too long by itself is still refused
+        let alone = #""messages": [{"role": "user", "content": "a b c d e f g h i j k"}]"#
+        let refused = try server.client().request("POST", "/api/chat", body: #"{"model": "tiny", "stream": false, "# + alone + "}")
+        #expect(refused.status == 400, "\(refused.text)")
+    }
+
     @Test("/api/chat with stream false is one object")
     func chatWhole() throws {
         let server = try TestServer()

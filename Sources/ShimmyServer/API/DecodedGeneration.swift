@@ -12,6 +12,9 @@ public struct DecodedGeneration: Sendable, Equatable {
     public var stream: Bool
     /// OpenAI `stream_options.include_usage`.
     public var includeUsage: Bool
+    /// Ollama's `/api/chat`: a conversation longer than the context loses its oldest messages (never the system
+    /// ones or the last), as Ollama's does, instead of the error the other routes give.
+    public var dropsOldestMessages = false
 
     public init(model: String?, prompt: Prompt, sampling: SamplingParameters = SamplingParameters(),
                 maxTokens: Int?, stop: [String] = [], stream: Bool = false, includeUsage: Bool = false) {

@@ -27,8 +27,10 @@ public enum OllamaRequestDecoder {
         }
         guard !messages.isEmpty else { return (model, nil) }
         let (sampling, maxTokens, stop) = try options(fields)
-        return (model, DecodedGeneration(model: model, prompt: .messages(messages), sampling: sampling,
-                                         maxTokens: maxTokens, stop: stop, stream: try fields.bool("stream") ?? true))
+        var generation = DecodedGeneration(model: model, prompt: .messages(messages), sampling: sampling,
+                                           maxTokens: maxTokens, stop: stop, stream: try fields.bool("stream") ?? true)
+        generation.dropsOldestMessages = true
+        return (model, generation)
     }
 
     /// `options`: temperature, top_k, top_p, min_p, num_predict, stop, seed, repeat_penalty, repeat_last_n,

@@ -20,9 +20,19 @@ extension Routes {
         let catalog = context.catalog
         let model = decoded.model
         let session = try blockingAwait { try await catalog.session(named: model) }
-        let promptTokens: Int
+        var decoded = decoded
+        var promptTokens: Int
         do {
             promptTokens = try session.countTokens(decoded.prompt)
+            if promptTokens >= session.contextLength, decoded.dropsOldestMessages, case .messages(let messages) = decoded.prompt,
+               let kept = try Self.recentMessagesThatFit(messages, session: session)
+            {
+                context.logger.debug("conversation longer than the context: oldest messages left out",
+                                     metadata: ["model": .string(session.modelName),
+                                                "dropped": .stringConvertible(messages.count - kept.messages.count)])
+                decoded.prompt = .messages(kept.messages)
+                promptTokens = kept.tokens
+            }
         } catch {
             throw APIError(error)
         }
@@ -39,6 +49,23 @@ extension Routes {
         return PreparedGeneration(session: session,
                                   request: decoded.generationRequest(contextLength: session.contextLength, promptTokens: promptTokens),
                                   promptTokens: promptTokens)
+    }
+
+    /// Ollama's truncation of a conversation (`chatPrompt` in its server): the system messages and the most recent
+    /// messages that fit in the context with room for one generated token, the last message always among them;
+    /// nil when the last one does not fit even with only the system messages.
+    static func recentMessagesThatFit(_ messages: [ChatMessage], session: any InferenceSession)
+        throws -> (messages: [ChatMessage], tokens: Int)?
+    {
+        var fitting: (messages: [ChatMessage], tokens: Int)?
+        // from the last message alone backwards, while the prompt still fits (it only grows)
+        for start in stride(from: messages.count - 1, to: 0, by: -1) {
+            let kept = messages[..<start].filter { $0.role == "system" } + messages[start...]
+            let tokens = try session.countTokens(.messages(kept))
+            guard tokens < session.contextLength else { break }
+            fitting = (kept, tokens)
+        }
+        return fitting
     }
 
     /// The name of the model a request runs on (`default` and other aliases resolved); model_not_found before
