@@ -53,6 +53,10 @@ public enum OpenAPIDocument {
         ("400", ["$ref": "#/components/responses/InvalidRequest"]),
         ("401", ["$ref": "#/components/responses/Unauthorized"]),
         ("404", ["$ref": "#/components/responses/NotFound"]),
+        ("405", ["$ref": "#/components/responses/MethodNotAllowed"]),
+        ("408", ["$ref": "#/components/responses/RequestTimeout"]),
+        ("413", ["$ref": "#/components/responses/TooLarge"]),
+        ("431", ["$ref": "#/components/responses/TooLarge"]),
         ("500", ["$ref": "#/components/responses/ServerError"]),
         ("503", ["$ref": "#/components/responses/Busy"]),
     ]
@@ -182,7 +186,10 @@ public enum OpenAPIDocument {
             "schemas": .object(schemas),
             "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer", "description": "Only when the server runs with --api-key or SHIMMY_API_KEY."]],
             "responses": [
-                "InvalidRequest": errorResponse("invalid_request (also 413 and 431 for oversize requests)"),
+                "InvalidRequest": errorResponse("invalid_request"),
+                "TooLarge": errorResponse("invalid_request: a body over 8 MiB (413), a request line and headers over 16 KiB (431)"),
+                "MethodNotAllowed": errorResponse("method_not_allowed: the path takes another method (see Allow)"),
+                "RequestTimeout": errorResponse("request_timeout: the request did not arrive in full within 30 s"),
                 "Unauthorized": errorResponse("unauthorized: missing or wrong API key"),
                 "NotFound": errorResponse("model_not_found, or not_found for an unknown path"),
                 "ServerError": errorResponse("generation_failed or server_error"),
