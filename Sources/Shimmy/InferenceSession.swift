@@ -58,6 +58,12 @@ public struct SamplingParameters: Sendable, Equatable {
 
     /// Greedy decoding: always the most likely token.
     public static let greedy = SamplingParameters(temperature: 0)
+
+    /// The `seed` a client's number asks for, as llama.cpp and Ollama read it: -1 is a random seed (nil); any other
+    /// 64-bit integer fixes the sequence (a negative one by its bit pattern).
+    public static func seed(requested value: Int64) -> UInt64? {
+        value == -1 ? nil : UInt64(bitPattern: value)
+    }
 }
 
 /// One generation request.

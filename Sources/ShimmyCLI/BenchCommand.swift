@@ -58,6 +58,7 @@ struct BenchCommand: AsyncParsableCommand {
         let descriptor = try ModelRegistry.standard.resolve(model)
         let llama = try LlamaModel.load(path: descriptor.path, name: descriptor.name,
                                         options: ModelOptions(contextLength: d + p + n + 1))
+        warnAboveTrainedContext(llama)
         let vocabulary = llama.config.vocabularySize
         var generator = SystemRandomNumberGenerator()
         func randomTokens(_ count: Int) -> [TokenID] {

@@ -39,11 +39,9 @@ func warnAboveTrainedContext(_ model: LlamaModel) {
 /// What a `--threads` help says its default is (`ModelOptions.defaultThreads`).
 let defaultThreadsHelp = "$SHIMMY_THREADS, else one per core this process may use"
 
-/// A `--seed` value: -1 (a random seed, as in llama.cpp, Ollama and the API) or any 64-bit integer; the same seed
-/// and request give the same output.
+/// A `--seed` value as the API reads a `seed` (`SamplingParameters.seed(requested:)`); none is a random seed.
 func seedValue(_ seed: Int64?) -> UInt64? {
-    guard let seed, seed != -1 else { return nil }
-    return UInt64(bitPattern: seed)
+    seed.flatMap { SamplingParameters.seed(requested: $0) }
 }
 
 /// A failure while a command runs: printed as `Error: message`, without the usage text a `ValidationError` adds.

@@ -23,7 +23,8 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Repeat penalty (0 or 1 disables).") var repeatPenalty: Float = 1.0
     @Option(parsing: .unconditional, help: "Tokens the repeat penalty looks back over (-1: the whole context).")
     var repeatLastN: Int = 64
-    @Option(parsing: .unconditional, help: "Random seed (same seed and request: same output; -1 or none: a random one).")
+    @Option(parsing: .unconditional,
+            help: "Random seed, a signed 64-bit integer as the API takes (same seed and request: same output; -1 or none: a random one).")
     var seed: Int64?
     @Option(help: "Stop before this string (repeatable).") var stop: [String] = []
     @Flag(help: "Print one JSON object instead of streaming text.") var json = false

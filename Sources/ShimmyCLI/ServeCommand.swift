@@ -167,8 +167,9 @@ struct ServeCommand: AsyncParsableCommand {
 /// loads and lets go of models. By default the threshold rises to the size of each large block freed (up to
 /// 32 MiB), after which such blocks (a Q4_0 model's interleaved copy, batch buffers) come from the per-thread
 /// arenas and stay there when freed: four rounds of three models in turn under --max-loaded-models 1 added 144 MiB
-/// of anonymous memory where 19 to 31 MiB remain with this (`ServeMemoryTests`). Per-token blocks are smaller (the logits,
-/// 192 KiB for SmolLM2), so generation maps nothing more than before.
+/// of anonymous memory where 19 to 31 MiB remain with this (`ServeMemoryTests`). A token's logits stay below it for
+/// vocabularies up to 65,536 (SmolLM2's 49,152: 192 KiB), so generation maps nothing more; a larger vocabulary's
+/// (Llama 3: 501 KiB) takes one map and unmap per token, microseconds beside such a model's token.
 /// (`mallopt` is looked up at run time: Swift's Glibc module leaves out `malloc.h`.)
 private func returnLargeBlocksToTheSystem() {
     #if canImport(Glibc)

@@ -148,10 +148,11 @@ struct ServeSignalTests {
 @Suite("shimmy serve: memory", .serialized)
 struct ServeMemoryTests {
     /// The process's anonymous resident memory in MiB (`RssAnon`: heap and anonymous maps, not the mapped models).
-    func anonymousMiB(_ pid: Int32) -> Int {
-        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("RssAnon:") } ?? ""
-        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
+    func anonymousMiB(_ pid: Int32) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("RssAnon:") }, "\(status)")
+        let kibibytes = try #require(Int(line.split(separator: " ").dropFirst().first ?? ""), "\(line)")
+        return kibibytes / 1024
     }
 
     @Test("models loaded and let go in turn give their memory back (serve's malloc threshold)")
@@ -182,11 +183,11 @@ struct ServeMemoryTests {
             }
         }
         try generate("default")
-        let first = anonymousMiB(pid)
+        let first = try anonymousMiB(pid)
         for _ in 0..<4 {
             for model in ["m-q4_0", "m-q8_0", "default"] { try generate(model) }
         }
-        let after = anonymousMiB(pid)
+        let after = try anonymousMiB(pid)
         // measured: +19 to +31 MiB with the threshold, +144 MiB without (blocks of evicted models kept in malloc's arenas)
         #expect(after - first < 80, "anonymous memory grew from \(first) to \(after) MiB with only the default model loaded")
     }

@@ -44,7 +44,7 @@ enum RequestRanges {
     static let seed = Int(Int64.min)...Int(Int64.max)
 
     /// The seed a request's `seed` asks for: -1 is a random one, as in llama.cpp and Ollama (whose default it is).
-    static func seed(_ value: Int) -> UInt64? { value == -1 ? nil : UInt64(bitPattern: Int64(value)) }
+    static func seed(_ value: Int) -> UInt64? { SamplingParameters.seed(requested: Int64(value)) }
 }
 
 extension FieldReader {

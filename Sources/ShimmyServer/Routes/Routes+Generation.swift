@@ -25,7 +25,10 @@ extension Routes {
         do {
             promptTokens = try session.countTokens(decoded.prompt)
             if promptTokens >= session.contextLength, decoded.dropsOldestMessages, case .messages(let messages) = decoded.prompt,
-               let kept = try Self.recentMessagesThatFit(messages, session: session)
+               let kept = try ChatTruncation.recentMessages(
+                   messages, contextLength: session.contextLength,
+                   reserve: ChatTruncation.reserve(maxTokens: decoded.maxTokens, contextLength: session.contextLength),
+                   count: { try session.countTokens(.messages($0)) })
             {
                 context.logger.debug("conversation longer than the context: oldest messages left out",
                                      metadata: ["model": .string(session.modelName),
@@ -49,23 +52,6 @@ extension Routes {
         return PreparedGeneration(session: session,
                                   request: decoded.generationRequest(contextLength: session.contextLength, promptTokens: promptTokens),
                                   promptTokens: promptTokens)
-    }
-
-    /// Ollama's truncation of a conversation (`chatPrompt` in its server): the system messages and the most recent
-    /// messages that fit in the context with room for one generated token, the last message always among them;
-    /// nil when the last one does not fit even with only the system messages.
-    static func recentMessagesThatFit(_ messages: [ChatMessage], session: any InferenceSession)
-        throws -> (messages: [ChatMessage], tokens: Int)?
-    {
-        var fitting: (messages: [ChatMessage], tokens: Int)?
-        // from the last message alone backwards, while the prompt still fits (it only grows)
-        for start in stride(from: messages.count - 1, to: 0, by: -1) {
-            let kept = messages[..<start].filter { $0.role == "system" } + messages[start...]
-            let tokens = try session.countTokens(.messages(kept))
-            guard tokens < session.contextLength else { break }
-            fitting = (kept, tokens)
-        }
-        return fitting
     }
 
     /// The name of the model a request runs on (`default` and other aliases resolved); model_not_found before
