@@ -7,14 +7,17 @@ public struct APIError: Error, Sendable {
     public var message: String
     public var details: String?
     public var headers: [(name: String, value: String)]
+    /// The request field the error is about (`temperature`, `messages[0].content`): OpenAI's `param`.
+    public var param: String?
 
     public init(status: Int, code: String, message: String, details: String? = nil,
-                headers: [(name: String, value: String)] = []) {
+                headers: [(name: String, value: String)] = [], param: String? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.details = details
         self.headers = headers
+        self.param = param
     }
 
     /// The HTTP status of a `ShimmyError` code: model_not_found 404, invalid_request 400, others 500.
@@ -54,9 +57,9 @@ public struct APIError: Error, Sendable {
                         details: String(describing: error))
     }
 
-    /// An invalid_request (400).
-    public static func invalidRequest(_ message: String, details: String? = nil) -> APIError {
-        APIError(status: 400, code: ShimmyError.Code.invalidRequest.rawValue, message: message, details: details)
+    /// An invalid_request (400), about the field `param` when it names one.
+    public static func invalidRequest(_ message: String, details: String? = nil, param: String? = nil) -> APIError {
+        APIError(status: 400, code: ShimmyError.Code.invalidRequest.rawValue, message: message, details: details, param: param)
     }
 
     /// The error object.
@@ -68,8 +71,7 @@ public struct APIError: Error, Sendable {
     public var response: HTTPResponse { .json(json, status: status, headers: headers) }
 
     /// The error object with OpenAI's `type` and `param` beside shimmy's fields, for the `/v1` routes (OpenAI's
-    /// clients read `type` and `param`): `param` is the field a message names (`Field 'temperature' ...`,
-    /// `Missing field 'prompt'`, `Unsupported content part in 'messages[0].content'`).
+    /// clients read `type` and `param`).
     public var openAIJSON: JSONValue {
         let type: String
         switch status {
@@ -77,13 +79,8 @@ public struct APIError: Error, Sendable {
         case 500...: type = "server_error"
         default: type = "invalid_request_error"
         }
-        var param = JSONValue.null
-        for prefix in ["Field '", "Missing field '", "Unsupported content part in '"] where message.hasPrefix(prefix) {
-            let name = message.dropFirst(prefix.count)
-            if let end = name.firstIndex(of: "'") { param = .string(String(name[..<end])) }
-        }
         return ["error": ["code": .string(code), "message": .string(message), "details": .optionalString(details),
-                          "type": .string(type), "param": param]]
+                          "type": .string(type), "param": .optionalString(param)]]
     }
 
     /// `response` with `openAIJSON`.

@@ -33,7 +33,7 @@ public struct FieldReader: Sendable {
     }
 
     func wrongType(_ key: String, _ expected: String, _ got: JSONValue) -> APIError {
-        .invalidRequest("Field '\(prefix)\(key)' has the wrong type", details: "'\(prefix)\(key)' must be \(expected), got \(got.typeName)")
+        .invalidRequest("Field '\(prefix)\(key)' has the wrong type", details: "'\(prefix)\(key)' must be \(expected), got \(got.typeName)", param: prefix + key)
     }
 
     /// Throws invalid_request when `key` asks for something shimmy cannot do: true, a non-zero number, a non-empty
@@ -51,19 +51,19 @@ public struct FieldReader: Sendable {
         case .array(let items): asks = !items.isEmpty
         case .object(let pairs): asks = !pairs.isEmpty
         }
-        if asks { throw APIError.invalidRequest("Field '\(prefix)\(key)' is not supported", details: reason) }
+        if asks { throw APIError.invalidRequest("Field '\(prefix)\(key)' is not supported", details: reason, param: prefix + key) }
     }
 
     /// A string field.
     /// A string field; `required` refuses a missing one, `nonEmpty` an empty one too (a required name).
     public func string(_ key: String, required: Bool = false, nonEmpty: Bool = false) throws -> String? {
         guard let value = present(key) else {
-            if required { throw APIError.invalidRequest("Missing field '\(prefix)\(key)'", details: "'\(prefix)\(key)' is required") }
+            if required { throw APIError.invalidRequest("Missing field '\(prefix)\(key)'", details: "'\(prefix)\(key)' is required", param: prefix + key) }
             return nil
         }
         guard let s = value.stringValue else { throw wrongType(key, "a string", value) }
         if nonEmpty && s.isEmpty {
-            throw APIError.invalidRequest("Field '\(prefix)\(key)' is empty", details: "'\(prefix)\(key)' is required")
+            throw APIError.invalidRequest("Field '\(prefix)\(key)' is empty", details: "'\(prefix)\(key)' is required", param: prefix + key)
         }
         return s
     }
@@ -81,7 +81,7 @@ public struct FieldReader: Sendable {
         guard let i = value.integerValue else { throw wrongType(key, "an integer", value) }
         guard i >= Int64(range.lowerBound), i <= Int64(range.upperBound) else {
             throw APIError.invalidRequest("Field '\(prefix)\(key)' is out of range",
-                                          details: "'\(prefix)\(key)' must be in \(range.lowerBound)...\(range.upperBound), got \(i)")
+                                          details: "'\(prefix)\(key)' must be in \(range.lowerBound)...\(range.upperBound), got \(i)", param: prefix + key)
         }
         return Int(i)
     }
@@ -92,7 +92,7 @@ public struct FieldReader: Sendable {
         guard let d = value.doubleValue else { throw wrongType(key, "a number", value) }
         guard range.contains(d) else {
             throw APIError.invalidRequest("Field '\(prefix)\(key)' is out of range",
-                                          details: "'\(prefix)\(key)' must be in \(range.lowerBound)...\(range.upperBound), got \(d)")
+                                          details: "'\(prefix)\(key)' must be in \(range.lowerBound)...\(range.upperBound), got \(d)", param: prefix + key)
         }
         return d
     }
@@ -103,7 +103,7 @@ public struct FieldReader: Sendable {
         if let s = value.stringValue { return [s] }
         guard let items = value.arrayValue else { throw wrongType(key, "a string or an array of strings", value) }
         guard items.count <= maxCount else {
-            throw APIError.invalidRequest("Field '\(prefix)\(key)' has too many entries", details: "at most \(maxCount)")
+            throw APIError.invalidRequest("Field '\(prefix)\(key)' has too many entries", details: "at most \(maxCount)", param: prefix + key)
         }
         return try items.map { item in
             guard let s = item.stringValue else { throw wrongType(key, "a string or an array of strings", value) }
@@ -121,7 +121,7 @@ public struct FieldReader: Sendable {
     /// An array field.
     public func array(_ key: String, required: Bool = false) throws -> [JSONValue]? {
         guard let value = present(key) else {
-            if required { throw APIError.invalidRequest("Missing field '\(prefix)\(key)'", details: "'\(prefix)\(key)' is required") }
+            if required { throw APIError.invalidRequest("Missing field '\(prefix)\(key)'", details: "'\(prefix)\(key)' is required", param: prefix + key) }
             return nil
         }
         guard let items = value.arrayValue else { throw wrongType(key, "an array", value) }

@@ -18,7 +18,7 @@ public enum OllamaRequestDecoder {
         let messages = try items.enumerated().map { index, item -> ChatMessage in
             guard case .object = item else {
                 throw APIError.invalidRequest("Field 'messages[\(index)]' has the wrong type",
-                                              details: "'messages[\(index)]' must be an object, got \(item.typeName)")
+                                              details: "'messages[\(index)]' must be an object, got \(item.typeName)", param: "messages[\(index)]")
             }
             let message = FieldReader(object: item, prefix: "messages[\(index)].")
             try message.refuse("images", Unsupported.images)
@@ -96,7 +96,7 @@ public enum OllamaRequestDecoder {
         let fields = try FieldReader.parse(body)
         if let model = try fields.string("model") { return model }
         guard let name = try fields.string("name") else {
-            throw APIError.invalidRequest("Missing field 'model'", details: "'model' is required")
+            throw APIError.invalidRequest("Missing field 'model'", details: "'model' is required", param: "model")
         }
         return name
     }

@@ -8,7 +8,7 @@ public enum OpenAIRequestDecoder {
     public static func chat(_ body: [UInt8]) throws -> DecodedGeneration {
         let fields = try FieldReader.parse(body)
         guard let items = try fields.array("messages", required: true), !items.isEmpty else {
-            throw APIError.invalidRequest("Field 'messages' is empty", details: "send at least one message")
+            throw APIError.invalidRequest("Field 'messages' is empty", details: "send at least one message", param: "messages")
         }
         let messages = try items.enumerated().map { try message($0.element, index: $0.offset) }
         try fields.refuse("tools", Unsupported.tools)
@@ -25,10 +25,10 @@ public enum OpenAIRequestDecoder {
         if let list = try? fields.stringList("prompt", maxCount: 1), let first = list.first {
             prompt = first
         } else if fields.present("prompt") == nil {
-            throw APIError.invalidRequest("Missing field 'prompt'", details: "'prompt' is required")
+            throw APIError.invalidRequest("Missing field 'prompt'", details: "'prompt' is required", param: "prompt")
         } else {
             throw APIError.invalidRequest("Field 'prompt' has the wrong type",
-                                          details: "'prompt' must be a string or an array of one string")
+                                          details: "'prompt' must be a string or an array of one string", param: "prompt")
         }
         try fields.refuse("echo", "echoing the prompt is not supported")
         try fields.refuse("suffix", Unsupported.suffix)
@@ -39,7 +39,7 @@ public enum OpenAIRequestDecoder {
     private static func message(_ value: JSONValue, index: Int) throws -> ChatMessage {
         guard case .object = value else {
             throw APIError.invalidRequest("Field 'messages[\(index)]' has the wrong type",
-                                          details: "'messages[\(index)]' must be an object, got \(value.typeName)")
+                                          details: "'messages[\(index)]' must be an object, got \(value.typeName)", param: "messages[\(index)]")
         }
         let fields = FieldReader(object: value, prefix: "messages[\(index)].")
         // OpenAI's `developer` role is the system instruction of newer models
@@ -53,7 +53,7 @@ public enum OpenAIRequestDecoder {
             content = try parts.map { part -> String in
                 guard part["type"]?.stringValue == "text", let text = part["text"]?.stringValue else {
                     throw APIError.invalidRequest("Unsupported content part in 'messages[\(index)].content'",
-                                                  details: "only {\"type\": \"text\", \"text\": ...} parts are supported")
+                                                  details: "only {\"type\": \"text\", \"text\": ...} parts are supported", param: "messages[\(index)].content")
                 }
                 return text
             }.joined()
@@ -65,7 +65,7 @@ public enum OpenAIRequestDecoder {
 
     private static func common(_ fields: FieldReader, prompt: Prompt) throws -> DecodedGeneration {
         if let n = try fields.integer("n", in: 1...128), n != 1 {
-            throw APIError.invalidRequest("Field 'n' must be 1", details: "'n' was \(n): one choice per request is supported")
+            throw APIError.invalidRequest("Field 'n' must be 1", details: "'n' was \(n): one choice per request is supported", param: "n")
         }
         try fields.refuse("logprobs", "logprobs are not supported")
         try fields.refuse("top_logprobs", "logprobs are not supported")
