@@ -46,6 +46,7 @@ struct ChatCommand: AsyncParsableCommand {
                 continue
             }
             messages.append(.user(line))
+            messages = try fitted(messages, model: model, capacity: context.capacity)
             let flag = StopFlag()
             current.withLock { $0 = flag }
             var answer = ""
@@ -79,5 +80,19 @@ struct ChatCommand: AsyncParsableCommand {
             current.withLock { $0 = nil }
             messages.append(.assistant(answer))
         }
+    }
+
+    /// The conversation, its oldest messages left out when it has outgrown the context (`ChatTruncation`, as
+    /// Ollama does), leaving room for an answer of `--max-tokens` (at most half the context); unchanged when it
+    /// fits, or when even the last message does not (the run then reports it).
+    func fitted(_ messages: [ChatMessage], model: LlamaModel, capacity: Int) throws -> [ChatMessage] {
+        guard try model.countTokens(.messages(messages)) >= capacity,
+              let kept = try ChatTruncation.recentMessages(
+                  messages, contextLength: capacity, reserve: ChatTruncation.reserve(maxTokens: maxTokens, contextLength: capacity),
+                  count: { try model.countTokens(.messages($0)) })
+        else { return messages }
+        printError("(the conversation outgrew the context of \(capacity) tokens: its \(messages.count - kept.messages.count) "
+                   + "oldest messages are left out)")
+        return kept.messages
     }
 }

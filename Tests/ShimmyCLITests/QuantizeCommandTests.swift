@@ -2,15 +2,21 @@ import Foundation
 import ShimmyTestSupport
 import Testing
 
-/// Runs the built `shimmy` binary with `arguments`; returns exit status, stdout and stderr.
-func runShimmy(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+/// Runs the built `shimmy` binary with `arguments` (and `input` on its standard input); returns exit status, stdout
+/// and stderr.
+func runShimmy(_ arguments: [String], input: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: TestPaths.shimmyBinary)
     process.arguments = arguments
-    let out = Pipe(), err = Pipe()
+    let out = Pipe(), err = Pipe(), stdin = Pipe()
     process.standardOutput = out
     process.standardError = err
+    if input != nil { process.standardInput = stdin }
     try process.run()
+    if let input {
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
+    }
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
     let stderr = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()

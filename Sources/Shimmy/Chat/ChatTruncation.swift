@@ -1,7 +1,14 @@
-import Shimmy
-
-/// Ollama's truncation of a conversation longer than the context (`chatPrompt` in its server), for `/api/chat`.
-enum ChatTruncation {
+/// Ollama's truncation of a conversation longer than the context (`chatPrompt` in its server), used by the server's
+/// `/api/chat` and by `shimmy chat`.
+///
+/// ```swift
+/// if try model.countTokens(.messages(messages)) >= model.contextLength,
+///    let kept = try ChatTruncation.recentMessages(messages, contextLength: model.contextLength, reserve: 256,
+///                                                 count: { try model.countTokens(.messages($0)) }) {
+///     messages = kept.messages
+/// }
+/// ```
+public enum ChatTruncation {
     /// The system messages and the most recent messages whose prompt leaves `reserve` tokens of the context for the
     /// answer (Ollama fills its context and shifts it while generating; shimmy does not shift, so the answer needs
     /// that room), the last message always among them. When the last message with the system messages leaves less
@@ -10,7 +17,7 @@ enum ChatTruncation {
     /// `count` gives a list's prompt tokens, which only grow with the messages kept: the search probes back from
     /// the last message by doubling steps, then bisects, so it counts O(log n) prompts of at most about twice the
     /// kept size, not one per message.
-    static func recentMessages(_ messages: [ChatMessage], contextLength: Int, reserve: Int,
+    public static func recentMessages(_ messages: [ChatMessage], contextLength: Int, reserve: Int,
                                count: ([ChatMessage]) throws -> Int) rethrows -> (messages: [ChatMessage], tokens: Int)? {
         let last = messages.count - 1
         guard last >= 1 else { return nil }
@@ -42,7 +49,7 @@ enum ChatTruncation {
     }
 
     /// The room left for the answer: `num_predict` when given, else a quarter of the context; at most half of it.
-    static func reserve(maxTokens: Int?, contextLength: Int) -> Int {
+    public static func reserve(maxTokens: Int?, contextLength: Int) -> Int {
         min(maxTokens ?? contextLength / 4, contextLength / 2)
     }
 }
