@@ -18,7 +18,9 @@ public enum ChatTruncation {
     /// the last message by doubling steps, then bisects, so it counts O(log n) prompts of at most about twice the
     /// kept size, not one per message.
     public static func recentMessages(_ messages: [ChatMessage], contextLength: Int, reserve: Int,
-                               count: ([ChatMessage]) throws -> Int) rethrows -> (messages: [ChatMessage], tokens: Int)? {
+                                      count: ([ChatMessage]) throws -> Int)
+        rethrows -> (messages: [ChatMessage], tokens: Int)?
+    {
         let last = messages.count - 1
         guard last >= 1 else { return nil }
         let systemIndices = messages.indices.filter { messages[$0].role == "system" }
