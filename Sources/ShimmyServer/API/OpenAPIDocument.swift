@@ -2,12 +2,26 @@
 /// (a test holds the two equal).
 public enum OpenAPIDocument {
     private static func ref(_ name: String) -> JSONValue { ["$ref": .string("#/components/schemas/\(name)")] }
-    private static func string(_ description: String) -> JSONValue { ["type": "string", "description": .string(description)] }
-    private static func integer(_ description: String, minimum: Int? = nil, defaultValue: Int? = nil) -> JSONValue {
+    private static func string(_ description: String, minLength: Int? = nil) -> JSONValue {
+        var members: [(String, JSONValue)] = [("type", "string"), ("description", .string(description))]
+        if let minLength { members.append(("minLength", .int(minLength))) }
+        return .object(members)
+    }
+    private static func integer(_ description: String, minimum: Int? = nil, maximum: Int? = nil, defaultValue: Int? = nil) -> JSONValue {
         var members: [(String, JSONValue)] = [("type", "integer"), ("description", .string(description))]
         if let minimum { members.append(("minimum", .int(minimum))) }
+        if let maximum { members.append(("maximum", .int(maximum))) }
         if let defaultValue { members.append(("default", .int(defaultValue))) }
         return .object(members)
+    }
+    /// The ranges the decoders check (`RequestRanges`), so that the document says what a request may hold.
+    private static let seed = integer("Fixes the random sequence; -1 is a random one.", minimum: Int(Int64.min), maximum: Int(Int64.max))
+    private static func tokens(_ description: String, defaultValue: Int? = nil) -> JSONValue {
+        integer(description, minimum: RequestRanges.maxTokens.lowerBound, maximum: RequestRanges.maxTokens.upperBound,
+                defaultValue: defaultValue)
+    }
+    private static func topK(_ description: String) -> JSONValue {
+        integer(description, minimum: RequestRanges.topK.lowerBound, maximum: RequestRanges.topK.upperBound, defaultValue: 40)
     }
     private static func number(_ description: String, _ range: ClosedRange<Double>, defaultValue: Double? = nil) -> JSONValue {
         var members: [(String, JSONValue)] = [("type", "number"), ("description", .string(description)),
@@ -69,22 +83,22 @@ public enum OpenAPIDocument {
         return .object(members)
     }
 
-    /// `stop`: one string or several (`maxItems` where a route limits them).
-    private static func stop(maxItems: Int? = nil) -> JSONValue {
-        var array: [(String, JSONValue)] = [("type", "array"), ("items", ["type": "string"])]
-        if let maxItems { array.append(("maxItems", .int(maxItems))) }
-        return ["oneOf": [["type": "string"], .object(array)], "description": "Generation stops before any of these strings."]
+    /// `stop`: one string or at most `maxItems`.
+    private static func stop(maxItems: Int = 16) -> JSONValue {
+        ["oneOf": [["type": "string"], ["type": "array", "items": ["type": "string"], "maxItems": .int(maxItems)]],
+         "description": "Generation stops before any of these strings."]
     }
 
     private static let sampling: [(String, JSONValue)] = [
         ("temperature", number("Sampling temperature; 0 is greedy.", 0...2, defaultValue: 0.7)),
         ("top_p", number("Nucleus sampling.", 0...1, defaultValue: 0.95)),
         ("stop", stop(maxItems: 4)),
-        ("seed", integer("Fixes the random sequence; -1 is a random one.")),
-        ("top_k", integer("Top-k sampling; 0 disables (llama.cpp's extension).", minimum: 0, defaultValue: 40)),
+        ("seed", seed),
+        ("top_k", topK("Top-k sampling; 0 disables (llama.cpp's extension).")),
         ("min_p", number("Min-p sampling; 0 disables (llama.cpp's extension).", 0...1, defaultValue: 0.05)),
         ("repeat_penalty", number("1 disables (llama.cpp's extension).", 0...100, defaultValue: 1)),
-        ("repeat_last_n", integer("Tokens the penalties look at; -1: the whole context (llama.cpp's extension).", minimum: -1, defaultValue: 64)),
+        ("repeat_last_n", integer("Tokens the penalties look at; -1: the whole context (llama.cpp's extension).", minimum: -1,
+                                  maximum: 1_000_000, defaultValue: 64)),
     ]
 
     private static let schemas: [(String, JSONValue)] = [
@@ -94,15 +108,15 @@ public enum OpenAPIDocument {
                          required: ["error"])),
         ("Usage", object([("prompt_tokens", integer("")), ("completion_tokens", integer("")), ("total_tokens", integer(""))])),
         ("GenerateRequest", object([
-            ("model", string("Model name; \"default\" is the default model.")),
-            ("prompt", string("Input prompt.")),
-            ("max_tokens", integer("Most tokens to generate.", minimum: 1, defaultValue: 100)),
+            ("model", string("Model name; \"default\" is the default model.", minLength: 1)),
+            ("prompt", string("Input prompt.", minLength: 1)),
+            ("max_tokens", tokens("Most tokens to generate.", defaultValue: 100)),
             ("temperature", number("Sampling temperature; 0 is greedy.", 0...2, defaultValue: 0.7)),
             ("stream", boolean("Server-Sent Events: data: {\"choices\":[{\"text\",\"index\"}]} then data: [DONE].", defaultValue: false)),
             ("top_p", number("Nucleus sampling.", 0...1, defaultValue: 0.95)),
-            ("top_k", integer("Top-k sampling; 0 disables.", minimum: 0, defaultValue: 40)),
+            ("top_k", topK("Top-k sampling; 0 disables.")),
             ("stop", stop()),
-            ("seed", integer("Fixes the random sequence; -1 is a random one.")),
+            ("seed", seed),
         ], required: ["model", "prompt"])),
         ("GenerateResponse", object([
             ("choices", ["type": "array", "items": object([("text", string("")), ("index", integer("")),
@@ -114,28 +128,31 @@ public enum OpenAPIDocument {
                                required: ["role", "content"])),
         ("ChatCompletionRequest", object([
             ("model", string("Model name.")), ("messages", ["type": "array", "items": ref("ChatMessage"), "minItems": 1]),
-            ("max_tokens", integer("Most tokens to generate; default: the rest of the context.", minimum: 1)),
-            ("max_completion_tokens", integer("Same as max_tokens.", minimum: 1)),
+            ("max_tokens", tokens("Most tokens to generate; default: the rest of the context.")),
+            ("max_completion_tokens", tokens("Same as max_tokens.")),
             ("stream", boolean("Server-Sent Events of chat.completion.chunk objects, then data: [DONE].", defaultValue: false)),
             ("stream_options", object([("include_usage", boolean("A last chunk with usage.", defaultValue: false))])),
             ("presence_penalty", number("", -2...2, defaultValue: 0)), ("frequency_penalty", number("", -2...2, defaultValue: 0)),
-            ("n", integer("Only 1 is supported.", minimum: 1, defaultValue: 1)),
+            ("n", integer("Only 1 is supported.", minimum: 1, maximum: 1, defaultValue: 1)),
         ] + sampling, required: ["messages"])),
         ("CompletionRequest", object([
-            ("model", string("Model name.")), ("prompt", ["oneOf": [["type": "string"], ["type": "array", "items": ["type": "string"], "maxItems": 1]]]),
-            ("max_tokens", integer("Most tokens to generate; default: the rest of the context.", minimum: 1)),
+            ("model", string("Model name.")),
+            ("prompt", ["oneOf": [["type": "string", "minLength": 1], ["type": "array", "items": ["type": "string", "minLength": 1], "minItems": 1, "maxItems": 1]]]),
+            ("max_tokens", tokens("Most tokens to generate; default: the rest of the context.")),
             ("stream", boolean("Server-Sent Events of text_completion objects, then data: [DONE].", defaultValue: false)),
             ("stream_options", object([("include_usage", boolean("A last chunk with usage.", defaultValue: false))])),
             ("presence_penalty", number("", -2...2, defaultValue: 0)), ("frequency_penalty", number("", -2...2, defaultValue: 0)),
         ] + sampling, required: ["prompt"])),
         ("OpenAIModel", object([("id", string("")), ("object", string("model")), ("created", integer("Unix time")), ("owned_by", string("shimmy"))])),
         ("OllamaChatRequest", object([
-            ("model", string("Model name.")),
-            ("messages", ["type": "array", "items": ref("ChatMessage"), "description": "None or [] only loads the model (done_reason load)."]),
+            ("model", string("Model name.", minLength: 1)),
+            ("messages", ["type": "array", "items": object([("role", string("system, user or assistant")), ("content", string(""))], required: ["role"]),
+                          "description": "None or [] only loads the model (done_reason load)."]),
             ("stream", boolean("NDJSON lines, the last with done: true and counts.", defaultValue: true)),
-            ("options", object([("temperature", number("", 0...100, defaultValue: 0.8)), ("top_k", integer("", defaultValue: 40)),
-                                ("top_p", number("", 0...1, defaultValue: 0.9)), ("num_predict", integer("-1: until the context is full.")),
-                                ("stop", stop()), ("seed", integer("-1 is a random one.")),
+            ("options", object([("temperature", number("", 0...100, defaultValue: 0.8)), ("top_k", topK("")),
+                                ("top_p", number("", 0...1, defaultValue: 0.9)),
+                                ("num_predict", integer("-1: until the context is full.", minimum: -2, maximum: RequestRanges.maxTokens.upperBound)),
+                                ("stop", stop()), ("seed", seed),
                                 ("repeat_penalty", number("", 0...100, defaultValue: 1.1))])),
         ], required: ["model"])),
     ]
