@@ -20,6 +20,16 @@ struct BenchCommandTests {
         }
     }
 
+    @Test("without -t, the threads every command uses: SHIMMY_THREADS, else the cores")
+    func defaultThreads() throws {
+        let result = try runShimmy(["bench", "-m", TestPaths.defaultModel, "-p", "8", "-n", "0", "-r", "1", "--json"],
+                                   environment: ["SHIMMY_THREADS": "5"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let rows = object?["results"] as? [[String: Any]] ?? []
+        #expect(rows.count == 1 && rows.allSatisfy { $0["threads"] as? Int == 5 }, "\(rows)")
+    }
+
     @Test("the table has one row per test, the test column as wide as its names")
     func table() throws {
         let result = try runShimmy(["bench", "-m", TestPaths.defaultModel, "-p", "0", "-n", "2", "-d", "4",

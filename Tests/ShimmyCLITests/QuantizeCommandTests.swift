@@ -2,12 +2,15 @@ import Foundation
 import ShimmyTestSupport
 import Testing
 
-/// Runs the built `shimmy` binary with `arguments` (and `input` on its standard input); returns exit status, stdout
-/// and stderr.
-func runShimmy(_ arguments: [String], input: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+/// Runs the built `shimmy` binary with `arguments` (`input` on its standard input, `environment` added to this
+/// process's); returns exit status, stdout and stderr.
+func runShimmy(_ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws
+    -> (status: Int32, stdout: String, stderr: String)
+{
     let process = Process()
     process.executableURL = URL(fileURLWithPath: TestPaths.shimmyBinary)
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe(), err = Pipe(), stdin = Pipe()
     process.standardOutput = out
     process.standardError = err
