@@ -124,7 +124,10 @@ public enum OpenAPIDocument {
             ("usage", ref("Usage")),
         ])),
         ("ChatMessage", object([("role", string("system, user or assistant")),
-                                ("content", ["oneOf": [["type": "string"], ["type": "array", "items": object([("type", string("text")), ("text", string(""))])]]])],
+                                ("content", ["oneOf": [["type": "string"],
+                                                      ["type": "array",
+                                                       "items": object([("type", ["type": "string", "enum": ["text"]]), ("text", string(""))],
+                                                                       required: ["type", "text"])]]])],
                                required: ["role", "content"])),
         ("ChatCompletionRequest", object([
             ("model", string("Model name.")), ("messages", ["type": "array", "items": ref("ChatMessage"), "minItems": 1]),
