@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Shimmy
+import ShimmyServer
 
 /// Options every model-running command shares.
 struct ModelOptionGroup: ParsableArguments {
@@ -58,7 +59,9 @@ func validateSampling(temperature: Float, topP: Float = 1, minP: Float = 0, topK
     guard (0...1).contains(topP) else { throw ValidationError("--top-p must be in 0...1") }
     guard (0...1).contains(minP) else { throw ValidationError("--min-p must be in 0...1") }
     guard topK >= 0 else { throw ValidationError("--top-k must be 0 or more") }
-    guard (0...100).contains(repeatPenalty) else { throw ValidationError("--repeat-penalty must be in 0...100") }
+    guard RequestRanges.repeatPenalty.contains(Double(repeatPenalty)) else {
+        throw ValidationError("--repeat-penalty must be in 0...100")
+    }
     guard repeatLastN >= -1 else { throw ValidationError("--repeat-last-n must be -1 or more") }
 }
 

@@ -86,10 +86,9 @@ struct ChatCommand: AsyncParsableCommand {
     /// Ollama does), leaving room for an answer of `--max-tokens` (at most half the context); unchanged when it
     /// fits, or when even the last message does not (the run then reports it).
     func fitted(_ messages: [ChatMessage], model: LlamaModel, capacity: Int) throws -> [ChatMessage] {
-        guard try model.countTokens(.messages(messages)) >= capacity,
-              let kept = try ChatTruncation.recentMessages(
-                  messages, contextLength: capacity, reserve: ChatTruncation.reserve(maxTokens: maxTokens, contextLength: capacity),
-                  count: { try model.countTokens(.messages($0)) })
+        guard let kept = try ChatTruncation.fitted(messages, tokens: try model.countTokens(.messages(messages)),
+                                                   contextLength: capacity, maxTokens: maxTokens,
+                                                   count: { try model.countTokens(.messages($0)) })
         else { return messages }
         printError("(the conversation outgrew the context of \(capacity) tokens: its \(messages.count - kept.messages.count) "
                    + "oldest messages are left out)")

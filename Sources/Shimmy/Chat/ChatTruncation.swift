@@ -2,13 +2,25 @@
 /// `/api/chat` and by `shimmy chat`.
 ///
 /// ```swift
-/// if try model.countTokens(.messages(messages)) >= model.contextLength,
-///    let kept = try ChatTruncation.recentMessages(messages, contextLength: model.contextLength, reserve: 256,
-///                                                 count: { try model.countTokens(.messages($0)) }) {
+/// let tokens = try model.countTokens(.messages(messages))
+/// if let kept = try ChatTruncation.fitted(messages, tokens: tokens, contextLength: model.contextLength, maxTokens: 256,
+///                                         count: { try model.countTokens(.messages($0)) }) {
 ///     messages = kept.messages
 /// }
 /// ```
 public enum ChatTruncation {
+    /// What is left of a conversation of `tokens` prompt tokens that does not fit in the context: `recentMessages`
+    /// with `reserve(maxTokens:contextLength:)` of room for the answer. Nil when the conversation fits as it is,
+    /// and when not even its last message fits.
+    public static func fitted(_ messages: [ChatMessage], tokens: Int, contextLength: Int, maxTokens: Int?,
+                              count: ([ChatMessage]) throws -> Int)
+        rethrows -> (messages: [ChatMessage], tokens: Int)?
+    {
+        guard tokens >= contextLength else { return nil }
+        return try recentMessages(messages, contextLength: contextLength,
+                                  reserve: reserve(maxTokens: maxTokens, contextLength: contextLength), count: count)
+    }
+
     /// The system messages and the most recent messages whose prompt leaves `reserve` tokens of the context for the
     /// answer (Ollama fills its context and shifts it while generating; shimmy does not shift, so the answer needs
     /// that room), the last message always among them. When the last message with the system messages leaves less

@@ -34,14 +34,24 @@ public struct DecodedGeneration: Sendable, Equatable {
     }
 }
 
-/// Limits shared by the decoders.
-enum RequestRanges {
-    static let maxTokens = 1...1_000_000
-    static let temperature = 0.0...2.0
-    static let probability = 0.0...1.0
-    static let penalty = -2.0...2.0
-    static let topK = 0...1_000_000
-    static let seed = Int(Int64.min)...Int(Int64.max)
+/// Limits shared by the decoders, which `OpenAPIDocument` states and the CLI checks too.
+public enum RequestRanges {
+    public static let maxTokens = 1...1_000_000
+    public static let temperature = 0.0...2.0
+    /// Ollama's `options.temperature`.
+    public static let ollamaTemperature = 0.0...100.0
+    public static let probability = 0.0...1.0
+    public static let penalty = -2.0...2.0
+    /// llama.cpp's `repeat_penalty`: 0 and 1 turn it off.
+    public static let repeatPenalty = 0.0...100.0
+    public static let repeatLastN = -1...1_000_000
+    /// Ollama's `num_predict`: -1 and -2 (and 0) mean the rest of the context.
+    public static let numPredict = -2...maxTokens.upperBound
+    public static let topK = 0...1_000_000
+    public static let seed = Int(Int64.min)...Int(Int64.max)
+    /// Most `stop` strings: 4 on `/v1`, as OpenAI allows; 16 on the other routes.
+    public static let openAIStopStrings = 4
+    public static let stopStrings = 16
 
     /// The seed a request's `seed` asks for: -1 is a random one, as in llama.cpp and Ollama (whose default it is).
     static func seed(_ value: Int) -> UInt64? { SamplingParameters.seed(requested: Int64(value)) }
@@ -55,8 +65,8 @@ extension FieldReader {
         if let k = try integer("top_k", in: RequestRanges.topK) { sampling.topK = k }
         if let p = try number("top_p", in: RequestRanges.probability) { sampling.topP = Float(p) }
         if let p = try number("min_p", in: RequestRanges.probability) { sampling.minP = Float(p) }
-        if let p = try number("repeat_penalty", in: 0...100) { sampling.repeatPenalty = Float(p) }
-        if let n = try integer("repeat_last_n", in: -1...1_000_000) { sampling.repeatLastN = n }
+        if let p = try number("repeat_penalty", in: RequestRanges.repeatPenalty) { sampling.repeatPenalty = Float(p) }
+        if let n = try integer("repeat_last_n", in: RequestRanges.repeatLastN) { sampling.repeatLastN = n }
         if let p = try number("presence_penalty", in: RequestRanges.penalty) { sampling.presencePenalty = Float(p) }
         if let p = try number("frequency_penalty", in: RequestRanges.penalty) { sampling.frequencyPenalty = Float(p) }
         if let seed = try integer("seed", in: RequestRanges.seed) { sampling.seed = RequestRanges.seed(seed) }
@@ -92,6 +102,6 @@ public enum ShimmyRequestDecoder {
         return DecodedGeneration(
             model: model, prompt: .text(prompt), sampling: sampling,
             maxTokens: try fields.integer("max_tokens", in: RequestRanges.maxTokens) ?? 100,
-            stop: try fields.stringList("stop") ?? [], stream: try fields.bool("stream") ?? false)
+            stop: try fields.stringList("stop", maxCount: RequestRanges.stopStrings) ?? [], stream: try fields.bool("stream") ?? false)
     }
 }

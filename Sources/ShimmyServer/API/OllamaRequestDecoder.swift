@@ -40,10 +40,10 @@ public enum OllamaRequestDecoder {
         var maxTokens: Int?
         var stop: [String] = []
         if let options = try fields.nested("options") {
-            if let t = try options.number("temperature", in: 0...100) { sampling.temperature = Float(t) }
+            if let t = try options.number("temperature", in: RequestRanges.ollamaTemperature) { sampling.temperature = Float(t) }
             try options.readSampling(into: &sampling)
-            if let n = try options.integer("num_predict", in: -2...RequestRanges.maxTokens.upperBound), n > 0 { maxTokens = n }
-            stop = try options.stringList("stop") ?? []
+            if let n = try options.integer("num_predict", in: RequestRanges.numPredict), n > 0 { maxTokens = n }
+            stop = try options.stringList("stop", maxCount: RequestRanges.stopStrings) ?? []
         }
         return (sampling, maxTokens, stop)
     }

@@ -81,6 +81,6 @@ public enum OpenAIRequestDecoder {
         return DecodedGeneration(
             model: try fields.string("model"), prompt: prompt, sampling: sampling,
             maxTokens: try fields.integer("max_tokens", in: RequestRanges.maxTokens),
-            stop: try fields.stringList("stop", maxCount: 4) ?? [], stream: stream, includeUsage: includeUsage)
+            stop: try fields.stringList("stop", maxCount: RequestRanges.openAIStopStrings) ?? [], stream: stream, includeUsage: includeUsage)
     }
 }

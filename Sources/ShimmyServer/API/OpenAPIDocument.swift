@@ -15,7 +15,8 @@ public enum OpenAPIDocument {
         return .object(members)
     }
     /// The ranges the decoders check (`RequestRanges`), so that the document says what a request may hold.
-    private static let seed = integer("Fixes the random sequence; -1 is a random one.", minimum: Int(Int64.min), maximum: Int(Int64.max))
+    private static let seed = integer("Fixes the random sequence; -1 is a random one.", minimum: RequestRanges.seed.lowerBound,
+                                      maximum: RequestRanges.seed.upperBound)
     private static func tokens(_ description: String, defaultValue: Int? = nil) -> JSONValue {
         integer(description, minimum: RequestRanges.maxTokens.lowerBound, maximum: RequestRanges.maxTokens.upperBound,
                 defaultValue: defaultValue)
@@ -84,21 +85,21 @@ public enum OpenAPIDocument {
     }
 
     /// `stop`: one string or at most `maxItems`.
-    private static func stop(maxItems: Int = 16) -> JSONValue {
+    private static func stop(maxItems: Int = RequestRanges.stopStrings) -> JSONValue {
         ["oneOf": [["type": "string"], ["type": "array", "items": ["type": "string"], "maxItems": .int(maxItems)]],
          "description": "Generation stops before any of these strings."]
     }
 
     private static let sampling: [(String, JSONValue)] = [
-        ("temperature", number("Sampling temperature; 0 is greedy.", 0...2, defaultValue: 0.7)),
-        ("top_p", number("Nucleus sampling.", 0...1, defaultValue: 0.95)),
-        ("stop", stop(maxItems: 4)),
+        ("temperature", number("Sampling temperature; 0 is greedy.", RequestRanges.temperature, defaultValue: 0.7)),
+        ("top_p", number("Nucleus sampling.", RequestRanges.probability, defaultValue: 0.95)),
+        ("stop", stop(maxItems: RequestRanges.openAIStopStrings)),
         ("seed", seed),
         ("top_k", topK("Top-k sampling; 0 disables (llama.cpp's extension).")),
-        ("min_p", number("Min-p sampling; 0 disables (llama.cpp's extension).", 0...1, defaultValue: 0.05)),
-        ("repeat_penalty", number("1 disables (llama.cpp's extension).", 0...100, defaultValue: 1)),
-        ("repeat_last_n", integer("Tokens the penalties look at; -1: the whole context (llama.cpp's extension).", minimum: -1,
-                                  maximum: 1_000_000, defaultValue: 64)),
+        ("min_p", number("Min-p sampling; 0 disables (llama.cpp's extension).", RequestRanges.probability, defaultValue: 0.05)),
+        ("repeat_penalty", number("1 disables (llama.cpp's extension).", RequestRanges.repeatPenalty, defaultValue: 1)),
+        ("repeat_last_n", integer("Tokens the penalties look at; -1: the whole context (llama.cpp's extension).", minimum: RequestRanges.repeatLastN.lowerBound,
+                                  maximum: RequestRanges.repeatLastN.upperBound, defaultValue: 64)),
     ]
 
     private static let schemas: [(String, JSONValue)] = [
@@ -111,9 +112,9 @@ public enum OpenAPIDocument {
             ("model", string("Model name; \"default\" is the default model.", minLength: 1)),
             ("prompt", string("Input prompt.", minLength: 1)),
             ("max_tokens", tokens("Most tokens to generate.", defaultValue: 100)),
-            ("temperature", number("Sampling temperature; 0 is greedy.", 0...2, defaultValue: 0.7)),
+            ("temperature", number("Sampling temperature; 0 is greedy.", RequestRanges.temperature, defaultValue: 0.7)),
             ("stream", boolean("Server-Sent Events: data: {\"choices\":[{\"text\",\"index\"}]} then data: [DONE].", defaultValue: false)),
-            ("top_p", number("Nucleus sampling.", 0...1, defaultValue: 0.95)),
+            ("top_p", number("Nucleus sampling.", RequestRanges.probability, defaultValue: 0.95)),
             ("top_k", topK("Top-k sampling; 0 disables.")),
             ("stop", stop()),
             ("seed", seed),
@@ -135,7 +136,7 @@ public enum OpenAPIDocument {
             ("max_completion_tokens", tokens("Same as max_tokens.")),
             ("stream", boolean("Server-Sent Events of chat.completion.chunk objects, then data: [DONE].", defaultValue: false)),
             ("stream_options", object([("include_usage", boolean("A last chunk with usage.", defaultValue: false))])),
-            ("presence_penalty", number("", -2...2, defaultValue: 0)), ("frequency_penalty", number("", -2...2, defaultValue: 0)),
+            ("presence_penalty", number("", RequestRanges.penalty, defaultValue: 0)), ("frequency_penalty", number("", RequestRanges.penalty, defaultValue: 0)),
             ("n", integer("Only 1 is supported.", minimum: 1, maximum: 1, defaultValue: 1)),
         ] + sampling, required: ["messages"])),
         ("CompletionRequest", object([
@@ -144,7 +145,7 @@ public enum OpenAPIDocument {
             ("max_tokens", tokens("Most tokens to generate; default: the rest of the context.")),
             ("stream", boolean("Server-Sent Events of text_completion objects, then data: [DONE].", defaultValue: false)),
             ("stream_options", object([("include_usage", boolean("A last chunk with usage.", defaultValue: false))])),
-            ("presence_penalty", number("", -2...2, defaultValue: 0)), ("frequency_penalty", number("", -2...2, defaultValue: 0)),
+            ("presence_penalty", number("", RequestRanges.penalty, defaultValue: 0)), ("frequency_penalty", number("", RequestRanges.penalty, defaultValue: 0)),
         ] + sampling, required: ["prompt"])),
         ("OpenAIModel", object([("id", string("")), ("object", string("model")), ("created", integer("Unix time")), ("owned_by", string("shimmy"))])),
         ("OllamaChatRequest", object([
@@ -152,11 +153,11 @@ public enum OpenAPIDocument {
             ("messages", ["type": "array", "items": object([("role", string("system, user or assistant")), ("content", string(""))], required: ["role"]),
                           "description": "None or [] only loads the model (done_reason load)."]),
             ("stream", boolean("NDJSON lines, the last with done: true and counts.", defaultValue: true)),
-            ("options", object([("temperature", number("", 0...100, defaultValue: 0.8)), ("top_k", topK("")),
-                                ("top_p", number("", 0...1, defaultValue: 0.9)),
-                                ("num_predict", integer("-1: until the context is full.", minimum: -2, maximum: RequestRanges.maxTokens.upperBound)),
+            ("options", object([("temperature", number("", RequestRanges.ollamaTemperature, defaultValue: 0.8)), ("top_k", topK("")),
+                                ("top_p", number("", RequestRanges.probability, defaultValue: 0.9)),
+                                ("num_predict", integer("-1: until the context is full.", minimum: RequestRanges.numPredict.lowerBound, maximum: RequestRanges.numPredict.upperBound)),
                                 ("stop", stop()), ("seed", seed),
-                                ("repeat_penalty", number("", 0...100, defaultValue: 1.1))])),
+                                ("repeat_penalty", number("", RequestRanges.repeatPenalty, defaultValue: 1.1))])),
         ], required: ["model"])),
     ]
 

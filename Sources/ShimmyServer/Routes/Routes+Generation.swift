@@ -24,11 +24,9 @@ extension Routes {
         var promptTokens: Int
         do {
             promptTokens = try session.countTokens(decoded.prompt)
-            if promptTokens >= session.contextLength, decoded.dropsOldestMessages, case .messages(let messages) = decoded.prompt,
-               let kept = try ChatTruncation.recentMessages(
-                   messages, contextLength: session.contextLength,
-                   reserve: ChatTruncation.reserve(maxTokens: decoded.maxTokens, contextLength: session.contextLength),
-                   count: { try session.countTokens(.messages($0)) })
+            if decoded.dropsOldestMessages, case .messages(let messages) = decoded.prompt,
+               let kept = try ChatTruncation.fitted(messages, tokens: promptTokens, contextLength: session.contextLength,
+                                                    maxTokens: decoded.maxTokens, count: { try session.countTokens(.messages($0)) })
             {
                 context.logger.debug("conversation longer than the context: oldest messages left out",
                                      metadata: ["model": .string(session.modelName),
