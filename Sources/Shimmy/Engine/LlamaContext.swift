@@ -18,6 +18,15 @@ public final class LlamaContext: @unchecked Sendable {
         case none
     }
 
+    /// What `evaluate` returns for each wanted row.
+    public enum Output: Sendable, Equatable {
+        /// The output head's scores, `vocabularySize` per row.
+        case logits
+        /// The final hidden state the output head reads (after the output norm), `embeddingLength` per row:
+        /// what llama.cpp returns as a causal model's embeddings.
+        case hiddenStates
+    }
+
     let config: LlamaConfig
     let weights: LlamaWeights
     /// Most tokens the cache holds.
@@ -125,17 +134,22 @@ public final class LlamaContext: @unchecked Sendable {
         if count < tokens.count { tokens.removeLast(tokens.count - max(0, count)) }
     }
 
-    /// Appends `input` to the cache and returns the logits of the requested batch rows, `vocabularySize` each.
+    /// Appends `input` to the cache and returns the logits of the requested batch rows, `vocabularySize` each
+    /// (or with `output: .hiddenStates` their final hidden states, `embeddingLength` each).
     /// Throws `.invalidRequest` when the tokens do not fit or an id is outside the vocabulary.
-    public func evaluate(_ input: [TokenID], logits rows: LogitRows = .last) throws(ShimmyError) -> [Float] {
+    public func evaluate(_ input: [TokenID], logits rows: LogitRows = .last, output: Output = .logits)
+        throws(ShimmyError) -> [Float]
+    {
         try claim()
         defer { release() }
-        return try evaluateHeld(input, logits: rows)
+        return try evaluateHeld(input, logits: rows, output: output)
     }
 
     /// `evaluate` by the context's holder. When `stop` is set it stops at the next layer: the cache then holds
     /// the batches of `maxBatch` tokens done, and the logits are meaningless.
-    func evaluateHeld(_ input: [TokenID], logits rows: LogitRows, stop: StopFlag? = nil) throws(ShimmyError) -> [Float] {
+    func evaluateHeld(_ input: [TokenID], logits rows: LogitRows, output: Output = .logits, stop: StopFlag? = nil)
+        throws(ShimmyError) -> [Float]
+    {
         guard tokens.count + input.count <= capacity else {
             throw ShimmyError(.invalidRequest, "the input does not fit in the context",
                               details: "\(tokens.count + input.count) tokens, context size \(capacity)")
@@ -149,16 +163,17 @@ public final class LlamaContext: @unchecked Sendable {
         case .range(let r): wanted = r.clamped(to: 0..<input.count)
         case .none: wanted = 0..<0
         }
-        let vocab = config.vocabularySize
-        var result = [Float](repeating: 0, count: wanted.count * vocab)
+        let width = output == .logits ? config.vocabularySize : config.embeddingLength
+        var result = [Float](repeating: 0, count: wanted.count * width)
         var start = 0
         while start < input.count {
             let n = min(maxBatch, input.count - start)
             let batchRows = wanted.clamped(to: start..<(start + n))
             let done = result.withUnsafeMutableBufferPointer { out in
-                let dst = out.baseAddress.map { $0 + (batchRows.lowerBound - wanted.lowerBound) * vocab }
+                let dst = out.baseAddress.map { $0 + (batchRows.lowerBound - wanted.lowerBound) * width }
                 return forward(Array(input[start..<(start + n)]),
-                               rows: (batchRows.lowerBound - start)..<(batchRows.upperBound - start), into: dst, stop: stop)
+                               rows: (batchRows.lowerBound - start)..<(batchRows.upperBound - start), into: dst,
+                               output: output, stop: stop)
             }
             if !done { break }
             start += n
@@ -167,10 +182,11 @@ public final class LlamaContext: @unchecked Sendable {
     }
 
     /// The forward pass over one batch of at most `maxBatch` tokens at positions `tokens.count...`.
-    /// Writes the logits of batch rows `rows` to `logits` (rows.count × vocabulary). Returns false, leaving the
-    /// tokens out of the cache, when `stop` was set before a layer (a 512-token batch of a large model takes long).
+    /// Writes the logits of batch rows `rows` to `logits` (rows.count × vocabulary), or their final hidden states
+    /// (rows.count × embedding length) for `.hiddenStates`. Returns false, leaving the tokens out of the cache,
+    /// when `stop` was set before a layer (a 512-token batch of a large model takes long).
     private func forward(_ batch: [TokenID], rows: Range<Int>, into logits: UnsafeMutablePointer<Float>?,
-                         stop: StopFlag?) -> Bool {
+                         output: Output, stop: StopFlag?) -> Bool {
         let c = config, w = weights, n = batch.count, start = tokens.count
         let dim = c.embeddingLength, qDim = c.queryDimension, kvDim = c.kvDimension, ff = c.feedForwardLength
         let headDim = c.headDimension, ropeDims = c.ropeDimensionCount
@@ -253,12 +269,14 @@ public final class LlamaContext: @unchecked Sendable {
         }
         tokens.append(contentsOf: batch)
 
-        // final rmsnorm and the output head for the wanted rows, now at the front of x
+        // final rmsnorm and the output head for the wanted rows, now at the front of x (hidden states: the norm's
+        // output is the result)
         guard let logits, !rows.isEmpty else { return true }
+        let normed = output == .logits ? xb : logits
         for j in 0..<rows.count {
-            Ops.rmsnorm(xb + j * dim, x + j * dim, w.outputNorm, count: dim, epsilon: c.rmsNormEpsilon)
+            Ops.rmsnorm(normed + j * dim, x + j * dim, w.outputNorm, count: dim, epsilon: c.rmsNormEpsilon)
         }
-        kernels.matmul(logits, xb, w.output, batch: rows.count)
+        if output == .logits { kernels.matmul(logits, xb, w.output, batch: rows.count) }
         return true
     }
 

@@ -1,0 +1,48 @@
+import Foundation
+
+extension LlamaModel {
+    /// The embedding of one input: the final hidden state (after the output norm) of its last token, as llama.cpp
+    /// returns a causal model's with last-token pooling and Ollama's runner gives for a model with no pooling of
+    /// its own. The work runs on its own thread, as a generation's does.
+    public func embed(_ request: EmbeddingRequest) async throws -> Embedding {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { [self] in
+                continuation.resume(with: Result { try embedding(request) })
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+
+    /// `embed` on the calling thread. Throws `.invalidRequest` for an empty input, an id outside the vocabulary,
+    /// `dimensions` out of range, and an input longer than the context unless `truncate` is set.
+    public func embedding(_ request: EmbeddingRequest) throws(ShimmyError) -> Embedding {
+        let length = config.embeddingLength
+        if let dimensions = request.dimensions, !(1...length).contains(dimensions) {
+            throw ShimmyError(.invalidRequest, "dimensions must be between 1 and \(length)",
+                              details: "\(dimensions) requested; \(modelName) gives \(length)")
+        }
+        var tokens: [TokenID]
+        switch request.input {
+        case .text(let text): tokens = promptTokens(.text(text))
+        case .tokens(let ids): tokens = ids
+        }
+        guard !tokens.isEmpty else { throw ShimmyError(.invalidRequest, "the input is empty") }
+        let context = try acquireContext()
+        defer { releaseContext(context) }
+        try context.claim()
+        defer { context.release() }
+        let truncated = tokens.count > context.capacity
+        if truncated {
+            guard request.truncate else {
+                throw ShimmyError(.invalidRequest, "the input is too long for the context",
+                                  details: "\(tokens.count) tokens, context size \(context.capacity)")
+            }
+            tokens.removeLast(tokens.count - context.capacity)
+        }
+        var vector = try context.evaluateHeld(tokens, logits: .last, output: .hiddenStates)
+        if let dimensions = request.dimensions { vector.removeLast(vector.count - dimensions) }
+        if request.normalize { vector = Embedding.normalized(vector) }
+        return Embedding(vector: vector, tokens: tokens.count, truncated: truncated)
+    }
+}

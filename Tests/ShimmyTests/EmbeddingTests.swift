@@ -1,0 +1,100 @@
+import Foundation
+import GGUF
+import Shimmy
+import ShimmyTestSupport
+import Testing
+
+/// `LlamaModel.embed`: the last token's final hidden state, tied to llama.cpp's logits through the output head.
+@Suite(.serialized)
+struct EmbeddingTests {
+    /// llama.cpp's final-position logits are the output head applied to the hidden state an embedding returns:
+    /// on the F32 variant (whose head multiplies in f32, no activation quantization) the raw embedding times
+    /// `token_embd` (SmolLM2 ties the head to it) gives every listed top-20 logit of every reference prompt.
+    @Test func rawEmbeddingThroughTheOutputHeadGivesLlamaCppsLogits() async throws {
+        let model = try ReferenceVariants.model("F32")
+        let head = try #require(model.file.tensor(named: "token_embd.weight"))
+        try #require(head.type == .f32)
+        let rows = model.file.tensorData(head).bindMemory(to: Float.self)
+        let dim = model.config.embeddingLength
+        let prompts = try #require(try referenceJSON("logits.json")["prompts"] as? [[String: Any]])
+        var worst: Double = 0
+        for prompt in prompts {
+            let ids = try #require(prompt["prompt_ids"] as? [Int]).map(TokenID.init)
+            let expected = try #require(((prompt["variants"] as? [String: Any])?["F32"] as? [String: Any])?["top20"]
+                as? [[Double]])
+            let embedding = try await model.embed(EmbeddingRequest(input: .tokens(ids), normalize: false))
+            #expect(embedding.vector.count == dim && embedding.tokens == ids.count && !embedding.truncated)
+            for pair in expected {
+                let row = Int(pair[0]) * dim
+                let logit = (0..<dim).reduce(0.0) { $0 + Double(rows[row + $1]) * Double(embedding.vector[$1]) }
+                worst = max(worst, abs(logit - pair[1]))
+            }
+        }
+        print("embedding x output head vs llama.cpp's F32 logits: largest difference \(worst)")
+        #expect(worst < 1e-4)
+    }
+
+    @Test func normalizedTextAndTokensAgree() async throws {
+        let model = try ReferenceVariants.model("Q4_1")
+        let text = "The sky is blue because of Rayleigh scattering."
+        let raw = try await model.embed(EmbeddingRequest(input: .text(text), normalize: false))
+        let unit = try await model.embed(EmbeddingRequest(input: .text(text)))
+        let ids = try await model.embed(EmbeddingRequest(input: .tokens(model.promptTokens(.text(text)))))
+        #expect(raw.tokens == model.promptTokens(.text(text)).count)
+        let norm = unit.vector.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        #expect(abs(norm - 1) < 1e-5)
+        let rawNorm = raw.vector.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        #expect(rawNorm > 2, "the raw hidden state is not unit length (\(rawNorm))")
+        for (a, b) in zip(raw.vector, unit.vector) { #expect(abs(Double(a) / rawNorm - Double(b)) < 1e-6) }
+        #expect(ids == unit)
+        // another input in between (the context is reused) changes nothing; a different text differs
+        let other = try await model.embed(EmbeddingRequest(input: .text("Bonjour")))
+        #expect(try await model.embed(EmbeddingRequest(input: .text(text))) == unit)
+        #expect(other.vector != unit.vector)
+    }
+
+    @Test func dimensionsKeepTheFirstValuesRenormalized() async throws {
+        let model = try ReferenceVariants.model("Q4_1")
+        let raw = try await model.embed(EmbeddingRequest(input: .text("hello world"), normalize: false))
+        let short = try await model.embed(EmbeddingRequest(input: .text("hello world"), dimensions: 64))
+        #expect(short.vector.count == 64)
+        let expected = Array(raw.vector.prefix(64))
+        let norm = expected.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        for (a, b) in zip(expected, short.vector) { #expect(abs(Double(a) / norm - Double(b)) < 1e-6) }
+        for bad in [0, -1, model.config.embeddingLength + 1] {
+            await #expect(throws: ShimmyError.self) {
+                try await model.embed(EmbeddingRequest(input: .text("hello"), dimensions: bad))
+            }
+        }
+        let full = try await model.embed(EmbeddingRequest(input: .text("hello world"), normalize: false,
+                                                          dimensions: model.config.embeddingLength))
+        #expect(full == raw)
+    }
+
+    @Test func inputLongerThanTheContextFailsOrLosesItsEnd() async throws {
+        let model = try ReferenceVariants.model("Q4_1", contextLength: 32)
+        let ids = model.promptTokens(.text(String(repeating: "one two three four ", count: 20)))
+        try #require(ids.count > 32)
+        await #expect(throws: ShimmyError.self) { try await model.embed(EmbeddingRequest(input: .tokens(ids))) }
+        let cut = try await model.embed(EmbeddingRequest(input: .tokens(ids), truncate: true))
+        #expect(cut.tokens == 32 && cut.truncated)
+        #expect(cut == Embedding(vector: try await model.embed(EmbeddingRequest(input: .tokens(Array(ids.prefix(32))))).vector,
+                                 tokens: 32, truncated: true))
+        // exactly the context fits: an embedding needs no room for a generated token
+        #expect(try await model.embed(EmbeddingRequest(input: .tokens(Array(ids.prefix(32))))).truncated == false)
+    }
+
+    @Test func badInputsAreClearErrors() async throws {
+        let model = try ReferenceVariants.model("Q4_1")
+        for input in [EmbeddingInput.text(""), .tokens([]), .tokens([1, -3]), .tokens([TokenID(model.config.vocabularySize)])] {
+            do {
+                _ = try await model.embed(EmbeddingRequest(input: input))
+                Issue.record("\(input) was embedded")
+            } catch let error as ShimmyError {
+                #expect(error.code == .invalidRequest, "\(input): \(error)")
+            }
+        }
+        // the model still works after them
+        #expect(try await model.embed(EmbeddingRequest(input: .text("ok"))).vector.count == model.config.embeddingLength)
+    }
+}
