@@ -215,12 +215,15 @@ public struct ModelDetails: Sendable, Equatable {
     public var trainedContextLength: Int
     /// The raw `tokenizer.chat_template`, when the file has one.
     public var chatTemplate: String?
+    /// Values in a hidden state, and so in an embedding (`llama.embedding_length`); 0 when unknown.
+    public var embeddingLength: Int
     public init(family: String = "", parameterCount: Int = 0, quantizationLevel: String = "",
-                trainedContextLength: Int = 0, chatTemplate: String? = nil) {
+                trainedContextLength: Int = 0, chatTemplate: String? = nil, embeddingLength: Int = 0) {
         self.family = family
         self.parameterCount = parameterCount
         self.quantizationLevel = quantizationLevel
         self.trainedContextLength = trainedContextLength
         self.chatTemplate = chatTemplate
+        self.embeddingLength = embeddingLength
     }
 }

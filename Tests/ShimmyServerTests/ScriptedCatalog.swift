@@ -31,12 +31,38 @@ final class ScriptedSession: InferenceSession, @unchecked Sendable {
         self.naturalLength = naturalLength
         self.stopLatency = stopLatency
         self.details = ModelDetails(family: "llama", parameterCount: 134_515_008, quantizationLevel: "Q4_1",
-                                    trainedContextLength: 8192, chatTemplate: "{{ messages }}")
+                                    trainedContextLength: 8192, chatTemplate: "{{ messages }}", embeddingLength: 8)
     }
 
     var cancellations: Int { lock.withLock { _cancellations } }
     var started: Int { lock.withLock { _started } }
     var lastRequest: GenerationRequest? { lock.withLock { _lastRequest } }
+    var embeddingRequests: [EmbeddingRequest] { lock.withLock { _embeddingRequests } }
+    private var _embeddingRequests: [EmbeddingRequest] = []
+
+    /// An embedding like an engine's in its limits (empty input, longer than the context unless `truncate`,
+    /// `dimensions`), its values `scriptedVector`: one token per word or id.
+    func embed(_ request: EmbeddingRequest) async throws -> Embedding {
+        lock.withLock { _embeddingRequests.append(request) }
+        var tokens: Int
+        switch request.input {
+        case .text(let text): tokens = try countTokens(.text(text))
+        case .tokens(let ids): tokens = ids.count
+        }
+        guard tokens > 0 else { throw ShimmyError(.invalidRequest, "the input is empty") }
+        if tokens > contextLength {
+            guard request.truncate else { throw ShimmyError(.invalidRequest, "the input is too long") }
+            tokens = contextLength
+        }
+        var vector = Self.scriptedVector(tokens: tokens, length: details.embeddingLength)
+        if let dimensions = request.dimensions { vector = Array(vector.prefix(dimensions)) }
+        return Embedding(vector: vector, tokens: tokens, truncated: tokens == contextLength && request.truncate)
+    }
+
+    /// `[tokens, -0.5, 1/3, ...]`: values a test can recognize, some not exact in decimal.
+    static func scriptedVector(tokens: Int, length: Int) -> [Float] {
+        [Float(tokens)] + (1..<length).map { Float($0 % 2 == 0 ? 1 : -1) / Float($0 + 1) }
+    }
 
     /// The prompt's text: raw, or messages as `role: content` lines.
     static func text(of prompt: Prompt) -> String {

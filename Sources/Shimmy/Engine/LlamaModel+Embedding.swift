@@ -35,8 +35,9 @@ extension LlamaModel {
         let truncated = tokens.count > context.capacity
         if truncated {
             guard request.truncate else {
-                throw ShimmyError(.invalidRequest, "the input is too long for the context",
-                                  details: "\(tokens.count) tokens, context size \(context.capacity)")
+                throw ShimmyError(.invalidRequest,
+                                  "the input is too long for the model's maximum context length of \(context.capacity) tokens",
+                                  details: "the input has \(tokens.count) tokens")
             }
             tokens.removeLast(tokens.count - context.capacity)
         }

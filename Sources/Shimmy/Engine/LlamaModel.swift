@@ -91,7 +91,8 @@ public final class LlamaModel: InferenceSession, @unchecked Sendable {
                             parameterCount: file.tensors.reduce(0) { $0 + $1.elementCount },
                             quantizationLevel: level?.key.name ?? "F32",
                             trainedContextLength: config.contextLength,
-                            chatTemplate: file["tokenizer.chat_template"]?.stringValue)
+                            chatTemplate: file["tokenizer.chat_template"]?.stringValue,
+                            embeddingLength: config.embeddingLength)
     }
 
     /// A fresh context (KV cache) of `capacity` tokens (nil: `contextLength`) using `threads` workers

@@ -52,6 +52,12 @@ public enum RequestRanges {
     /// Most `stop` strings: 4 on `/v1`, as OpenAI allows; 16 on the other routes.
     public static let openAIStopStrings = 4
     public static let stopStrings = 16
+    /// Most inputs of one embedding request (OpenAI's limit).
+    public static let embeddingInputs = 2048
+    /// An embedding's `dimensions` (the model's own length is checked when it runs).
+    public static let dimensions = 1...1_000_000
+    /// A token id in an embedding request's `input` (the vocabulary is checked when it runs).
+    public static let tokenID = 0...Int(Int32.max)
 
     /// The seed a request's `seed` asks for: -1 is a random one, as in llama.cpp and Ollama (whose default it is).
     static func seed(_ value: Int) -> UInt64? { SamplingParameters.seed(requested: Int64(value)) }

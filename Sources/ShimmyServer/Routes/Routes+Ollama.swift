@@ -53,6 +53,7 @@ extension Routes {
                 ("general.architecture", .string(family)),
                 ("general.parameter_count", .int(details.parameterCount)),
                 ("\(family).context_length", .int(details.trainedContextLength)),
+                ("\(family).embedding_length", .int(details.embeddingLength)),
             ]),
             "modified_at": .string(OllamaTime.format(context.startedAt)),
         ])

@@ -1,0 +1,100 @@
+import Foundation
+import Shimmy
+
+/// Embedding endpoints: `/v1/embeddings` (OpenAI), `/api/embed` and the older `/api/embeddings` (Ollama).
+/// Each input's embedding is the last token's final hidden state (`LlamaModel.embed`).
+extension Routes {
+    /// POST /v1/embeddings: `{object: "list", data: [{object: "embedding", index, embedding}], model, usage}`;
+    /// `embedding` is an array of numbers, or with `encoding_format: "base64"` (the openai client's default) the
+    /// base64 of its little-endian f32 values.
+    func openAIEmbeddings() throws -> RouteOutcome {
+        let decoded = try EmbeddingRequestDecoder.openAI(request.body)
+        let session = try loadSession(decoded.model)
+        guard let results = try embed(decoded, in: session) else { return .streamed(status: 499, reusable: false) }
+        let data = results.enumerated().map { index, embedding -> JSONValue in
+            ["object": "embedding", "index": .int(index),
+             "embedding": decoded.base64 ? .string(Self.base64(embedding.vector)) : Self.numbers(embedding.vector)]
+        }
+        let tokens = results.reduce(0) { $0 + $1.tokens }
+        return .response(.json(["object": "list", "data": .array(data), "model": .string(session.modelName),
+                                "usage": ["prompt_tokens": .int(tokens), "total_tokens": .int(tokens)]]))
+    }
+
+    /// POST /api/embed: `{model, embeddings, total_duration, load_duration, prompt_eval_count}` (durations in
+    /// nanoseconds); no input answers `{model, embeddings: []}` once the model is loaded, as Ollama does.
+    func ollamaEmbed() throws -> RouteOutcome {
+        let decoded = try EmbeddingRequestDecoder.ollamaEmbed(request.body)
+        let start = DispatchTime.now()
+        let session = try loadSession(decoded.model)
+        let loaded = DispatchTime.now()
+        let model = ("model", JSONValue.string(decoded.model))
+        guard !decoded.inputs.isEmpty else { return .response(.json(.object([model, ("embeddings", [])]))) }
+        guard let results = try embed(decoded, in: session) else { return .streamed(status: 499, reusable: false) }
+        let end = DispatchTime.now()
+        return .response(.json(.object([
+            model, ("embeddings", .array(results.map { Self.numbers($0.vector) })),
+            ("total_duration", .int(Int(end.uptimeNanoseconds - start.uptimeNanoseconds))),
+            ("load_duration", .int(Int(loaded.uptimeNanoseconds - start.uptimeNanoseconds))),
+            ("prompt_eval_count", .int(results.reduce(0) { $0 + $1.tokens })),
+        ])))
+    }
+
+    /// POST /api/embeddings: `{embedding}`, the raw vector; no prompt answers `{embedding: []}`.
+    func ollamaEmbeddings() throws -> RouteOutcome {
+        let decoded = try EmbeddingRequestDecoder.ollamaEmbeddings(request.body)
+        let session = try loadSession(decoded.model)
+        guard !decoded.inputs.isEmpty else { return .response(.json(["embedding": []])) }
+        guard let results = try embed(decoded, in: session) else { return .streamed(status: 499, reusable: false) }
+        return .response(.json(["embedding": Self.numbers(results.first?.vector ?? [])]))
+    }
+
+    private func loadSession(_ name: String) throws -> any InferenceSession {
+        let catalog = context.catalog
+        return try blockingAwait { try await catalog.session(named: name) }
+    }
+
+    /// The inputs' embeddings in order, computed holding one generation slot (the work is a prompt's); nil when
+    /// the client goes away while the request waits or between inputs.
+    /// Errors about an input (empty, an id outside the vocabulary, too long) name it as `param`.
+    private func embed(_ decoded: DecodedEmbedding, in session: any InferenceSession) throws -> [Embedding]? {
+        let length = session.details.embeddingLength
+        if let dimensions = decoded.dimensions, length > 0, dimensions > length {
+            throw APIError.invalidRequest("Field 'dimensions' is out of range",
+                                          details: "'dimensions' must be in 1...\(length) for \(session.modelName), got \(dimensions)",
+                                          param: "dimensions")
+        }
+        let connection = self.connection
+        do {
+            return try withSlot {
+                var results: [Embedding] = []
+                for (index, input) in decoded.inputs.enumerated() {
+                    if connection.peerClosed { return nil }
+                    let request = decoded.request(input)
+                    do {
+                        results.append(try blockingAwait { try await session.embed(request) })
+                    } catch let error as ShimmyError where error.code == .invalidRequest {
+                        var apiError = APIError(error)
+                        apiError.param = decoded.inputs.count == 1 ? "input" : "input[\(index)]"
+                        throw apiError
+                    }
+                }
+                return results
+            }
+        } catch GenerationInterruption.clientGone {
+            return nil
+        }
+    }
+
+    /// The vector as JSON numbers, each written as the shortest decimal that reads back as the same f32.
+    static func numbers(_ vector: [Float]) -> JSONValue {
+        .array(vector.map { value in .double(Double(String(value)) ?? Double(value)) })
+    }
+
+    /// The base64 of the vector's little-endian f32 values (OpenAI's `encoding_format: "base64"`).
+    static func base64(_ vector: [Float]) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(vector.count * 4)
+        for value in vector { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
+        return Data(bytes).base64EncodedString()
+    }
+}
