@@ -117,6 +117,20 @@ struct EmbeddingAPITests {
         #expect(wrong.status == 405, "\(wrong.text)")
     }
 
+    @Test("a client that leaves during an embedding stops it and frees its slot", arguments: ["/v1/embeddings", "/api/embed"])
+    func clientLeaves(path: String) throws {
+        let server = try TestServer { $0.parallel = 1; $0.maxQueued = 0 }
+        let leaving = try server.client()
+        let body = #"{"model": "tiny", "input": "slow"}"#
+        leaving.send("POST \(path) HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
+        #expect(eventually { server.session.embeddingRequests.count == 1 })
+        leaving.closeNow()
+        #expect(eventually { server.session.cancellations == 1 })
+        // the one slot is free again
+        let next = try server.client().request("POST", path, body: #"{"model": "tiny", "input": "fast"}"#)
+        #expect(next.status == 200, "\(next.text)")
+    }
+
     @Test("numbers are written as the shortest decimal of each f32")
     func shortestDecimal() {
         let values: [Float] = [0.1, -1e-7, 1 / 3, 12345.678, 0, 3]

@@ -44,6 +44,15 @@ final class ScriptedSession: InferenceSession, @unchecked Sendable {
     /// `dimensions`), its values `scriptedVector`: one token per word or id.
     func embed(_ request: EmbeddingRequest) async throws -> Embedding {
         lock.withLock { _embeddingRequests.append(request) }
+        if request.input == .text("slow") {
+            // a long input: cancelling the task ends it, as the engine's work stops at its next layer
+            do {
+                try await Task.sleep(for: .seconds(30))
+            } catch {
+                lock.withLock { _cancellations += 1 }
+                throw error
+            }
+        }
         var tokens: Int
         switch request.input {
         case .text(let text): tokens = try countTokens(.text(text))

@@ -84,6 +84,16 @@ struct EmbeddingTests {
         #expect(try await model.embed(EmbeddingRequest(input: .tokens(Array(ids.prefix(32))))).truncated == false)
     }
 
+    @Test func cancellingTheTaskStopsTheWork() async throws {
+        let model = try ReferenceVariants.model("Q4_1")
+        let ids = model.promptTokens(.text(String(repeating: "one two three four ", count: 100)))
+        let task = Task { try await model.embed(EmbeddingRequest(input: .tokens(ids))) }
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        // the context it used is whole again
+        #expect(try await model.embed(EmbeddingRequest(input: .text("ok"))).tokens > 0)
+    }
+
     @Test func badInputsAreClearErrors() async throws {
         let model = try ReferenceVariants.model("Q4_1")
         for input in [EmbeddingInput.text(""), .tokens([]), .tokens([1, -3]), .tokens([TokenID(model.config.vocabularySize)])] {

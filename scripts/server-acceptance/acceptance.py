@@ -7,12 +7,14 @@ Greedy means temperature 0.
 import argparse
 import asyncio
 import json
+import math
 import socket
 import subprocess
 import sys
 import threading
 import time
 import traceback
+from array import array
 
 import ollama
 import openai
@@ -267,7 +269,56 @@ def openai_models():
     expect(one.id == MODEL and one.owned_by == "shimmy", f"{one}")
 
 
+@check
+def openai_embeddings():
+    client = oai()
+    texts = ["The sky is blue.", "Paris is the capital of France."]
+    # without encoding_format the client asks for base64 and decodes it
+    result = client.embeddings.create(model=MODEL, input=texts)
+    expect([d.index for d in result.data] == [0, 1], f"{[d.index for d in result.data]}")
+    expect({len(d.embedding) for d in result.data} == {576}, f"lengths {[len(d.embedding) for d in result.data]}")
+    norm = math.sqrt(sum(v * v for v in result.data[0].embedding))
+    expect(abs(norm - 1) < 1e-4, f"norm {norm}")
+    expect(result.data[0].embedding != result.data[1].embedding, "two texts, one vector")
+    expect(result.usage.prompt_tokens == sum(token_count(t) for t in texts), f"{result.usage}")
+    floats = client.embeddings.create(model=MODEL, input=texts[0], encoding_format="float")
+    # the numbers are the shortest decimals of the f32 values base64 carries exactly
+    expect(array("f", floats.data[0].embedding) == array("f", result.data[0].embedding),
+           "float and base64 encodings differ")
+    short = client.embeddings.create(model=MODEL, input=texts[0], dimensions=64, encoding_format="float")
+    expect(len(short.data[0].embedding) == 64, f"dimensions: {len(short.data[0].embedding)}")
+    try:
+        client.embeddings.create(model=MODEL, input="word " * 5000)
+        expect(False, "an input longer than the context was embedded")
+    except openai.BadRequestError as error:
+        expect("maximum context length" in str(error), f"{error}")
+
+
 # ---------------------------------------------------------------- Ollama
+
+
+@check
+def ollama_embeddings():
+    client = ollama.Client(host=ARGS.base)
+    texts = ["The sky is blue.", "Paris is the capital of France."]
+    result = client.embed(model=MODEL, input=texts)
+    expect(len(result.embeddings) == 2 and len(result.embeddings[0]) == 576, f"{len(result.embeddings)} embeddings")
+    expect(result.prompt_eval_count == sum(token_count(t) for t in texts), f"prompt_eval_count {result.prompt_eval_count}")
+    same = oai().embeddings.create(model=MODEL, input=texts[0], encoding_format="float").data[0].embedding
+    expect(max(abs(a - b) for a, b in zip(same, result.embeddings[0])) < 1e-6, "/api/embed and /v1/embeddings differ")
+    # the older route gives the raw vector: the same direction, not unit length
+    raw = client.embeddings(model=MODEL, prompt=texts[0]).embedding
+    norm = math.sqrt(sum(v * v for v in raw))
+    expect(norm > 1.5, f"raw norm {norm}")
+    expect(max(abs(a / norm - b) for a, b in zip(raw, same)) < 1e-5, "/api/embeddings is not /api/embed unnormalized")
+    long = client.embed(model=MODEL, input="word " * 5000)  # truncate defaults to true
+    expect(len(long.embeddings[0]) == 576, "a long input was not cut to the context")
+    try:
+        client.embed(model=MODEL, input="word " * 5000, truncate=False)
+        expect(False, "truncate false embedded an input longer than the context")
+    except ollama.ResponseError as error:
+        expect(error.status_code == 400, f"{error}")
+
 
 
 @check

@@ -4,19 +4,26 @@ extension LlamaModel {
     /// The embedding of one input: the final hidden state (after the output norm) of its last token, as llama.cpp
     /// returns a causal model's with last-token pooling and Ollama's runner gives for a model with no pooling of
     /// its own. The work runs on its own thread, as a generation's does.
+    /// Cancelling the task stops the work at its next layer and throws `CancellationError` once it has stopped.
     public func embed(_ request: EmbeddingRequest) async throws -> Embedding {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread { [self] in
-                continuation.resume(with: Result { try embedding(request) })
+        let stop = StopFlag()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let thread = Thread { [self] in
+                    continuation.resume(with: Result { try embedding(request, stop: stop) })
+                }
+                thread.stackSize = 8 << 20
+                thread.start()
             }
-            thread.stackSize = 8 << 20
-            thread.start()
+        } onCancel: {
+            stop.set()
         }
     }
 
-    /// `embed` on the calling thread. Throws `.invalidRequest` for an empty input, an id outside the vocabulary,
-    /// `dimensions` out of range, and an input longer than the context unless `truncate` is set.
-    public func embedding(_ request: EmbeddingRequest) throws(ShimmyError) -> Embedding {
+    /// `embed` on the calling thread. Throws `ShimmyError` `.invalidRequest` for an empty input, an id outside the
+    /// vocabulary, `dimensions` out of range, and an input longer than the context unless `truncate` is set;
+    /// `CancellationError` when `stop` was set before the work ended.
+    public func embedding(_ request: EmbeddingRequest, stop: StopFlag? = nil) throws -> Embedding {
         let length = config.embeddingLength
         if let dimensions = request.dimensions, !(1...length).contains(dimensions) {
             throw ShimmyError(.invalidRequest, "dimensions must be between 1 and \(length)",
@@ -41,7 +48,8 @@ extension LlamaModel {
             }
             tokens.removeLast(tokens.count - context.capacity)
         }
-        var vector = try context.evaluateHeld(tokens, logits: .last, output: .hiddenStates)
+        var vector = try context.evaluateHeld(tokens, logits: .last, output: .hiddenStates, stop: stop)
+        if stop?.isSet == true { throw CancellationError() }
         if let dimensions = request.dimensions { vector.removeLast(vector.count - dimensions) }
         if request.normalize { vector = Embedding.normalized(vector) }
         return Embedding(vector: vector, tokens: tokens.count, truncated: truncated)

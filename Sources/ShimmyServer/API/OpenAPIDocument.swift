@@ -21,6 +21,7 @@ public enum OpenAPIDocument {
         integer(description, minimum: RequestRanges.maxTokens.lowerBound, maximum: RequestRanges.maxTokens.upperBound,
                 defaultValue: defaultValue)
     }
+    private static let tokenID = integer("A token id.", minimum: RequestRanges.tokenID.lowerBound, maximum: RequestRanges.tokenID.upperBound)
     private static func topK(_ description: String) -> JSONValue {
         integer(description, minimum: RequestRanges.topK.lowerBound, maximum: RequestRanges.topK.upperBound, defaultValue: 40)
     }
@@ -148,6 +149,29 @@ public enum OpenAPIDocument {
             ("presence_penalty", number("", RequestRanges.penalty, defaultValue: 0)), ("frequency_penalty", number("", RequestRanges.penalty, defaultValue: 0)),
         ] + sampling, required: ["prompt"])),
         ("OpenAIModel", object([("id", string("")), ("object", string("model")), ("created", integer("Unix time")), ("owned_by", string("shimmy"))])),
+        ("EmbeddingRequest", object([
+            ("model", string("Model name.", minLength: 1)),
+            ("input", ["oneOf": [["type": "string", "minLength": 1],
+                                 ["type": "array", "items": ["type": "string", "minLength": 1], "minItems": 1, "maxItems": .int(RequestRanges.embeddingInputs)],
+                                 ["type": "array", "items": tokenID, "minItems": 1],
+                                 ["type": "array", "items": ["type": "array", "items": tokenID, "minItems": 1], "minItems": 1, "maxItems": .int(RequestRanges.embeddingInputs)]],
+                       "description": "Text, texts, token ids or arrays of token ids; one embedding each: the last token's final hidden state, unit length."]),
+            ("encoding_format", ["type": "string", "enum": ["float", "base64"], "default": "float",
+                                 "description": "base64: the little-endian f32 values."]),
+            ("dimensions", integer("Keep the first values (renormalized); at most the model's embedding length.",
+                                   minimum: RequestRanges.dimensions.lowerBound, maximum: RequestRanges.dimensions.upperBound)),
+            ("user", string("Ignored.")),
+        ], required: ["model", "input"])),
+        ("OllamaEmbedRequest", object([
+            ("model", string("Model name.", minLength: 1)),
+            ("input", ["oneOf": [["type": "string"], ["type": "array", "items": ["type": "string", "minLength": 1], "maxItems": .int(RequestRanges.embeddingInputs)]],
+                       "description": "Text or texts; none only loads the model."]),
+            ("truncate", boolean("Cut an input longer than the context; false: an error.", defaultValue: true)),
+            ("dimensions", integer("Keep the first values (renormalized).", minimum: RequestRanges.dimensions.lowerBound,
+                                   maximum: RequestRanges.dimensions.upperBound)),
+            ("options", ["type": "object", "description": "Accepted and ignored."]),
+            ("keep_alive", ["oneOf": [["type": "string"], ["type": "number"]], "description": "Accepted and ignored."]),
+        ], required: ["model"])),
         ("OllamaChatRequest", object([
             ("model", string("Model name.", minLength: 1)),
             ("messages", ["type": "array", "items": object([("role", string("system, user or assistant")), ("content", string(""))], required: ["role"]),
@@ -185,6 +209,12 @@ public enum OpenAPIDocument {
                                                         response: ok("chat.completion, or SSE of chat.completion.chunk", ["type": "object"], streaming: "text/event-stream"))]),
             ("/v1/completions", ["post": operation("Text completion (OpenAI)", tag: "openai", body: jsonBody(ref("CompletionRequest")),
                                                    response: ok("text_completion, or SSE", ["type": "object"], streaming: "text/event-stream"))]),
+            ("/v1/embeddings", ["post": operation("Embeddings (OpenAI)", tag: "openai", body: jsonBody(ref("EmbeddingRequest")),
+                                                  response: ok("A list of embedding objects", object([
+                                                      ("object", string("list")), ("model", string("")),
+                                                      ("data", ["type": "array", "items": object([("object", string("embedding")), ("index", integer("")),
+                                                                                                 ("embedding", ["oneOf": [["type": "array", "items": ["type": "number"]], ["type": "string"]]])])]),
+                                                      ("usage", object([("prompt_tokens", integer("")), ("total_tokens", integer(""))]))])))]),
             ("/v1/models", ["get": operation("List models (OpenAI)", tag: "openai", response: ok("List", object([("object", string("list")), ("data", ["type": "array", "items": ref("OpenAIModel")])])))]),
             ("/v1/models/{id}", ["get": [
                 "summary": "One model (OpenAI)", "tags": ["openai"],
@@ -196,6 +226,18 @@ public enum OpenAPIDocument {
             ("/api/ps", ["get": operation("Loaded models (Ollama)", tag: "ollama", response: ok("Models", ["type": "object"]))]),
             ("/api/show", ["post": operation("Model details (Ollama)", tag: "ollama", body: jsonBody(object([("model", string(""))], required: ["model"])),
                                              response: ok("modelfile, parameters, template, details, model_info", ["type": "object"]))]),
+            ("/api/embed", ["post": operation("Embeddings (Ollama)", tag: "ollama", body: jsonBody(ref("OllamaEmbedRequest")),
+                                              response: ok("Unit-length embeddings, one per input", object([
+                                                  ("model", string("")), ("embeddings", ["type": "array", "items": ["type": "array", "items": ["type": "number"]]]),
+                                                  ("total_duration", integer("Nanoseconds.")), ("load_duration", integer("Nanoseconds.")),
+                                                  ("prompt_eval_count", integer(""))], required: ["model", "embeddings"])))]),
+            ("/api/embeddings", ["post": operation("Embedding, raw (Ollama's older route)", tag: "ollama",
+                                                   body: jsonBody(object([("model", string("Model name.", minLength: 1)),
+                                                                          ("prompt", string("Text; none only loads the model.")),
+                                                                          ("options", ["type": "object", "description": "Accepted and ignored."]),
+                                                                          ("keep_alive", ["oneOf": [["type": "string"], ["type": "number"]], "description": "Accepted and ignored."])],
+                                                                         required: ["model"])),
+                                                   response: ok("The vector", object([("embedding", ["type": "array", "items": ["type": "number"]])], required: ["embedding"])))]),
             ("/api/version", ["get": operation("Version (Ollama)", tag: "ollama", response: ok("Version", object([("version", string(""))])))]),
             ("/ws/generate", ["get": ["summary": "WebSocket generation (RFC 6455 upgrade)", "tags": ["shimmy"],
                                       "responses": ["101": ["description": "Switching Protocols"], "400": ["$ref": "#/components/responses/InvalidRequest"],

@@ -17,6 +17,28 @@ func blockingAwait<T: Sendable>(_ operation: @escaping @Sendable () async throws
     return try result.get()
 }
 
+/// `blockingAwait` that polls `abandoned` every 50 ms while it waits: when it turns true the task is cancelled and
+/// waited for (an engine stops within a layer), and the result is nil.
+func blockingAwait<T: Sendable>(abandoned: () -> Bool, _ operation: @escaping @Sendable () async throws -> T) throws -> T? {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    let task = Task(executorPreference: ServerExecutor.shared) {
+        do { box.set(.success(try await operation())) } catch { box.set(.failure(error)) }
+        done.signal()
+    }
+    while done.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+        if abandoned() {
+            task.cancel()
+            done.wait()
+            return nil
+        }
+    }
+    guard let result = box.get() else {
+        throw ShimmyError(.serverError, "Async operation ended without a result")
+    }
+    return try result.get()
+}
+
 final class ResultBox<T: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var result: Result<T, Error>?

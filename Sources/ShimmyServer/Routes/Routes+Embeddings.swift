@@ -54,7 +54,7 @@ extension Routes {
     }
 
     /// The inputs' embeddings in order, computed holding one generation slot (the work is a prompt's); nil when
-    /// the client goes away while the request waits or between inputs.
+    /// the client goes away while the request waits or while it runs.
     /// Errors about an input (empty, an id outside the vocabulary, too long) name it as `param`.
     private func embed(_ decoded: DecodedEmbedding, in session: any InferenceSession) throws -> [Embedding]? {
         let length = session.details.embeddingLength
@@ -71,7 +71,11 @@ extension Routes {
                     if connection.peerClosed { return nil }
                     let request = decoded.request(input)
                     do {
-                        results.append(try blockingAwait { try await session.embed(request) })
+                        // a client that leaves stops the work within a layer, and the slot is free again
+                        guard let embedding = try blockingAwait(abandoned: { connection.peerClosed }, {
+                            try await session.embed(request)
+                        }) else { return nil }
+                        results.append(embedding)
                     } catch let error as ShimmyError where error.code == .invalidRequest {
                         var apiError = APIError(error)
                         apiError.param = decoded.inputs.count == 1 ? "input" : "input[\(index)]"
