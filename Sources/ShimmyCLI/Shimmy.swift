@@ -17,7 +17,7 @@ struct ShimmyCommand: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, GenerateCommand.self, ChatCommand.self, PerplexityCommand.self, ProbeCommand.self,
-            QuantizeCommand.self, TokenizeCommand.self, ListCommand.self, DiagCommand.self, BenchCommand.self,
+            QuantizeCommand.self, TokenizeCommand.self, EmbedCommand.self, ListCommand.self, DiagCommand.self, BenchCommand.self,
         ]
     )
 

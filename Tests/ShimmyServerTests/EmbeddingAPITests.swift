@@ -96,9 +96,13 @@ struct EmbeddingAPITests {
             let load = try server.client().request("POST", "/api/embed", body: body)
             #expect(load.status == 200 && load.json == ["model": "tiny", "embeddings": []], "\(body): \(load.text)")
         }
-        let dimensions = try server.client().request("POST", "/api/embed", body: #"{"model": "tiny", "input": "a", "dimensions": 2}"#)
-        #expect(Self.floats(dimensions.json?["embeddings"]?[0])?.count == 2, "\(dimensions.text)")
-        for bad in [#""input": [1]"#, #""input": ["a", ""]"#, #""input": 5"#, #""truncate": "yes", "input": "a""#] {
+        // dimensions: fewer shorten; 0 (Ollama's "not set") and more than the model has give the whole vector
+        for (dimensions, count) in [(2, 2), (0, 8), (9, 8), (5000, 8)] {
+            let response = try server.client().request("POST", "/api/embed", body: #"{"model": "tiny", "input": "a", "dimensions": \#(dimensions)}"#)
+            #expect(Self.floats(response.json?["embeddings"]?[0])?.count == count, "\(dimensions): \(response.text)")
+        }
+        for bad in [#""input": [1]"#, #""input": ["a", ""]"#, #""input": 5"#, #""truncate": "yes", "input": "a""#,
+                    #""input": "a", "dimensions": -1"#] {
             let response = try server.client().request("POST", "/api/embed", body: #"{"model": "tiny", "# + bad + "}")
             #expect(response.status == 400, "\(bad): \(response.text)")
         }

@@ -9,6 +9,8 @@ public struct DecodedEmbedding: Sendable, Equatable {
     public var truncate = false
     /// OpenAI's `encoding_format: "base64"`: each vector as the base64 of its little-endian f32 values.
     public var base64 = false
+    /// Ollama's reading of `dimensions`: more than the model has give the whole vector (OpenAI's is an error).
+    public var wholeVectorBeyondLength = false
 
     public init(model: String, inputs: [EmbeddingInput]) {
         self.model = model
@@ -91,8 +93,9 @@ public enum EmbeddingRequestDecoder {
     }
 
     /// Ollama's `/api/embed`: `{model, input, truncate = true, dimensions, options, keep_alive}`, `input` a string
-    /// or an array of strings; no input (absent, "" or []) only loads the model, as in Ollama. `options` and
-    /// `keep_alive` are accepted and ignored.
+    /// or an array of strings; no input (absent, "" or []) only loads the model, as in Ollama. `dimensions` 0 is
+    /// none and more than the model has the whole vector, as in Ollama. `options` and `keep_alive` are accepted and
+    /// ignored.
     public static func ollamaEmbed(_ body: [UInt8]) throws -> DecodedEmbedding {
         let fields = try FieldReader.parse(body)
         let model = try fields.string("model", required: true, nonEmpty: true) ?? ""
@@ -123,7 +126,9 @@ public enum EmbeddingRequestDecoder {
         }
         var decoded = DecodedEmbedding(model: model, inputs: inputs)
         decoded.truncate = try fields.bool("truncate") ?? true
-        decoded.dimensions = try fields.integer("dimensions", in: RequestRanges.dimensions)
+        // 0 is Ollama's "not set"
+        decoded.dimensions = try fields.integer("dimensions", in: 0...RequestRanges.dimensions.upperBound).flatMap { $0 == 0 ? nil : $0 }
+        decoded.wholeVectorBeyondLength = true
         _ = try fields.nested("options")
         return decoded
     }

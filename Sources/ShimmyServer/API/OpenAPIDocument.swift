@@ -167,7 +167,7 @@ public enum OpenAPIDocument {
             ("input", ["oneOf": [["type": "string"], ["type": "array", "items": ["type": "string", "minLength": 1], "maxItems": .int(RequestRanges.embeddingInputs)]],
                        "description": "Text or texts; none only loads the model."]),
             ("truncate", boolean("Cut an input longer than the context; false: an error.", defaultValue: true)),
-            ("dimensions", integer("Keep the first values (renormalized).", minimum: RequestRanges.dimensions.lowerBound,
+            ("dimensions", integer("Keep the first values (renormalized); 0 or more than the model has: all.", minimum: 0,
                                    maximum: RequestRanges.dimensions.upperBound)),
             ("options", ["type": "object", "description": "Accepted and ignored."]),
             ("keep_alive", ["oneOf": [["type": "string"], ["type": "number"]], "description": "Accepted and ignored."]),

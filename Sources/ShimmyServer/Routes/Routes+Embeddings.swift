@@ -57,8 +57,14 @@ extension Routes {
     /// the client goes away while the request waits or while it runs.
     /// Errors about an input (empty, an id outside the vocabulary, too long) name it as `param`.
     private func embed(_ decoded: DecodedEmbedding, in session: any InferenceSession) throws -> [Embedding]? {
+        var decoded = decoded
         let length = session.details.embeddingLength
         if let dimensions = decoded.dimensions, length > 0, dimensions > length {
+            // Ollama shortens only: more dimensions than the model has give the whole vector
+            guard !decoded.wholeVectorBeyondLength else {
+                decoded.dimensions = nil
+                return try embed(decoded, in: session)
+            }
             throw APIError.invalidRequest("Field 'dimensions' is out of range",
                                           details: "'dimensions' must be in 1...\(length) for \(session.modelName), got \(dimensions)",
                                           param: "dimensions")
@@ -82,6 +88,10 @@ extension Routes {
                         throw apiError
                     }
                 }
+                context.logger.debug("embeddings", metadata: [
+                    "model": .string(session.modelName), "inputs": .stringConvertible(results.count),
+                    "tokens": .stringConvertible(results.reduce(0) { $0 + $1.tokens }),
+                ])
                 return results
             }
         } catch GenerationInterruption.clientGone {
