@@ -27,6 +27,9 @@ struct EmbeddingAPITests {
         }
         #expect(server.session.embeddingRequests == [EmbeddingRequest(input: .text("one two")),
                                                      EmbeddingRequest(input: .text("three"))])
+        // model is optional, as on the other /v1 routes
+        let unnamed = try server.client().request("POST", "/v1/embeddings", body: #"{"input": "x"}"#)
+        #expect(unnamed.status == 200 && unnamed.json?["model"] == "tiny", "\(unnamed.text)")
     }
 
     @Test("/v1/embeddings with encoding_format base64 (the openai client's default): little-endian f32 values")

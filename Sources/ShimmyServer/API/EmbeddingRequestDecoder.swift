@@ -2,7 +2,8 @@ import Shimmy
 
 /// An embedding request decoded from any of the APIs: one embedding per input, in order.
 public struct DecodedEmbedding: Sendable, Equatable {
-    public var model: String
+    /// The requested model; nil for the default (OpenAI's route, as its other routes).
+    public var model: String?
     public var inputs: [EmbeddingInput]
     public var normalize = true
     public var dimensions: Int?
@@ -12,7 +13,7 @@ public struct DecodedEmbedding: Sendable, Equatable {
     /// Ollama's reading of `dimensions`: more than the model has give the whole vector (OpenAI's is an error).
     public var wholeVectorBeyondLength = false
 
-    public init(model: String, inputs: [EmbeddingInput]) {
+    public init(model: String?, inputs: [EmbeddingInput]) {
         self.model = model
         self.inputs = inputs
     }
@@ -25,12 +26,13 @@ public struct DecodedEmbedding: Sendable, Equatable {
 
 /// Decoding of `/v1/embeddings` (OpenAI), `/api/embed` and `/api/embeddings` (Ollama) bodies.
 public enum EmbeddingRequestDecoder {
-    /// `{model, input, encoding_format = "float", dimensions, user}`: `input` is a string, an array of strings,
+    /// `{model, input, encoding_format = "float", dimensions, user}` (`model` optional, as on the other `/v1`
+    /// routes): `input` is a string, an array of strings,
     /// an array of token ids or an array of such arrays, none of them empty, at most
     /// `RequestRanges.embeddingInputs` inputs. Too long an input is an error, as OpenAI's.
     public static func openAI(_ body: [UInt8]) throws -> DecodedEmbedding {
         let fields = try FieldReader.parse(body)
-        let model = try fields.string("model", required: true, nonEmpty: true) ?? ""
+        let model = try fields.string("model")
         guard let input = fields.present("input") else {
             throw APIError.invalidRequest("Missing field 'input'", details: "'input' is required", param: "input")
         }

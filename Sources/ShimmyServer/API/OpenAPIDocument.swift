@@ -150,7 +150,7 @@ public enum OpenAPIDocument {
         ] + sampling, required: ["prompt"])),
         ("OpenAIModel", object([("id", string("")), ("object", string("model")), ("created", integer("Unix time")), ("owned_by", string("shimmy"))])),
         ("EmbeddingRequest", object([
-            ("model", string("Model name.", minLength: 1)),
+            ("model", string("Model name; default: the default model.")),
             ("input", ["oneOf": [["type": "string", "minLength": 1],
                                  ["type": "array", "items": ["type": "string", "minLength": 1], "minItems": 1, "maxItems": .int(RequestRanges.embeddingInputs)],
                                  ["type": "array", "items": tokenID, "minItems": 1],
@@ -161,7 +161,7 @@ public enum OpenAPIDocument {
             ("dimensions", integer("Keep the first values (renormalized); at most the model's embedding length.",
                                    minimum: RequestRanges.dimensions.lowerBound, maximum: RequestRanges.dimensions.upperBound)),
             ("user", string("Ignored.")),
-        ], required: ["model", "input"])),
+        ], required: ["input"])),
         ("OllamaEmbedRequest", object([
             ("model", string("Model name.", minLength: 1)),
             ("input", ["oneOf": [["type": "string"], ["type": "array", "items": ["type": "string", "minLength": 1], "maxItems": .int(RequestRanges.embeddingInputs)]],

@@ -27,7 +27,7 @@ extension Routes {
         let start = DispatchTime.now()
         let session = try loadSession(decoded.model)
         let loaded = DispatchTime.now()
-        let model = ("model", JSONValue.string(decoded.model))
+        let model = ("model", JSONValue.string(decoded.model ?? "default"))
         guard !decoded.inputs.isEmpty else { return .response(.json(.object([model, ("embeddings", [])]))) }
         guard let results = try embed(decoded, in: session) else { return .streamed(status: 499, reusable: false) }
         let end = DispatchTime.now()
@@ -48,7 +48,7 @@ extension Routes {
         return .response(.json(["embedding": Self.numbers(results.first?.vector ?? [])]))
     }
 
-    private func loadSession(_ name: String) throws -> any InferenceSession {
+    private func loadSession(_ name: String?) throws -> any InferenceSession {
         let catalog = context.catalog
         return try blockingAwait { try await catalog.session(named: name) }
     }
