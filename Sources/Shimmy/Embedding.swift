@@ -44,9 +44,10 @@ public struct Embedding: Sendable, Equatable {
         self.truncated = truncated
     }
 
-    /// `vector` scaled to unit length (unchanged when it is all zeros).
+    /// `vector` scaled to unit length (unchanged when it is all zeros), as llama.cpp's `common_embd_normalize`
+    /// does it: f32 squares summed in double, then one f32 factor.
     static func normalized(_ vector: [Float]) -> [Float] {
-        let norm = vector.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        let norm = vector.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot()
         guard norm > 0 else { return vector }
         let scale = Float(1 / norm)
         return vector.map { $0 * scale }

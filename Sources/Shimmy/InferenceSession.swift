@@ -217,13 +217,17 @@ public struct ModelDetails: Sendable, Equatable {
     public var chatTemplate: String?
     /// Values in a hidden state, and so in an embedding (`llama.embedding_length`); 0 when unknown.
     public var embeddingLength: Int
+    /// Tokens of the vocabulary (`llama.vocab_size`); 0 when unknown.
+    public var vocabularySize: Int
     public init(family: String = "", parameterCount: Int = 0, quantizationLevel: String = "",
-                trainedContextLength: Int = 0, chatTemplate: String? = nil, embeddingLength: Int = 0) {
+                trainedContextLength: Int = 0, chatTemplate: String? = nil, embeddingLength: Int = 0,
+                vocabularySize: Int = 0) {
         self.family = family
         self.parameterCount = parameterCount
         self.quantizationLevel = quantizationLevel
         self.trainedContextLength = trainedContextLength
         self.chatTemplate = chatTemplate
         self.embeddingLength = embeddingLength
+        self.vocabularySize = vocabularySize
     }
 }

@@ -49,6 +49,14 @@ struct EmbeddingAPITests {
     @Test("/v1/embeddings takes token ids, one array or several, and dimensions")
     func openAITokens() throws {
         let server = try TestServer()
+        // one array of ids is one input, however long (the 2048 limit counts inputs)
+        let ids = (0..<3000).map(String.init).joined(separator: ",")
+        let long = try server.client().request("POST", "/v1/embeddings", body: #"{"input": ["# + ids + "]}")
+        #expect(long.status == 400 && long.json?["error"]?["message"]?.stringValue?.contains("maximum context length") == true,
+                "\(long.text)")
+        let server2 = try TestServer([ScriptedSession(name: "tiny", contextLength: 4096)])
+        let fits = try server2.client().request("POST", "/v1/embeddings", body: #"{"input": ["# + ids + "]}")
+        #expect(fits.status == 200 && fits.json?["usage"]?["prompt_tokens"] == 3000, "\(fits.text.prefix(300))")
         let one = try server.client().request("POST", "/v1/embeddings", body: #"{"model": "tiny", "input": [5, 6, 7], "dimensions": 3}"#)
         #expect(one.status == 200 && Self.floats(one.json?["data"]?[0]?["embedding"])?.count == 3, "\(one.text)")
         let two = try server.client().request("POST", "/v1/embeddings", body: #"{"model": "tiny", "input": [[1], [2, 3]]}"#)
@@ -77,6 +85,12 @@ struct EmbeddingAPITests {
         let server = try TestServer([ScriptedSession(name: "tiny", contextLength: 4)])
         let response = try server.client().request("POST", "/v1/embeddings", body: #"{"model": "tiny", "input": ["a", "a b c d e"]}"#)
         #expect(response.status == 400 && response.json?["error"]?["param"] == "input[1]", "\(response.text)")
+        #expect(response.json?["error"]?["message"]?.stringValue?.contains("maximum context length of 4 tokens") == true)
+        // every input is checked before any runs: the first was not embedded
+        #expect(server.session.embeddingRequests.isEmpty)
+        let vocabulary = try server.client().request("POST", "/v1/embeddings", body: #"{"input": [[1], [2, 50000]]}"#)
+        #expect(vocabulary.status == 400 && vocabulary.json?["error"]?["param"] == "input[1][1]", "\(vocabulary.text)")
+        #expect(server.session.embeddingRequests.isEmpty)
         let missing = try server.client().request("POST", "/v1/embeddings", body: #"{"model": "nope", "input": "a"}"#)
         #expect(missing.status == 404 && missing.json?["error"]?["code"] == "model_not_found", "\(missing.text)")
     }

@@ -340,7 +340,8 @@ struct OllamaAPITests {
         let show = try #require(try server.client().request("POST", "/api/show", body: #"{"model": "tiny"}"#).json)
         #expect(show["template"] == "{{ messages }}")
         #expect(show["details"]?["quantization_level"] == "Q4_1" && show["details"]?["parameter_size"] == "135M")
-        #expect(show["model_info"]?["llama.context_length"] == 8192 && show["model_info"]?["llama.embedding_length"] == 8)
+        #expect(show["model_info"]?["llama.context_length"] == 8192 && show["model_info"]?["llama.embedding_length"] == 8
+                && show["model_info"]?["llama.vocab_size"] == 50_000)
         #expect(show["modelfile"]?.stringValue?.contains("FROM tiny") == true)
         #expect(show["parameters"] != nil)
 

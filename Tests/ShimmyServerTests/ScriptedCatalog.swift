@@ -31,7 +31,8 @@ final class ScriptedSession: InferenceSession, @unchecked Sendable {
         self.naturalLength = naturalLength
         self.stopLatency = stopLatency
         self.details = ModelDetails(family: "llama", parameterCount: 134_515_008, quantizationLevel: "Q4_1",
-                                    trainedContextLength: 8192, chatTemplate: "{{ messages }}", embeddingLength: 8)
+                                    trainedContextLength: 8192, chatTemplate: "{{ messages }}", embeddingLength: 8,
+                                    vocabularySize: 50_000)
     }
 
     var cancellations: Int { lock.withLock { _cancellations } }

@@ -3,7 +3,9 @@ import Foundation
 extension LlamaModel {
     /// The embedding of one input: the final hidden state (after the output norm) of its last token, as llama.cpp
     /// returns a causal model's with last-token pooling and Ollama's runner gives for a model with no pooling of
-    /// its own. The work runs on its own thread, as a generation's does.
+    /// its own. Only the last row goes through the last layer, as in llama.cpp's generation, whose hidden state
+    /// this is bit for bit (llama.cpp's embedding mode runs every row there, which for F16 sums in another order:
+    /// ~1e-5 apart). The work runs on its own thread, as a generation's does.
     /// Cancelling the task stops the work at its next layer and throws `CancellationError` once it has stopped.
     public func embed(_ request: EmbeddingRequest) async throws -> Embedding {
         let stop = StopFlag()

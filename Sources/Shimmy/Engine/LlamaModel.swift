@@ -92,7 +92,7 @@ public final class LlamaModel: InferenceSession, @unchecked Sendable {
                             quantizationLevel: level?.key.name ?? "F32",
                             trainedContextLength: config.contextLength,
                             chatTemplate: file["tokenizer.chat_template"]?.stringValue,
-                            embeddingLength: config.embeddingLength)
+                            embeddingLength: config.embeddingLength, vocabularySize: config.vocabularySize)
     }
 
     /// A fresh context (KV cache) of `capacity` tokens (nil: `contextLength`) using `threads` workers

@@ -76,6 +76,8 @@ public enum EmbeddingRequestDecoder {
         }
         guard let items = input.arrayValue else { throw wrong(input) }
         guard !items.isEmpty else { throw empty("input") }
+        // one array of ids is one input, which only the context limits
+        if items.allSatisfy({ $0.integerValue != nil || $0.doubleValue != nil }) { return [try tokens(items, "input")] }
         guard items.count <= RequestRanges.embeddingInputs else {
             throw APIError.invalidRequest("Field 'input' has too many entries", details: "at most \(RequestRanges.embeddingInputs)",
                                           param: "input")
@@ -90,7 +92,6 @@ public enum EmbeddingRequestDecoder {
         if items.allSatisfy({ $0.arrayValue != nil }) {
             return try items.enumerated().map { index, item in try tokens(item.arrayValue ?? [], "input[\(index)]") }
         }
-        if items.allSatisfy({ $0.integerValue != nil || $0.doubleValue != nil }) { return [try tokens(items, "input")] }
         throw wrong(input)
     }
 

@@ -55,7 +55,6 @@ extension Routes {
 
     /// The inputs' embeddings in order, computed holding one generation slot (the work is a prompt's); nil when
     /// the client goes away while the request waits or while it runs.
-    /// Errors about an input (empty, an id outside the vocabulary, too long) name it as `param`.
     private func embed(_ decoded: DecodedEmbedding, in session: any InferenceSession) throws -> [Embedding]? {
         var decoded = decoded
         let length = session.details.embeddingLength
@@ -69,24 +68,19 @@ extension Routes {
                                           details: "'dimensions' must be in 1...\(length) for \(session.modelName), got \(dimensions)",
                                           param: "dimensions")
         }
+        try check(decoded.inputs, truncate: decoded.truncate, in: session)
         let connection = self.connection
         do {
             return try withSlot {
                 var results: [Embedding] = []
-                for (index, input) in decoded.inputs.enumerated() {
+                for input in decoded.inputs {
                     if connection.peerClosed { return nil }
                     let request = decoded.request(input)
-                    do {
-                        // a client that leaves stops the work within a layer, and the slot is free again
-                        guard let embedding = try blockingAwait(abandoned: { connection.peerClosed }, {
-                            try await session.embed(request)
-                        }) else { return nil }
-                        results.append(embedding)
-                    } catch let error as ShimmyError where error.code == .invalidRequest {
-                        var apiError = APIError(error)
-                        apiError.param = decoded.inputs.count == 1 ? "input" : "input[\(index)]"
-                        throw apiError
-                    }
+                    // a client that leaves stops the work within a layer, and the slot is free again
+                    guard let embedding = try blockingAwait(abandoned: { connection.peerClosed }, {
+                        try await session.embed(request)
+                    }) else { return nil }
+                    results.append(embedding)
                 }
                 context.logger.debug("embeddings", metadata: [
                     "model": .string(session.modelName), "inputs": .stringConvertible(results.count),
@@ -96,6 +90,36 @@ extension Routes {
             }
         } catch GenerationInterruption.clientGone {
             return nil
+        }
+    }
+
+    /// Checks every input before any is evaluated, so that a bad one late in a batch costs no work: it must have
+    /// tokens, fit the context unless `truncate` cuts it, and hold only ids of the vocabulary. The error names the
+    /// input as `param`.
+    private func check(_ inputs: [EmbeddingInput], truncate: Bool, in session: any InferenceSession) throws {
+        let vocabulary = session.details.vocabularySize
+        for (index, input) in inputs.enumerated() {
+            let name = inputs.count == 1 ? "input" : "input[\(index)]"
+            let count: Int
+            switch input {
+            case .text(let text):
+                count = try session.countTokens(.text(text))
+            case .tokens(let ids):
+                count = ids.count
+                if vocabulary > 0, let bad = ids.firstIndex(where: { $0 < 0 || Int($0) >= vocabulary }) {
+                    throw APIError.invalidRequest("Field '\(name)[\(bad)]' is outside the vocabulary",
+                                                  details: "token id \(ids[bad]); \(session.modelName) has \(vocabulary) tokens",
+                                                  param: "\(name)[\(bad)]")
+                }
+            }
+            guard count > 0 else {
+                throw APIError.invalidRequest("Field '\(name)' is empty", details: "it has no tokens", param: name)
+            }
+            guard truncate || count <= session.contextLength else {
+                // worded as OpenAI words it ("maximum context length")
+                throw APIError.invalidRequest("The input is too long for the model's maximum context length of \(session.contextLength) tokens",
+                                              details: "'\(name)' has \(count) tokens", param: name)
+            }
         }
     }
 

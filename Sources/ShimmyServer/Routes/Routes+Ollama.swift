@@ -54,6 +54,7 @@ extension Routes {
                 ("general.parameter_count", .int(details.parameterCount)),
                 ("\(family).context_length", .int(details.trainedContextLength)),
                 ("\(family).embedding_length", .int(details.embeddingLength)),
+                ("\(family).vocab_size", .int(details.vocabularySize)),
             ]),
             "modified_at": .string(OllamaTime.format(context.startedAt)),
         ])
