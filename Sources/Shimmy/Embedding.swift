@@ -1,7 +1,9 @@
 /// What to embed: text (tokenized as a text prompt is, special tokens parsed and BOS when the model asks for it)
 /// or token ids.
 public enum EmbeddingInput: Sendable, Equatable {
+    /// Text, tokenized as a prompt is.
     case text(String)
+    /// Token ids of this model's vocabulary.
     case tokens([TokenID])
 }
 
@@ -12,6 +14,7 @@ public enum EmbeddingInput: Sendable, Equatable {
 /// print(embedding.vector.count, embedding.tokens)
 /// ```
 public struct EmbeddingRequest: Sendable, Equatable {
+    /// What to embed.
     public var input: EmbeddingInput
     /// Scaled to unit length, as Ollama's `/api/embed` and OpenAI's embeddings are (Ollama's older
     /// `/api/embeddings` returns the raw vector).
@@ -32,6 +35,7 @@ public struct EmbeddingRequest: Sendable, Equatable {
 
 /// An embedding and what it cost.
 public struct Embedding: Sendable, Equatable {
+    /// The values: the model's embedding length, or `dimensions` of them.
     public var vector: [Float]
     /// The tokens evaluated (after truncation).
     public var tokens: Int

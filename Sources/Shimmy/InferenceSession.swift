@@ -159,8 +159,9 @@ public protocol InferenceSession: Sendable {
     /// or simply ends, in both cases only once the generation's work has stopped. A server holds a generation
     /// slot until then, so the slots bound the compute really running.
     func generate(_ request: GenerationRequest, stop: StopFlag) -> AsyncThrowingStream<GenerationEvent, Error>
-    /// The embedding of one input (`EmbeddingRequest`); throws a `ShimmyError`. Sessions that compute none
-    /// need not implement it: the default throws `.invalidRequest`.
+    /// The embedding of one input (`EmbeddingRequest`); throws a `ShimmyError`, or `CancellationError` when the
+    /// task is cancelled, which should stop the work soon (a server holds a slot until it has). Sessions that
+    /// compute none need not implement it: the default throws `.invalidRequest`.
     func embed(_ request: EmbeddingRequest) async throws -> Embedding
 }
 

@@ -29,6 +29,25 @@ struct ModelOptionGroup: ParsableArguments {
     }
 }
 
+/// `--prompt TEXT` or `--prompt-file PATH`, exactly one of them (`generate`, `embed`).
+struct PromptOptionGroup: ParsableArguments {
+    @Option(name: .shortAndLong, help: "The prompt text.") var prompt: String?
+    @Option(help: "Read the prompt from this file (bytes as they are).") var promptFile: String?
+
+    func validate() throws {
+        if (prompt == nil) == (promptFile == nil) { throw ValidationError("give exactly one of --prompt and --prompt-file") }
+    }
+
+    /// The prompt's text (a file's bytes decoded as UTF-8).
+    func text() throws -> String {
+        guard let promptFile else { return prompt ?? "" }
+        guard let data = FileManager.default.contents(atPath: promptFile) else {
+            throw CLIError("cannot read the prompt file \(promptFile)")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
 /// Warns on standard error, as llama.cpp does, when the context asked for is longer than the one the model was
 /// trained on: positions past it were never seen in training, and the output may degrade.
 func warnAboveTrainedContext(_ model: LlamaModel) {

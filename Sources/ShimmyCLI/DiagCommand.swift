@@ -61,7 +61,7 @@ struct DiagCommand: AsyncParsableCommand {
             ("BLAS", "\(s.blasConfig) (kernels: \(s.blasCoreName), \(s.blasThreads) thread\(s.blasThreads == 1 ? "" : "s"))"),
             ("Quantized kernels", s.quantizedKernels),
             ("Memory", "\(ModelDescriptor.sizeText(s.memoryTotalBytes)) total, \(ModelDescriptor.sizeText(s.memoryAvailableBytes)) available"),
-            ("Threads", "\(s.defaultThreads)" + (s.environment["SHIMMY_THREADS"] == nil ? " (one per core; set SHIMMY_THREADS to change)" : " (SHIMMY_THREADS)")),
+            ("Threads", "\(s.defaultThreads)" + (s.environment["SHIMMY_THREADS"] == nil ? " (one per core this process may use; set SHIMMY_THREADS to change)" : " (SHIMMY_THREADS)")),
         ]
         for key in SystemInfo.relevantVariables {
             if let value = s.environment[key] { lines.append(("  " + key, value)) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Shimmy
+import ShimmyServer
 
 /// `shimmy embed`: print the embedding of a text as one JSON array, as `/v1/embeddings` computes it.
 ///
@@ -21,8 +22,7 @@ struct EmbedCommand: AsyncParsableCommand {
     @OptionGroup var versionFlag: VersionFlag
 
     @OptionGroup var modelOptions: ModelOptionGroup
-    @Option(name: .shortAndLong, help: "The text.") var prompt: String?
-    @Option(help: "Read the text from this file (bytes as they are).") var promptFile: String?
+    @OptionGroup var promptOptions: PromptOptionGroup
     @Flag(help: "The raw hidden state, not scaled to unit length (Ollama's /api/embeddings).") var raw = false
     @Option(parsing: .unconditional, help: "Keep only the first N values (scaled again unless --raw).")
     var dimensions: Int?
@@ -30,20 +30,11 @@ struct EmbedCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Print the token count and timing to standard error.") var verbose = false
 
     func validate() throws {
-        if (prompt == nil) == (promptFile == nil) { throw ValidationError("give exactly one of --prompt and --prompt-file") }
         if let dimensions, dimensions < 1 { throw ValidationError("--dimensions must be at least 1") }
     }
 
     func run() async throws {
-        let text: String
-        if let promptFile {
-            guard let data = FileManager.default.contents(atPath: promptFile) else {
-                throw CLIError("cannot read the prompt file \(promptFile)")
-            }
-            text = String(decoding: data, as: UTF8.self)
-        } else {
-            text = prompt ?? ""
-        }
+        let text = try promptOptions.text()
         let model = try modelOptions.load()
         let started = ContinuousClock.now
         let embedding = try await model.embed(EmbeddingRequest(input: .text(text), normalize: !raw, dimensions: dimensions,
@@ -52,6 +43,6 @@ struct EmbedCommand: AsyncParsableCommand {
             printError("shimmy embed: \(embedding.tokens) tokens\(embedding.truncated ? " (cut to the context)" : ""), "
                        + "\(ContinuousClock.now - started)")
         }
-        writeOut("[" + embedding.vector.map { $0.isFinite ? "\($0)" : "null" }.joined(separator: ",") + "]\n")
+        writeOut(JSONValue.numbers(embedding.vector).serialized + "\n")
     }
 }

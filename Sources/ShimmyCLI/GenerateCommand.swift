@@ -13,8 +13,7 @@ struct GenerateCommand: AsyncParsableCommand {
     @OptionGroup var versionFlag: VersionFlag
 
     @OptionGroup var modelOptions: ModelOptionGroup
-    @Option(name: .shortAndLong, help: "The prompt text.") var prompt: String?
-    @Option(help: "Read the prompt from this file (bytes as they are).") var promptFile: String?
+    @OptionGroup var promptOptions: PromptOptionGroup
     @Option(parsing: .unconditional, help: "Most tokens to generate.") var maxTokens: Int = 100
     @Option(parsing: .unconditional, help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0.7
     @Option(parsing: .unconditional, help: "Top-k (0 disables).") var topK: Int = 40
@@ -31,22 +30,13 @@ struct GenerateCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Print timings to standard error.") var verbose = false
 
     func validate() throws {
-        if (prompt == nil) == (promptFile == nil) { throw ValidationError("give exactly one of --prompt and --prompt-file") }
         if maxTokens < 0 { throw ValidationError("--max-tokens must not be negative") }
         try validateSampling(temperature: temperature, topP: topP, minP: minP, topK: topK, repeatPenalty: repeatPenalty,
                              repeatLastN: repeatLastN)
     }
 
     func run() async throws {
-        let text: String
-        if let promptFile {
-            guard let data = FileManager.default.contents(atPath: promptFile) else {
-                throw CLIError("cannot read the prompt file \(promptFile)")
-            }
-            text = String(decoding: data, as: UTF8.self)
-        } else {
-            text = prompt ?? ""
-        }
+        let text = try promptOptions.text()
         let model = try modelOptions.load()
         let sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP,
                                           repeatPenalty: repeatPenalty, repeatLastN: repeatLastN, seed: seedValue(seed))

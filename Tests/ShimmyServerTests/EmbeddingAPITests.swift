@@ -88,14 +88,27 @@ struct EmbeddingAPITests {
         #expect(response.json?["error"]?["message"]?.stringValue?.contains("maximum context length of 4 tokens") == true)
         // every input is checked before any runs: the first was not embedded
         #expect(server.session.embeddingRequests.isEmpty)
-        let vocabulary = try server.client().request("POST", "/v1/embeddings", body: #"{"input": [[1], [2, 50000]]}"#)
-        #expect(vocabulary.status == 400 && vocabulary.json?["error"]?["param"] == "input[1][1]", "\(vocabulary.text)")
+        // errors name the input as the request has it
+        for (input, param) in [("[[1], [2, 50000]]", "input[1][1]"), ("[[1, 50000]]", "input[0][1]"), ("[1, 50000]", "input[1]"),
+                               (#"["a b c d e"]"#, "input[0]"), (#""a b c d e""#, "input")] {
+            let response = try server.client().request("POST", "/v1/embeddings", body: #"{"input": "# + input + "}")
+            #expect(response.status == 400 && response.json?["error"]?["param"] == .string(param), "\(input): \(response.text)")
+        }
         #expect(server.session.embeddingRequests.isEmpty)
+        // at most 2048 inputs
+        let many = "[" + Array(repeating: #""a""#, count: 2049).joined(separator: ",") + "]"
+        for path in ["/v1/embeddings", "/api/embed"] {
+            let response = try server.client().request("POST", path, body: #"{"model": "tiny", "input": "# + many + "}")
+            #expect(response.status == 400 && response.text.contains("at most 2048 inputs"), "\(path): \(response.text.prefix(300))")
+        }
+        let most = "[" + Array(repeating: #""a""#, count: 2048).joined(separator: ",") + "]"
+        let fits = try server.client().request("POST", "/v1/embeddings", body: #"{"input": "# + most + "}")
+        #expect(fits.status == 200 && fits.json?["data"]?[2047]?["index"] == 2047)
         let missing = try server.client().request("POST", "/v1/embeddings", body: #"{"model": "nope", "input": "a"}"#)
         #expect(missing.status == 404 && missing.json?["error"]?["code"] == "model_not_found", "\(missing.text)")
     }
 
-    @Test("/api/embed: normalized embeddings, counts and durations; truncate defaults to true; no input loads the model")
+    @Test("/api/embed: asks for normalized embeddings; counts and durations; truncate defaults to true; no input loads the model")
     func ollamaEmbed() throws {
         let server = try TestServer([ScriptedSession(name: "tiny", contextLength: 4)])
         let response = try server.client().request("POST", "/api/embed",
@@ -145,6 +158,9 @@ struct EmbeddingAPITests {
         let body = #"{"model": "tiny", "input": "slow"}"#
         leaving.send("POST \(path) HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
         #expect(eventually { server.session.embeddingRequests.count == 1 })
+        // it holds the one slot: another request is turned away
+        let busy = try server.client().request("POST", path, body: #"{"model": "tiny", "input": "fast"}"#)
+        #expect(busy.status == 503 && busy.json?["error"]?["code"] == "server_busy", "\(busy.text)")
         leaving.closeNow()
         #expect(eventually { server.session.cancellations == 1 })
         // the one slot is free again
@@ -155,6 +171,7 @@ struct EmbeddingAPITests {
     @Test("numbers are written as the shortest decimal of each f32")
     func shortestDecimal() {
         let values: [Float] = [0.1, -1e-7, 1 / 3, 12345.678, 0, 3]
-        #expect(Routes.numbers(values).serialized == "[0.1,-1e-07,0.33333334,12345.678,0,3]")
+        #expect(JSONValue.numbers(values).serialized == "[0.1,-1e-07,0.33333334,12345.678,0,3]")
+        #expect(JSONValue.numbers([.nan, .infinity]).serialized == "[null,null]")
     }
 }

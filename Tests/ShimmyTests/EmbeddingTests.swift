@@ -34,6 +34,35 @@ struct EmbeddingTests {
         #expect(worst < 1e-4)
     }
 
+    /// The hidden-state output over several 512-token batches and for more than one row: each wanted row times
+    /// the head gives the logits `evaluate` returns for the same rows; the last row is the embedding (which runs
+    /// one row through the last layer, so its sums may differ in order: within 1e-4).
+    @Test func hiddenStatesAcrossBatchesAndRows() async throws {
+        let model = try ReferenceVariants.model("F32")
+        let head = try #require(model.file.tensor(named: "token_embd.weight"))
+        let weights = model.file.tensorData(head).bindMemory(to: Float.self)
+        let dim = model.config.embeddingLength, vocabulary = model.config.vocabularySize
+        let ids = Array(model.promptTokens(.text(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 120))).prefix(1100))
+        try #require(ids.count == 1100)
+        let rows = 1097..<1100
+        let hidden = try model.makeContext().evaluate(ids, logits: .range(rows), output: .hiddenStates)
+        let logits = try model.makeContext().evaluate(ids, logits: .range(rows))
+        try #require(hidden.count == rows.count * dim && logits.count == rows.count * vocabulary)
+        var worst: Double = 0
+        for row in 0..<rows.count {
+            for token in 0..<vocabulary {
+                let dot = (0..<dim).reduce(0.0) { $0 + Double(weights[token * dim + $1]) * Double(hidden[row * dim + $1]) }
+                worst = max(worst, abs(dot - Double(logits[row * vocabulary + token])))
+            }
+        }
+        print("hidden states x head vs logits, 3 rows after 1097 tokens: largest difference \(worst)")
+        #expect(worst < 1e-3)
+        let embedding = try await model.embed(EmbeddingRequest(input: .tokens(ids), normalize: false)).vector
+        let last = hidden[(rows.count - 1) * dim..<rows.count * dim]
+        let gap = zip(embedding, last).map { abs(Double($0) - Double($1)) }.max() ?? 1
+        #expect(gap < 1e-4, "the embedding is not the last row's hidden state: \(gap)")
+    }
+
     @Test func normalizedTextAndTokensAgree() async throws {
         let model = try ReferenceVariants.model("Q4_1")
         let text = "The sky is blue because of Rayleigh scattering."
@@ -92,6 +121,23 @@ struct EmbeddingTests {
         await #expect(throws: CancellationError.self) { try await task.value }
         // the context it used is whole again
         #expect(try await model.embed(EmbeddingRequest(input: .text("ok"))).tokens > 0)
+    }
+
+    /// Cancelled while it runs (a fifth of the time a whole run takes), it stops at a layer, long before the end.
+    @Test func cancellingMidwayStopsSoon() async throws {
+        let model = try ReferenceVariants.model("Q4_1")
+        let ids = Array(model.promptTokens(.text(String(repeating: "one two three four ", count: 300))).prefix(1100))
+        let request = EmbeddingRequest(input: .tokens(ids))
+        let clock = ContinuousClock()
+        let whole = try await clock.measure { _ = try await model.embed(request) }
+        let start = clock.now
+        let task = Task { try await model.embed(request) }
+        try await Task.sleep(for: whole / 5)
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        let cancelled = clock.now - start
+        print("embedding of \(ids.count) tokens: \(whole) whole, \(cancelled) cancelled after \(whole / 5)")
+        #expect(cancelled < whole * 0.7)
     }
 
     @Test func badInputsAreClearErrors() async throws {

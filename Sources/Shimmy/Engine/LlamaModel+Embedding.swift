@@ -37,19 +37,20 @@ extension LlamaModel {
         case .tokens(let ids): tokens = ids
         }
         guard !tokens.isEmpty else { throw ShimmyError(.invalidRequest, "the input is empty") }
+        // checked before a context is taken: its cache holds `contextLength` tokens
+        let truncated = tokens.count > contextLength
+        if truncated {
+            guard request.truncate else {
+                throw ShimmyError(.invalidRequest,
+                                  "the input is too long for the model's maximum context length of \(contextLength) tokens",
+                                  details: "the input has \(tokens.count) tokens")
+            }
+            tokens.removeLast(tokens.count - contextLength)
+        }
         let context = try acquireContext()
         defer { releaseContext(context) }
         try context.claim()
         defer { context.release() }
-        let truncated = tokens.count > context.capacity
-        if truncated {
-            guard request.truncate else {
-                throw ShimmyError(.invalidRequest,
-                                  "the input is too long for the model's maximum context length of \(context.capacity) tokens",
-                                  details: "the input has \(tokens.count) tokens")
-            }
-            tokens.removeLast(tokens.count - context.capacity)
-        }
         var vector = try context.evaluateHeld(tokens, logits: .last, output: .hiddenStates, stop: stop)
         if stop?.isSet == true { throw CancellationError() }
         if let dimensions = request.dimensions { vector.removeLast(vector.count - dimensions) }

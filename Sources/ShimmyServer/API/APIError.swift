@@ -57,6 +57,13 @@ public struct APIError: Error, Sendable {
                         details: String(describing: error))
     }
 
+    /// The 400 for a prompt or an input longer than the context, worded as OpenAI words it ("maximum context
+    /// length"), which clients that trim history look for.
+    static func contextExceeded(_ subject: String, contextLength: Int, details: String, param: String? = nil) -> APIError {
+        .invalidRequest("\(subject) is too long for the model's maximum context length of \(contextLength) tokens",
+                        details: details, param: param)
+    }
+
     /// An invalid_request (400), about the field `param` when it names one.
     public static func invalidRequest(_ message: String, details: String? = nil, param: String? = nil) -> APIError {
         APIError(status: 400, code: ShimmyError.Code.invalidRequest.rawValue, message: message, details: details, param: param)

@@ -113,3 +113,11 @@ extension JSONValue {
     /// A string, or null when nil.
     public static func optionalString(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
 }
+
+extension JSONValue {
+    /// An array of f32 values as JSON numbers, each written as the shortest decimal that reads back as the same
+    /// f32 (`0.1`, not `0.10000000149011612`); non-finite values are written as `null`.
+    public static func numbers(_ values: [Float]) -> JSONValue {
+        .array(values.map { value in .double(Double(String(value)) ?? Double(value)) })
+    }
+}

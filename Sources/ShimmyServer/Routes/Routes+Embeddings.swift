@@ -9,11 +9,11 @@ extension Routes {
     /// base64 of its little-endian f32 values.
     func openAIEmbeddings() throws -> RouteOutcome {
         let decoded = try EmbeddingRequestDecoder.openAI(request.body)
-        let session = try loadSession(decoded.model)
+        let session = try session(named: decoded.model)
         guard let results = try embed(decoded, in: session) else { return .streamed(status: 499, reusable: false) }
         let data = results.enumerated().map { index, embedding -> JSONValue in
             ["object": "embedding", "index": .int(index),
-             "embedding": decoded.base64 ? .string(Self.base64(embedding.vector)) : Self.numbers(embedding.vector)]
+             "embedding": decoded.base64 ? .string(Self.base64(embedding.vector)) : JSONValue.numbers(embedding.vector)]
         }
         let tokens = results.reduce(0) { $0 + $1.tokens }
         return .response(.json(["object": "list", "data": .array(data), "model": .string(session.modelName),
@@ -25,14 +25,14 @@ extension Routes {
     func ollamaEmbed() throws -> RouteOutcome {
         let decoded = try EmbeddingRequestDecoder.ollamaEmbed(request.body)
         let start = DispatchTime.now()
-        let session = try loadSession(decoded.model)
+        let session = try session(named: decoded.model)
         let loaded = DispatchTime.now()
         let model = ("model", JSONValue.string(decoded.model ?? "default"))
         guard !decoded.inputs.isEmpty else { return .response(.json(.object([model, ("embeddings", [])]))) }
         guard let results = try embed(decoded, in: session) else { return .streamed(status: 499, reusable: false) }
         let end = DispatchTime.now()
         return .response(.json(.object([
-            model, ("embeddings", .array(results.map { Self.numbers($0.vector) })),
+            model, ("embeddings", .array(results.map { JSONValue.numbers($0.vector) })),
             ("total_duration", .int(Int(end.uptimeNanoseconds - start.uptimeNanoseconds))),
             ("load_duration", .int(Int(loaded.uptimeNanoseconds - start.uptimeNanoseconds))),
             ("prompt_eval_count", .int(results.reduce(0) { $0 + $1.tokens })),
@@ -42,19 +42,14 @@ extension Routes {
     /// POST /api/embeddings: `{embedding}`, the raw vector; no prompt answers `{embedding: []}`.
     func ollamaEmbeddings() throws -> RouteOutcome {
         let decoded = try EmbeddingRequestDecoder.ollamaEmbeddings(request.body)
-        let session = try loadSession(decoded.model)
+        let session = try session(named: decoded.model)
         guard !decoded.inputs.isEmpty else { return .response(.json(["embedding": []])) }
         guard let results = try embed(decoded, in: session) else { return .streamed(status: 499, reusable: false) }
-        return .response(.json(["embedding": Self.numbers(results.first?.vector ?? [])]))
-    }
-
-    private func loadSession(_ name: String?) throws -> any InferenceSession {
-        let catalog = context.catalog
-        return try blockingAwait { try await catalog.session(named: name) }
+        return .response(.json(["embedding": JSONValue.numbers(results.first?.vector ?? [])]))
     }
 
     /// The inputs' embeddings in order, computed holding one generation slot (the work is a prompt's); nil when
-    /// the client goes away while the request waits or while it runs.
+    /// the client goes away while the request waits or while it runs (the work then stops within a layer).
     private func embed(_ decoded: DecodedEmbedding, in session: any InferenceSession) throws -> [Embedding]? {
         var decoded = decoded
         let length = session.details.embeddingLength
@@ -68,19 +63,14 @@ extension Routes {
                                           details: "'dimensions' must be in 1...\(length) for \(session.modelName), got \(dimensions)",
                                           param: "dimensions")
         }
-        try check(decoded.inputs, truncate: decoded.truncate, in: session)
+        try check(decoded, in: session)
         let connection = self.connection
         do {
             return try withSlot {
                 var results: [Embedding] = []
                 for input in decoded.inputs {
-                    if connection.peerClosed { return nil }
                     let request = decoded.request(input)
-                    // a client that leaves stops the work within a layer, and the slot is free again
-                    guard let embedding = try blockingAwait(abandoned: { connection.peerClosed }, {
-                        try await session.embed(request)
-                    }) else { return nil }
-                    results.append(embedding)
+                    results.append(try blockingAwait(abandoned: { connection.peerClosed }, { try await session.embed(request) }))
                 }
                 context.logger.debug("embeddings", metadata: [
                     "model": .string(session.modelName), "inputs": .stringConvertible(results.count),
@@ -95,11 +85,11 @@ extension Routes {
 
     /// Checks every input before any is evaluated, so that a bad one late in a batch costs no work: it must have
     /// tokens, fit the context unless `truncate` cuts it, and hold only ids of the vocabulary. The error names the
-    /// input as `param`.
-    private func check(_ inputs: [EmbeddingInput], truncate: Bool, in session: any InferenceSession) throws {
+    /// input as the request did (`param`). Texts are tokenized here and again by the session: a small cost beside
+    /// evaluating them.
+    private func check(_ decoded: DecodedEmbedding, in session: any InferenceSession) throws {
         let vocabulary = session.details.vocabularySize
-        for (index, input) in inputs.enumerated() {
-            let name = inputs.count == 1 ? "input" : "input[\(index)]"
+        for (input, name) in zip(decoded.inputs, decoded.names) {
             let count: Int
             switch input {
             case .text(let text):
@@ -108,24 +98,18 @@ extension Routes {
                 count = ids.count
                 if vocabulary > 0, let bad = ids.firstIndex(where: { $0 < 0 || Int($0) >= vocabulary }) {
                     throw APIError.invalidRequest("Field '\(name)[\(bad)]' is outside the vocabulary",
-                                                  details: "token id \(ids[bad]); \(session.modelName) has \(vocabulary) tokens",
+                                                  details: "token id \(ids[bad]); \(session.modelName) has \(vocabulary) tokens. Token ids must be this model's (see shimmy tokenize): a client that tokenizes for another model, such as LangChain's OpenAIEmbeddings with tiktoken, must send text (check_embedding_ctx_length=False)",
                                                   param: "\(name)[\(bad)]")
                 }
             }
             guard count > 0 else {
                 throw APIError.invalidRequest("Field '\(name)' is empty", details: "it has no tokens", param: name)
             }
-            guard truncate || count <= session.contextLength else {
-                // worded as OpenAI words it ("maximum context length")
-                throw APIError.invalidRequest("The input is too long for the model's maximum context length of \(session.contextLength) tokens",
-                                              details: "'\(name)' has \(count) tokens", param: name)
+            guard decoded.truncate || count <= session.contextLength else {
+                throw APIError.contextExceeded("The input", contextLength: session.contextLength,
+                                               details: "'\(name)' has \(count) tokens", param: name)
             }
         }
-    }
-
-    /// The vector as JSON numbers, each written as the shortest decimal that reads back as the same f32.
-    static func numbers(_ vector: [Float]) -> JSONValue {
-        .array(vector.map { value in .double(Double(String(value)) ?? Double(value)) })
     }
 
     /// The base64 of the vector's little-endian f32 values (OpenAI's `encoding_format: "base64"`).

@@ -17,9 +17,7 @@ struct CompletedGeneration {
 extension Routes {
     /// Loads the model and checks that the prompt fits its context.
     func prepare(_ decoded: DecodedGeneration) throws -> PreparedGeneration {
-        let catalog = context.catalog
-        let model = decoded.model
-        let session = try blockingAwait { try await catalog.session(named: model) }
+        let session = try session(named: decoded.model)
         var decoded = decoded
         var promptTokens: Int
         do {
@@ -42,22 +40,24 @@ extension Routes {
             throw APIError.invalidRequest("The prompt is empty", details: "the prompt has no tokens")
         }
         guard promptTokens < session.contextLength else {
-            // worded as OpenAI words it ("maximum context length"), which clients that trim history look for
-            // (a prompt as long as the context leaves no room for the first generated token)
-            throw APIError.invalidRequest("The prompt is too long for the model's maximum context length of \(session.contextLength) tokens",
-                                          details: "the prompt has \(promptTokens) tokens; the context holds \(session.contextLength), one of them for the first generated token")
+            // a prompt as long as the context leaves no room for the first generated token
+            throw APIError.contextExceeded("The prompt", contextLength: session.contextLength,
+                                           details: "the prompt has \(promptTokens) tokens; the context holds \(session.contextLength), one of them for the first generated token")
         }
         return PreparedGeneration(session: session,
                                   request: decoded.generationRequest(contextLength: session.contextLength, promptTokens: promptTokens),
                                   promptTokens: promptTokens)
     }
 
+    /// The session of a model, loaded if need be (nil: the default model); model_not_found before anything is sent.
+    func session(named name: String?) throws -> any InferenceSession {
+        let catalog = context.catalog
+        return try blockingAwait { try await catalog.session(named: name) }
+    }
+
     /// The name of the model a request runs on (`default` and other aliases resolved); model_not_found before
     /// anything is sent.
-    func servedModelName(_ name: String?) throws -> String {
-        let catalog = context.catalog
-        return try blockingAwait { try await catalog.session(named: name) }.modelName
-    }
+    func servedModelName(_ name: String?) throws -> String { try session(named: name).modelName }
 
     /// Runs `body` holding a generation slot; throws the 503 error when the queue is full, and
     /// `GenerationInterruption.clientGone` when the client goes away while the request waits in the queue.

@@ -53,9 +53,8 @@ extension Routes {
                 ("general.architecture", .string(family)),
                 ("general.parameter_count", .int(details.parameterCount)),
                 ("\(family).context_length", .int(details.trainedContextLength)),
-                ("\(family).embedding_length", .int(details.embeddingLength)),
-                ("\(family).vocab_size", .int(details.vocabularySize)),
-            ]),
+            ] + [("\(family).embedding_length", details.embeddingLength), ("\(family).vocab_size", details.vocabularySize)]
+                .filter { $0.1 > 0 }.map { ($0.0, JSONValue.int($0.1)) }),  // left out when unknown
             "modified_at": .string(OllamaTime.format(context.startedAt)),
         ])
     }
