@@ -74,13 +74,50 @@ public struct GenerationRequest: Sendable, Equatable {
     public var maxTokens: Int
     /// Generation stops before any of these strings; the returned text never contains one.
     public var stop: [String]
+    /// How a prompt that does not fit the context is cut; nil: it is an error.
+    public var truncation: PromptTruncation?
 
     public init(prompt: Prompt, sampling: SamplingParameters = SamplingParameters(), maxTokens: Int = 100,
-                stop: [String] = []) {
+                stop: [String] = [], truncation: PromptTruncation? = nil) {
         self.prompt = prompt
         self.sampling = sampling
         self.maxTokens = maxTokens
         self.stop = stop
+        self.truncation = truncation
+    }
+}
+
+/// Ollama's cut of a prompt that does not fit the context (its runner, `num_keep`): the first `keep` tokens and
+/// the most recent ones, as many as leave `room` tokens of the context for the answer (Ollama fills the context
+/// and shifts it while generating; shimmy does not shift, so the answer needs that room).
+///
+/// ```swift
+/// let request = GenerationRequest(prompt: .text(longText), maxTokens: 64,
+///                                 truncation: PromptTruncation(keep: 4, room: 64))
+/// ```
+public struct PromptTruncation: Sendable, Equatable {
+    /// Tokens kept from the start (after BOS, which is kept too); -1 keeps as many as the room allows.
+    public var keep: Int
+    /// Tokens of the context left for the answer, at least 1 and at most half the context.
+    public var room: Int
+
+    public init(keep: Int = 4, room: Int) {
+        self.keep = keep
+        self.room = room
+    }
+
+    /// The kept tokens of a prompt in a context of `capacity` tokens; the prompt itself when it fits (is shorter
+    /// than the context). `leading` tokens (BOS) are kept besides `keep`.
+    public func apply(_ tokens: [TokenID], capacity: Int, leading: Int = 0) -> [TokenID] {
+        guard tokens.count >= capacity else { return tokens }
+        let target = keptCount(tokens.count, capacity: capacity)
+        let start = max(0, keep < 0 ? target - 1 : min(min(max(0, keep), target) + max(0, leading), target - 1))
+        return Array(tokens.prefix(start) + tokens.suffix(target - start))
+    }
+
+    /// How many tokens `apply` keeps of a prompt of `count` tokens.
+    public func keptCount(_ count: Int, capacity: Int) -> Int {
+        count < capacity ? count : max(1, capacity - max(1, min(room, capacity / 2)))
     }
 }
 

@@ -251,6 +251,29 @@ struct OllamaAPITests {
         #expect(last["choices"] == nil)
     }
 
+    @Test("Ollama's /api/generate cuts a prompt that does not fit (num_keep, room for the answer); shimmy 1.1's refuses it")
+    func ollamaGenerateTooLong() throws {
+        let server = try TestServer([ScriptedSession(name: "tiny", contextLength: 16)])
+        let words = (0..<40).map { "w\($0)" }.joined(separator: " ")
+        let response = try server.client().request("POST", "/api/generate",
+                                                   body: #"{"model": "tiny", "prompt": "\#(words)", "raw": true, "stream": false, "options": {"num_predict": 3}}"#)
+        #expect(response.status == 200, "\(response.text)")
+        // 16 - 3 tokens of room = 13 prompt tokens, the first 4 among them
+        #expect(response.json?["prompt_eval_count"] == 13 && response.json?["eval_count"] == 3, "\(response.text)")
+        #expect(server.session.lastRequest?.truncation == PromptTruncation(keep: 4, room: 3))
+        let keep = try server.client().request("POST", "/api/generate",
+                                               body: #"{"model": "tiny", "prompt": "\#(words)", "raw": true, "stream": false, "options": {"num_keep": 0}}"#)
+        // without num_predict the answer gets a quarter of the context
+        #expect(keep.status == 200 && keep.json?["prompt_eval_count"] == 12, "\(keep.text)")
+        #expect(server.session.lastRequest?.truncation == PromptTruncation(keep: 0, room: 4))
+        let fits = try server.client().request("POST", "/api/generate", body: #"{"model": "tiny", "prompt": "a b", "raw": true, "stream": false}"#)
+        #expect(fits.status == 200 && server.session.lastRequest?.truncation == nil, "\(fits.text)")
+        let shimmy = try server.client().request("POST", "/api/generate", body: #"{"model": "tiny", "prompt": "\#(words)"}"#)
+        #expect(shimmy.status == 400 && shimmy.text.contains("maximum context length"), "\(shimmy.text)")
+        let bad = try server.client().request("POST", "/api/generate", body: #"{"model": "tiny", "prompt": "x", "options": {"num_keep": -2}}"#)
+        #expect(bad.status == 400, "\(bad.text)")
+    }
+
     @Test("an Ollama client's User-Agent alone selects Ollama's /api/generate; raw skips the template")
     func ollamaGenerateByUserAgent() throws {
         let server = try TestServer()

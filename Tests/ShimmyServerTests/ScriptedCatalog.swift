@@ -112,7 +112,8 @@ final class ScriptedSession: InferenceSession, @unchecked Sendable {
             _started += 1
             _lastRequest = request
         }
-        let promptTokens = (try? countTokens(request.prompt)) ?? 0
+        let counted = (try? countTokens(request.prompt)) ?? 0
+        let promptTokens = request.truncation?.keptCount(counted, capacity: contextLength) ?? counted
         let count = tokenCount(request)
         let finish: FinishReason = count < request.maxTokens ? .stop : .length
         // The producer runs on the server's executor: test functions block Swift's cooperative threads, which a

@@ -211,6 +211,34 @@ struct SessionTests {
             ($0 as? ShimmyError)?.code == .serverError
         }
     }
+
+    /// A prompt that does not fit, with a `PromptTruncation`: the first `keep` tokens and the most recent ones,
+    /// `room` tokens left; the answer is the one the kept tokens give (greedy first token checked by hand).
+    @Test func truncatedPromptKeepsItsStartAndEnd() async throws {
+        let model = try LlamaModel.load(path: TestPaths.defaultModel, options: ModelOptions(contextLength: 64))
+        let text = (0..<60).map { "word\($0)" }.joined(separator: " ")
+        let ids = model.promptTokens(.text(text))
+        try #require(ids.count > 64)
+        let cut = PromptTruncation(keep: 4, room: 8)
+        let kept = cut.apply(ids, capacity: 64)
+        #expect(kept == Array(ids.prefix(4) + ids.suffix(52)))
+        let request = GenerationRequest(prompt: .text(text), sampling: SamplingParameters(temperature: 0), maxTokens: 8,
+                                        truncation: cut)
+        let (_, tokens, stats) = try await Self.collect(model, request)
+        #expect(stats?.promptTokens == 56 && tokens.count <= 8)
+        let logits = try model.makeContext().evaluate(kept)
+        let first = logits.indices.max { logits[$0] < logits[$1] }
+        #expect(tokens.first.map(Int.init) == first)
+        // without one it is still an error; a prompt that fits is left whole
+        await #expect(throws: ShimmyError.self) {
+            _ = try await Self.collect(model, GenerationRequest(prompt: .text(text), maxTokens: 8))
+        }
+        #expect(cut.apply(Array(ids.prefix(63)), capacity: 64) == Array(ids.prefix(63)))
+        // extreme values do not trap
+        #expect(PromptTruncation(keep: Int.max, room: Int.max).apply(ids, capacity: 64).count == 32)
+        #expect(PromptTruncation(keep: -1, room: 0).apply(ids, capacity: 64) == Array(ids.prefix(62) + ids.suffix(1)))
+        #expect(PromptTruncation(keep: 4, room: 1).apply(ids, capacity: 1).count == 1)
+    }
 }
 
 actor TokenCounter {

@@ -11,7 +11,10 @@ extension LlamaModel {
         try Self.checkMessages(request.prompt)
         try context.claim()
         defer { context.release() }
-        let prompt = promptTokens(request.prompt)
+        var prompt = promptTokens(request.prompt)
+        if let truncation = request.truncation {
+            prompt = truncation.apply(prompt, capacity: context.capacity, leading: tokenizer.addBOS ? 1 : 0)
+        }
         guard !prompt.isEmpty else {
             throw ShimmyError(.invalidRequest, "the prompt is empty")
         }

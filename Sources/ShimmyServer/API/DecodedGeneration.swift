@@ -15,6 +15,10 @@ public struct DecodedGeneration: Sendable, Equatable {
     /// Ollama's `/api/chat`: a conversation longer than the context loses its oldest messages (never the system
     /// ones or the last), as Ollama's does, instead of the error the other routes give.
     public var dropsOldestMessages = false
+    /// Ollama's `/api/generate`: a prompt that does not fit the context loses its middle, keeping this many tokens
+    /// of its start (`num_keep`, default 4) and the most recent ones (`PromptTruncation`), as Ollama's runner does,
+    /// instead of the error the other routes give.
+    public var keptPromptStart: Int?
 
     public init(model: String?, prompt: Prompt, sampling: SamplingParameters = SamplingParameters(),
                 maxTokens: Int?, stop: [String] = [], stream: Bool = false, includeUsage: Bool = false) {
@@ -45,6 +49,8 @@ public enum RequestRanges {
     /// llama.cpp's `repeat_penalty`: 0 and 1 turn it off.
     public static let repeatPenalty = 0.0...100.0
     public static let repeatLastN = -1...1_000_000
+    /// Ollama's `num_keep`: -1 keeps as much of the prompt's start as fits.
+    public static let numKeep = -1...1_000_000
     /// Ollama's `num_predict`: -1 and -2 (and 0) mean the rest of the context.
     public static let numPredict = -2...maxTokens.upperBound
     public static let topK = 0...1_000_000

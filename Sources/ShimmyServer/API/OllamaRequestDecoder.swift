@@ -67,7 +67,8 @@ public enum OllamaRequestDecoder {
     }
 
     /// An Ollama `/api/generate` request. The prompt goes through the model's chat template as the user's message
-    /// (after `system`'s, when given) unless `raw` is true. An empty prompt only loads the model (`prompt` nil).
+    /// (after `system`'s, when given) unless `raw` is true; one that does not fit the context loses its middle
+    /// (`options.num_keep`, `DecodedGeneration.keptPromptStart`). An empty prompt only loads the model (`prompt` nil).
     /// Fields that would change the output in ways shimmy cannot follow (`suffix`, `images`, `format`, `template`,
     /// `context`, `think`, `logprobs`) are refused when they ask for something; `keep_alive` is ignored.
     static func generate(_ fields: FieldReader) throws -> (model: String, generation: DecodedGeneration?) {
@@ -86,9 +87,11 @@ public enum OllamaRequestDecoder {
         let (sampling, maxTokens, stop) = try options(fields)
         let messages = (system.isEmpty ? [] : [ChatMessage(role: "system", content: system)])
             + [ChatMessage(role: "user", content: prompt)]
-        return (model, DecodedGeneration(model: model, prompt: raw ? .text(prompt) : .messages(messages),
-                                         sampling: sampling, maxTokens: maxTokens, stop: stop,
-                                         stream: try fields.bool("stream") ?? true))
+        var generation = DecodedGeneration(model: model, prompt: raw ? .text(prompt) : .messages(messages),
+                                           sampling: sampling, maxTokens: maxTokens, stop: stop,
+                                           stream: try fields.bool("stream") ?? true)
+        generation.keptPromptStart = try fields.nested("options")?.integer("num_keep", in: RequestRanges.numKeep) ?? 4
+        return (model, generation)
     }
 
     /// The model named by `/api/show` (`model`, or the older `name`).

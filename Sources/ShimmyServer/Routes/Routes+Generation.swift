@@ -20,6 +20,7 @@ extension Routes {
         let session = try session(named: decoded.model)
         var decoded = decoded
         var promptTokens: Int
+        var truncation: PromptTruncation?
         do {
             promptTokens = try session.countTokens(decoded.prompt)
             if decoded.dropsOldestMessages, case .messages(let messages) = decoded.prompt,
@@ -31,6 +32,15 @@ extension Routes {
                                                 "dropped": .stringConvertible(messages.count - kept.messages.count)])
                 decoded.prompt = .messages(kept.messages)
                 promptTokens = kept.tokens
+            }
+            if let keep = decoded.keptPromptStart, promptTokens >= session.contextLength {
+                let cut = PromptTruncation(keep: keep, room: ChatTruncation.reserve(maxTokens: decoded.maxTokens,
+                                                                                    contextLength: session.contextLength))
+                context.logger.debug("prompt longer than the context: its middle left out",
+                                     metadata: ["model": .string(session.modelName), "prompt_tokens": .stringConvertible(promptTokens),
+                                                "keep": .stringConvertible(keep)])
+                promptTokens = cut.keptCount(promptTokens, capacity: session.contextLength)
+                truncation = cut
             }
         } catch {
             throw APIError(error)
@@ -44,9 +54,9 @@ extension Routes {
             throw APIError.contextExceeded("The prompt", contextLength: session.contextLength,
                                            details: "the prompt has \(promptTokens) tokens; the context holds \(session.contextLength), one of them for the first generated token")
         }
-        return PreparedGeneration(session: session,
-                                  request: decoded.generationRequest(contextLength: session.contextLength, promptTokens: promptTokens),
-                                  promptTokens: promptTokens)
+        var request = decoded.generationRequest(contextLength: session.contextLength, promptTokens: promptTokens)
+        request.truncation = truncation
+        return PreparedGeneration(session: session, request: request, promptTokens: promptTokens)
     }
 
     /// The session of a model, loaded if need be (nil: the default model); model_not_found before anything is sent.
