@@ -65,7 +65,7 @@ public enum EmbeddingRequestDecoder {
                             param: "input")
         }
         func tokens(_ items: [JSONValue], _ name: String) throws -> (input: EmbeddingInput, name: String) {
-            guard !items.isEmpty else { throw empty(name, "each input needs at least one token") }
+            guard !items.isEmpty else { throw empty(name) }
             return (.tokens(try items.enumerated().map { index, item in
                 guard let id = item.integerValue, RequestRanges.tokenID.contains(Int(id)) else {
                     throw APIError.invalidRequest("Field '\(name)[\(index)]' is not a token id",
@@ -76,18 +76,18 @@ public enum EmbeddingRequestDecoder {
             }), name)
         }
         if let text = input.stringValue {
-            guard !text.isEmpty else { throw empty("input", "each input needs at least one token") }
+            guard !text.isEmpty else { throw empty("input") }
             return [(.text(text), "input")]
         }
         guard let items = input.arrayValue else { throw wrong(input) }
-        guard !items.isEmpty else { throw empty("input", "each input needs at least one token") }
+        guard !items.isEmpty else { throw empty("input") }
         // one array of ids is one input, which only the context limits
         if items.allSatisfy({ $0.integerValue != nil || $0.doubleValue != nil }) { return [try tokens(items, "input")] }
         try checkCount(items)
         if items.allSatisfy({ $0.stringValue != nil }) {
             return try items.enumerated().map { index, item in
                 let text = item.stringValue ?? ""
-                guard !text.isEmpty else { throw empty("input[\(index)]", "each input needs at least one token") }
+                guard !text.isEmpty else { throw empty("input[\(index)]") }
                 return (.text(text), "input[\(index)]")
             }
         }
@@ -97,7 +97,7 @@ public enum EmbeddingRequestDecoder {
         throw wrong(input)
     }
 
-    private static func empty(_ name: String, _ details: String) -> APIError {
+    private static func empty(_ name: String, _ details: String = "each input needs at least one token") -> APIError {
         .invalidRequest("Field '\(name)' is empty", details: details, param: name)
     }
 

@@ -21,6 +21,11 @@ public enum OpenAPIDocument {
         integer(description, minimum: RequestRanges.maxTokens.lowerBound, maximum: RequestRanges.maxTokens.upperBound,
                 defaultValue: defaultValue)
     }
+    /// Fields of Ollama's embedding requests that shimmy accepts and ignores.
+    private static let ollamaIgnored: [(String, JSONValue)] = [
+        ("options", ["type": "object", "description": "Accepted and ignored."]),
+        ("keep_alive", ["oneOf": [["type": "string"], ["type": "number"]], "description": "Accepted and ignored."]),
+    ]
     private static let tokenID = integer("A token id.", minimum: RequestRanges.tokenID.lowerBound, maximum: RequestRanges.tokenID.upperBound)
     private static func topK(_ description: String) -> JSONValue {
         integer(description, minimum: RequestRanges.topK.lowerBound, maximum: RequestRanges.topK.upperBound, defaultValue: 40)
@@ -169,9 +174,7 @@ public enum OpenAPIDocument {
             ("truncate", boolean("Cut an input longer than the context; false: an error.", defaultValue: true)),
             ("dimensions", integer("Keep the first values (renormalized); 0 or more than the model has: all.", minimum: 0,
                                    maximum: RequestRanges.dimensions.upperBound)),
-            ("options", ["type": "object", "description": "Accepted and ignored."]),
-            ("keep_alive", ["oneOf": [["type": "string"], ["type": "number"]], "description": "Accepted and ignored."]),
-        ], required: ["model"])),
+            ] + ollamaIgnored, required: ["model"])),
         ("OllamaChatRequest", object([
             ("model", string("Model name.", minLength: 1)),
             ("messages", ["type": "array", "items": object([("role", string("system, user or assistant")), ("content", string(""))], required: ["role"]),
@@ -233,9 +236,7 @@ public enum OpenAPIDocument {
                                                   ("prompt_eval_count", integer(""))], required: ["model", "embeddings"])))]),
             ("/api/embeddings", ["post": operation("Embedding, raw (Ollama's older route)", tag: "ollama",
                                                    body: jsonBody(object([("model", string("Model name.", minLength: 1)),
-                                                                          ("prompt", string("Text; none only loads the model.")),
-                                                                          ("options", ["type": "object", "description": "Accepted and ignored."]),
-                                                                          ("keep_alive", ["oneOf": [["type": "string"], ["type": "number"]], "description": "Accepted and ignored."])],
+                                                                          ("prompt", string("Text; none only loads the model."))] + ollamaIgnored,
                                                                          required: ["model"])),
                                                    response: ok("The vector", object([("embedding", ["type": "array", "items": ["type": "number"]])], required: ["embedding"])))]),
             ("/api/version", ["get": operation("Version (Ollama)", tag: "ollama", response: ok("Version", object([("version", string(""))])))]),

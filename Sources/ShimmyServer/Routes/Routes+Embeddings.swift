@@ -54,14 +54,13 @@ extension Routes {
         var decoded = decoded
         let length = session.details.embeddingLength
         if let dimensions = decoded.dimensions, length > 0, dimensions > length {
-            // Ollama shortens only: more dimensions than the model has give the whole vector
-            guard !decoded.wholeVectorBeyondLength else {
-                decoded.dimensions = nil
-                return try embed(decoded, in: session)
+            guard decoded.wholeVectorBeyondLength else {
+                throw APIError.invalidRequest("Field 'dimensions' is out of range",
+                                              details: "'dimensions' must be in 1...\(length) for \(session.modelName), got \(dimensions)",
+                                              param: "dimensions")
             }
-            throw APIError.invalidRequest("Field 'dimensions' is out of range",
-                                          details: "'dimensions' must be in 1...\(length) for \(session.modelName), got \(dimensions)",
-                                          param: "dimensions")
+            // Ollama shortens only: more dimensions than the model has give the whole vector
+            decoded.dimensions = nil
         }
         try check(decoded, in: session)
         let connection = self.connection
