@@ -57,14 +57,11 @@ struct OpenAIAPITests {
 
     @Test("fields that would change the answer in a way shimmy cannot follow are refused, naming the field",
           arguments: [("/v1/chat/completions", #""tools": [{"type": "function", "function": {"name": "f"}}]"#, "tools"),
-                      ("/v1/chat/completions", #""logprobs": true"#, "logprobs"),
-                      ("/v1/chat/completions", #""top_logprobs": 2"#, "top_logprobs"),
                       ("/v1/chat/completions", #""response_format": {"type": "json_object"}"#, "response_format"),
                       ("/v1/chat/completions", #""logit_bias": {"50256": -100}"#, "logit_bias"),
                       ("/v1/completions", #""echo": true"#, "echo"),
                       ("/v1/completions", #""suffix": "}""#, "suffix"),
                       ("/v1/completions", #""best_of": 3"#, "best_of"),
-                      ("/v1/completions", #""logprobs": 2"#, "logprobs"),
                       ("/v1/chat/completions", #""n": 2"#, "n")])
     func refusedFields(path: String, field: String, name: String) throws {
         let server = try TestServer()
@@ -312,8 +309,7 @@ struct OllamaAPITests {
 
     @Test("/api/generate in Ollama's form refuses what it cannot follow",
           arguments: [#""format": "json""#, #""format": {"type": "object"}"#, #""suffix": "return x""#,
-                      #""images": ["aGk="]"#, #""template": "{{ .Prompt }}""#, #""context": [1, 2]"#, #""think": true"#,
-                      #""logprobs": true"#])
+                      #""images": ["aGk="]"#, #""template": "{{ .Prompt }}""#, #""context": [1, 2]"#, #""think": true"#])
     func ollamaGenerateRefuses(field: String) throws {
         let server = try TestServer()
         let refused = try server.client().request("POST", "/api/generate", body: #"{"model": "tiny", "prompt": "hi", "#  + field + "}")

@@ -16,6 +16,8 @@ final class ScriptedSession: InferenceSession, @unchecked Sendable {
     let naturalLength: Int?
     /// How long a stop takes to take effect.
     let stopLatency: Duration
+    /// The last tokens that give no text, as a stop string's.
+    let silentTail: Int
 
     private let lock = NSLock()
     private var _cancellations = 0
@@ -23,13 +25,14 @@ final class ScriptedSession: InferenceSession, @unchecked Sendable {
     private var _lastRequest: GenerationRequest?
 
     init(name: String, contextLength: Int = 512, tokenDelay: Duration = .zero, failAfter: Int? = nil,
-         naturalLength: Int? = nil, stopLatency: Duration = .zero) {
+         naturalLength: Int? = nil, stopLatency: Duration = .zero, silentTail: Int = 0) {
         self.modelName = name
         self.contextLength = contextLength
         self.tokenDelay = tokenDelay
         self.failAfter = failAfter
         self.naturalLength = naturalLength
         self.stopLatency = stopLatency
+        self.silentTail = silentTail
         self.details = ModelDetails(family: "llama", parameterCount: 134_515_008, quantizationLevel: "Q4_1",
                                     trainedContextLength: 8192, chatTemplate: "{{ messages }}", embeddingLength: 8,
                                     vocabularySize: 50_000)
@@ -96,7 +99,20 @@ final class ScriptedSession: InferenceSession, @unchecked Sendable {
 
     /// What a full generation would return (no failure, no cancellation).
     func expectedText(_ request: GenerationRequest) -> String {
-        (0..<tokenCount(request)).map { ScriptedSession.token($0, prompt: request.prompt) }.joined()
+        (0..<max(0, tokenCount(request) - silentTail)).map { ScriptedSession.token($0, prompt: request.prompt) }.joined()
+    }
+
+    /// The log-probability entry of the i-th token with `top` alternatives: the token itself first, then
+    /// ` alt1`, ` alt2`... (values exact in binary).
+    static func logprob(_ index: Int, prompt: Prompt, top: Int) -> TokenLogprob {
+        let bytes = Array(token(index, prompt: prompt).utf8)
+        let value = -0.25 - Float(index) / 2
+        let alternatives = (0..<top).map { j -> TokenLogprob in
+            if j == 0 { return TokenLogprob(token: Int32(index), bytes: bytes, logprob: value) }
+            let text: String = " alt\(j)"
+            return TokenLogprob(token: Int32(1000 + j), bytes: Array(text.utf8), logprob: value - Float(j))
+        }
+        return TokenLogprob(token: Int32(index), bytes: bytes, logprob: value, top: alternatives)
     }
 
     func tokenCount(_ request: GenerationRequest) -> Int { min(request.maxTokens, naturalLength ?? Int.max) }
@@ -135,7 +151,11 @@ final class ScriptedSession: InferenceSession, @unchecked Sendable {
                         continuation.finish()
                         return
                     }
-                    continuation.yield(.chunk(text: ScriptedSession.token(index, prompt: request.prompt),
+                    if let top = request.logprobs {
+                        continuation.yield(.logprob(ScriptedSession.logprob(index, prompt: request.prompt, top: top)))
+                    }
+                    let silent = index >= count - silentTail
+                    continuation.yield(.chunk(text: silent ? "" : ScriptedSession.token(index, prompt: request.prompt),
                                               tokens: [Int32(index)]))
                 }
                 continuation.yield(.done(GenerationStats(promptTokens: promptTokens, completionTokens: count,

@@ -365,6 +365,57 @@ def ollama_generate():
     expect(loaded.done and loaded.done_reason == "load", f"{loaded}")
 
 
+@check
+def logprobs():
+    """Greedy answers with logprobs through both official clients: each token's entry is its position's most likely
+    one, the tokens spell the text, streamed entries equal the whole answer's, and the APIs give the same values."""
+    client = oai()
+    whole = client.chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=8, temperature=0,
+                                           logprobs=True, top_logprobs=3)
+    choice = whole.choices[0]
+    entries = choice.logprobs.content
+    expect(len(entries) == whole.usage.completion_tokens or choice.finish_reason == "stop",
+           f"{len(entries)} entries for {whole.usage.completion_tokens} tokens")
+    expect("".join(e.token for e in entries) == choice.message.content,
+           f"tokens {[e.token for e in entries]} vs {choice.message.content!r}")
+    for e in entries:
+        expect(len(e.top_logprobs) == 3 and e.top_logprobs[0].token == e.token and e.top_logprobs[0].logprob == e.logprob,
+               f"greedy entry not its most likely: {e}")
+        expect(e.logprob <= 0 and bytes(e.bytes).decode("utf-8", "replace") == e.token, f"{e}")
+        expect(all(a.logprob >= b.logprob for a, b in zip(e.top_logprobs, e.top_logprobs[1:])), f"order {e}")
+    streamed = []
+    for chunk in client.chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=8, temperature=0,
+                                                logprobs=True, top_logprobs=3, stream=True):
+        for c in chunk.choices:
+            if c.logprobs and c.logprobs.content:
+                streamed.extend(c.logprobs.content)
+    expect([(e.token, e.logprob) for e in streamed] == [(e.token, e.logprob) for e in entries],
+           f"stream {[(e.token, e.logprob) for e in streamed]} vs whole {[(e.token, e.logprob) for e in entries]}")
+
+    completion = client.completions.create(model=MODEL, prompt="The quick brown fox", max_tokens=6, temperature=0,
+                                           logprobs=2)
+    legacy = completion.choices[0].logprobs
+    text = completion.choices[0].text
+    expect("".join(legacy.tokens) == text and len(legacy.token_logprobs) == len(legacy.tokens), f"{legacy}")
+    expect(legacy.text_offset == [len("".join(legacy.tokens[:i])) for i in range(len(legacy.tokens))], f"{legacy}")
+    expect(all(len(t) <= 2 and max(t.values()) == lp for t, lp in zip(legacy.top_logprobs, legacy.token_logprobs)),
+           f"{legacy.top_logprobs}")
+
+    ollama_client = ollama.Client(host=ARGS.base)
+    options = {"temperature": 0, "num_predict": 8, "repeat_penalty": 1.0}
+    chat = ollama_client.chat(model=MODEL, messages=MESSAGES, stream=False, options=options, logprobs=True,
+                              top_logprobs=3)
+    expect([(e.token, e.logprob) for e in chat.logprobs] == [(e.token, e.logprob) for e in entries],
+           f"/api/chat {[(e.token, e.logprob) for e in chat.logprobs]} vs /v1 {[(e.token, e.logprob) for e in entries]}")
+    expect(all(len(e.top_logprobs) == 3 for e in chat.logprobs), f"{chat.logprobs}")
+    parts = list(ollama_client.generate(model=MODEL, prompt="Say hi.", stream=True, options=options, logprobs=True))
+    tokens = [e.token for p in parts for e in (p.logprobs or [])]
+    expect("".join(tokens) == "".join(p.response for p in parts) and len(tokens) == parts[-1].eval_count
+           or parts[-1].done_reason == "stop", f"generate stream {tokens} vs {[p.response for p in parts]}")
+    plain = ollama_client.chat(model=MODEL, messages=MESSAGES, stream=False, options=options)
+    expect(plain.logprobs is None, f"logprobs without asking: {plain.logprobs}")
+
+
 # ---------------------------------------------------------------- concurrency
 
 

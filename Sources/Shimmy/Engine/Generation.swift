@@ -51,6 +51,12 @@ extension LlamaModel {
             let next = logits.withUnsafeBufferPointer { sampler.sample($0.baseAddress!) }
             sampler.accept(next)
             generated += 1
+            if let top = request.logprobs, !tokenizer.isEndOfGeneration(next) {
+                emit(.logprob(logits.withUnsafeBufferPointer {
+                    TokenLogprob.make($0.baseAddress!, count: config.vocabularySize, token: next, top: top,
+                                      bytes: { tokenizer.pieceBytes($0) })
+                }))
+            }
             if tokenizer.isEndOfGeneration(next) {
                 // flush what the stop matcher holds back (half a character the decoder holds is dropped), then the
                 // end token with no text

@@ -19,6 +19,9 @@ public struct DecodedGeneration: Sendable, Equatable {
     /// of its start (`num_keep`, default 4) and the most recent ones (`PromptTruncation`), as Ollama's runner does,
     /// instead of the error the other routes give.
     public var keptPromptStart: Int?
+    /// OpenAI's and Ollama's `logprobs`: nil for none, else how many most likely tokens to list beside each
+    /// generated token's own log-probability (`top_logprobs`, or the completions route's `logprobs` number).
+    public var logprobs: Int?
 
     public init(model: String?, prompt: Prompt, sampling: SamplingParameters = SamplingParameters(),
                 maxTokens: Int?, stop: [String] = [], stream: Bool = false, includeUsage: Bool = false) {
@@ -34,7 +37,8 @@ public struct DecodedGeneration: Sendable, Equatable {
     /// The engine request, with `maxTokens` resolved against the room left in the context.
     public func generationRequest(contextLength: Int, promptTokens: Int) -> GenerationRequest {
         let room = max(1, contextLength - promptTokens)
-        return GenerationRequest(prompt: prompt, sampling: sampling, maxTokens: min(maxTokens ?? room, room), stop: stop)
+        return GenerationRequest(prompt: prompt, sampling: sampling, maxTokens: min(maxTokens ?? room, room), stop: stop,
+                                 logprobs: logprobs)
     }
 }
 
@@ -58,6 +62,9 @@ public enum RequestRanges {
     /// Most `stop` strings: 4 on `/v1`, as OpenAI allows; 16 on the other routes.
     public static let openAIStopStrings = 4
     public static let stopStrings = 16
+    /// Most likely tokens listed beside each generated one (`top_logprobs`; OpenAI's and Ollama's limit, which
+    /// the completions route's `logprobs` number shares).
+    public static let topLogprobs = 0...20
     /// Most inputs of one embedding request (OpenAI's limit).
     public static let embeddingInputs = 2048
     /// An embedding's `dimensions` (the model's own length is checked when it runs).
@@ -70,6 +77,20 @@ public enum RequestRanges {
 }
 
 extension FieldReader {
+    /// `logprobs: true` with `top_logprobs` (0 to 20, default 0), as OpenAI's chat and Ollama's routes take them:
+    /// the number of most likely tokens to list, or nil when `logprobs` is absent or false. `topNeedsLogprobs`:
+    /// a `top_logprobs` above 0 without `logprobs: true` is an error (OpenAI's), rather than ignored (Ollama's).
+    func logprobsRequest(topNeedsLogprobs: Bool) throws -> Int? {
+        let wanted = try bool("logprobs") ?? false
+        let top = try integer("top_logprobs", in: RequestRanges.topLogprobs)
+        if topNeedsLogprobs, let top, top > 0, !wanted {
+            throw APIError.invalidRequest("Field '\(prefix)top_logprobs' needs logprobs",
+                                          details: "'\(prefix)top_logprobs' is only allowed with 'logprobs': true",
+                                          param: prefix + "top_logprobs")
+        }
+        return wanted ? top ?? 0 : nil
+    }
+
     /// The sampling fields Ollama's `options` and the OpenAI routes name alike (the latter as llama.cpp's server
     /// does), each checked against its range: top_k, top_p, min_p, repeat_penalty, repeat_last_n, presence_penalty,
     /// frequency_penalty, seed (-1: a random one). Temperature's range differs between them.

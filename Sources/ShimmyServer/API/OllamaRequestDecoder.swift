@@ -1,7 +1,8 @@
 import Shimmy
 
 /// Decoding of Ollama `/api/chat` bodies (`{model, messages, stream = true, options, keep_alive}`) and of Ollama's
-/// `/api/generate` bodies (`{model, prompt, system, raw, stream = true, options, keep_alive}`).
+/// `/api/generate` bodies (`{model, prompt, system, raw, stream = true, options, keep_alive}`); both take
+/// `logprobs` and `top_logprobs` (0 to 20, read only with `logprobs: true`, as Ollama's).
 public enum OllamaRequestDecoder {
     /// Ollama's own sampling defaults (temperature 0.8, top_p 0.9, top_k 40, min_p 0, repeat_penalty 1.1).
     public static let defaultSampling = SamplingParameters(temperature: 0.8, topK: 40, topP: 0.9, minP: 0, repeatPenalty: 1.1)
@@ -30,6 +31,7 @@ public enum OllamaRequestDecoder {
         var generation = DecodedGeneration(model: model, prompt: .messages(messages), sampling: sampling,
                                            maxTokens: maxTokens, stop: stop, stream: try fields.bool("stream") ?? true)
         generation.dropsOldestMessages = true
+        generation.logprobs = try fields.logprobsRequest(topNeedsLogprobs: false)
         return (model, generation)
     }
 
@@ -70,7 +72,7 @@ public enum OllamaRequestDecoder {
     /// (after `system`'s, when given) unless `raw` is true; one that does not fit the context loses its middle
     /// (`options.num_keep`, `DecodedGeneration.keptPromptStart`). An empty prompt only loads the model (`prompt` nil).
     /// Fields that would change the output in ways shimmy cannot follow (`suffix`, `images`, `format`, `template`,
-    /// `context`, `think`, `logprobs`) are refused when they ask for something; `keep_alive` is ignored.
+    /// `context`, `think`) are refused when they ask for something; `keep_alive` is ignored.
     static func generate(_ fields: FieldReader) throws -> (model: String, generation: DecodedGeneration?) {
         let model = try fields.string("model", required: true, nonEmpty: true) ?? ""
         try fields.refuse("suffix", Unsupported.suffix)
@@ -79,7 +81,6 @@ public enum OllamaRequestDecoder {
         try fields.refuse("template", "a custom template is not supported; send raw: true with the prompt already templated")
         try fields.refuse("context", "context (token ids of an earlier answer) is not supported; send the conversation to /api/chat")
         try fields.refuse("think", Unsupported.think)
-        try fields.refuse("logprobs", "logprobs are not supported on /api/generate")
         let prompt = try fields.string("prompt") ?? ""
         let system = try fields.string("system") ?? ""
         let raw = try fields.bool("raw") ?? false
@@ -91,6 +92,7 @@ public enum OllamaRequestDecoder {
                                            sampling: sampling, maxTokens: maxTokens, stop: stop,
                                            stream: try fields.bool("stream") ?? true)
         generation.keptPromptStart = try fields.nested("options")?.integer("num_keep", in: RequestRanges.numKeep) ?? 4
+        generation.logprobs = try fields.logprobsRequest(topNeedsLogprobs: false)
         return (model, generation)
     }
 

@@ -1,8 +1,8 @@
 import Shimmy
 
 /// Decoding of OpenAI `/v1/chat/completions` and `/v1/completions` bodies. Unknown fields are ignored; known ones
-/// that would change the answer in a way shimmy cannot follow (tools, logprobs, a JSON response format, logit bias;
-/// echo, suffix, best_of on completions) are refused with invalid_request when they ask for something.
+/// that would change the answer in a way shimmy cannot follow (tools, a JSON response format, logit bias; echo,
+/// suffix, best_of on completions) are refused with invalid_request when they ask for something.
 public enum OpenAIRequestDecoder {
     /// A chat completion: `messages` with string or text-part content, and the sampling fields.
     public static func chat(_ body: [UInt8]) throws -> DecodedGeneration {
@@ -15,6 +15,7 @@ public enum OpenAIRequestDecoder {
         try fields.refuse("functions", "function calling is not supported by this model")
         var decoded = try common(fields, prompt: .messages(messages))
         decoded.maxTokens = try fields.integer("max_completion_tokens", in: RequestRanges.maxTokens) ?? decoded.maxTokens
+        decoded.logprobs = try fields.logprobsRequest(topNeedsLogprobs: true)
         return decoded
     }
 
@@ -33,7 +34,10 @@ public enum OpenAIRequestDecoder {
         try fields.refuse("echo", "echoing the prompt is not supported")
         try fields.refuse("suffix", Unsupported.suffix)
         try fields.refuse("best_of", "best_of above 1 is not supported", allowing: { $0 == 1 })
-        return try common(fields, prompt: .text(prompt))
+        var decoded = try common(fields, prompt: .text(prompt))
+        // the legacy form: a number of most likely tokens, null for none
+        decoded.logprobs = try fields.integer("logprobs", in: RequestRanges.topLogprobs)
+        return decoded
     }
 
     private static func message(_ value: JSONValue, index: Int) throws -> ChatMessage {
@@ -67,8 +71,6 @@ public enum OpenAIRequestDecoder {
         if let n = try fields.integer("n", in: 1...128), n != 1 {
             throw APIError.invalidRequest("Field 'n' must be 1", details: "'n' was \(n): one choice per request is supported", param: "n")
         }
-        try fields.refuse("logprobs", "logprobs are not supported")
-        try fields.refuse("top_logprobs", "logprobs are not supported")
         try fields.refuse("logit_bias", "logit_bias is not supported")
         try fields.refuse("response_format", "only {\"type\": \"text\"} is supported (no JSON mode or schema)",
                           allowing: { $0["type"] == "text" })

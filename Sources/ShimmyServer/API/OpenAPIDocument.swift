@@ -27,6 +27,9 @@ public enum OpenAPIDocument {
         ("keep_alive", ["oneOf": [["type": "string"], ["type": "number"]], "description": "Accepted and ignored."]),
     ]
     private static let tokenID = integer("A token id.", minimum: RequestRanges.tokenID.lowerBound, maximum: RequestRanges.tokenID.upperBound)
+    private static func topLogprobs(_ description: String) -> JSONValue {
+        integer(description, minimum: RequestRanges.topLogprobs.lowerBound, maximum: RequestRanges.topLogprobs.upperBound)
+    }
     private static func topK(_ description: String) -> JSONValue {
         integer(description, minimum: RequestRanges.topK.lowerBound, maximum: RequestRanges.topK.upperBound, defaultValue: 40)
     }
@@ -144,6 +147,8 @@ public enum OpenAPIDocument {
             ("stream_options", object([("include_usage", boolean("A last chunk with usage.", defaultValue: false))])),
             ("presence_penalty", number("", RequestRanges.penalty, defaultValue: 0)), ("frequency_penalty", number("", RequestRanges.penalty, defaultValue: 0)),
             ("n", integer("Only 1 is supported.", minimum: 1, maximum: 1, defaultValue: 1)),
+            ("logprobs", boolean("Each generated token's log-probability, in choices[].logprobs.content.", defaultValue: false)),
+            ("top_logprobs", topLogprobs("Most likely tokens listed at each position; above 0 needs logprobs: true.")),
         ] + sampling, required: ["messages"])),
         ("CompletionRequest", object([
             ("model", string("Model name.")),
@@ -152,6 +157,7 @@ public enum OpenAPIDocument {
             ("stream", boolean("Server-Sent Events of text_completion objects, then data: [DONE].", defaultValue: false)),
             ("stream_options", object([("include_usage", boolean("A last chunk with usage.", defaultValue: false))])),
             ("presence_penalty", number("", RequestRanges.penalty, defaultValue: 0)), ("frequency_penalty", number("", RequestRanges.penalty, defaultValue: 0)),
+            ("logprobs", topLogprobs("Each generated token's log-probability with this many most likely tokens, in choices[].logprobs.")),
         ] + sampling, required: ["prompt"])),
         ("OpenAIModel", object([("id", string("")), ("object", string("model")), ("created", integer("Unix time")), ("owned_by", string("shimmy"))])),
         ("EmbeddingRequest", object([
@@ -180,6 +186,8 @@ public enum OpenAPIDocument {
             ("messages", ["type": "array", "items": object([("role", string("system, user or assistant")), ("content", string(""))], required: ["role"]),
                           "description": "None or [] only loads the model (done_reason load)."]),
             ("stream", boolean("NDJSON lines, the last with done: true and counts.", defaultValue: true)),
+            ("logprobs", boolean("Each generated token's log-probability, in logprobs.", defaultValue: false)),
+            ("top_logprobs", topLogprobs("Most likely tokens listed at each position (with logprobs: true).")),
             ("options", object([("temperature", number("", RequestRanges.ollamaTemperature, defaultValue: 0.8)), ("top_k", topK("")),
                                 ("top_p", number("", RequestRanges.probability, defaultValue: 0.9)),
                                 ("num_predict", integer("-1: until the context is full.", minimum: RequestRanges.numPredict.lowerBound, maximum: RequestRanges.numPredict.upperBound)),

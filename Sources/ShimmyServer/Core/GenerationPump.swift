@@ -85,13 +85,16 @@ enum GenerationInterruption: Error {
 
 /// Drives a pump to completion on the calling thread.
 enum GenerationDriver {
-    /// Calls `onText` for each non-empty chunk (false: the client is gone) and returns the final stats.
-    /// `disconnected` is polled while waiting; a true answer cancels the generation.
+    /// Calls `onText` for each non-empty chunk with the log-probabilities of the tokens that came since the last
+    /// one (false: the client is gone); returns the final stats and the log-probabilities of the tokens that came
+    /// after the last text (a stop string's, or a character the end cut). `disconnected` is polled while waiting;
+    /// a true answer cancels the generation.
     /// Throws `GenerationInterruption.clientGone`, or the session's error.
-    static func run(session: any InferenceSession, request: GenerationRequest,
-                    disconnected: () -> Bool, onText: (String) -> Bool) throws -> GenerationStats {
+    static func run(session: any InferenceSession, request: GenerationRequest, disconnected: () -> Bool,
+                    onText: (String, [TokenLogprob]) -> Bool) throws -> (stats: GenerationStats, logprobs: [TokenLogprob]) {
         let pump = GenerationPump(session: session, request: request)
         var stats: GenerationStats?
+        var logprobs: [TokenLogprob] = []
         while true {
             let next = pump.next(timeout: 0.05)
             // checked on every token too, so a closed peer cancels within one token
@@ -102,10 +105,15 @@ enum GenerationDriver {
             guard let item = next else { continue }
             switch item {
             case .event(.chunk(let text, _)):
-                if !text.isEmpty && !onText(text) {
-                    pump.cancel()
-                    throw GenerationInterruption.clientGone
+                if !text.isEmpty {
+                    defer { logprobs = [] }
+                    if !onText(text, logprobs) {
+                        pump.cancel()
+                        throw GenerationInterruption.clientGone
+                    }
                 }
+            case .event(.logprob(let entry)):
+                logprobs.append(entry)
             case .event(.done(let final)):
                 stats = final
             case .failed(let error):
@@ -115,7 +123,7 @@ enum GenerationDriver {
                     throw ShimmyError(.generationFailed, "Generation ended without a result",
                                       details: "the session's stream finished before its done event")
                 }
-                return stats
+                return (stats, logprobs)
             }
         }
     }

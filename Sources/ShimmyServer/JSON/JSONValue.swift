@@ -118,6 +118,9 @@ extension JSONValue {
     /// An array of f32 values as JSON numbers, each written as the shortest decimal that reads back as the same
     /// f32 (`0.1`, not `0.10000000149011612`); non-finite values are written as `null`.
     public static func numbers(_ values: [Float]) -> JSONValue {
-        .array(values.map { value in .double(Double(String(value)) ?? Double(value)) })
+        .array(values.map(number))
     }
+
+    /// One f32 value as `numbers` writes it.
+    public static func number(_ value: Float) -> JSONValue { .double(Double(String(value)) ?? Double(value)) }
 }

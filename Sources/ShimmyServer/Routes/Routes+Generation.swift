@@ -12,6 +12,8 @@ struct PreparedGeneration {
 struct CompletedGeneration {
     let text: String
     let stats: GenerationStats
+    /// Each generated token's log-probability when the request asked for them (`GenerationRequest.logprobs`).
+    let logprobs: [TokenLogprob]
 }
 
 extension Routes {
@@ -90,11 +92,13 @@ extension Routes {
     /// Runs a generation to its end and returns the whole text.
     func collect(_ prepared: PreparedGeneration) throws -> CompletedGeneration {
         var text = ""
+        var logprobs: [TokenLogprob] = []
         let connection = self.connection
-        let stats = try GenerationDriver.run(session: prepared.session, request: prepared.request,
-                                             disconnected: { connection.peerClosed }, onText: { text += $0; return true })
+        let (stats, trailing) = try GenerationDriver.run(
+            session: prepared.session, request: prepared.request, disconnected: { connection.peerClosed },
+            onText: { text += $0; logprobs += $1; return true })
         logGeneration(prepared, stats)
-        return CompletedGeneration(text: text, stats: stats)
+        return CompletedGeneration(text: text, stats: stats, logprobs: logprobs + trailing)
     }
 
     /// A debug line per finished generation (visible with `shimmy serve -v`).
@@ -123,13 +127,15 @@ extension Routes {
         }
     }
 
-    /// Streams a generation: `head` is the content type, `event` frames each piece of text, `finish` the final
-    /// events, `failure` the error event sent when the generation fails after the head went out.
-    func respondStreaming(_ decoded: DecodedGeneration, contentType: String, event: (String) -> [UInt8],
-                          finish: (GenerationStats, Int) -> [UInt8], failure: (APIError) -> [UInt8]) throws -> RouteOutcome {
+    /// Streams a generation: `head` is the content type, `event` frames each piece of text with the
+    /// log-probabilities of its tokens (when asked for), `finish` the final events with those of tokens that gave
+    /// no text, `failure` the error event sent when the generation fails after the head went out.
+    func respondStreaming(_ decoded: DecodedGeneration, contentType: String, event: (String, [TokenLogprob]) -> [UInt8],
+                          finish: (GenerationStats, [TokenLogprob]) -> [UInt8],
+                          failure: (APIError) -> [UInt8]) throws -> RouteOutcome {
         let prepared = try prepare(decoded)
         let connection = self.connection
-        enum End { case finished(GenerationStats), failed(APIError), clientGone }
+        enum End { case finished(GenerationStats, [TokenLogprob]), failed(APIError), clientGone }
         // The slot is given back before the last bytes go out, so a client that sends its next request as soon as
         // it reads the end of this one never finds the slot still taken.
         let end: End
@@ -137,9 +143,10 @@ extension Routes {
             end = try withSlot {
                 guard connection.beginStream(contentType: contentType) else { return .clientGone }
                 do {
-                    return .finished(try GenerationDriver.run(
+                    let (stats, trailing) = try GenerationDriver.run(
                         session: prepared.session, request: prepared.request, disconnected: { connection.peerClosed },
-                        onText: { connection.writeChunk(event($0)) }))
+                        onText: { connection.writeChunk(event($0, $1)) })
+                    return .finished(stats, trailing)
                 } catch GenerationInterruption.clientGone {
                     return .clientGone
                 } catch {
@@ -150,9 +157,9 @@ extension Routes {
             end = .clientGone
         }
         switch end {
-        case .finished(let stats):
+        case .finished(let stats, let trailing):
             logGeneration(prepared, stats)
-            let ok = connection.writeChunk(finish(stats, prepared.promptTokens)) && connection.endStream()
+            let ok = connection.writeChunk(finish(stats, trailing)) && connection.endStream()
             return .streamed(status: 200, reusable: ok)
         case .clientGone:
             return .streamed(status: 499, reusable: false)

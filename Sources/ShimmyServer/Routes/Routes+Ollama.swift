@@ -91,8 +91,11 @@ extension Routes {
     private func ollamaRespond(_ decoded: DecodedGeneration,
                                content: @escaping (String) -> (String, JSONValue)) throws -> RouteOutcome {
         let model = JSONValue.string(decoded.model ?? "default")
-        func line(_ text: String, done: Bool) -> [(String, JSONValue)] {
+        func line(_ text: String, done: Bool, logprobs: [TokenLogprob]) -> [(String, JSONValue)] {
             [("model", model), ("created_at", .string(OllamaTime.format(Date()))), content(text), ("done", .bool(done))]
+                // only when asked for, and on a streamed line only with its tokens', as Ollama's
+                + (decoded.logprobs == nil || (done && decoded.stream && logprobs.isEmpty)
+                    ? [] : [("logprobs", LogprobsJSON.ollama(logprobs))])
         }
         func final(_ stats: GenerationStats) -> [(String, JSONValue)] {
             let promptNanos = Int(stats.timings.promptMilliseconds * 1e6)
@@ -103,12 +106,16 @@ extension Routes {
                     ("eval_duration", .int(evalNanos))]
         }
         if !decoded.stream {
-            return try respondWhole(decoded) { .object(line($0.text, done: true) + final($0.stats)) }
+            return try respondWhole(decoded) {
+                .object(line($0.text, done: true, logprobs: $0.logprobs) + final($0.stats))
+            }
         }
         return try respondStreaming(
             decoded, contentType: "application/x-ndjson",
-            event: { Array((JSONValue.object(line($0, done: false)).serialized + "\n").utf8) },
-            finish: { stats, _ in Array((JSONValue.object(line("", done: true) + final(stats)).serialized + "\n").utf8) },
+            event: { Array((JSONValue.object(line($0, done: false, logprobs: $1)).serialized + "\n").utf8) },
+            finish: { stats, entries in
+                Array((JSONValue.object(line("", done: true, logprobs: entries) + final(stats)).serialized + "\n").utf8)
+            },
             failure: { Array(($0.json.serialized + "\n").utf8) })
     }
 }

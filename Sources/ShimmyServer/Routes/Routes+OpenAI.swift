@@ -30,35 +30,41 @@ extension Routes {
         let id = "chatcmpl-" + OpenAIIDs.random()
         let created = JSONValue.int(Date().unixSeconds)
         let model = JSONValue.string(try servedModelName(decoded.model))
+        // null unless the request asked for logprobs
+        let logprobs: ([TokenLogprob]) -> JSONValue = { decoded.logprobs == nil ? nil : LogprobsJSON.openAIChat($0) }
         if !decoded.stream {
             return try respondWhole(decoded) { completed in
                 ["id": .string(id), "object": "chat.completion", "created": created, "model": model,
                  "choices": [["index": 0, "message": ["role": "assistant", "content": .string(completed.text)],
-                              "logprobs": nil, "finish_reason": .string(completed.stats.finishReason.apiValue)]],
+                              "logprobs": logprobs(completed.logprobs),
+                              "finish_reason": .string(completed.stats.finishReason.apiValue)]],
                  "usage": completed.stats.usageJSON]
             }
         }
         let usageField: [(String, JSONValue)] = decoded.includeUsage ? [("usage", .null)] : []
-        func chunk(_ delta: JSONValue, finish: JSONValue) -> JSONValue {
+        func chunk(_ delta: JSONValue, logprobs: JSONValue = nil, finish: JSONValue) -> JSONValue {
             .object([("id", .string(id)), ("object", "chat.completion.chunk"), ("created", created), ("model", model),
-                     ("choices", [["index": 0, "delta": delta, "logprobs": nil, "finish_reason": finish]])] + usageField)
+                     ("choices", [["index": 0, "delta": delta, "logprobs": logprobs, "finish_reason": finish]])]
+                    + usageField)
         }
         // the first chunk carries the role, as OpenAI's does
         var first = true
         return try respondStreaming(
             decoded, contentType: "text/event-stream",
-            event: { text in
+            event: { text, entries in
                 var bytes: [UInt8] = []
                 if first {
                     first = false
                     bytes += SSE.event(chunk(["role": "assistant", "content": ""], finish: nil))
                 }
-                return bytes + SSE.event(chunk(["content": .string(text)], finish: nil))
+                return bytes + SSE.event(chunk(["content": .string(text)], logprobs: logprobs(entries), finish: nil))
             },
-            finish: { stats, _ in
+            finish: { stats, entries in
                 var bytes: [UInt8] = []
                 if first { bytes += SSE.event(chunk(["role": "assistant", "content": ""], finish: nil)) }
-                bytes += SSE.event(chunk([:], finish: .string(stats.finishReason.apiValue)))
+                // a stop string's tokens, which gave no text
+                bytes += SSE.event(chunk([:], logprobs: entries.isEmpty ? nil : logprobs(entries),
+                                         finish: .string(stats.finishReason.apiValue)))
                 if decoded.includeUsage {
                     bytes += SSE.event(["id": .string(id), "object": "chat.completion.chunk", "created": created,
                                         "model": model, "choices": [], "usage": stats.usageJSON])
@@ -74,25 +80,31 @@ extension Routes {
         let id = "cmpl-" + OpenAIIDs.random()
         let created = JSONValue.int(Date().unixSeconds)
         let model = JSONValue.string(try servedModelName(decoded.model))
+        // null unless the request asked for logprobs; offsets run on across the chunks of a stream
+        var offset = 0
+        let logprobs: ([TokenLogprob]) -> JSONValue = {
+            decoded.logprobs == nil ? nil : LogprobsJSON.openAICompletion($0, offset: &offset)
+        }
         if !decoded.stream {
             return try respondWhole(decoded) { completed in
                 ["id": .string(id), "object": "text_completion", "created": created, "model": model,
-                 "choices": [["text": .string(completed.text), "index": 0, "logprobs": nil,
+                 "choices": [["text": .string(completed.text), "index": 0, "logprobs": logprobs(completed.logprobs),
                               "finish_reason": .string(completed.stats.finishReason.apiValue)]],
                  "usage": completed.stats.usageJSON]
             }
         }
         let usageField: [(String, JSONValue)] = decoded.includeUsage ? [("usage", .null)] : []
-        func chunk(_ text: String, finish: JSONValue) -> JSONValue {
+        func chunk(_ text: String, logprobs: JSONValue = nil, finish: JSONValue) -> JSONValue {
             .object([("id", .string(id)), ("object", "text_completion"), ("created", created), ("model", model),
-                     ("choices", [["text": .string(text), "index": 0, "logprobs": nil, "finish_reason": finish]])]
+                     ("choices", [["text": .string(text), "index": 0, "logprobs": logprobs, "finish_reason": finish]])]
                     + usageField)
         }
         return try respondStreaming(
             decoded, contentType: "text/event-stream",
-            event: { SSE.event(chunk($0, finish: nil)) },
-            finish: { stats, _ in
-                var bytes = SSE.event(chunk("", finish: .string(stats.finishReason.apiValue)))
+            event: { text, entries in SSE.event(chunk(text, logprobs: logprobs(entries), finish: nil)) },
+            finish: { stats, entries in
+                var bytes = SSE.event(chunk("", logprobs: entries.isEmpty ? nil : logprobs(entries),
+                                            finish: .string(stats.finishReason.apiValue)))
                 if decoded.includeUsage {
                     bytes += SSE.event(["id": .string(id), "object": "text_completion", "created": created,
                                         "model": model, "choices": [], "usage": stats.usageJSON])

@@ -44,7 +44,7 @@ extension Routes {
         }
         return try respondStreaming(
             decoded, contentType: "text/event-stream",
-            event: { SSE.event(["choices": [["text": .string($0), "index": 0]]]) },
+            event: { text, _ in SSE.event(["choices": [["text": .string(text), "index": 0]]]) },
             finish: { _, _ in SSE.done },
             failure: { SSE.event($0.json) })
     }

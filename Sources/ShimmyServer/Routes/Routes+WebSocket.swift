@@ -127,7 +127,7 @@ struct WebSocketSession {
             let prepared = try routes.prepare(decoded)
             var session = self
             defer { self = session }
-            let stats = try routes.withSlot {
+            _ = try routes.withSlot {
                 try GenerationDriver.run(
                     session: prepared.session, request: prepared.request,
                     disconnected: {
@@ -135,9 +135,8 @@ struct WebSocketSession {
                         if Socket.waitReadable(session.connection.fd, timeoutMilliseconds: 0) { session.readAvailable() }
                         return session.closed
                     },
-                    onText: { session.send(["token": .string($0)]) })
+                    onText: { text, _ in session.send(["token": .string(text)]) })
             }
-            _ = stats
             session.send(["done": true])
         } catch GenerationInterruption.clientGone {
             closed = true
