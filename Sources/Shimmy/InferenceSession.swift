@@ -79,15 +79,19 @@ public struct GenerationRequest: Sendable, Equatable {
     /// nil: no log-probabilities. A number: each generated token (but the end-of-generation one) comes with a
     /// `.logprob` event, its log-probability and that many most likely tokens (`TokenLogprob`).
     public var logprobs: Int?
+    /// nil: free text. `.json`: one JSON object and nothing else (JSON mode).
+    public var format: OutputFormat?
 
     public init(prompt: Prompt, sampling: SamplingParameters = SamplingParameters(), maxTokens: Int = 100,
-                stop: [String] = [], truncation: PromptTruncation? = nil, logprobs: Int? = nil) {
+                stop: [String] = [], truncation: PromptTruncation? = nil, logprobs: Int? = nil,
+                format: OutputFormat? = nil) {
         self.prompt = prompt
         self.sampling = sampling
         self.maxTokens = maxTokens
         self.stop = stop
         self.truncation = truncation
         self.logprobs = logprobs
+        self.format = format
     }
 }
 

@@ -27,10 +27,13 @@ struct GenerateCommand: AsyncParsableCommand {
     var seed: Int64?
     @Option(help: "Stop before this string (repeatable).") var stop: [String] = []
     @Flag(help: "Print one JSON object instead of streaming text.") var json = false
+    @Option(help: "json: the text is one JSON object and nothing else (JSON mode, Ollama's --format json).")
+    var format: String?
     @Flag(name: .shortAndLong, help: "Print timings to standard error.") var verbose = false
 
     func validate() throws {
         if maxTokens < 0 { throw ValidationError("--max-tokens must not be negative") }
+        if let format, format != "json" { throw ValidationError("--format must be json, got '\(format)'") }
         try validateSampling(temperature: temperature, topP: topP, minP: minP, topK: topK, repeatPenalty: repeatPenalty,
                              repeatLastN: repeatLastN)
     }
@@ -40,7 +43,8 @@ struct GenerateCommand: AsyncParsableCommand {
         let model = try modelOptions.load()
         let sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP,
                                           repeatPenalty: repeatPenalty, repeatLastN: repeatLastN, seed: seedValue(seed))
-        let request = GenerationRequest(prompt: .text(text), sampling: sampling, maxTokens: maxTokens, stop: stop)
+        let request = GenerationRequest(prompt: .text(text), sampling: sampling, maxTokens: maxTokens, stop: stop,
+                                        format: format == nil ? nil : .json)
         var output = ""
         var ids: [TokenID] = []
         var stats: GenerationStats?

@@ -57,7 +57,8 @@ struct OpenAIAPITests {
 
     @Test("fields that would change the answer in a way shimmy cannot follow are refused, naming the field",
           arguments: [("/v1/chat/completions", #""tools": [{"type": "function", "function": {"name": "f"}}]"#, "tools"),
-                      ("/v1/chat/completions", #""response_format": {"type": "json_object"}"#, "response_format"),
+                      ("/v1/chat/completions", #""response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}"#, "response_format"),
+                      ("/v1/completions", #""response_format": {"type": "xml"}"#, "response_format"),
                       ("/v1/chat/completions", #""logit_bias": {"50256": -100}"#, "logit_bias"),
                       ("/v1/completions", #""echo": true"#, "echo"),
                       ("/v1/completions", #""suffix": "}""#, "suffix"),
@@ -83,6 +84,21 @@ struct OpenAIAPITests {
         #expect(server.session.lastRequest?.prompt == .messages([.system("be brief"), .user("x")]))
         let completion = try server.client().request("POST", "/v1/completions", body: #"{"prompt": "x", "echo": false, "best_of": 1, "suffix": "", "max_tokens": 2}"#)
         #expect(completion.status == 200 && completion.json?["model"] == "tiny", "\(completion.text)")
+    }
+
+    @Test("JSON mode: response_format json_object on /v1, format json on Ollama's routes; text and \"\" are free text",
+          arguments: [("/v1/chat/completions", #""response_format": {"type": "json_object"}"#, true),
+                      ("/v1/completions", #""response_format": {"type": "json_object"}"#, true),
+                      ("/v1/chat/completions", #""response_format": {"type": "text"}"#, false),
+                      ("/api/chat", #""format": "json""#, true), ("/api/chat", #""format": """#, false),
+                      ("/api/generate", #""format": "json""#, true), ("/api/generate", #""format": "", "raw": true"#, false)])
+    func jsonMode(path: String, field: String, json: Bool) throws {
+        let server = try TestServer()
+        let input = path.hasSuffix("chat/completions") || path == "/api/chat"
+            ? #""messages": [{"role": "user", "content": "x"}]"# : #""prompt": "x""#
+        let response = try server.client().request("POST", path, body: #"{"model": "tiny", "stream": false, "#  + input + ", " + field + "}")
+        #expect(response.status == 200, "\(response.text)")
+        #expect(server.session.lastRequest?.format == (json ? .json : nil), "\(field)")
     }
 
     @Test("without max_tokens the generation may fill the context")
@@ -308,7 +324,7 @@ struct OllamaAPITests {
     }
 
     @Test("/api/generate in Ollama's form refuses what it cannot follow",
-          arguments: [#""format": "json""#, #""format": {"type": "object"}"#, #""suffix": "return x""#,
+          arguments: [#""format": "yaml""#, #""format": {"type": "object"}"#, #""suffix": "return x""#,
                       #""images": ["aGk="]"#, #""template": "{{ .Prompt }}""#, #""context": [1, 2]"#, #""think": true"#])
     func ollamaGenerateRefuses(field: String) throws {
         let server = try TestServer()
@@ -325,8 +341,8 @@ struct OllamaAPITests {
         #expect(accepted.status == 200 && accepted.json?["done"] == true, "\(accepted.text)")
     }
 
-    @Test("/api/chat refuses format, tools, think and images when they ask for something",
-          arguments: [#""format": "json""#, #""tools": [{"type": "function"}]"#, #""think": true"#,
+    @Test("/api/chat refuses a format other than json, tools, think and images when they ask for something",
+          arguments: [#""format": {"type": "object"}"#, #""tools": [{"type": "function"}]"#, #""think": true"#,
                       #""messages": [{"role": "user", "content": "x", "images": ["aGk="]}]"#])
     func chatRefuses(field: String) throws {
         let server = try TestServer()

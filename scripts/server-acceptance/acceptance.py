@@ -416,6 +416,25 @@ def logprobs():
     expect(plain.logprobs is None, f"logprobs without asking: {plain.logprobs}")
 
 
+@check
+def json_mode():
+    """JSON mode through both official clients: an answer that ends is one JSON object and nothing else."""
+    prompt = [{"role": "user", "content": "Describe a cat as a JSON object with a name and an age."}]
+    result = oai().chat.completions.create(model=MODEL, messages=prompt, max_tokens=200, temperature=0,
+                                           response_format={"type": "json_object"})
+    choice = result.choices[0]
+    expect(choice.finish_reason == "stop" and isinstance(json.loads(choice.message.content), dict),
+           f"{choice.finish_reason}: {choice.message.content!r}")
+    client = ollama.Client(host=ARGS.base)
+    options = {"temperature": 0, "num_predict": 200}
+    chat = client.chat(model=MODEL, messages=prompt, format="json", stream=False, options=options)
+    expect(chat.done_reason == "stop" and isinstance(json.loads(chat.message.content), dict),
+           f"{chat.done_reason}: {chat.message.content!r}")
+    parts = list(client.generate(model=MODEL, prompt=prompt[0]["content"], format="json", stream=True, options=options))
+    text = "".join(p.response for p in parts)
+    expect(parts[-1].done_reason == "stop" and isinstance(json.loads(text), dict), f"{parts[-1].done_reason}: {text!r}")
+
+
 # ---------------------------------------------------------------- concurrency
 
 

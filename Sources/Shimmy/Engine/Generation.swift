@@ -39,6 +39,7 @@ extension LlamaModel {
         for token in prompt { sampler.accept(token) }
         var decoder = StreamingDecoder(tokenizer: tokenizer)
         var stops = StopMatcher(stops: request.stop)
+        var json = request.format.map { _ in JSONConstraint(pieces: tokenPieces) }
 
         let generationStart = DispatchTime.now()
         var generated = 0
@@ -48,7 +49,16 @@ extension LlamaModel {
                 finish = .cancelled
                 break
             }
-            let next = logits.withUnsafeBufferPointer { sampler.sample($0.baseAddress!) }
+            var next = logits.withUnsafeBufferPointer { sampler.sample($0.baseAddress!) }
+            if let constraint = json, !constraint.allows(next) {
+                // the sampler's pick breaks the format: pick again among the tokens that keep it
+                guard let masked = constraint.masked(logits) else {
+                    finish = .stop
+                    break
+                }
+                next = masked.withUnsafeBufferPointer { sampler.sample($0.baseAddress!) }
+            }
+            json?.accept(next)
             sampler.accept(next)
             generated += 1
             if let top = request.logprobs, !tokenizer.isEndOfGeneration(next) {
@@ -68,6 +78,13 @@ extension LlamaModel {
             let (text, stopped) = stops.feed(decoder.append(next))
             emit(.chunk(text: text, tokens: [next]))
             if stopped {
+                finish = .stop
+                break
+            }
+            if json?.recognizer.isComplete == true {
+                // the object is whole: nothing may follow it; flush what the stop matcher holds back
+                let rest = stops.finish()
+                if !rest.isEmpty { emit(.chunk(text: rest, tokens: [])) }
                 finish = .stop
                 break
             }

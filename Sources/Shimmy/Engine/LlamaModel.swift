@@ -40,6 +40,7 @@ public final class LlamaModel: InferenceSession, @unchecked Sendable {
     public let options: ModelOptions
     let weights: LlamaWeights
     private let spareContexts = Mutex<[LlamaContext]>([])
+    private let pieceTable = Mutex<[[UInt8]]?>(nil)
 
     /// Loads a GGUF file. Throws `ShimmyError` `.modelNotFound` when the file is missing and
     /// `.serverError` when it cannot be loaded (corrupt, unsupported architecture, missing tensors).
@@ -114,6 +115,17 @@ public final class LlamaModel: InferenceSession, @unchecked Sendable {
 
     func releaseContext(_ context: LlamaContext) {
         spareContexts.withLock { if $0.count < 2 { $0.append(context) } }
+    }
+
+    /// Every token's bytes, control tokens' empty (`Tokenizer.pieceBytes(_:special: false)`), made on first use
+    /// (JSON mode tries every token's bytes).
+    var tokenPieces: [[UInt8]] {
+        pieceTable.withLock { table in
+            if let table { return table }
+            let made = (0..<config.vocabularySize).map { tokenizer.pieceBytes(TokenID($0), special: false) }
+            table = made
+            return made
+        }
     }
 
     /// Token counts of the contexts kept for the next generations (tests: what a generation that ended left).

@@ -22,6 +22,8 @@ public struct DecodedGeneration: Sendable, Equatable {
     /// OpenAI's and Ollama's `logprobs`: nil for none, else how many most likely tokens to list beside each
     /// generated token's own log-probability (`top_logprobs`, or the completions route's `logprobs` number).
     public var logprobs: Int?
+    /// OpenAI's `response_format: {"type": "json_object"}`, Ollama's `format: "json"`: JSON mode.
+    public var format: OutputFormat?
 
     public init(model: String?, prompt: Prompt, sampling: SamplingParameters = SamplingParameters(),
                 maxTokens: Int?, stop: [String] = [], stream: Bool = false, includeUsage: Bool = false) {
@@ -38,7 +40,7 @@ public struct DecodedGeneration: Sendable, Equatable {
     public func generationRequest(contextLength: Int, promptTokens: Int) -> GenerationRequest {
         let room = max(1, contextLength - promptTokens)
         return GenerationRequest(prompt: prompt, sampling: sampling, maxTokens: min(maxTokens ?? room, room), stop: stop,
-                                 logprobs: logprobs)
+                                 logprobs: logprobs, format: format)
     }
 }
 
@@ -108,7 +110,7 @@ extension FieldReader {
 
 /// Why the decoders refuse a field that more than one of them knows (`FieldReader.refuse`).
 enum Unsupported {
-    static let format = "structured output (format) is not supported"
+    static let format = "only \"json\" is supported (JSON mode): a JSON schema is not"
     static let tools = "tool calling is not supported by this model"
     static let think = "thinking is not supported by this model"
     static let images = "images are not supported: the models shimmy runs read text only"

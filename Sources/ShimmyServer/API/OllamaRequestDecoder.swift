@@ -12,7 +12,7 @@ public enum OllamaRequestDecoder {
     public static func chat(_ body: [UInt8]) throws -> (model: String, generation: DecodedGeneration?) {
         let fields = try FieldReader.parse(body)
         let model = try fields.string("model", required: true, nonEmpty: true) ?? ""
-        try fields.refuse("format", Unsupported.format)
+        let format = try ollamaFormat(fields)
         try fields.refuse("tools", Unsupported.tools)
         try fields.refuse("think", Unsupported.think)
         let items = try fields.array("messages") ?? []
@@ -32,6 +32,7 @@ public enum OllamaRequestDecoder {
                                            maxTokens: maxTokens, stop: stop, stream: try fields.bool("stream") ?? true)
         generation.dropsOldestMessages = true
         generation.logprobs = try fields.logprobsRequest(topNeedsLogprobs: false)
+        generation.format = format
         return (model, generation)
     }
 
@@ -77,7 +78,7 @@ public enum OllamaRequestDecoder {
         let model = try fields.string("model", required: true, nonEmpty: true) ?? ""
         try fields.refuse("suffix", Unsupported.suffix)
         try fields.refuse("images", Unsupported.images)
-        try fields.refuse("format", Unsupported.format)
+        let format = try ollamaFormat(fields)
         try fields.refuse("template", "a custom template is not supported; send raw: true with the prompt already templated")
         try fields.refuse("context", "context (token ids of an earlier answer) is not supported; send the conversation to /api/chat")
         try fields.refuse("think", Unsupported.think)
@@ -93,7 +94,15 @@ public enum OllamaRequestDecoder {
                                            stream: try fields.bool("stream") ?? true)
         generation.keptPromptStart = try fields.nested("options")?.integer("num_keep", in: RequestRanges.numKeep) ?? 4
         generation.logprobs = try fields.logprobsRequest(topNeedsLogprobs: false)
+        generation.format = format
         return (model, generation)
+    }
+
+    /// Ollama's `format`: `"json"` is JSON mode, absent or `""` free text; anything else (a JSON schema) is refused.
+    static func ollamaFormat(_ fields: FieldReader) throws -> OutputFormat? {
+        if fields.present("format") == "json" { return .json }
+        try fields.refuse("format", Unsupported.format)
+        return nil
     }
 
     /// The model named by `/api/show` (`model`, or the older `name`).

@@ -1,8 +1,8 @@
 import Shimmy
 
 /// Decoding of OpenAI `/v1/chat/completions` and `/v1/completions` bodies. Unknown fields are ignored; known ones
-/// that would change the answer in a way shimmy cannot follow (tools, a JSON response format, logit bias; echo,
-/// suffix, best_of on completions) are refused with invalid_request when they ask for something.
+/// that would change the answer in a way shimmy cannot follow (tools, a JSON schema response format, logit bias;
+/// echo, suffix, best_of on completions) are refused with invalid_request when they ask for something.
 public enum OpenAIRequestDecoder {
     /// A chat completion: `messages` with string or text-part content, and the sampling fields.
     public static func chat(_ body: [UInt8]) throws -> DecodedGeneration {
@@ -72,17 +72,19 @@ public enum OpenAIRequestDecoder {
             throw APIError.invalidRequest("Field 'n' must be 1", details: "'n' was \(n): one choice per request is supported", param: "n")
         }
         try fields.refuse("logit_bias", "logit_bias is not supported")
-        try fields.refuse("response_format", "only {\"type\": \"text\"} is supported (no JSON mode or schema)",
-                          allowing: { $0["type"] == "text" })
+        try fields.refuse("response_format", "only {\"type\": \"text\"} and {\"type\": \"json_object\"} (JSON mode) are supported, not a JSON schema",
+                          allowing: { $0["type"] == "text" || $0["type"] == "json_object" })
         var sampling = SamplingParameters()
         if let t = try fields.number("temperature", in: RequestRanges.temperature) { sampling.temperature = Float(t) }
         // OpenAI's fields, and top_k, min_p, repeat_penalty, repeat_last_n, which llama.cpp's server takes here too
         try fields.readSampling(into: &sampling)
         let stream = try fields.bool("stream") ?? false
         let includeUsage = try fields.nested("stream_options")?.bool("include_usage") ?? false
-        return DecodedGeneration(
+        var decoded = DecodedGeneration(
             model: try fields.string("model"), prompt: prompt, sampling: sampling,
             maxTokens: try fields.integer("max_tokens", in: RequestRanges.maxTokens),
             stop: try fields.stringList("stop", maxCount: RequestRanges.openAIStopStrings) ?? [], stream: stream, includeUsage: includeUsage)
+        if fields.present("response_format")?["type"] == "json_object" { decoded.format = .json }
+        return decoded
     }
 }

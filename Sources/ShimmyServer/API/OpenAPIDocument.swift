@@ -27,6 +27,10 @@ public enum OpenAPIDocument {
         ("keep_alive", ["oneOf": [["type": "string"], ["type": "number"]], "description": "Accepted and ignored."]),
     ]
     private static let tokenID = integer("A token id.", minimum: RequestRanges.tokenID.lowerBound, maximum: RequestRanges.tokenID.upperBound)
+    /// OpenAI's `response_format`: free text or JSON mode.
+    private static let responseFormat = object([("type", ["type": "string", "enum": ["text", "json_object"],
+                                                         "description": "json_object: the answer is one JSON object (JSON mode)."])],
+                                               required: ["type"])
     private static func topLogprobs(_ description: String) -> JSONValue {
         integer(description, minimum: RequestRanges.topLogprobs.lowerBound, maximum: RequestRanges.topLogprobs.upperBound)
     }
@@ -149,6 +153,7 @@ public enum OpenAPIDocument {
             ("n", integer("Only 1 is supported.", minimum: 1, maximum: 1, defaultValue: 1)),
             ("logprobs", boolean("Each generated token's log-probability, in choices[].logprobs.content.", defaultValue: false)),
             ("top_logprobs", topLogprobs("Most likely tokens listed at each position; above 0 needs logprobs: true.")),
+            ("response_format", responseFormat),
         ] + sampling, required: ["messages"])),
         ("CompletionRequest", object([
             ("model", string("Model name.")),
@@ -158,6 +163,7 @@ public enum OpenAPIDocument {
             ("stream_options", object([("include_usage", boolean("A last chunk with usage.", defaultValue: false))])),
             ("presence_penalty", number("", RequestRanges.penalty, defaultValue: 0)), ("frequency_penalty", number("", RequestRanges.penalty, defaultValue: 0)),
             ("logprobs", topLogprobs("Each generated token's log-probability with this many most likely tokens, in choices[].logprobs.")),
+            ("response_format", responseFormat),
         ] + sampling, required: ["prompt"])),
         ("OpenAIModel", object([("id", string("")), ("object", string("model")), ("created", integer("Unix time")), ("owned_by", string("shimmy"))])),
         ("EmbeddingRequest", object([
@@ -188,6 +194,7 @@ public enum OpenAPIDocument {
             ("stream", boolean("NDJSON lines, the last with done: true and counts.", defaultValue: true)),
             ("logprobs", boolean("Each generated token's log-probability, in logprobs.", defaultValue: false)),
             ("top_logprobs", topLogprobs("Most likely tokens listed at each position (with logprobs: true).")),
+            ("format", ["type": "string", "enum": ["", "json"], "description": "json: the answer is one JSON object (JSON mode)."]),
             ("options", object([("temperature", number("", RequestRanges.ollamaTemperature, defaultValue: 0.8)), ("top_k", topK("")),
                                 ("top_p", number("", RequestRanges.probability, defaultValue: 0.9)),
                                 ("num_predict", integer("-1: until the context is full.", minimum: RequestRanges.numPredict.lowerBound, maximum: RequestRanges.numPredict.upperBound)),
