@@ -57,7 +57,7 @@ struct OpenAIAPITests {
 
     @Test("fields that would change the answer in a way shimmy cannot follow are refused, naming the field",
           arguments: [("/v1/chat/completions", #""tools": [{"type": "function", "function": {"name": "f"}}]"#, "tools"),
-                      ("/v1/chat/completions", #""response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}"#, "response_format"),
+                      ("/v1/chat/completions", #""response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "string"}}}"#, "response_format.json_schema.schema"),
                       ("/v1/completions", #""response_format": {"type": "xml"}"#, "response_format"),
                       ("/v1/chat/completions", #""logit_bias": {"50256": -100}"#, "logit_bias"),
                       ("/v1/completions", #""echo": true"#, "echo"),
@@ -324,7 +324,7 @@ struct OllamaAPITests {
     }
 
     @Test("/api/generate in Ollama's form refuses what it cannot follow",
-          arguments: [#""format": "yaml""#, #""format": {"type": "object"}"#, #""suffix": "return x""#,
+          arguments: [#""format": "yaml""#, #""format": {"type": "string"}"#, #""suffix": "return x""#,
                       #""images": ["aGk="]"#, #""template": "{{ .Prompt }}""#, #""context": [1, 2]"#, #""think": true"#])
     func ollamaGenerateRefuses(field: String) throws {
         let server = try TestServer()
@@ -341,8 +341,8 @@ struct OllamaAPITests {
         #expect(accepted.status == 200 && accepted.json?["done"] == true, "\(accepted.text)")
     }
 
-    @Test("/api/chat refuses a format other than json, tools, think and images when they ask for something",
-          arguments: [#""format": {"type": "object"}"#, #""tools": [{"type": "function"}]"#, #""think": true"#,
+    @Test("/api/chat refuses a format other than json or an object schema, tools, think and images when they ask for something",
+          arguments: [#""format": {"type": "array"}"#, #""tools": [{"type": "function"}]"#, #""think": true"#,
                       #""messages": [{"role": "user", "content": "x", "images": ["aGk="]}]"#])
     func chatRefuses(field: String) throws {
         let server = try TestServer()

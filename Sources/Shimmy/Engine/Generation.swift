@@ -39,7 +39,7 @@ extension LlamaModel {
         for token in prompt { sampler.accept(token) }
         var decoder = StreamingDecoder(tokenizer: tokenizer)
         var stops = StopMatcher(stops: request.stop)
-        var json = request.format.map { _ in JSONConstraint(pieces: tokenPieces) }
+        var json = try request.format.map { format throws(ShimmyError) in try JSONConstraint(format, pieces: tokenPieces) }
 
         let generationStart = DispatchTime.now()
         var generated = 0
@@ -81,7 +81,7 @@ extension LlamaModel {
                 finish = .stop
                 break
             }
-            if json?.recognizer.isComplete == true {
+            if json?.isComplete == true {
                 // the object is whole: nothing may follow it; flush what the stop matcher holds back
                 let rest = stops.finish()
                 if !rest.isEmpty { emit(.chunk(text: rest, tokens: [])) }

@@ -4,39 +4,80 @@ public enum OutputFormat: Sendable, Equatable {
     /// `format: "json"`): each token is chosen among those that keep the text a prefix of a JSON object, and the
     /// generation ends (finish reason `stop`) as soon as the object is whole.
     case json
+    /// One JSON object that `JSONSchema` accepts (OpenAI's `json_schema`, Ollama's `format` with a schema).
+    case jsonSchema(JSONSchema)
 }
 
-/// JSON mode's sampling rule: the tokens a `JSONRecognizer` in its current state accepts whole.
+extension JSONSchema {
+    /// Throws `ShimmyError` `.invalidRequest` when a generation could not follow this schema (a property twice,
+    /// an undefined reference, an `anyOf` whose alternatives share a type, a root that is not an object).
+    public func check() throws(ShimmyError) { _ = try CompiledSchema(self) }
+}
+
+/// JSON mode's sampling rule: the tokens a recognizer in its current state accepts whole.
 ///
 /// The sampler first picks as usual; only when its pick is not allowed are the logits of every token the
 /// recognizer refuses set to -inf and the pick made again, as llama.cpp applies a grammar. Control tokens (and so
 /// the end of generation) are never allowed: the generation ends when the object is whole.
 struct JSONConstraint {
-    private(set) var recognizer = JSONRecognizer()
+    private var plain = JSONRecognizer()
+    private var shaped: SchemaRecognizer?
+    private let schema: CompiledSchema?
     /// Each token's bytes; empty for control tokens.
     let pieces: [[UInt8]]
 
-    init(pieces: [[UInt8]]) { self.pieces = pieces }
+    init(_ format: OutputFormat, pieces: [[UInt8]]) throws(ShimmyError) {
+        self.pieces = pieces
+        switch format {
+        case .json:
+            schema = nil
+        case .jsonSchema(let description):
+            let compiled = try CompiledSchema(description)
+            schema = compiled
+            shaped = SchemaRecognizer(schema: compiled)
+        }
+    }
+
+    /// Whether the text so far is a whole object (of the schema).
+    var isComplete: Bool { shaped?.isComplete ?? plain.isComplete }
 
     /// Whether `token` may come next.
     func allows(_ token: TokenID) -> Bool {
         guard token >= 0, Int(token) < pieces.count, !pieces[Int(token)].isEmpty else { return false }
-        var trial = recognizer
-        return trial.feed(pieces[Int(token)])
+        return allows(bytes: pieces[Int(token)])
+    }
+
+    private func allows(bytes: [UInt8]) -> Bool {
+        if let schema, var trial = shaped { return trial.feed(bytes, schema: schema) }
+        var trial = plain
+        return trial.feed(bytes)
     }
 
     /// Records the chosen token (one `allows` accepted).
     mutating func accept(_ token: TokenID) {
         guard token >= 0, Int(token) < pieces.count else { return }
-        _ = recognizer.feed(pieces[Int(token)])
+        if let schema, shaped != nil {
+            _ = shaped?.feed(pieces[Int(token)], schema: schema)
+        } else {
+            _ = plain.feed(pieces[Int(token)])
+        }
     }
 
-    /// `logits` with every token that may not come next at -inf; nil when none may.
+    /// `logits` with every token that may not come next at -inf; nil when none may. The 256 possible first bytes
+    /// are tried first, so that only tokens whose first byte may come next are tried whole (most states allow a
+    /// few bytes: a quote, a digit, whitespace).
     func masked(_ logits: [Float]) -> [Float]? {
+        var firstBytes = [Bool](repeating: false, count: 256)
+        for byte in 0..<256 { firstBytes[byte] = allows(bytes: [UInt8(byte)]) }
         var out = logits
         var any = false
         for id in out.indices {
-            if allows(TokenID(truncatingIfNeeded: id)) { any = true } else { out[id] = -.infinity }
+            let piece = id < pieces.count ? pieces[id] : []
+            if let first = piece.first, firstBytes[Int(first)], piece.count == 1 || allows(bytes: piece) {
+                any = true
+            } else {
+                out[id] = -.infinity
+            }
         }
         return any ? out : nil
     }

@@ -82,8 +82,49 @@ public struct JSONRecognizer: Sendable, Equatable {
 
     /// Feeds one byte; false when it cannot continue a JSON object (the state is then undefined).
     public mutating func feed(_ byte: UInt8) -> Bool {
+        var numberEnded = false
+        return step(byte, numberEnded: &numberEnded) != .rejected
+    }
+
+    /// What one byte was in the text, for a schema to check (`SchemaRecognizer`).
+    enum Step: Equatable {
+        case rejected
+        case whitespace
+        /// The first byte of an object or array value.
+        case open
+        /// The `}` or `]` that closes the innermost container.
+        case close
+        case comma
+        case colon
+        /// The opening quote of an object's key.
+        case keyOpen
+        /// A byte inside a key, as written (escapes too).
+        case keyByte
+        /// The closing quote of a key.
+        case keyClose
+        /// The first byte of a string, number, `true`, `false` or `null` value.
+        case scalarStart
+        /// A later byte of such a value; `ends`: the value is whole with it (a string's closing quote, a word's
+        /// last letter; a number ends only at the byte after it, `numberEnded`).
+        case scalarByte(ends: Bool)
+    }
+
+    /// Whether the innermost open container is an object.
+    var inObject: Bool { depth > 0 && objects & (1 << UInt64(depth - 1)) != 0 }
+
+    /// Feeds one byte and says what it was; `numberEnded` is set when a number value ended just before it.
+    mutating func step(_ byte: UInt8, numberEnded: inout Bool) -> Step {
         switch mode {
-        case .string: return stringByte(byte)
+        case .string:
+            if isKey {
+                if byte == UInt8(ascii: "\"") {
+                    mode = .colon
+                    whitespace = 0
+                    return .keyClose
+                }
+                return stringByte(byte) ? .keyByte : .rejected
+            }
+            return stringByte(byte) ? .scalarByte(ends: mode == .afterValue || mode == .done) : .rejected
         case .escape:
             switch byte {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
@@ -92,73 +133,76 @@ public struct JSONRecognizer: Sendable, Equatable {
             case UInt8(ascii: "u"):
                 mode = .unicode
                 count = 0
-            default: return false
+            default: return .rejected
             }
-            return true
+            return isKey ? .keyByte : .scalarByte(ends: false)
         case .unicode:
-            guard Self.isHexDigit(byte) else { return false }
+            guard Self.isHexDigit(byte) else { return .rejected }
             count += 1
             if count == 4 { mode = .string }
-            return true
+            return isKey ? .keyByte : .scalarByte(ends: false)
         case .number:
-            if numberByte(byte) { return true }
-            guard number.canEnd else { return false }
+            if numberByte(byte) { return .scalarByte(ends: false) }
+            guard number.canEnd else { return .rejected }
             mode = .afterValue
             whitespace = 0
-            return feed(byte)
+            numberEnded = true
+            return step(byte, numberEnded: &numberEnded)
         case .literal:
             let word = Self.literals[Int(literal)]
-            guard byte == word[Int(count)] else { return false }
+            guard byte == word[Int(count)] else { return .rejected }
             count += 1
-            if Int(count) == word.count { endValue() }
-            return true
+            if Int(count) == word.count {
+                endValue()
+                return .scalarByte(ends: true)
+            }
+            return .scalarByte(ends: false)
         case .done:
-            return false
+            return .rejected
         default:
             break
         }
         // between tokens: whitespace, bounded, where JSON allows it (not before the object)
         if Self.isWhitespace(byte) {
-            guard mode != .start, whitespace < Self.maxWhitespaceRun else { return false }
+            guard mode != .start, whitespace < Self.maxWhitespaceRun else { return .rejected }
             whitespace += 1
-            return true
+            return .whitespace
         }
         whitespace = 0
         switch mode {
         case .start:
-            return byte == UInt8(ascii: "{") && open(object: true)
+            return byte == UInt8(ascii: "{") && open(object: true) ? .open : .rejected
         case .value, .arrayStart:
-            if mode == .arrayStart && byte == UInt8(ascii: "]") { return close(object: false) }
+            if mode == .arrayStart && byte == UInt8(ascii: "]") { return close(object: false) ? .close : .rejected }
             return beginValue(byte)
         case .objectStart, .key:
-            if mode == .objectStart && byte == UInt8(ascii: "}") { return close(object: true) }
-            guard byte == UInt8(ascii: "\"") else { return false }
+            if mode == .objectStart && byte == UInt8(ascii: "}") { return close(object: true) ? .close : .rejected }
+            guard byte == UInt8(ascii: "\"") else { return .rejected }
             mode = .string
             isKey = true
-            return true
+            return .keyOpen
         case .colon:
-            guard byte == UInt8(ascii: ":") else { return false }
+            guard byte == UInt8(ascii: ":") else { return .rejected }
             mode = .value
-            return true
+            return .colon
         case .afterValue:
-            let inObject = objects & (1 << UInt64(depth - 1)) != 0
             switch byte {
             case UInt8(ascii: ","): mode = inObject ? .key : .value
-            case UInt8(ascii: "}"): return inObject && close(object: true)
-            case UInt8(ascii: "]"): return !inObject && close(object: false)
-            default: return false
+            case UInt8(ascii: "}"): return inObject && close(object: true) ? .close : .rejected
+            case UInt8(ascii: "]"): return !inObject && close(object: false) ? .close : .rejected
+            default: return .rejected
             }
-            return true
+            return .comma
         default:
-            return false
+            return .rejected
         }
     }
 
     /// The first byte of a value.
-    private mutating func beginValue(_ byte: UInt8) -> Bool {
+    private mutating func beginValue(_ byte: UInt8) -> Step {
         switch byte {
-        case UInt8(ascii: "{"): return open(object: true)
-        case UInt8(ascii: "["): return open(object: false)
+        case UInt8(ascii: "{"): return open(object: true) ? .open : .rejected
+        case UInt8(ascii: "["): return open(object: false) ? .open : .rejected
         case UInt8(ascii: "\""):
             mode = .string
             isKey = false
@@ -176,20 +220,15 @@ public struct JSONRecognizer: Sendable, Equatable {
             literal = byte == UInt8(ascii: "t") ? 0 : byte == UInt8(ascii: "f") ? 1 : 2
             count = 1
         default:
-            return false
+            return .rejected
         }
-        return true
+        return .scalarStart
     }
 
     private mutating func stringByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "\""):
-            if isKey {
-                mode = .colon
-                whitespace = 0
-            } else {
-                endValue()
-            }
+            endValue()
         case UInt8(ascii: "\\"): mode = .escape
         case 0..<0x20: return false
         default: break

@@ -110,7 +110,7 @@ extension FieldReader {
 
 /// Why the decoders refuse a field that more than one of them knows (`FieldReader.refuse`).
 enum Unsupported {
-    static let format = "only \"json\" is supported (JSON mode): a JSON schema is not"
+    static let format = "format must be \"json\" or a JSON schema object"
     static let tools = "tool calling is not supported by this model"
     static let think = "thinking is not supported by this model"
     static let images = "images are not supported: the models shimmy runs read text only"

@@ -98,11 +98,16 @@ public enum OllamaRequestDecoder {
         return (model, generation)
     }
 
-    /// Ollama's `format`: `"json"` is JSON mode, absent or `""` free text; anything else (a JSON schema) is refused.
+    /// Ollama's `format`: `"json"` is JSON mode, a JSON schema object structured output, absent or `""` free text.
     static func ollamaFormat(_ fields: FieldReader) throws -> OutputFormat? {
-        if fields.present("format") == "json" { return .json }
-        try fields.refuse("format", Unsupported.format)
-        return nil
+        switch fields.present("format") {
+        case .some(.string("json")): return .json
+        case .some(let schema) where schema.objectValue != nil:
+            return .jsonSchema(try JSONSchemaDecoder.decode(schema, param: "format"))
+        default:
+            try fields.refuse("format", Unsupported.format)
+            return nil
+        }
     }
 
     /// The model named by `/api/show` (`model`, or the older `name`).

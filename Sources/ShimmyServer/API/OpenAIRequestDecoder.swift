@@ -1,8 +1,8 @@
 import Shimmy
 
 /// Decoding of OpenAI `/v1/chat/completions` and `/v1/completions` bodies. Unknown fields are ignored; known ones
-/// that would change the answer in a way shimmy cannot follow (tools, a JSON schema response format, logit bias;
-/// echo, suffix, best_of on completions) are refused with invalid_request when they ask for something.
+/// that would change the answer in a way shimmy cannot follow (tools, logit bias, a JSON schema keyword it cannot
+/// follow; echo, suffix, best_of on completions) are refused with invalid_request when they ask for something.
 public enum OpenAIRequestDecoder {
     /// A chat completion: `messages` with string or text-part content, and the sampling fields.
     public static func chat(_ body: [UInt8]) throws -> DecodedGeneration {
@@ -72,8 +72,8 @@ public enum OpenAIRequestDecoder {
             throw APIError.invalidRequest("Field 'n' must be 1", details: "'n' was \(n): one choice per request is supported", param: "n")
         }
         try fields.refuse("logit_bias", "logit_bias is not supported")
-        try fields.refuse("response_format", "only {\"type\": \"text\"} and {\"type\": \"json_object\"} (JSON mode) are supported, not a JSON schema",
-                          allowing: { $0["type"] == "text" || $0["type"] == "json_object" })
+        try fields.refuse("response_format", "the type must be text, json_object (JSON mode) or json_schema",
+                          allowing: { ["text", "json_object", "json_schema"].contains($0["type"]?.stringValue ?? "") })
         var sampling = SamplingParameters()
         if let t = try fields.number("temperature", in: RequestRanges.temperature) { sampling.temperature = Float(t) }
         // OpenAI's fields, and top_k, min_p, repeat_penalty, repeat_last_n, which llama.cpp's server takes here too
@@ -84,7 +84,22 @@ public enum OpenAIRequestDecoder {
             model: try fields.string("model"), prompt: prompt, sampling: sampling,
             maxTokens: try fields.integer("max_tokens", in: RequestRanges.maxTokens),
             stop: try fields.stringList("stop", maxCount: RequestRanges.openAIStopStrings) ?? [], stream: stream, includeUsage: includeUsage)
-        if fields.present("response_format")?["type"] == "json_object" { decoded.format = .json }
+        decoded.format = try responseFormat(fields.present("response_format"))
         return decoded
+    }
+
+    /// `response_format`: `json_object` is JSON mode, `json_schema` its `json_schema.schema`; nil for text.
+    private static func responseFormat(_ value: JSONValue?) throws -> OutputFormat? {
+        switch value?["type"]?.stringValue {
+        case "json_object": return .json
+        case "json_schema":
+            guard let schema = value?["json_schema"]?["schema"] else {
+                throw APIError.invalidRequest("Missing field 'response_format.json_schema.schema'",
+                                              details: "a json_schema response format needs json_schema.schema",
+                                              param: "response_format.json_schema.schema")
+            }
+            return .jsonSchema(try JSONSchemaDecoder.decode(schema, param: "response_format.json_schema.schema"))
+        default: return nil
+        }
     }
 }

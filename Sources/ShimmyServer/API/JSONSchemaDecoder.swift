@@ -1,0 +1,143 @@
+import Shimmy
+
+/// Reads a JSON Schema document (OpenAI's `response_format.json_schema.schema`, Ollama's `format` object) into the
+/// `JSONSchema` subset that structured output follows. What it cannot follow is a 400 naming the keyword and
+/// where it is, rather than an answer that ignores it.
+///
+/// Followed: `type` (one or a list), `properties`, `required`, `additionalProperties: false`, `items`, `minItems`,
+/// `maxItems`, `enum` and `const` of strings, numbers, booleans and null, `anyOf`/`oneOf` whose alternatives take
+/// different JSON types, a one-element `allOf`, `$ref` to `#`, `#/$defs/...` and `#/definitions/...`.
+/// Ignored as annotations: `title`, `description`, `default`, `examples`, `$schema`, `$id`, `$comment`,
+/// `deprecated`, `readOnly`, `writeOnly` and `x-` keys.
+enum JSONSchemaDecoder {
+    static let annotations: Set<String> = ["title", "description", "default", "examples", "$schema", "$id", "$comment",
+                                           "deprecated", "readOnly", "writeOnly", "$defs", "definitions"]
+    static let known: Set<String> = ["type", "properties", "required", "additionalProperties", "items", "minItems",
+                                     "maxItems", "enum", "const", "anyOf", "oneOf", "allOf", "$ref"]
+
+    /// The schema of `value`, found in the request at `param` (`format`, `response_format.json_schema.schema`).
+    static func decode(_ value: JSONValue, param: String) throws -> JSONSchema {
+        var definitions: [String: JSONSchema] = [:]
+        for (prefix, key) in [("#/$defs/", "$defs"), ("#/definitions/", "definitions")] {
+            guard let table = value[key] else { continue }
+            guard case .object(let members) = table else { throw wrong("\(param).\(key)", "must be an object") }
+            for (name, schema) in members {
+                definitions[prefix + name] = try node(schema, at: "\(param).\(key).\(name)")
+            }
+        }
+        let root = try node(value, at: param)
+        definitions["#"] = root
+        let schema = JSONSchema.defining(definitions, root: root)
+        do {
+            try schema.check()
+        } catch {
+            throw APIError.invalidRequest("The schema in '\(param)' cannot be followed", details: error.message, param: param)
+        }
+        return schema
+    }
+
+    private static func wrong(_ path: String, _ what: String) -> APIError {
+        .invalidRequest("Unsupported JSON schema at '\(path)'", details: "'\(path)' \(what)", param: path)
+    }
+
+    private static func node(_ value: JSONValue, at path: String) throws -> JSONSchema {
+        if value == true { return .any }
+        guard case .object(let members) = value else { throw wrong(path, "must be a schema object") }
+        for (key, _) in members where !known.contains(key) && !annotations.contains(key) && !key.hasPrefix("x-") {
+            throw wrong("\(path).\(key)", "is a keyword shimmy's structured output does not follow; leave it out")
+        }
+        if let reference = value["$ref"] {
+            guard members.count == 1 || members.allSatisfy({ $0.0 == "$ref" || annotations.contains($0.0) }) else {
+                throw wrong(path, "has keywords beside $ref")
+            }
+            guard let target = reference.stringValue,
+                  target == "#" || target.hasPrefix("#/$defs/") || target.hasPrefix("#/definitions/")
+            else { throw wrong("\(path).$ref", "must be #, #/$defs/NAME or #/definitions/NAME") }
+            return .reference(target)
+        }
+        if let values = value["enum"] ?? value["const"].map({ JSONValue.array([$0]) }) {
+            guard case .array(let items) = values, !items.isEmpty else { throw wrong("\(path).enum", "must be a non-empty array") }
+            return .literals(try items.enumerated().map { index, item in try literal(item, at: "\(path).enum[\(index)]") })
+        }
+        for key in ["anyOf", "oneOf", "allOf"] {
+            guard let list = value[key] else { continue }
+            guard case .array(let items) = list, !items.isEmpty else { throw wrong("\(path).\(key)", "must be a non-empty array") }
+            let alternatives = try items.enumerated().map { try node($1, at: "\(path).\(key)[\($0)]") }
+            if key == "allOf" {
+                guard alternatives.count == 1 else { throw wrong("\(path).allOf", "must have one schema") }
+                return alternatives[0]
+            }
+            return alternatives.count == 1 ? alternatives[0] : .anyOf(alternatives)
+        }
+        let types: [String]
+        switch value["type"] {
+        case .none:
+            // a schema without type: what its keywords describe, else anything
+            types = value["properties"] != nil ? ["object"] : value["items"] != nil ? ["array"] : []
+        case .some(.string(let name)): types = [name]
+        case .some(.array(let names)):
+            types = try names.map { name in
+                guard let s = name.stringValue else { throw wrong("\(path).type", "must list type names") }
+                return s
+            }
+        case .some: throw wrong("\(path).type", "must be a type name or a list of them")
+        }
+        if types.isEmpty { return .any }
+        let schemas = try types.map { try typed($0, value, at: path) }
+        return schemas.count == 1 ? schemas[0] : .anyOf(schemas)
+    }
+
+    private static func typed(_ type: String, _ value: JSONValue, at path: String) throws -> JSONSchema {
+        switch type {
+        case "object":
+            var properties: [JSONSchema.Property] = []
+            if let list = value["properties"] {
+                guard case .object(let members) = list else { throw wrong("\(path).properties", "must be an object") }
+                properties = try members.map { JSONSchema.Property($0, try node($1, at: "\(path).properties.\($0)"), required: false) }
+            }
+            if let list = value["required"] {
+                guard case .array(let names) = list else { throw wrong("\(path).required", "must be an array of names") }
+                for (index, name) in names.enumerated() {
+                    guard let s = name.stringValue, let k = properties.firstIndex(where: { $0.name == s }) else {
+                        throw wrong("\(path).required[\(index)]", "must name one of the properties")
+                    }
+                    properties[k].required = true
+                }
+            }
+            switch value["additionalProperties"] {
+            case .none, .some(false): break
+            case .some(let extra) where properties.isEmpty && (extra == true || extra == .object([])): break
+            default:
+                throw wrong("\(path).additionalProperties", "must be false (or absent): only the listed properties are written")
+            }
+            return .object(properties)
+        case "array":
+            let items = try value["items"].map { try node($0, at: "\(path).items") } ?? .any
+            let minItems = try count(value["minItems"], at: "\(path).minItems") ?? 0
+            let maxItems = try count(value["maxItems"], at: "\(path).maxItems")
+            return .array(items: items, minItems: minItems, maxItems: maxItems)
+        case "string": return .string
+        case "number": return .number
+        case "integer": return .integer
+        case "boolean": return .boolean
+        case "null": return .null
+        default: throw wrong("\(path).type", "names no JSON type: '\(type)'")
+        }
+    }
+
+    private static func count(_ value: JSONValue?, at path: String) throws -> Int? {
+        guard let value else { return nil }
+        guard let n = value.integerValue, n >= 0, n <= 1_000_000 else { throw wrong(path, "must be an integer from 0 to 1000000") }
+        return Int(n)
+    }
+
+    private static func literal(_ value: JSONValue, at path: String) throws -> JSONSchema.Literal {
+        switch value {
+        case .null: return .null
+        case .bool(let b): return .boolean(b)
+        case .string(let s): return .string(s)
+        case .integer, .double: return .number(value.serialized)
+        case .array, .object: throw wrong(path, "must be a string, number, boolean or null")
+        }
+    }
+}

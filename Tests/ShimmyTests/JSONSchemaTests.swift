@@ -1,0 +1,114 @@
+import Foundation
+@testable import Shimmy
+import Testing
+
+/// Structured output: `SchemaRecognizer` on documents a schema accepts and refuses, and generations under a schema.
+@Suite(.serialized)
+struct JSONSchemaTests {
+    static let country = JSONSchema.object([
+        .init("name", .string), .init("capital", .string),
+        .init("languages", .array(items: .string, minItems: 1, maxItems: 3)),
+        .init("population", .integer), .init("area", .number, required: false),
+        .init("continent", .literals([.string("Africa"), .string("America"), .string("Europe")])),
+        .init("big", .boolean), .init("motto", .anyOf([.string, .null]), required: false),
+    ])
+
+    static func accepts(_ schema: JSONSchema, _ text: String) throws -> (accepted: Bool, complete: Bool) {
+        let compiled = try CompiledSchema(schema)
+        var recognizer = SchemaRecognizer(schema: compiled)
+        let ok = recognizer.feed(Array(text.utf8), schema: compiled)
+        return (ok, ok && recognizer.isComplete)
+    }
+
+    @Test func acceptsWhatTheSchemaDescribes() throws {
+        let valid = [
+            #"{"name": "Canada", "capital": "Ottawa", "languages": ["en", "fr"], "population": 40000000, "continent": "America", "big": true}"#,
+            "{\n  \"name\":\"A\",\"capital\" : \"B\",\n\"languages\":[\"x\"],\"population\":-3,\"continent\":\"Europe\",\"big\":false,\"area\":1.5e3,\"motto\":null}",
+            #"{"name":"A","capital":"B","languages":["x","y","z"],"population":0,"continent":"Africa","big":true,"motto":"hi"}"#,
+            #"{"name":"A","capital":"B","languages":["x"],"population":7,"continent":"Africa","big":true,"area":2}"#,
+        ]
+        for text in valid {
+            #expect(try Self.accepts(Self.country, text) == (true, true), "\(text)")
+            let bytes = Array(text.utf8)
+            let compiled = try CompiledSchema(Self.country)
+            for n in 0..<bytes.count {
+                var recognizer = SchemaRecognizer(schema: compiled)
+                let fed = recognizer.feed(Array(bytes[..<n]), schema: compiled)
+                #expect(fed && !recognizer.isComplete, "prefix \(n) of \(text)")
+            }
+        }
+    }
+
+    @Test func refusesWhatItDoesNot() throws {
+        let base = #"{"name":"A","capital":"B","languages":["x"],"population":7,"continent":"Africa","big":true"#
+        let invalid = [
+            base + #","extra":1}"#,                                        // not a property
+            #"{"capital":"B","name":"A"}"#,                                 // out of order
+            #"{"name":"A","capital":"B","languages":["x"],"population":7,"continent":"Africa"}"#,  // big missing
+            #"{"name":"A","capital":"B","languages":[],"population":7"#,     // minItems 1
+            #"{"name":"A","capital":"B","languages":["a","b","c","d"]"#,    // maxItems 3
+            #"{"name":"A","capital":"B","languages":["x"],"population":7.5"#,  // an integer
+            #"{"name":"A","capital":"B","languages":["x"],"population":1e3"#,
+            #"{"name":"A","capital":"B","languages":["x"],"population":7,"continent":"Asia""#,  // not in the enum
+            #"{"name":"A","capital":"B","languages":["x"],"population":7,"continent":"Africaa""#,
+            base + #","motto":3}"#,                                           // string or null
+            base + #","area":"big"}"#,
+            #"{"name":1"#, #"{"name":null"#, #"{"name":["#,
+            base + #","area":1,"area":2}"#,                                  // twice
+            base + #","motto":null,"area":1}"#,                              // optional ones in order
+        ]
+        for text in invalid {
+            #expect(try !Self.accepts(Self.country, text).complete, "\(text) accepted")
+            #expect(try !Self.accepts(Self.country, text).accepted || !text.hasSuffix("}"), "\(text) accepted")
+        }
+    }
+
+    @Test func referencesEnumsAndAlternatives() throws {
+        // a tree: nodes refer back to their own definition
+        let tree = JSONSchema.defining(
+            ["node": .object([.init("v", .literals([.number("1"), .number("12"), .boolean(true), .null])),
+                              .init("kids", .array(items: .reference("node")), required: false)])],
+            root: .reference("node"))
+        #expect(try Self.accepts(tree, #"{"v":12,"kids":[{"v":1},{"v":true,"kids":[]},{"v":null}]}"#) == (true, true))
+        #expect(try Self.accepts(tree, #"{"v":1 }"#) == (true, true))
+        #expect(try !Self.accepts(tree, #"{"v":13}"#).accepted)
+        #expect(try !Self.accepts(tree, #"{"v":false}"#).accepted)
+        #expect(try !Self.accepts(tree, #"{"v":1,"kids":[{"v":2}]}"#).accepted)
+        #expect(try Self.accepts(.object([]), #"{"any":[1,{"x":null}]}"#) == (true, true))
+        // an empty array allowed, and maxItems 0
+        #expect(try Self.accepts(.object([.init("a", .array(items: .any, maxItems: 0))]), #"{"a":[]}"#) == (true, true))
+        #expect(try !Self.accepts(.object([.init("a", .array(items: .any, maxItems: 0))]), #"{"a":[1"#).accepted)
+        // strings in an enum are written as encode writes them
+        let quoted = JSONSchema.object([.init("q", .literals([.string("say \"hi\"\n")]))])
+        #expect(try Self.accepts(quoted, #"{"q":"say \"hi\"\n"}"#) == (true, true))
+        // schemas a generation cannot follow
+        #expect(throws: ShimmyError.self) { try JSONSchema.anyOf([.string, .literals([.string("a")])]).check() }
+        #expect(throws: ShimmyError.self) { try JSONSchema.string.check() }
+        #expect(throws: ShimmyError.self) { try JSONSchema.object([.init("a", .string), .init("a", .integer)]).check() }
+        #expect(throws: ShimmyError.self) { try JSONSchema.object([.init("a", .reference("missing"))]).check() }
+        #expect(throws: ShimmyError.self) { try JSONSchema.object([.init("a", .array(items: .any, minItems: 3, maxItems: 2))]).check() }
+    }
+
+    /// Generations under the schema on the default model, greedy and sampled: every answer is a prefix the schema
+    /// allows, and one that ended is a whole object Foundation parses, with the required keys in order.
+    @Test func generationsFollowTheSchema() async throws {
+        let model = try ReferenceVariants.model("Q4_1")
+        var whole = 0
+        for (index, sampling) in [SamplingParameters.greedy, SamplingParameters(temperature: 0.9, seed: 9),
+                                  SamplingParameters(temperature: 0.9, seed: 10)].enumerated() {
+            let request = GenerationRequest(prompt: .messages([.user("Describe Canada.")]), sampling: sampling,
+                                            maxTokens: 200, format: .jsonSchema(Self.country))
+            let (text, stats) = try await model.generateText(request)
+            let (accepted, complete) = try Self.accepts(Self.country, text)
+            #expect(accepted, "\(index): \(text.debugDescription)")
+            if stats.finishReason == .stop {
+                whole += 1
+                #expect(complete, "\(index): \(text.debugDescription)")
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+                #expect(Set(["name", "capital", "languages", "population", "continent", "big"]).isSubset(of: object.keys))
+                #expect((object["languages"] as? [String])?.count ?? 0 >= 1)
+            }
+        }
+        #expect(whole >= 2, "too few answers ended within 200 tokens: \(whole) of 3")
+    }
+}
