@@ -57,8 +57,13 @@ extension LlamaModel {
                     break
                 }
                 next = masked.withUnsafeBufferPointer { sampler.sample($0.baseAddress!) }
+                // a draw never lands on -inf; should it, the likeliest allowed token
+                if !constraint.allows(next) { next = masked.withUnsafeBufferPointer { Sampler.argmax($0.baseAddress!, count: $0.count) } }
             }
-            json?.accept(next)
+            if json?.accept(next) == false {
+                finish = .stop
+                break
+            }
             sampler.accept(next)
             generated += 1
             if let top = request.logprobs, !tokenizer.isEndOfGeneration(next) {

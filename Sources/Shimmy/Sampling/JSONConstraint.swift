@@ -53,14 +53,15 @@ struct JSONConstraint {
         return trial.feed(bytes)
     }
 
-    /// Records the chosen token (one `allows` accepted).
-    mutating func accept(_ token: TokenID) {
-        guard token >= 0, Int(token) < pieces.count else { return }
+    /// Records the chosen token; false when it may not come next (`allows`), and the answer cannot go on.
+    mutating func accept(_ token: TokenID) -> Bool {
+        guard allows(token) else { return false }
         if let schema, shaped != nil {
             _ = shaped?.feed(pieces[Int(token)], schema: schema)
         } else {
             _ = plain.feed(pieces[Int(token)])
         }
+        return true
     }
 
     /// `logits` with every token that may not come next at -inf; nil when none may. The 256 possible first bytes

@@ -306,6 +306,9 @@ struct SchemaRecognizer {
         switch step {
         case .rejected: return false
         case .whitespace, .colon: return true
+        case .keyOpen, .keyByte, .keyClose:
+            guard depth > 0 else { return false }
+            return key(step, byte, schema)
         case .open:
             let node = schema.nodes[Int(expected)]
             let kind = CompiledSchema.Kinds(firstByte: byte)
@@ -335,6 +338,35 @@ struct SchemaRecognizer {
             if !innermostIsArray { return node.anyObject || cursor < node.names.count }
             expected = node.items
             return cursor < node.maxItems
+        case .scalarStart:
+            let node = schema.nodes[Int(expected)]
+            let kind = CompiledSchema.Kinds(firstByte: byte)
+            guard node.kinds.contains(kind), beginValue(schema) else { return false }
+            integerOnly = kind == .number && node.integerOnly
+            if node.literalKinds.contains(kind) {
+                literalNode = expected
+                literalCandidates = Self.filter(Self.allBits(node.literals.count), node.literals, at: 0, byte)
+                literalOffset = 1
+                return literalCandidates != 0
+            }
+            return true
+        case .scalarByte(let ends):
+            if literalNode >= 0 {
+                let literals = schema.nodes[Int(literalNode)].literals
+                literalCandidates = Self.filter(literalCandidates, literals, at: literalOffset, byte)
+                literalOffset += 1
+                guard literalCandidates != 0 else { return false }
+                if ends { return endsLiteral(schema) }
+                return true
+            }
+            if integerOnly && (byte == UInt8(ascii: ".") || byte | 0x20 == UInt8(ascii: "e")) { return false }
+            return true
+        }
+    }
+
+    /// A byte of an object's key: it must spell one of the properties that may come next.
+    private mutating func key(_ step: JSONRecognizer.Step, _ byte: UInt8, _ schema: CompiledSchema) -> Bool {
+        switch step {
         case .keyOpen:
             let node = schema.nodes[Int(frames[depth - 1])]
             guard !node.anyObject else { return true }
@@ -364,29 +396,8 @@ struct SchemaRecognizer {
             cursors[depth - 1] = Int32(k + 1)
             expected = node.children[k]
             return true
-        case .scalarStart:
-            let node = schema.nodes[Int(expected)]
-            let kind = CompiledSchema.Kinds(firstByte: byte)
-            guard node.kinds.contains(kind), beginValue(schema) else { return false }
-            integerOnly = kind == .number && node.integerOnly
-            if node.literalKinds.contains(kind) {
-                literalNode = expected
-                literalCandidates = Self.filter(Self.allBits(node.literals.count), node.literals, at: 0, byte)
-                literalOffset = 1
-                return literalCandidates != 0
-            }
-            return true
-        case .scalarByte(let ends):
-            if literalNode >= 0 {
-                let literals = schema.nodes[Int(literalNode)].literals
-                literalCandidates = Self.filter(literalCandidates, literals, at: literalOffset, byte)
-                literalOffset += 1
-                guard literalCandidates != 0 else { return false }
-                if ends { return endsLiteral(schema) }
-                return true
-            }
-            if integerOnly && (byte == UInt8(ascii: ".") || byte | 0x20 == UInt8(ascii: "e")) { return false }
-            return true
+        default:
+            return false
         }
     }
 

@@ -28,8 +28,10 @@ public enum OpenAPIDocument {
     ]
     private static let tokenID = integer("A token id.", minimum: RequestRanges.tokenID.lowerBound, maximum: RequestRanges.tokenID.upperBound)
     /// OpenAI's `response_format`: free text or JSON mode.
-    private static let responseFormat = object([("type", ["type": "string", "enum": ["text", "json_object"],
-                                                         "description": "json_object: the answer is one JSON object (JSON mode)."])],
+    private static let responseFormat = object([("type", ["type": "string", "enum": ["text", "json_object", "json_schema"],
+                                                         "description": "json_object: the answer is one JSON object (JSON mode); json_schema: one of json_schema.schema."]),
+                                                ("json_schema", object([("name", string("")), ("strict", ["type": "boolean"]),
+                                                                        ("schema", ["type": "object", "description": "A JSON schema whose root is an object (docs/API.md lists the keywords followed)."])]))],
                                                required: ["type"])
     private static func topLogprobs(_ description: String) -> JSONValue {
         integer(description, minimum: RequestRanges.topLogprobs.lowerBound, maximum: RequestRanges.topLogprobs.upperBound)
@@ -194,7 +196,8 @@ public enum OpenAPIDocument {
             ("stream", boolean("NDJSON lines, the last with done: true and counts.", defaultValue: true)),
             ("logprobs", boolean("Each generated token's log-probability, in logprobs.", defaultValue: false)),
             ("top_logprobs", topLogprobs("Most likely tokens listed at each position (with logprobs: true).")),
-            ("format", ["type": "string", "enum": ["", "json"], "description": "json: the answer is one JSON object (JSON mode)."]),
+            ("format", ["oneOf": [["type": "string", "enum": ["", "json"]], ["type": "object"]],
+                        "description": "json: the answer is one JSON object (JSON mode); a JSON schema object: one of that schema."]),
             ("options", object([("temperature", number("", RequestRanges.ollamaTemperature, defaultValue: 0.8)), ("top_k", topK("")),
                                 ("top_p", number("", RequestRanges.probability, defaultValue: 0.9)),
                                 ("num_predict", integer("-1: until the context is full.", minimum: RequestRanges.numPredict.lowerBound, maximum: RequestRanges.numPredict.upperBound)),
