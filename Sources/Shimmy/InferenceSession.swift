@@ -76,14 +76,14 @@ public struct GenerationRequest: Sendable, Equatable {
     public var stop: [String]
     /// How a prompt that does not fit the context is cut; nil: it is an error.
     public var truncation: PromptTruncation?
-    /// nil: no log-probabilities. A number: each generated token (but the end-of-generation one) comes with a
-    /// `.logprob` event, its log-probability and that many most likely tokens (`TokenLogprob`).
-    public var logprobs: Int?
+    /// nil: no log-probabilities. A recorder: each generated token's log-probability and its `top` most likely
+    /// tokens (`TokenLogprob`) are recorded there, but the end-of-generation token's.
+    public var logprobs: LogprobRecorder?
     /// nil: free text. `.json`: one JSON object and nothing else (JSON mode).
     public var format: OutputFormat?
 
     public init(prompt: Prompt, sampling: SamplingParameters = SamplingParameters(), maxTokens: Int = 100,
-                stop: [String] = [], truncation: PromptTruncation? = nil, logprobs: Int? = nil,
+                stop: [String] = [], truncation: PromptTruncation? = nil, logprobs: LogprobRecorder? = nil,
                 format: OutputFormat? = nil) {
         self.prompt = prompt
         self.sampling = sampling
@@ -169,10 +169,6 @@ public enum GenerationEvent: Sendable, Equatable {
     /// Text that is complete UTF-8, with the ids of the tokens that produced it. A chunk's text may be
     /// empty (a token that ends the generation, or bytes held back until a character is whole).
     case chunk(text: String, tokens: [TokenID])
-    /// Only when the request asks for `logprobs`: a generated token's log-probability, just before the `.chunk`
-    /// that carries the token. Every generated token has one but the end-of-generation token; a token of a stop
-    /// string has one, though its text is left out.
-    case logprob(TokenLogprob)
     /// The last event: counts, timings, finish reason.
     case done(GenerationStats)
 }
@@ -245,7 +241,6 @@ extension InferenceSession {
         for try await event in generate(request) {
             switch event {
             case .chunk(let piece, _): text += piece
-            case .logprob: break
             case .done(let stats): return (text, stats)
             }
         }

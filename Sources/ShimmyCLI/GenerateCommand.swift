@@ -50,8 +50,6 @@ struct GenerateCommand: AsyncParsableCommand {
         var stats: GenerationStats?
         for try await event in model.generate(request) {
             switch event {
-            case .logprob:
-                break
             case .chunk(let piece, let tokens):
                 ids += tokens
                 if json { output += piece } else if !piece.isEmpty { writeOut(piece) }

@@ -35,7 +35,7 @@ struct LogprobsAPITests {
                                                    body: chat + #", "logprobs": true, "top_logprobs": 3}"#)
         #expect(response.status == 200, "\(response.text)")
         let request = try #require(server.session.lastRequest)
-        #expect(request.logprobs == 3)
+        #expect(request.logprobs?.top == 3)
         let logprobs = response.json?["choices"]?[0]?["logprobs"]
         #expect(logprobs?["refusal"] == JSONValue.null)
         let content = logprobs?["content"]?.arrayValue ?? []
@@ -47,7 +47,7 @@ struct LogprobsAPITests {
         #expect(plain.json?["choices"]?[0]?["logprobs"] == JSONValue.null, "\(plain.text)")
         #expect(server.session.lastRequest?.logprobs == nil)
         let noTop = try server.client().request("POST", "/v1/chat/completions", body: chat + #", "logprobs": true}"#)
-        #expect(server.session.lastRequest?.logprobs == 0)
+        #expect(server.session.lastRequest?.logprobs?.top == 0)
         checkEntry(noTop.json?["choices"]?[0]?["logprobs"]?["content"]?[0], index: 0, prompt: request.prompt, top: 0)
     }
 
@@ -80,7 +80,7 @@ struct LogprobsAPITests {
         let body = #"{"model": "tiny", "prompt": "a b", "max_tokens": 3, "logprobs": 2"#
         let whole = try server.client().request("POST", "/v1/completions", body: body + "}")
         let request = try #require(server.session.lastRequest)
-        #expect(request.logprobs == 2)
+        #expect(request.logprobs?.top == 2)
         let words = (0..<3).map { ScriptedSession.token($0, prompt: request.prompt) }
         let logprobs = whole.json?["choices"]?[0]?["logprobs"]
         #expect(logprobs?["tokens"] == .array(words.map { .string($0) }), "\(whole.text)")
@@ -107,7 +107,7 @@ struct LogprobsAPITests {
         let lines = try server.client().request("POST", "/api/chat", body: #"{"model": "tiny", "messages": [{"role": "user", "content": "x"}], "#  + options + "}")
             .text.split(separator: "\n").map { try JSONParser.parse(Array($0.utf8)) }
         let request = try #require(server.session.lastRequest)
-        #expect(request.logprobs == 2)
+        #expect(request.logprobs?.top == 2)
         // two lines of text, each with its token's entry, then the last line with the silent token's
         #expect(lines.count == 3)
         for i in 0..<2 {

@@ -151,9 +151,7 @@ final class ScriptedSession: InferenceSession, @unchecked Sendable {
                         continuation.finish()
                         return
                     }
-                    if let top = request.logprobs {
-                        continuation.yield(.logprob(ScriptedSession.logprob(index, prompt: request.prompt, top: top)))
-                    }
+                    request.logprobs.map { $0.record(ScriptedSession.logprob(index, prompt: request.prompt, top: $0.top)) }
                     let silent = index >= count - silentTail
                     continuation.yield(.chunk(text: silent ? "" : ScriptedSession.token(index, prompt: request.prompt),
                                               tokens: [Int32(index)]))

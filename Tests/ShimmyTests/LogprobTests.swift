@@ -29,20 +29,25 @@ struct LogprobTests {
             let text = try #require(prompt["prompt"] as? String)
             let expected = try #require(((prompt["variants"] as? [String: Any])?[variant] as? [String: Any])?["steps"]
                 as? [[Any]])
-            let request = GenerationRequest(prompt: .text(text), sampling: .greedy, maxTokens: 16, logprobs: 5)
+            let recorder = LogprobRecorder(top: 5)
+            let request = GenerationRequest(prompt: .text(text), sampling: .greedy, maxTokens: 16, logprobs: recorder)
             var entries: [TokenLogprob] = []
             var chunkTokens: [TokenID] = []
             var stats: GenerationStats?
             for try await event in model.generate(request) {
                 switch event {
-                case .logprob(let entry):
-                    // each entry comes just before the chunk of its token
-                    #expect(entries.count == chunkTokens.count, "\(id): two logprobs without a chunk")
-                    entries.append(entry)
-                case .chunk(_, let tokens): chunkTokens += tokens
+                case .chunk(_, let tokens):
+                    chunkTokens += tokens
+                    // each token's entry is recorded before its chunk is sent
+                    let taken = recorder.take(upTo: chunkTokens.count)
+                    let eog = tokens.last.map(model.tokenizer.isEndOfGeneration) ?? false
+                    #expect(taken.map(\.token) == tokens.filter { !model.tokenizer.isEndOfGeneration($0) }, "\(id)")
+                    #expect(taken.count == tokens.count - (eog ? 1 : 0))
+                    entries += taken
                 case .done(let s): stats = s
                 }
             }
+            #expect(recorder.take().isEmpty && recorder.entries == entries)
             let done = try #require(stats)
             // every generated token has an entry, but an end-of-generation token
             let ended = chunkTokens.last.map(model.tokenizer.isEndOfGeneration) ?? false

@@ -41,6 +41,13 @@ extension LlamaModel {
         var stops = StopMatcher(stops: request.stop)
         var json = try request.format.map { format throws(ShimmyError) in try JSONConstraint(format, pieces: tokenPieces) }
 
+        /// Ends the text where it is: what the stop matcher holds back goes out (half a character is dropped).
+        func flushHeld() {
+            decoder.dropUnfinished()
+            let rest = stops.finish()
+            if !rest.isEmpty { emit(.chunk(text: rest, tokens: [])) }
+        }
+
         let generationStart = DispatchTime.now()
         var generated = 0
         var finish = stop.isSet ? FinishReason.cancelled : .length
@@ -53,6 +60,7 @@ extension LlamaModel {
             if let constraint = json, !constraint.allows(next) {
                 // the sampler's pick breaks the format: pick again among the tokens that keep it
                 guard let masked = constraint.masked(logits) else {
+                    flushHeld()
                     finish = .stop
                     break
                 }
@@ -61,16 +69,17 @@ extension LlamaModel {
                 if !constraint.allows(next) { next = masked.withUnsafeBufferPointer { Sampler.argmax($0.baseAddress!, count: $0.count) } }
             }
             if json?.accept(next) == false {
+                flushHeld()
                 finish = .stop
                 break
             }
             sampler.accept(next)
             generated += 1
-            if let top = request.logprobs, !tokenizer.isEndOfGeneration(next) {
-                emit(.logprob(logits.withUnsafeBufferPointer {
-                    TokenLogprob.make($0.baseAddress!, count: config.vocabularySize, token: next, top: top,
+            if let recorder = request.logprobs, !tokenizer.isEndOfGeneration(next) {
+                recorder.record(logits.withUnsafeBufferPointer {
+                    TokenLogprob.make($0.baseAddress!, count: config.vocabularySize, token: next, top: recorder.top,
                                       bytes: { tokenizer.pieceBytes($0) })
-                }))
+                })
             }
             if tokenizer.isEndOfGeneration(next) {
                 // flush what the stop matcher holds back (half a character the decoder holds is dropped), then the
@@ -87,9 +96,8 @@ extension LlamaModel {
                 break
             }
             if json?.isComplete == true {
-                // the object is whole: nothing may follow it; flush what the stop matcher holds back
-                let rest = stops.finish()
-                if !rest.isEmpty { emit(.chunk(text: rest, tokens: [])) }
+                // the object is whole: nothing may follow it
+                flushHeld()
                 finish = .stop
                 break
             }
@@ -98,9 +106,7 @@ extension LlamaModel {
         }
         if finish != .stop && finish != .cancelled {
             // cut by a limit: half a character at the end is dropped, so no U+FFFD ends the text
-            decoder.dropUnfinished()
-            let rest = stops.finish()
-            if !rest.isEmpty { emit(.chunk(text: rest, tokens: [])) }
+            flushHeld()
         }
         let stats = GenerationStats(
             promptTokens: prompt.count, completionTokens: generated, finishReason: finish,

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A generated token's log-probability under the model, with the most likely tokens at its position: what OpenAI's
 /// and Ollama's `logprobs` report.
@@ -7,12 +8,7 @@ import Foundation
 /// and temperature: the model's own distribution, as llama.cpp's server reports by default (`n_probs` without
 /// `post_sampling_probs`).
 ///
-/// ```swift
-/// let request = GenerationRequest(prompt: .text("Hello"), sampling: .greedy, maxTokens: 8, logprobs: 3)
-/// for try await event in model.generate(request) {
-///     if case .logprob(let entry) = event { print(entry.text, entry.logprob, entry.top.map(\.text)) }
-/// }
-/// ```
+/// A generation records them in the request's `LogprobRecorder`.
 public struct TokenLogprob: Sendable, Equatable {
     public var token: TokenID
     /// The bytes the token stands for (special tokens as their text); may be part of a UTF-8 character.
@@ -64,4 +60,46 @@ public struct TokenLogprob: Sendable, Equatable {
         }
         return TokenLogprob(token: token, bytes: bytes(token), logprob: logprob(token), top: alternatives)
     }
+}
+
+/// Collects a generation's log-probabilities as it makes them (`GenerationRequest.logprobs`): every generated token's
+/// entry but the end-of-generation token's, recorded before the `.chunk` that carries the token is sent. `take`
+/// hands them out chunk by chunk (the generation may have run ahead of the chunks read so far).
+///
+/// ```swift
+/// let logprobs = LogprobRecorder(top: 3)
+/// let request = GenerationRequest(prompt: .text("Hello"), sampling: .greedy, maxTokens: 8, logprobs: logprobs)
+/// var tokens = 0
+/// for try await event in model.generate(request) {
+///     guard case .chunk(_, let ids) = event else { continue }
+///     tokens += ids.count
+///     for entry in logprobs.take(upTo: tokens) { print(entry.text, entry.logprob, entry.top.map(\.text)) }
+/// }
+/// ```
+/// One recorder serves one generation; it is equal only to itself.
+public final class LogprobRecorder: Sendable, Equatable, CustomStringConvertible {
+    /// How many most likely tokens each entry lists (`TokenLogprob.top`).
+    public let top: Int
+    private let state = Mutex<(entries: [TokenLogprob], taken: Int)>(([], 0))
+
+    public init(top: Int = 0) { self.top = max(0, top) }
+
+    /// Called by the session for each generated token, in order.
+    public func record(_ entry: TokenLogprob) { state.withLock { $0.entries.append(entry) } }
+
+    /// The entries of the first `count` generated tokens that `take` has not handed out yet.
+    public func take(upTo count: Int = .max) -> [TokenLogprob] {
+        state.withLock { state in
+            let end = min(max(count, state.taken), state.entries.count)
+            defer { state.taken = end }
+            return Array(state.entries[state.taken..<end])
+        }
+    }
+
+    /// Every entry recorded so far, taken or not.
+    public var entries: [TokenLogprob] { state.withLock { $0.entries } }
+
+    public var description: String { "LogprobRecorder(top: \(top))" }
+
+    public static func == (lhs: LogprobRecorder, rhs: LogprobRecorder) -> Bool { lhs === rhs }
 }

@@ -40,7 +40,7 @@ public struct DecodedGeneration: Sendable, Equatable {
     public func generationRequest(contextLength: Int, promptTokens: Int) -> GenerationRequest {
         let room = max(1, contextLength - promptTokens)
         return GenerationRequest(prompt: prompt, sampling: sampling, maxTokens: min(maxTokens ?? room, room), stop: stop,
-                                 logprobs: logprobs, format: format)
+                                 logprobs: logprobs.map { LogprobRecorder(top: $0) }, format: format)
     }
 }
 

@@ -94,7 +94,7 @@ enum GenerationDriver {
                     onText: (String, [TokenLogprob]) -> Bool) throws -> (stats: GenerationStats, logprobs: [TokenLogprob]) {
         let pump = GenerationPump(session: session, request: request)
         var stats: GenerationStats?
-        var logprobs: [TokenLogprob] = []
+        var tokens = 0
         while true {
             let next = pump.next(timeout: 0.05)
             // checked on every token too, so a closed peer cancels within one token
@@ -104,16 +104,12 @@ enum GenerationDriver {
             }
             guard let item = next else { continue }
             switch item {
-            case .event(.chunk(let text, _)):
-                if !text.isEmpty {
-                    defer { logprobs = [] }
-                    if !onText(text, logprobs) {
-                        pump.cancel()
-                        throw GenerationInterruption.clientGone
-                    }
+            case .event(.chunk(let text, let ids)):
+                tokens += ids.count
+                if !text.isEmpty && !onText(text, request.logprobs?.take(upTo: tokens) ?? []) {
+                    pump.cancel()
+                    throw GenerationInterruption.clientGone
                 }
-            case .event(.logprob(let entry)):
-                logprobs.append(entry)
             case .event(.done(let final)):
                 stats = final
             case .failed(let error):
@@ -123,7 +119,7 @@ enum GenerationDriver {
                     throw ShimmyError(.generationFailed, "Generation ended without a result",
                                       details: "the session's stream finished before its done event")
                 }
-                return (stats, logprobs)
+                return (stats, request.logprobs?.take() ?? [])
             }
         }
     }
