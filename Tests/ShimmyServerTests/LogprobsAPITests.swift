@@ -51,7 +51,7 @@ struct LogprobsAPITests {
         checkEntry(noTop.json?["choices"]?[0]?["logprobs"]?["content"]?[0], index: 0, prompt: request.prompt, top: 0)
     }
 
-    @Test("streamed chat: each content chunk carries its token's entry; a stop string's tokens come with the finish chunk")
+    @Test("streamed chat: each content chunk carries its token's entry; a stop string's tokens, which give no text, have none")
     func chatStream() throws {
         let server = try TestServer([ScriptedSession(name: "tiny", silentTail: 1)])
         let response = try server.client().request("POST", "/v1/chat/completions",
@@ -69,9 +69,24 @@ struct LogprobsAPITests {
         }
         let finish = chunks[4]["choices"]?[0]
         #expect(finish?["finish_reason"] == "length")
-        let tail = finish?["logprobs"]?["content"]?.arrayValue ?? []
-        #expect(tail.count == 1)
-        checkEntry(tail.first, index: 3, prompt: request.prompt, top: 2)
+        #expect(finish?["logprobs"] == JSONValue.null, "\(response.text)")
+        // the same whole: three entries, which spell the content
+        let whole = try server.client().request("POST", "/v1/chat/completions", body: chat + #", "logprobs": true}"#)
+        let entries = whole.json?["choices"]?[0]?["logprobs"]?["content"]?.arrayValue ?? []
+        #expect(entries.compactMap { $0["token"]?.stringValue }.joined()
+                    == whole.json?["choices"]?[0]?["message"]?["content"]?.stringValue, "\(whole.text)")
+        #expect(entries.count == 3)
+    }
+
+    @Test("text_offset counts the characters before each token's first byte, a character split across tokens too")
+    func textOffsets() {
+        let bytes: [[UInt8]] = [[0x61], [0xE6], [0x88, 0x91, 0x62], [0x63], [0xF0, 0x9F], [0x98, 0x80], [0x64]]  // a 我 b c 😀 d
+        let entries = bytes.map { TokenLogprob(token: 0, bytes: $0, logprob: -1) }
+        var offset = LogprobsJSON.TextOffset()
+        let first = LogprobsJSON.openAICompletion(Array(entries.prefix(2)), offset: &offset)
+        let rest = LogprobsJSON.openAICompletion(Array(entries.dropFirst(2)), offset: &offset)
+        #expect(first["text_offset"] == [0, 1])
+        #expect(rest["text_offset"] == [1, 3, 4, 4, 5], "\(rest.serialized)")
     }
 
     @Test("completions: logprobs N gives tokens, token_logprobs, top_logprobs objects and text offsets, whole and streamed")
@@ -108,19 +123,18 @@ struct LogprobsAPITests {
             .text.split(separator: "\n").map { try JSONParser.parse(Array($0.utf8)) }
         let request = try #require(server.session.lastRequest)
         #expect(request.logprobs?.top == 2)
-        // two lines of text, each with its token's entry, then the last line with the silent token's
+        // two lines of text, each with its token's entry, then the last line (the silent token has none)
         #expect(lines.count == 3)
         for i in 0..<2 {
             #expect(lines[i]["logprobs"]?.arrayValue?.count == 1)
             checkEntry(lines[i]["logprobs"]?[0], index: i, prompt: request.prompt, top: 2)
         }
-        #expect(lines[2]["done"] == true)
-        checkEntry(lines[2]["logprobs"]?[0], index: 2, prompt: request.prompt, top: 2)
+        #expect(lines[2]["done"] == true && lines[2]["logprobs"] == nil, "\(lines[2].serialized)")
 
         let whole = try server.client().request("POST", "/api/generate", body: #"{"model": "tiny", "prompt": "x", "stream": false, "#  + options + "}")
         let generated = try #require(server.session.lastRequest)
-        #expect(whole.json?["logprobs"]?.arrayValue?.count == 3, "\(whole.text)")
-        for i in 0..<3 { checkEntry(whole.json?["logprobs"]?[i], index: i, prompt: generated.prompt, top: 2) }
+        #expect(whole.json?["logprobs"]?.arrayValue?.count == 2, "\(whole.text)")
+        for i in 0..<2 { checkEntry(whole.json?["logprobs"]?[i], index: i, prompt: generated.prompt, top: 2) }
 
         // top_logprobs alone asks for nothing, as in Ollama; no logprobs, no field
         let alone = try server.client().request("POST", "/api/chat", body: #"{"model": "tiny", "messages": [{"role": "user", "content": "x"}], "stream": false, "top_logprobs": 3}"#)

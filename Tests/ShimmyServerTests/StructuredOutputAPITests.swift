@@ -33,7 +33,8 @@ struct StructuredOutputAPITests {
     }
 
     @Test("what structured output cannot follow is a 400 naming the place in the schema",
-          arguments: [(#"{"type": "object", "properties": {"d": {"type": "string", "format": "date-time"}}}"#, "format.properties.d.format"),
+          arguments: [(#"{"type": "object", "properties": {"d": {"type": "string", "pattern": "^a"}}}"#, "format.properties.d.pattern"),
+                      (#"{"type": "object", "properties": {"d": {"type": []}}}"#, "format.properties.d.type"),
                       (#"{"type": "object", "properties": {"n": {"type": "integer", "minimum": 0}}}"#, "format.properties.n.minimum"),
                       (#"{"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": true}"#, "format.additionalProperties"),
                       (#"{"type": "object", "properties": {"e": {"enum": [{"x": 1}]}}}"#, "format.properties.e.enum[0]"),

@@ -57,9 +57,9 @@ struct JSONSchemaTests {
             base + #","area":1,"area":2}"#,                                  // twice
             base + #","motto":null,"area":1}"#,                              // optional ones in order
         ]
+        // each is refused at the byte that breaks the schema, not merely left unfinished
         for text in invalid {
-            #expect(try !Self.accepts(Self.country, text).complete, "\(text) accepted")
-            #expect(try !Self.accepts(Self.country, text).accepted || !text.hasSuffix("}"), "\(text) accepted")
+            #expect(try !Self.accepts(Self.country, text).accepted, "\(text) accepted")
         }
     }
 
@@ -74,7 +74,18 @@ struct JSONSchemaTests {
         #expect(try !Self.accepts(tree, #"{"v":13}"#).accepted)
         #expect(try !Self.accepts(tree, #"{"v":false}"#).accepted)
         #expect(try !Self.accepts(tree, #"{"v":1,"kids":[{"v":2}]}"#).accepted)
-        #expect(try Self.accepts(.object([]), #"{"any":[1,{"x":null}]}"#) == (true, true))
+        #expect(try Self.accepts(.anyObject, #"{"any":[1,{"x":null}]}"#) == (true, true))
+        // no properties: only {}
+        #expect(try Self.accepts(.object([]), "{ }") == (true, true))
+        #expect(try !Self.accepts(.object([]), #"{"a""#).accepted)
+        // alternatives each keep their own enum (more than 64 values in all), and integer goes with number
+        let many = JSONSchema.object([.init("age", .anyOf([.literals((0..<62).map { .string("x\($0)") }),
+                                                            .literals([.number("30"), .number("7")])]))])
+        #expect(try Self.accepts(many, #"{"age":30}"#) == (true, true))
+        #expect(try Self.accepts(many, #"{"age":"x61"}"#) == (true, true))
+        #expect(try !Self.accepts(many, #"{"age":31}"#).accepted)
+        let real = JSONSchema.object([.init("v", .anyOf([.integer, .number]))])
+        #expect(try Self.accepts(real, #"{"v":1.5}"#) == (true, true))
         // an empty array allowed, and maxItems 0
         #expect(try Self.accepts(.object([.init("a", .array(items: .any, maxItems: 0))]), #"{"a":[]}"#) == (true, true))
         #expect(try !Self.accepts(.object([.init("a", .array(items: .any, maxItems: 0))]), #"{"a":[1"#).accepted)
@@ -87,6 +98,47 @@ struct JSONSchemaTests {
         #expect(throws: ShimmyError.self) { try JSONSchema.object([.init("a", .string), .init("a", .integer)]).check() }
         #expect(throws: ShimmyError.self) { try JSONSchema.object([.init("a", .reference("missing"))]).check() }
         #expect(throws: ShimmyError.self) { try JSONSchema.object([.init("a", .array(items: .any, minItems: 3, maxItems: 2))]).check() }
+        #expect(throws: ShimmyError.self) { try JSONSchema.anyOf([.string, .string]).check() }
+        let alone = JSONSchema.defining(["a": .anyOf([.reference("a"), .null])], root: .object([.init("a", .reference("a"))]))
+        #expect(throws: ShimmyError.self) { try alone.check() }
+    }
+
+    /// Nesting: an answer is never begun where it could not end within 32 levels. A schema whose answers need
+    /// more (or never end) is refused; an optional recursion stops nesting at the limit; a chain of references
+    /// far longer than any stack allows is refused, not followed.
+    @Test func nestingIsBounded() throws {
+        func chain(_ length: Int, required: Bool) -> JSONSchema {
+            var definitions: [String: JSONSchema] = [:]
+            for i in 0..<length {
+                definitions["A\(i)"] = .object(i + 1 < length ? [.init("a", .reference("A\(i + 1)"), required: required)] : [])
+            }
+            return .defining(definitions, root: .reference("A0"))
+        }
+        try chain(32, required: true).check()
+        #expect(throws: ShimmyError.self) { try chain(33, required: true).check() }
+        #expect(throws: ShimmyError.self) { try chain(5000, required: false).check() }
+        let forever = JSONSchema.defining(["A": .object([.init("a", .reference("A"))])], root: .reference("A"))
+        #expect(throws: ShimmyError.self) { try forever.check() }
+
+        // pydantic's `class Node: value: int; next: Optional["Node"]`
+        let node = JSONSchema.defining(["Node": .object([.init("value", .integer),
+                                                         .init("next", .anyOf([.reference("Node"), .null]))])],
+                                       root: .reference("Node"))
+        #expect(try Self.accepts(node, #"{"value":1,"next":{"value":2,"next":null}}"#) == (true, true))
+        let deep = String(repeating: #"{"value":1,"next":"#, count: 32)
+        let compiled = try CompiledSchema(node)
+        var recognizer = SchemaRecognizer(schema: compiled)
+        let fedDeep = recognizer.feed(Array(deep.dropLast(8).utf8), schema: compiled)
+        #expect(fedDeep)
+        var opening = recognizer
+        let opened = opening.feed(Array(#","next":{"#.utf8), schema: compiled)
+        #expect(!opened, "a 33rd level was begun")
+        var shallower = SchemaRecognizer(schema: compiled)
+        let fedShallower = shallower.feed(Array(deep.dropLast(8 + 18).utf8), schema: compiled)
+        let openedShallower = shallower.feed(Array(#","next":{"#.utf8), schema: compiled)
+        #expect(fedShallower && openedShallower, "the 32nd level was refused")
+        let closed = recognizer.feed(Array((#","next":null"# + String(repeating: "}", count: 32)).utf8), schema: compiled)
+        #expect(closed && recognizer.isComplete)
     }
 
     /// Generations under the schema on the default model, greedy and sampled: every answer is a prefix the schema

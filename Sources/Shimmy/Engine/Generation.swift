@@ -60,19 +60,14 @@ extension LlamaModel {
             if let constraint = json, !constraint.allows(next) {
                 // the sampler's pick breaks the format: pick again among the tokens that keep it
                 guard let masked = constraint.masked(logits) else {
-                    flushHeld()
-                    finish = .stop
+                    // no way on (the recognizers' checks make this unreachable): cut short, as a limit cuts
                     break
                 }
                 next = masked.withUnsafeBufferPointer { sampler.sample($0.baseAddress!) }
                 // a draw never lands on -inf; should it, the likeliest allowed token
                 if !constraint.allows(next) { next = masked.withUnsafeBufferPointer { Sampler.argmax($0.baseAddress!, count: $0.count) } }
             }
-            if json?.accept(next) == false {
-                flushHeld()
-                finish = .stop
-                break
-            }
+            if json?.accept(next) == false { break }
             sampler.accept(next)
             generated += 1
             if let recorder = request.logprobs, !tokenizer.isEndOfGeneration(next) {

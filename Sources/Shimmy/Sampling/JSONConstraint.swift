@@ -55,11 +55,14 @@ struct JSONConstraint {
 
     /// Records the chosen token; false when it may not come next (`allows`), and the answer cannot go on.
     mutating func accept(_ token: TokenID) -> Bool {
-        guard allows(token) else { return false }
-        if let schema, shaped != nil {
-            _ = shaped?.feed(pieces[Int(token)], schema: schema)
+        guard token >= 0, Int(token) < pieces.count, !pieces[Int(token)].isEmpty else { return false }
+        if let schema, var trial = shaped {
+            guard trial.feed(pieces[Int(token)], schema: schema) else { return false }
+            shaped = trial
         } else {
-            _ = plain.feed(pieces[Int(token)])
+            var trial = plain
+            guard trial.feed(pieces[Int(token)]) else { return false }
+            plain = trial
         }
         return true
     }

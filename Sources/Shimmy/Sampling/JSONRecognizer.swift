@@ -12,8 +12,8 @@
 /// json.isComplete                                                 // false: the object is still open
 /// ```
 ///
-/// Limits, as JSON mode needs them: nesting up to 64 levels; a run of whitespace up to 20 bytes (a model can
-/// otherwise emit newlines for ever, llama.cpp's grammar bounds them too); strings may hold any byte from 0x20 up
+/// Limits, as JSON mode needs them: nesting up to 64 levels; a run of whitespace up to 21 bytes (a model can
+/// otherwise emit newlines for ever; llama.cpp's grammar allows a newline and 20 spaces or tabs); strings may hold any byte from 0x20 up
 /// (UTF-8 is not checked: a token may end inside a character).
 public struct JSONRecognizer: Sendable, Equatable {
     private enum Mode: UInt8 {
@@ -56,8 +56,8 @@ public struct JSONRecognizer: Sendable, Equatable {
     private static let literals: [[UInt8]] = [Array("true".utf8), Array("false".utf8), Array("null".utf8)]
     /// Most nesting levels.
     public static let maxDepth = 64
-    /// Most whitespace bytes in a row.
-    public static let maxWhitespaceRun = 20
+    /// Most whitespace bytes in a row: room for a newline and 20 spaces or tabs, as llama.cpp's `json.gbnf`.
+    public static let maxWhitespaceRun = 21
 
     private var mode = Mode.start
     private var number = NumberPhase.minus

@@ -12,9 +12,11 @@
 public indirect enum JSONSchema: Sendable, Equatable {
     /// Any JSON value.
     case any
-    /// An object with these properties (in this order, required ones first when written) and no others; with no
-    /// properties, any object.
+    /// An object with these properties (in this order, required ones first when written) and no others (with
+    /// none, `{}`).
     case object([Property])
+    /// Any object (`{"type": "object"}` alone).
+    case anyObject
     /// An array of `items`, `minItems` to `maxItems` (nil: no bound) of them.
     case array(items: JSONSchema, minItems: Int = 0, maxItems: Int? = nil)
     case string
@@ -86,7 +88,10 @@ public indirect enum JSONSchema: Sendable, Equatable {
     }
 }
 
-/// A `JSONSchema` as a table of nodes for `SchemaRecognizer`. Node 0 is "any value".
+/// A `JSONSchema` as a table of nodes for `SchemaRecognizer`. Node 0 is "any value". An `anyOf` is a node that
+/// sends each JSON type to the node of the alternative that takes it (`dispatch`); the others describe values of
+/// their `kinds`. Each node knows how deeply an answer of it must nest at least, so that the recognizer never
+/// opens a value it could not finish within `SchemaRecognizer.maxDepth`.
 final class CompiledSchema: Sendable {
     /// JSON types as bits.
     struct Kinds: OptionSet, Sendable {
@@ -99,6 +104,9 @@ final class CompiledSchema: Sendable {
         static let boolean = Kinds(rawValue: 16)
         static let null = Kinds(rawValue: 32)
         static let all: Kinds = [.object, .array, .string, .number, .boolean, .null]
+        static let scalars: Kinds = [.string, .number, .boolean, .null]
+        /// One of the six, in the order of `dispatch`.
+        static let each: [Kinds] = [.object, .array, .string, .number, .boolean, .null]
 
         /// The type of a value that starts with `byte`.
         init(firstByte byte: UInt8) {
@@ -111,16 +119,20 @@ final class CompiledSchema: Sendable {
             default: self = .number
             }
         }
+
+        /// The position of a single type in `each`.
+        var index: Int { rawValue.trailingZeroBitCount }
     }
 
     struct Node: Sendable {
         var kinds = Kinds.all
         /// Numbers must be integers.
         var integerOnly = false
-        /// An object's properties, required first (empty with `anyObject`).
+        /// An object's properties, required first.
         var names: [[UInt8]] = []
         var children: [Int32] = []
         var required: [Bool] = []
+        /// Any key with any value (`names` is then empty).
         var anyObject = true
         /// An array's items.
         var items: Int32 = 0
@@ -129,11 +141,22 @@ final class CompiledSchema: Sendable {
         /// The types whose values must be one of `literals` (as written).
         var literalKinds: Kinds = []
         var literals: [[UInt8]] = []
+        /// An `anyOf`: per type (`Kinds.each`), the node that takes it, or -1; empty for other nodes.
+        var dispatch: [Int32] = []
+        /// An `anyOf`'s alternatives, until `dispatch` is made from them.
+        var alternatives: [Int32] = []
+        /// Least nesting levels an answer of this node needs: written as an object, as an array, at all.
+        var objectDepth = 1
+        var arrayDepth = 1
+        var minDepth = 0
     }
 
-    /// Most properties of one object, values of one `enum`, and nesting levels a schema can hold.
+    /// Most properties of one object and values of one `enum`.
     static let maxProperties = 64
     static let maxLiterals = 64
+    /// Most nodes, and most references followed one inside another, in one schema.
+    static let maxNodes = 4096
+    static let maxReferenceDepth = 128
 
     let nodes: [Node]
     let root: Int32
@@ -141,21 +164,40 @@ final class CompiledSchema: Sendable {
     /// Throws `ShimmyError` `.invalidRequest` for a schema this subset cannot follow.
     init(_ schema: JSONSchema) throws(ShimmyError) {
         var builder = Builder()
-        root = try builder.node(for: schema, definitions: [:])
+        let top = try builder.node(for: schema, definitions: [:])
+        try builder.makeDispatch()
+        builder.measureDepths()
         nodes = builder.nodes
-        guard nodes[Int(root)].kinds.contains(.object) else {
+        root = top
+        guard let object = Self.resolve(top, .object, in: nodes) else {
             throw ShimmyError(.invalidRequest, "the schema must describe an object: the answer is one JSON object")
         }
+        guard nodes[Int(object)].objectDepth <= SchemaRecognizer.maxDepth else {
+            throw ShimmyError(.invalidRequest, "the schema's answers need more than \(SchemaRecognizer.maxDepth) nesting levels, or never end (a property that requires itself)")
+        }
+    }
+
+    /// The node that describes a value of `kind` where `node` is expected; nil when it allows none.
+    static func resolve(_ node: Int32, _ kind: Kinds, in nodes: [Node]) -> Int32? {
+        let n = nodes[Int(node)]
+        if n.dispatch.isEmpty { return n.kinds.contains(kind) ? node : nil }
+        let target = n.dispatch[kind.index]
+        return target >= 0 ? target : nil
     }
 
     private struct Builder {
         var nodes: [Node] = [Node()]
         /// Nodes of the definitions being built or built, by name.
         var named: [String: Int32] = [:]
-        /// Definitions being built: their nodes are not whole yet.
-        var building: Set<String> = []
+        /// References being followed, one inside another.
+        var level = 0
 
         mutating func node(for schema: JSONSchema, definitions: [String: JSONSchema]) throws(ShimmyError) -> Int32 {
+            level += 1
+            defer { level -= 1 }
+            guard level <= CompiledSchema.maxReferenceDepth else {
+                throw ShimmyError(.invalidRequest, "the schema nests more than \(CompiledSchema.maxReferenceDepth) levels of schemas and references")
+            }
             switch schema {
             case .any: return 0
             case .reference(let name):
@@ -163,34 +205,38 @@ final class CompiledSchema: Sendable {
                 guard let target = definitions[name] else {
                     throw ShimmyError(.invalidRequest, "the schema refers to '\(name)', which it does not define")
                 }
-                // the node exists before its children so that they may refer back to it
-                let index = append(Node())
+                // the node exists before its contents, so that they may refer back to it
+                let index = try append(Node())
                 named[name] = index
-                building.insert(name)
                 nodes[Int(index)] = try describe(target, definitions: definitions)
-                building.remove(name)
                 return index
             case .defining(let more, let root):
                 return try node(for: root, definitions: definitions.merging(more) { _, new in new })
             default:
-                return append(try describe(schema, definitions: definitions))
+                let index = try append(Node())
+                nodes[Int(index)] = try describe(schema, definitions: definitions)
+                return index
             }
         }
 
-        mutating func append(_ node: Node) -> Int32 {
+        mutating func append(_ node: Node) throws(ShimmyError) -> Int32 {
+            guard nodes.count < CompiledSchema.maxNodes else {
+                throw ShimmyError(.invalidRequest, "the schema has more than \(CompiledSchema.maxNodes) parts")
+            }
             nodes.append(node)
             return Int32(nodes.count - 1)
         }
 
-        /// A node's contents (a reference is followed: its node is copied).
+        /// A node's contents; a reference or an `anyOf` alternative becomes a node of its own.
         mutating func describe(_ schema: JSONSchema, definitions: [String: JSONSchema]) throws(ShimmyError) -> Node {
             var node = Node()
             switch schema {
             case .any: break
-            case .reference(let name) where building.contains(name):
-                throw ShimmyError(.invalidRequest, "'\(name)' refers to itself through anyOf, which is not supported")
             case .reference, .defining:
-                node = nodes[Int(try self.node(for: schema, definitions: definitions))]
+                // an alias: an `anyOf` of one, which `makeDispatch` resolves
+                node.alternatives = [try self.node(for: schema, definitions: definitions)]
+            case .anyObject:
+                node.kinds = .object
             case .object(let properties):
                 guard properties.count <= maxProperties else {
                     throw ShimmyError(.invalidRequest, "a schema object has more than \(maxProperties) properties")
@@ -199,7 +245,7 @@ final class CompiledSchema: Sendable {
                     throw ShimmyError(.invalidRequest, "a schema object names a property twice")
                 }
                 node.kinds = .object
-                node.anyObject = properties.isEmpty
+                node.anyObject = false
                 for property in properties.filter(\.required) + properties.filter({ !$0.required }) {
                     node.names.append(JSONSchema.encodeStringContent(property.name))
                     node.children.append(try self.node(for: property.schema, definitions: definitions))
@@ -225,42 +271,134 @@ final class CompiledSchema: Sendable {
                     throw ShimmyError(.invalidRequest, "a schema enum needs 1 to \(maxLiterals) values")
                 }
                 node.literals = values.map(JSONSchema.encode)
-                for literal in node.literals { node.literalKinds.insert(Kinds(firstByte: literal[0])) }
                 for literal in node.literals {
                     var check = JSONRecognizer()
                     guard check.feed(Array("{\"v\":".utf8) + literal + [UInt8(ascii: "}")]), check.isComplete else {
                         throw ShimmyError(.invalidRequest, "a schema enum value is not a JSON value: \(String(decoding: literal, as: UTF8.self))")
                     }
+                    node.literalKinds.insert(Kinds(firstByte: literal[0]))
                 }
                 node.kinds = node.literalKinds
             case .anyOf(let alternatives):
                 guard !alternatives.isEmpty else { throw ShimmyError(.invalidRequest, "a schema anyOf is empty") }
-                node.kinds = []
                 for alternative in alternatives {
-                    let part = try describe(alternative, definitions: definitions)
-                    guard node.kinds.isDisjoint(with: part.kinds) else {
-                        throw ShimmyError(.invalidRequest, "the alternatives of a schema anyOf must take different JSON types (object, array, string, number, boolean, null)")
-                    }
-                    node.kinds.formUnion(part.kinds)
-                    if part.kinds.contains(.number) { node.integerOnly = part.integerOnly }
-                    if part.kinds.contains(.object) {
-                        (node.names, node.children, node.required, node.anyObject) = (part.names, part.children, part.required, part.anyObject)
-                    }
-                    if part.kinds.contains(.array) {
-                        (node.items, node.minItems, node.maxItems) = (part.items, part.minItems, part.maxItems)
-                    }
-                    node.literalKinds.formUnion(part.literalKinds)
-                    node.literals += part.literals
+                    node.alternatives.append(try self.node(for: alternative, definitions: definitions))
                 }
             }
             return node
+        }
+
+        /// The types each node takes (an `anyOf`'s from its alternatives, which may refer back to it), then each
+        /// `anyOf`'s dispatch straight to nodes that are not `anyOf`s.
+        mutating func makeDispatch() throws(ShimmyError) {
+            let unions = nodes.indices.filter { !nodes[$0].alternatives.isEmpty }
+            for u in unions { nodes[u].kinds = [] }
+            var changed = true
+            while changed {
+                changed = false
+                for u in unions {
+                    var kinds: Kinds = []
+                    for a in nodes[u].alternatives { kinds.formUnion(nodes[Int(a)].kinds) }
+                    if kinds != nodes[u].kinds {
+                        nodes[u].kinds = kinds
+                        changed = true
+                    }
+                }
+            }
+            // per type, the one alternative that takes it, followed through nested anyOfs
+            func target(_ start: Int32, _ kind: Kinds) throws(ShimmyError) -> Int32 {
+                var current = start
+                var seen = 0
+                while !nodes[Int(current)].alternatives.isEmpty {
+                    seen += 1
+                    guard seen <= nodes.count else {
+                        throw ShimmyError(.invalidRequest, "a schema anyOf contains itself")
+                    }
+                    let takers = nodes[Int(current)].alternatives.filter { nodes[Int($0)].kinds.contains(kind) }
+                    var chosen = takers.first ?? -1
+                    if takers.count > 1 {
+                        // integer within number: number takes both
+                        var visited = Set<Int32>()
+                        let wide = takers.filter { !(kind == .number && isIntegerOnly($0, visited: &visited)) }
+                        guard kind == .number, takers.count == 2, wide.count == 1 else {
+                            throw ShimmyError(.invalidRequest, "the alternatives of a schema anyOf must take different JSON types (object, array, string, number, boolean, null); integer and number may go together")
+                        }
+                        chosen = wide[0]
+                    }
+                    guard chosen >= 0 else { return -1 }
+                    current = chosen
+                }
+                return current
+            }
+            for u in unions {
+                var dispatch = [Int32](repeating: -1, count: Kinds.each.count)
+                for (i, kind) in Kinds.each.enumerated() where nodes[u].kinds.contains(kind) {
+                    dispatch[i] = try target(Int32(u), kind)
+                }
+                nodes[u].dispatch = dispatch
+            }
+        }
+
+        /// Whether a node's numbers must be integers (through its alternatives; one seen before adds nothing).
+        func isIntegerOnly(_ node: Int32, visited: inout Set<Int32>) -> Bool {
+            guard visited.insert(node).inserted else { return true }
+            let n = nodes[Int(node)]
+            if n.alternatives.isEmpty { return n.integerOnly }
+            for a in n.alternatives where nodes[Int(a)].kinds.contains(.number) {
+                if !isIntegerOnly(a, visited: &visited) { return false }
+            }
+            return true
+        }
+
+        /// Each node's least nesting, by repeating the rules until nothing changes (a recursive schema's nodes
+        /// start unreachable and come down to their depth; saturated one above the limit, so it ends).
+        mutating func measureDepths() {
+            let beyond = SchemaRecognizer.maxDepth + 1
+            for i in nodes.indices {
+                nodes[i].objectDepth = beyond
+                nodes[i].arrayDepth = beyond
+                nodes[i].minDepth = beyond
+            }
+            var changed = true
+            while changed {
+                changed = false
+                for i in nodes.indices {
+                    let n = nodes[i]
+                    var object = beyond, array = beyond, least = beyond
+                    if !n.dispatch.isEmpty {
+                        for t in n.dispatch where t >= 0 {
+                            object = min(object, nodes[Int(t)].objectDepth)
+                            array = min(array, nodes[Int(t)].arrayDepth)
+                            least = min(least, nodes[Int(t)].minDepth)
+                        }
+                    } else {
+                        if n.kinds.contains(.object) {
+                            var deepest = 0
+                            for (k, child) in n.children.enumerated() where n.required[k] {
+                                deepest = max(deepest, nodes[Int(child)].minDepth)
+                            }
+                            object = min(beyond, 1 + deepest)
+                        }
+                        if n.kinds.contains(.array) {
+                            array = min(beyond, 1 + (n.minItems > 0 ? nodes[Int(n.items)].minDepth : 0))
+                        }
+                        least = min(n.kinds.isDisjoint(with: .scalars) ? beyond : 0, object, array)
+                    }
+                    if (object, array, least) != (n.objectDepth, n.arrayDepth, n.minDepth) {
+                        (nodes[i].objectDepth, nodes[i].arrayDepth, nodes[i].minDepth) = (object, array, least)
+                        changed = true
+                    }
+                }
+            }
         }
     }
 }
 
 /// `JSONRecognizer` that also keeps the answer to a `CompiledSchema`: each value's type, an object's keys (in
-/// order, required ones present), array lengths, enum values, integers. Its state is a few hundred bytes with no
-/// storage of its own, so trying a token on a copy is cheap; the schema is passed to each call.
+/// order, required ones present), array lengths, enum values, integers, and nesting (a value is begun only when
+/// it can be finished within `maxDepth` levels, so the answer never reaches a point with no way on). Its state is
+/// a few hundred bytes with no storage of its own, so trying a token on a copy is cheap; the schema is passed to
+/// each call.
 struct SchemaRecognizer {
     /// Most nesting levels under a schema.
     static let maxDepth = 32
@@ -310,10 +448,13 @@ struct SchemaRecognizer {
             guard depth > 0 else { return false }
             return key(step, byte, schema)
         case .open:
-            let node = schema.nodes[Int(expected)]
             let kind = CompiledSchema.Kinds(firstByte: byte)
-            guard node.kinds.contains(kind), depth < Self.maxDepth, beginValue(schema) else { return false }
-            frames[depth] = expected
+            guard let target = CompiledSchema.resolve(expected, kind, in: schema.nodes) else { return false }
+            let node = schema.nodes[Int(target)]
+            // it must fit, with all it requires, in the levels left
+            guard depth + (kind == .object ? node.objectDepth : node.arrayDepth) <= Self.maxDepth,
+                  beginValue(schema) else { return false }
+            frames[depth] = target
             cursors[depth] = 0
             if kind == .array { arrays |= 1 << UInt32(depth) } else { arrays &= ~(1 << UInt32(depth)) }
             depth += 1
@@ -335,16 +476,21 @@ struct SchemaRecognizer {
             guard depth > 0 else { return false }
             let node = schema.nodes[Int(frames[depth - 1])]
             let cursor = Int(cursors[depth - 1])
-            if !innermostIsArray { return node.anyObject || cursor < node.names.count }
+            if !innermostIsArray {
+                // another property must be able to follow
+                return node.anyObject || (cursor..<node.names.count).contains { fits(node.children[$0], schema) }
+            }
             expected = node.items
-            return cursor < node.maxItems
+            return cursor < node.maxItems && fits(node.items, schema)
         case .scalarStart:
-            let node = schema.nodes[Int(expected)]
             let kind = CompiledSchema.Kinds(firstByte: byte)
-            guard node.kinds.contains(kind), beginValue(schema) else { return false }
+            guard let target = CompiledSchema.resolve(expected, kind, in: schema.nodes), beginValue(schema) else {
+                return false
+            }
+            let node = schema.nodes[Int(target)]
             integerOnly = kind == .number && node.integerOnly
             if node.literalKinds.contains(kind) {
-                literalNode = expected
+                literalNode = target
                 literalCandidates = Self.filter(Self.allBits(node.literals.count), node.literals, at: 0, byte)
                 literalOffset = 1
                 return literalCandidates != 0
@@ -364,30 +510,33 @@ struct SchemaRecognizer {
         }
     }
 
+    /// Whether a value of `node` can be written inside the containers open now.
+    private func fits(_ node: Int32, _ schema: CompiledSchema) -> Bool {
+        depth + schema.nodes[Int(node)].minDepth <= Self.maxDepth
+    }
+
     /// A byte of an object's key: it must spell one of the properties that may come next.
     private mutating func key(_ step: JSONRecognizer.Step, _ byte: UInt8, _ schema: CompiledSchema) -> Bool {
+        let node = schema.nodes[Int(frames[depth - 1])]
         switch step {
         case .keyOpen:
-            let node = schema.nodes[Int(frames[depth - 1])]
             guard !node.anyObject else { return true }
-            // the next properties up to and including the first required one
+            // the next properties that fit, up to and including the first required one
             keyCandidates = 0
             keyOffset = 0
             var k = Int(cursors[depth - 1])
             while k < node.names.count {
-                keyCandidates |= 1 << UInt64(k)
+                if fits(node.children[k], schema) { keyCandidates |= 1 << UInt64(k) }
                 if node.required[k] { break }
                 k += 1
             }
             return keyCandidates != 0
         case .keyByte:
-            let node = schema.nodes[Int(frames[depth - 1])]
             guard !node.anyObject else { return true }
             keyCandidates = Self.filter(keyCandidates, node.names, at: keyOffset, byte)
             keyOffset += 1
             return keyCandidates != 0
         case .keyClose:
-            let node = schema.nodes[Int(frames[depth - 1])]
             guard !node.anyObject else {
                 expected = 0
                 return true

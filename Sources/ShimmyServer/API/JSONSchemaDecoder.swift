@@ -8,10 +8,11 @@ import Shimmy
 /// `maxItems`, `enum` and `const` of strings, numbers, booleans and null, `anyOf`/`oneOf` whose alternatives take
 /// different JSON types, a one-element `allOf`, `$ref` to `#`, `#/$defs/...` and `#/definitions/...`.
 /// Ignored as annotations: `title`, `description`, `default`, `examples`, `$schema`, `$id`, `$comment`,
-/// `deprecated`, `readOnly`, `writeOnly` and `x-` keys.
+/// `deprecated`, `readOnly`, `writeOnly`, `x-` keys, and `format` (an annotation in JSON Schema 2020-12: a
+/// `date-time` string is a string, its form not checked).
 enum JSONSchemaDecoder {
     static let annotations: Set<String> = ["title", "description", "default", "examples", "$schema", "$id", "$comment",
-                                           "deprecated", "readOnly", "writeOnly", "$defs", "definitions"]
+                                           "deprecated", "readOnly", "writeOnly", "$defs", "definitions", "format"]
     static let known: Set<String> = ["type", "properties", "required", "additionalProperties", "items", "minItems",
                                      "maxItems", "enum", "const", "anyOf", "oneOf", "allOf", "$ref"]
 
@@ -76,6 +77,7 @@ enum JSONSchemaDecoder {
             types = value["properties"] != nil ? ["object"] : value["items"] != nil ? ["array"] : []
         case .some(.string(let name)): types = [name]
         case .some(.array(let names)):
+            guard !names.isEmpty else { throw wrong("\(path).type", "must name at least one type") }
             types = try names.map { name in
                 guard let s = name.stringValue else { throw wrong("\(path).type", "must list type names") }
                 return s
@@ -104,11 +106,13 @@ enum JSONSchemaDecoder {
                     properties[k].required = true
                 }
             }
-            switch value["additionalProperties"] {
-            case .none, .some(false): break
-            case .some(let extra) where properties.isEmpty && (extra == true || extra == .object([])): break
-            default:
-                throw wrong("\(path).additionalProperties", "must be false (or absent): only the listed properties are written")
+            let extra = value["additionalProperties"]
+            // without properties and additionalProperties (or with it true), any object, as llama.cpp reads it
+            if value["properties"] == nil && value["required"] == nil && (extra == nil || extra == true || extra == .object([])) {
+                return .anyObject
+            }
+            guard extra == nil || extra == false else {
+                throw wrong("\(path).additionalProperties", "must be false (or absent) beside properties: only the listed properties are written")
             }
             return .object(properties)
         case "array":

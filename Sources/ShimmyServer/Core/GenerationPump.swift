@@ -86,15 +86,18 @@ enum GenerationInterruption: Error {
 /// Drives a pump to completion on the calling thread.
 enum GenerationDriver {
     /// Calls `onText` for each non-empty chunk with the log-probabilities of the tokens that came since the last
-    /// one (false: the client is gone); returns the final stats and the log-probabilities of the tokens that came
-    /// after the last text (a stop string's, or a character the end cut). `disconnected` is polled while waiting;
-    /// a true answer cancels the generation.
+    /// one (false: the client is gone); returns the final stats and the log-probabilities of the tokens after the
+    /// last text that still gave some of it. A stop string's tokens, which gave none, are left out, as llama.cpp's
+    /// server leaves them out. `disconnected` is polled while waiting; a true answer cancels the generation.
     /// Throws `GenerationInterruption.clientGone`, or the session's error.
     static func run(session: any InferenceSession, request: GenerationRequest, disconnected: () -> Bool,
                     onText: (String, [TokenLogprob]) -> Bool) throws -> (stats: GenerationStats, logprobs: [TokenLogprob]) {
         let pump = GenerationPump(session: session, request: request)
         var stats: GenerationStats?
         var tokens = 0
+        // bytes of the text sent, and of the tokens whose entries went with it
+        var textBytes = 0
+        var entryBytes = 0
         while true {
             let next = pump.next(timeout: 0.05)
             // checked on every token too, so a closed peer cancels within one token
@@ -106,7 +109,11 @@ enum GenerationDriver {
             switch item {
             case .event(.chunk(let text, let ids)):
                 tokens += ids.count
-                if !text.isEmpty && !onText(text, request.logprobs?.take(upTo: tokens) ?? []) {
+                guard !text.isEmpty else { continue }
+                textBytes += text.utf8.count
+                let entries = request.logprobs?.take(upTo: tokens) ?? []
+                entryBytes += entries.reduce(0) { $0 + $1.bytes.count }
+                if !onText(text, entries) {
                     pump.cancel()
                     throw GenerationInterruption.clientGone
                 }
@@ -119,7 +126,13 @@ enum GenerationDriver {
                     throw ShimmyError(.generationFailed, "Generation ended without a result",
                                       details: "the session's stream finished before its done event")
                 }
-                return (stats, request.logprobs?.take() ?? [])
+                // the tokens that begin within the text sent
+                var trailing: [TokenLogprob] = []
+                for entry in request.logprobs?.take() ?? [] where entryBytes < textBytes {
+                    trailing.append(entry)
+                    entryBytes += entry.bytes.count
+                }
+                return (stats, trailing)
             }
         }
     }

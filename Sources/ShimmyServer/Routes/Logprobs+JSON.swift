@@ -21,14 +21,15 @@ enum LogprobsJSON {
          ("bytes", .array(entry.bytes.map { .int(Int($0)) }))]
     }
 
-    /// The legacy completions form: `{tokens, token_logprobs, top_logprobs: [{token: logprob}], text_offset}`, the
-    /// offsets counted in characters (Unicode scalars) of the generated text from `offset` (the characters of the tokens before
-    /// these). Alternatives with the same text keep the likelier one's value, as an object has one per key.
-    static func openAICompletion(_ entries: [TokenLogprob], offset: inout Int) -> JSONValue {
+    /// The legacy completions form: `{tokens, token_logprobs, top_logprobs: [{token: logprob}], text_offset}`.
+    /// Each offset counts the characters (Unicode scalars) of the generated text before the token's first byte:
+    /// `offset` carries the count and the bytes of a character not yet whole from one call to the next. Alternatives
+    /// with the same text keep the likelier one's value, as an object has one per key.
+    static func openAICompletion(_ entries: [TokenLogprob], offset: inout TextOffset) -> JSONValue {
         var offsets: [JSONValue] = []
         for entry in entries {
-            offsets.append(.int(offset))
-            offset += entry.text.unicodeScalars.count
+            offsets.append(.int(offset.characters))
+            offset.append(entry.bytes)
         }
         let tops = entries.map { entry -> JSONValue in
             var seen = Set<String>()
@@ -39,6 +40,19 @@ enum LogprobsJSON {
         return ["tokens": .array(entries.map { .string($0.text) }),
                 "token_logprobs": .array(entries.map { logprob($0.logprob) }),
                 "top_logprobs": .array(tops), "text_offset": .array(offsets)]
+    }
+
+    /// Characters of a text that arrives as bytes: whole ones counted, a character's first bytes held until it is.
+    struct TextOffset {
+        private(set) var characters = 0
+        private var pending: [UInt8] = []
+
+        mutating func append(_ bytes: [UInt8]) {
+            pending += bytes
+            let whole = StreamingDecoder.completePrefixLength(pending)
+            characters += String(decoding: pending[..<whole], as: UTF8.self).unicodeScalars.count
+            pending.removeFirst(whole)
+        }
     }
 
     /// A log-probability as a JSON number; one too small for a float (or not a number) as -9999, the value

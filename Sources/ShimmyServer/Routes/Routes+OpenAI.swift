@@ -81,7 +81,7 @@ extension Routes {
         let created = JSONValue.int(Date().unixSeconds)
         let model = JSONValue.string(try servedModelName(decoded.model))
         // null unless the request asked for logprobs; offsets run on across the chunks of a stream
-        var offset = 0
+        var offset = LogprobsJSON.TextOffset()
         let logprobs: ([TokenLogprob]) -> JSONValue = {
             decoded.logprobs == nil ? nil : LogprobsJSON.openAICompletion($0, offset: &offset)
         }
