@@ -32,6 +32,17 @@ struct StructuredOutputAPITests {
         #expect(server.session.lastRequest?.format == .jsonSchema(Self.expected))
     }
 
+    @Test("a $ref beside annotations and x- keys, to a name with a slash written as a JSON pointer; a type inferred from keywords")
+    func references() throws {
+        let server = try TestServer()
+        let schema = ##"{"$defs": {"a/b": {"required": ["v"], "properties": {"v": {"type": "string", "enum": ["x"]}}}}, "$ref": "#/$defs/a~1b", "title": "T", "x-note": 1}"##
+        let response = try server.client().request("POST", "/api/chat", body: #"{"model": "tiny", "stream": false, "messages": [{"role": "user", "content": "x"}], "format": "#  + schema + "}")
+        #expect(response.status == 200, "\(response.text)")
+        let object = JSONSchema.object([.init("v", .literals([.string("x")]))])
+        #expect(server.session.lastRequest?.format == .jsonSchema(.defining(["#/$defs/a~1b": object, "#": .reference("#/$defs/a~1b")],
+                                                                             root: .reference("#/$defs/a~1b"))))
+    }
+
     @Test("what structured output cannot follow is a 400 naming the place in the schema",
           arguments: [(#"{"type": "object", "properties": {"d": {"type": "string", "pattern": "^a"}}}"#, "format.properties.d.pattern"),
                       (#"{"type": "object", "properties": {"d": {"type": []}}}"#, "format.properties.d.type"),
@@ -41,6 +52,9 @@ struct StructuredOutputAPITests {
                       (#"{"type": "object", "required": ["missing"]}"#, "format.required[0]"),
                       (#"{"type": "object", "properties": {"r": {"$ref": "http://example.com/s"}}}"#, "format.properties.r.$ref"),
                       (#"{"type": "object", "properties": {"u": {"anyOf": [{"type": "string"}, {"enum": ["a"]}]}}}"#, "format"),
+                      (#"{"type": "object", "properties": {"x": {"type": "string", "enum": ["a", 1]}}}"#, "format.properties.x.enum[1]"),
+                      (#"{"type": "object", "properties": {"x": {"anyOf": [{"type": "object"}, {"type": "null"}], "required": ["a"]}}}"#, "format.properties.x.required"),
+                      (#"{"type": "object", "properties": {"x": {"anyOf": [{"type": "integer"}, {"type": "number"}]}}}"#, "format"),
                       (#"{"type": "string"}"#, "format"), (#"{"type": "object", "properties": {"t": {"type": "date"}}}"#, "format.properties.t.type")])
     func refused(schema: String, param: String) throws {
         let server = try TestServer()

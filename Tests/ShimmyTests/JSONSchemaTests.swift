@@ -78,14 +78,13 @@ struct JSONSchemaTests {
         // no properties: only {}
         #expect(try Self.accepts(.object([]), "{ }") == (true, true))
         #expect(try !Self.accepts(.object([]), #"{"a""#).accepted)
-        // alternatives each keep their own enum (more than 64 values in all), and integer goes with number
+        // alternatives each keep their own enum (more than 64 values in all); integer and number are one type
         let many = JSONSchema.object([.init("age", .anyOf([.literals((0..<62).map { .string("x\($0)") }),
                                                             .literals([.number("30"), .number("7")])]))])
         #expect(try Self.accepts(many, #"{"age":30}"#) == (true, true))
         #expect(try Self.accepts(many, #"{"age":"x61"}"#) == (true, true))
         #expect(try !Self.accepts(many, #"{"age":31}"#).accepted)
-        let real = JSONSchema.object([.init("v", .anyOf([.integer, .number]))])
-        #expect(try Self.accepts(real, #"{"v":1.5}"#) == (true, true))
+        #expect(throws: ShimmyError.self) { try JSONSchema.object([.init("v", .anyOf([.integer, .number]))]).check() }
         // an empty array allowed, and maxItems 0
         #expect(try Self.accepts(.object([.init("a", .array(items: .any, maxItems: 0))]), #"{"a":[]}"#) == (true, true))
         #expect(try !Self.accepts(.object([.init("a", .array(items: .any, maxItems: 0))]), #"{"a":[1"#).accepted)

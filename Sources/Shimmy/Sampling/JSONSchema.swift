@@ -289,9 +289,10 @@ final class CompiledSchema: Sendable {
         }
 
         /// The types each node takes (an `anyOf`'s from its alternatives, which may refer back to it), then each
-        /// `anyOf`'s dispatch straight to nodes that are not `anyOf`s.
+        /// `anyOf`'s dispatch straight to nodes that are not `anyOf`s. Nodes are visited from the last made: a
+        /// node's parts are made after it, so one pass settles all but references back.
         mutating func makeDispatch() throws(ShimmyError) {
-            let unions = nodes.indices.filter { !nodes[$0].alternatives.isEmpty }
+            let unions = nodes.indices.filter { !nodes[$0].alternatives.isEmpty }.reversed()
             for u in unions { nodes[u].kinds = [] }
             var changed = true
             while changed {
@@ -305,27 +306,24 @@ final class CompiledSchema: Sendable {
                     }
                 }
             }
-            // per type, the one alternative that takes it, followed through nested anyOfs
+            // per type, the one alternative that takes it, followed through nested anyOfs (one already
+            // dispatched answers at once)
             func target(_ start: Int32, _ kind: Kinds) throws(ShimmyError) -> Int32 {
                 var current = start
                 var seen = 0
                 while !nodes[Int(current)].alternatives.isEmpty {
+                    if current != start, !nodes[Int(current)].dispatch.isEmpty {
+                        return nodes[Int(current)].dispatch[kind.index]
+                    }
                     seen += 1
                     guard seen <= nodes.count else {
                         throw ShimmyError(.invalidRequest, "a schema anyOf contains itself")
                     }
                     let takers = nodes[Int(current)].alternatives.filter { nodes[Int($0)].kinds.contains(kind) }
-                    var chosen = takers.first ?? -1
-                    if takers.count > 1 {
-                        // integer within number: number takes both
-                        var visited = Set<Int32>()
-                        let wide = takers.filter { !(kind == .number && isIntegerOnly($0, visited: &visited)) }
-                        guard kind == .number, takers.count == 2, wide.count == 1 else {
-                            throw ShimmyError(.invalidRequest, "the alternatives of a schema anyOf must take different JSON types (object, array, string, number, boolean, null); integer and number may go together")
-                        }
-                        chosen = wide[0]
+                    guard takers.count <= 1 else {
+                        throw ShimmyError(.invalidRequest, "the alternatives of a schema anyOf must take different JSON types (object, array, string, number, boolean, null); integer and number count as one")
                     }
-                    guard chosen >= 0 else { return -1 }
+                    guard let chosen = takers.first else { return -1 }
                     current = chosen
                 }
                 return current
@@ -337,17 +335,6 @@ final class CompiledSchema: Sendable {
                 }
                 nodes[u].dispatch = dispatch
             }
-        }
-
-        /// Whether a node's numbers must be integers (through its alternatives; one seen before adds nothing).
-        func isIntegerOnly(_ node: Int32, visited: inout Set<Int32>) -> Bool {
-            guard visited.insert(node).inserted else { return true }
-            let n = nodes[Int(node)]
-            if n.alternatives.isEmpty { return n.integerOnly }
-            for a in n.alternatives where nodes[Int(a)].kinds.contains(.number) {
-                if !isIntegerOnly(a, visited: &visited) { return false }
-            }
-            return true
         }
 
         /// Each node's least nesting, by repeating the rules until nothing changes (a recursive schema's nodes
@@ -362,7 +349,7 @@ final class CompiledSchema: Sendable {
             var changed = true
             while changed {
                 changed = false
-                for i in nodes.indices {
+                for i in nodes.indices.reversed() {
                     let n = nodes[i]
                     var object = beyond, array = beyond, least = beyond
                     if !n.dispatch.isEmpty {

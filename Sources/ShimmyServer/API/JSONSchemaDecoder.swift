@@ -23,7 +23,9 @@ enum JSONSchemaDecoder {
             guard let table = value[key] else { continue }
             guard case .object(let members) = table else { throw wrong("\(param).\(key)", "must be an object") }
             for (name, schema) in members {
-                definitions[prefix + name] = try node(schema, at: "\(param).\(key).\(name)")
+                // as a JSON pointer writes the name in a $ref
+                let escaped = name.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+                definitions[prefix + escaped] = try node(schema, at: "\(param).\(key).\(name)")
             }
         }
         let root = try node(value, at: param)
@@ -47,10 +49,16 @@ enum JSONSchemaDecoder {
         for (key, _) in members where !known.contains(key) && !annotations.contains(key) && !key.hasPrefix("x-") {
             throw wrong("\(path).\(key)", "is a keyword shimmy's structured output does not follow; leave it out")
         }
-        if let reference = value["$ref"] {
-            guard members.count == 1 || members.allSatisfy({ $0.0 == "$ref" || annotations.contains($0.0) }) else {
-                throw wrong(path, "has keywords beside $ref")
+        // beside $ref, enum, const, anyOf, oneOf and allOf, no keyword that would add to what they say: it would
+        // go unchecked (`type` beside enum and const is checked against their values)
+        let structural = known.subtracting(["$ref", "enum", "const", "anyOf", "oneOf", "allOf"])
+        for key in ["$ref", "enum", "const", "anyOf", "oneOf", "allOf"] where value[key] != nil {
+            for (other, _) in members where other != key && (structural.contains(other) || known.contains(other))
+                && !(other == "type" && (key == "enum" || key == "const")) {
+                throw wrong("\(path).\(other)", "beside \(key) is not supported; put it inside the alternatives or leave it out")
             }
+        }
+        if let reference = value["$ref"] {
             guard let target = reference.stringValue,
                   target == "#" || target.hasPrefix("#/$defs/") || target.hasPrefix("#/definitions/")
             else { throw wrong("\(path).$ref", "must be #, #/$defs/NAME or #/definitions/NAME") }
@@ -58,7 +66,15 @@ enum JSONSchemaDecoder {
         }
         if let values = value["enum"] ?? value["const"].map({ JSONValue.array([$0]) }) {
             guard case .array(let items) = values, !items.isEmpty else { throw wrong("\(path).enum", "must be a non-empty array") }
-            return .literals(try items.enumerated().map { index, item in try literal(item, at: "\(path).enum[\(index)]") })
+            let literals = try items.enumerated().map { index, item in try literal(item, at: "\(path).enum[\(index)]") }
+            // a type beside them must take every value
+            if value["type"] != nil {
+                let allowed = try typeNames(value["type"], at: path)
+                for (index, item) in items.enumerated() where !allowed.contains(where: { Self.takes($0, item) }) {
+                    throw wrong("\(path).enum[\(index)]", "is not of the type \(allowed.joined(separator: " or "))")
+                }
+            }
+            return .literals(literals)
         }
         for key in ["anyOf", "oneOf", "allOf"] {
             guard let list = value[key] else { continue }
@@ -70,19 +86,12 @@ enum JSONSchemaDecoder {
             }
             return alternatives.count == 1 ? alternatives[0] : .anyOf(alternatives)
         }
-        let types: [String]
-        switch value["type"] {
-        case .none:
+        var types = try typeNames(value["type"], at: path)
+        if value["type"] == nil {
             // a schema without type: what its keywords describe, else anything
-            types = value["properties"] != nil ? ["object"] : value["items"] != nil ? ["array"] : []
-        case .some(.string(let name)): types = [name]
-        case .some(.array(let names)):
-            guard !names.isEmpty else { throw wrong("\(path).type", "must name at least one type") }
-            types = try names.map { name in
-                guard let s = name.stringValue else { throw wrong("\(path).type", "must list type names") }
-                return s
-            }
-        case .some: throw wrong("\(path).type", "must be a type name or a list of them")
+            let objectWords = ["properties", "required", "additionalProperties"], arrayWords = ["items", "minItems", "maxItems"]
+            if objectWords.contains(where: { value[$0] != nil }) { types.append("object") }
+            if arrayWords.contains(where: { value[$0] != nil }) { types.append("array") }
         }
         if types.isEmpty { return .any }
         let schemas = try types.map { try typed($0, value, at: path) }
@@ -126,6 +135,31 @@ enum JSONSchemaDecoder {
         case "boolean": return .boolean
         case "null": return .null
         default: throw wrong("\(path).type", "names no JSON type: '\(type)'")
+        }
+    }
+
+    /// The names `type` lists; none when it is absent.
+    private static func typeNames(_ type: JSONValue?, at path: String) throws -> [String] {
+        switch type {
+        case .none: return []
+        case .some(.string(let name)): return [name]
+        case .some(.array(let names)):
+            guard !names.isEmpty else { throw wrong("\(path).type", "must name at least one type") }
+            return try names.map { name in
+                guard let s = name.stringValue else { throw wrong("\(path).type", "must list type names") }
+                return s
+            }
+        case .some: throw wrong("\(path).type", "must be a type name or a list of them")
+        }
+    }
+
+    /// Whether a value is of the JSON Schema type `name`.
+    private static func takes(_ name: String, _ value: JSONValue) -> Bool {
+        switch (name, value) {
+        case ("null", .null), ("boolean", .bool), ("string", .string), ("number", .integer), ("number", .double),
+             ("integer", .integer): return true
+        case ("integer", .double(let d)): return d.rounded() == d
+        default: return false
         }
     }
 

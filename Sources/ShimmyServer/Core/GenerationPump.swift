@@ -95,9 +95,20 @@ enum GenerationDriver {
         let pump = GenerationPump(session: session, request: request)
         var stats: GenerationStats?
         var tokens = 0
-        // bytes of the text sent, and of the tokens whose entries went with it
+        // Entries go out by bytes: with the text, the entries of the tokens that begin within the text sent so far
+        // (a token that only begins a stop string gave none of it, and never goes out).
         var textBytes = 0
         var entryBytes = 0
+        var waiting: [TokenLogprob] = []
+        func due() -> [TokenLogprob] {
+            var out: [TokenLogprob] = []
+            while let entry = waiting.first, entryBytes < textBytes {
+                out.append(entry)
+                entryBytes += entry.bytes.count
+                waiting.removeFirst()
+            }
+            return out
+        }
         while true {
             let next = pump.next(timeout: 0.05)
             // checked on every token too, so a closed peer cancels within one token
@@ -111,9 +122,8 @@ enum GenerationDriver {
                 tokens += ids.count
                 guard !text.isEmpty else { continue }
                 textBytes += text.utf8.count
-                let entries = request.logprobs?.take(upTo: tokens) ?? []
-                entryBytes += entries.reduce(0) { $0 + $1.bytes.count }
-                if !onText(text, entries) {
+                waiting += request.logprobs?.take(upTo: tokens) ?? []
+                if !onText(text, due()) {
                     pump.cancel()
                     throw GenerationInterruption.clientGone
                 }
@@ -126,13 +136,8 @@ enum GenerationDriver {
                     throw ShimmyError(.generationFailed, "Generation ended without a result",
                                       details: "the session's stream finished before its done event")
                 }
-                // the tokens that begin within the text sent
-                var trailing: [TokenLogprob] = []
-                for entry in request.logprobs?.take() ?? [] where entryBytes < textBytes {
-                    trailing.append(entry)
-                    entryBytes += entry.bytes.count
-                }
-                return (stats, trailing)
+                waiting += request.logprobs?.take() ?? []
+                return (stats, due())
             }
         }
     }
