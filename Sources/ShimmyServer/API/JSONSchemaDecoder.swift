@@ -51,9 +51,8 @@ enum JSONSchemaDecoder {
         }
         // beside $ref, enum, const, anyOf, oneOf and allOf, no keyword that would add to what they say: it would
         // go unchecked (`type` beside enum and const is checked against their values)
-        let structural = known.subtracting(["$ref", "enum", "const", "anyOf", "oneOf", "allOf"])
         for key in ["$ref", "enum", "const", "anyOf", "oneOf", "allOf"] where value[key] != nil {
-            for (other, _) in members where other != key && (structural.contains(other) || known.contains(other))
+            for (other, _) in members where other != key && known.contains(other)
                 && !(other == "type" && (key == "enum" || key == "const")) {
                 throw wrong("\(path).\(other)", "beside \(key) is not supported; put it inside the alternatives or leave it out")
             }
