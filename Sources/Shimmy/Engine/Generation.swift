@@ -57,17 +57,19 @@ extension LlamaModel {
                 break
             }
             var next = logits.withUnsafeBufferPointer { sampler.sample($0.baseAddress!) }
-            if let constraint = json, !constraint.allows(next) {
+            if json != nil, json?.accept(next) != true {
                 // the sampler's pick breaks the format: pick again among the tokens that keep it
-                guard let masked = constraint.masked(logits) else {
+                guard let masked = json?.masked(logits) else {
                     // no way on (the recognizers' checks make this unreachable): cut short, as a limit cuts
                     break
                 }
                 next = masked.withUnsafeBufferPointer { sampler.sample($0.baseAddress!) }
-                // a draw never lands on -inf; should it, the likeliest allowed token
-                if !constraint.allows(next) { next = masked.withUnsafeBufferPointer { Sampler.argmax($0.baseAddress!, count: $0.count) } }
+                if json?.accept(next) != true {
+                    // a draw never lands on -inf; should it, the likeliest allowed token
+                    next = masked.withUnsafeBufferPointer { Sampler.argmax($0.baseAddress!, count: $0.count) }
+                    guard json?.accept(next) == true else { break }
+                }
             }
-            if json?.accept(next) == false { break }
             sampler.accept(next)
             generated += 1
             if let recorder = request.logprobs, !tokenizer.isEndOfGeneration(next) {

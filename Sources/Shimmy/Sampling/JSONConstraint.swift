@@ -41,29 +41,18 @@ struct JSONConstraint {
     /// Whether the text so far is a whole object (of the schema).
     var isComplete: Bool { shaped?.isComplete ?? plain.isComplete }
 
-    /// Whether `token` may come next.
-    func allows(_ token: TokenID) -> Bool {
-        guard token >= 0, Int(token) < pieces.count, !pieces[Int(token)].isEmpty else { return false }
-        return allows(bytes: pieces[Int(token)])
-    }
-
-    private func allows(bytes: [UInt8]) -> Bool {
-        if let schema, var trial = shaped { return trial.feed(bytes, schema: schema) }
+    /// The recognizers after `bytes`; nil when they cannot take them.
+    private func fed(_ bytes: [UInt8]) -> (plain: JSONRecognizer, shaped: SchemaRecognizer?)? {
+        if let schema, var trial = shaped { return trial.feed(bytes, schema: schema) ? (plain, trial) : nil }
         var trial = plain
-        return trial.feed(bytes)
+        return trial.feed(bytes) ? (trial, nil) : nil
     }
 
-    /// Records the chosen token; false when it may not come next (`allows`), and the answer cannot go on.
+    /// Takes `token` when it may come next (true); when it may not, the state stays as it was (false).
     mutating func accept(_ token: TokenID) -> Bool {
-        guard token >= 0, Int(token) < pieces.count, !pieces[Int(token)].isEmpty else { return false }
-        if let schema, var trial = shaped {
-            guard trial.feed(pieces[Int(token)], schema: schema) else { return false }
-            shaped = trial
-        } else {
-            var trial = plain
-            guard trial.feed(pieces[Int(token)]) else { return false }
-            plain = trial
-        }
+        guard token >= 0, Int(token) < pieces.count, !pieces[Int(token)].isEmpty,
+              let next = fed(pieces[Int(token)]) else { return false }
+        (plain, shaped) = next
         return true
     }
 
@@ -72,12 +61,12 @@ struct JSONConstraint {
     /// few bytes: a quote, a digit, whitespace).
     func masked(_ logits: [Float]) -> [Float]? {
         var firstBytes = [Bool](repeating: false, count: 256)
-        for byte in 0..<256 { firstBytes[byte] = allows(bytes: [UInt8(byte)]) }
+        for byte in 0..<256 { firstBytes[byte] = fed([UInt8(byte)]) != nil }
         var out = logits
         var any = false
         for id in out.indices {
             let piece = id < pieces.count ? pieces[id] : []
-            if let first = piece.first, firstBytes[Int(first)], piece.count == 1 || allows(bytes: piece) {
+            if let first = piece.first, firstBytes[Int(first)], piece.count == 1 || fed(piece) != nil {
                 any = true
             } else {
                 out[id] = -.infinity
