@@ -43,6 +43,22 @@ struct StructuredOutputAPITests {
                                                                              root: .reference("#/$defs/a~1b"))))
     }
 
+    /// pydantic's `pet: Cat | Dog = Field(discriminator="pet_type")`: a `oneOf` of two objects told apart by a
+    /// constant, with OpenAPI's `discriminator` beside it as an annotation; and `int | float`.
+    @Test("alternatives of one JSON type: a discriminated union, integer or number")
+    func unionsOfOneType() throws {
+        let schema = ##"{"$defs": {"Cat": {"properties": {"pet_type": {"const": "cat", "title": "Pet Type", "type": "string"}, "meows": {"title": "Meows", "type": "integer"}}, "required": ["pet_type", "meows"], "title": "Cat", "type": "object"}, "Dog": {"properties": {"pet_type": {"const": "dog", "title": "Pet Type", "type": "string"}, "barks": {"title": "Barks", "type": "number"}}, "required": ["pet_type", "barks"], "title": "Dog", "type": "object"}}, "properties": {"pet": {"discriminator": {"mapping": {"cat": "#/$defs/Cat", "dog": "#/$defs/Dog"}, "propertyName": "pet_type"}, "oneOf": [{"$ref": "#/$defs/Cat"}, {"$ref": "#/$defs/Dog"}], "title": "Pet"}, "n": {"anyOf": [{"type": "integer"}, {"type": "number"}]}}, "required": ["pet", "n"], "title": "Model", "type": "object"}"##
+        let server = try TestServer()
+        let response = try server.client().request("POST", "/api/chat", body: #"{"model": "tiny", "stream": false, "messages": [{"role": "user", "content": "x"}], "format": "#  + schema + "}")
+        #expect(response.status == 200, "\(response.text)")
+        let cat = JSONSchema.object([.init("pet_type", .literals([.string("cat")])), .init("meows", .integer)])
+        let dog = JSONSchema.object([.init("pet_type", .literals([.string("dog")])), .init("barks", .number)])
+        let model = JSONSchema.object([.init("pet", .anyOf([.reference("#/$defs/Cat"), .reference("#/$defs/Dog")])),
+                                       .init("n", .anyOf([.integer, .number]))])
+        #expect(server.session.lastRequest?.format == .jsonSchema(.defining(["#/$defs/Cat": cat, "#/$defs/Dog": dog, "#": model],
+                                                                             root: model)))
+    }
+
     @Test("what structured output cannot follow is a 400 naming the place in the schema",
           arguments: [(#"{"type": "object", "properties": {"d": {"type": "string", "pattern": "^a"}}}"#, "format.properties.d.pattern"),
                       (#"{"type": "object", "properties": {"d": {"type": []}}}"#, "format.properties.d.type"),
@@ -51,10 +67,9 @@ struct StructuredOutputAPITests {
                       (#"{"type": "object", "properties": {"e": {"enum": [{"x": 1}]}}}"#, "format.properties.e.enum[0]"),
                       (#"{"type": "object", "required": ["missing"]}"#, "format.required[0]"),
                       (#"{"type": "object", "properties": {"r": {"$ref": "http://example.com/s"}}}"#, "format.properties.r.$ref"),
-                      (#"{"type": "object", "properties": {"u": {"anyOf": [{"type": "string"}, {"enum": ["a"]}]}}}"#, "format"),
+                      (#"{"type": "object", "properties": {"u": {"anyOf": ["# + Array(repeating: #"{"type": "string"}"#, count: 129).joined(separator: ", ") + "]}}}", "format"),
                       (#"{"type": "object", "properties": {"x": {"type": "string", "enum": ["a", 1]}}}"#, "format.properties.x.enum[1]"),
                       (#"{"type": "object", "properties": {"x": {"anyOf": [{"type": "object"}, {"type": "null"}], "required": ["a"]}}}"#, "format.properties.x.required"),
-                      (#"{"type": "object", "properties": {"x": {"anyOf": [{"type": "integer"}, {"type": "number"}]}}}"#, "format"),
                       (#"{"type": "string"}"#, "format"), (#"{"type": "object", "properties": {"t": {"type": "date"}}}"#, "format.properties.t.type")])
     func refused(schema: String, param: String) throws {
         let server = try TestServer()

@@ -78,13 +78,12 @@ struct JSONSchemaTests {
         // no properties: only {}
         #expect(try Self.accepts(.object([]), "{ }") == (true, true))
         #expect(try !Self.accepts(.object([]), #"{"a""#).accepted)
-        // alternatives each keep their own enum (more than 64 values in all); integer and number are one type
+        // alternatives each keep their own enum (more than 64 values in all)
         let many = JSONSchema.object([.init("age", .anyOf([.literals((0..<62).map { .string("x\($0)") }),
                                                             .literals([.number("30"), .number("7")])]))])
         #expect(try Self.accepts(many, #"{"age":30}"#) == (true, true))
         #expect(try Self.accepts(many, #"{"age":"x61"}"#) == (true, true))
         #expect(try !Self.accepts(many, #"{"age":31}"#).accepted)
-        #expect(throws: ShimmyError.self) { try JSONSchema.object([.init("v", .anyOf([.integer, .number]))]).check() }
         // an empty array allowed, and maxItems 0
         #expect(try Self.accepts(.object([.init("a", .array(items: .any, maxItems: 0))]), #"{"a":[]}"#) == (true, true))
         #expect(try !Self.accepts(.object([.init("a", .array(items: .any, maxItems: 0))]), #"{"a":[1"#).accepted)
@@ -97,9 +96,49 @@ struct JSONSchemaTests {
         #expect(throws: ShimmyError.self) { try JSONSchema.object([.init("a", .string), .init("a", .integer)]).check() }
         #expect(throws: ShimmyError.self) { try JSONSchema.object([.init("a", .reference("missing"))]).check() }
         #expect(throws: ShimmyError.self) { try JSONSchema.object([.init("a", .array(items: .any, minItems: 3, maxItems: 2))]).check() }
-        #expect(throws: ShimmyError.self) { try JSONSchema.anyOf([.string, .string]).check() }
+        #expect(throws: ShimmyError.self) { try JSONSchema.anyOf([.string, .array(items: .any)]).check() }
+        // an anyOf that contains itself adds nothing by it: here only null
         let alone = JSONSchema.defining(["a": .anyOf([.reference("a"), .null])], root: .object([.init("a", .reference("a"))]))
-        #expect(throws: ShimmyError.self) { try alone.check() }
+        #expect(try Self.accepts(alone, #"{"a":null}"#) == (true, true))
+        #expect(try !Self.accepts(alone, #"{"a":{"#).accepted)
+    }
+
+    /// Alternatives that take the same JSON type are read side by side until the answer parts from all but one.
+    @Test func alternativesOfOneType() throws {
+        // Union[int, float]
+        let number = JSONSchema.object([.init("v", .anyOf([.integer, .number]))])
+        #expect(try Self.accepts(number, #"{"v":3}"#) == (true, true))
+        #expect(try Self.accepts(number, #"{"v":-1.5e2}"#) == (true, true))
+        #expect(try !Self.accepts(number, #"{"v":"3"}"#).accepted)
+        // objects told apart by a constant, as a tool call or a discriminated union
+        let call = JSONSchema.object([.init("call", .anyOf([
+            .object([.init("name", .literals([.string("weather")])), .init("arguments", .object([.init("city", .string)]))]),
+            .object([.init("name", .literals([.string("add")])),
+                     .init("arguments", .object([.init("a", .integer), .init("b", .integer)]))]),
+        ]))])
+        #expect(try Self.accepts(call, #"{"call":{"name":"add","arguments":{"a":1,"b":2}}}"#) == (true, true))
+        #expect(try Self.accepts(call, #"{"call": {"name": "weather", "arguments": {"city": "Oslo"}}}"#) == (true, true))
+        #expect(try !Self.accepts(call, #"{"call":{"name":"add","arguments":{"city""#).accepted)
+        #expect(try !Self.accepts(call, #"{"call":{"name":"weather","arguments":{"a""#).accepted)
+        #expect(try !Self.accepts(call, #"{"call":{"name":"sub""#).accepted)
+        #expect(try !Self.accepts(call, #"{"call":{"name":"add","arguments":{"a":1}}}"#).accepted)
+        let compiled = try CompiledSchema(call)
+        var recognizer = SchemaRecognizer(schema: compiled)
+        #expect(recognizer.feed(Array(#"{"call":{"name":"#.utf8), schema: compiled) && recognizer.readings == 2)
+        #expect(recognizer.feed(Array(#""a"#.utf8), schema: compiled) && recognizer.readings == 1)
+        // overlapping objects: the shorter is whole where the longer may go on
+        let overlap = JSONSchema.object([.init("x", .anyOf([.object([.init("a", .string)]),
+                                                            .object([.init("a", .string), .init("b", .integer)])]))])
+        #expect(try Self.accepts(overlap, #"{"x":{"a":"s"}}"#) == (true, true))
+        #expect(try Self.accepts(overlap, #"{"x":{"a":"s","b":2}}"#) == (true, true))
+        #expect(try !Self.accepts(overlap, #"{"x":{"b":2}}"#).accepted)
+        // a root of alternatives, and the bound on their number
+        let roots = JSONSchema.anyOf([.object([.init("tool", .string)]), .object([.init("response", .string)])])
+        #expect(try Self.accepts(roots, #"{"response":"hi"}"#) == (true, true))
+        #expect(try !Self.accepts(roots, #"{"answer""#).accepted)
+        let alternatives = (0..<CompiledSchema.maxAlternatives).map { JSONSchema.object([.init("k\($0)", .null)]) }
+        try JSONSchema.anyOf(alternatives).check()
+        #expect(throws: ShimmyError.self) { try JSONSchema.anyOf(alternatives + [.anyObject]).check() }
     }
 
     /// Nesting: an answer is never begun where it could not end within 32 levels. A schema whose answers need

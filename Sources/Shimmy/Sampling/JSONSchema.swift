@@ -28,8 +28,9 @@ public indirect enum JSONSchema: Sendable, Equatable {
     case null
     /// One of these strings, numbers, booleans or nulls (`enum`, `const`).
     case literals([Literal])
-    /// A value of one of these schemas (`anyOf`, `oneOf`, a list of `type`s); each must take a different JSON type
-    /// (object, array, string, number, boolean, null), so that a value's first byte says which applies.
+    /// A value of one of these schemas (`anyOf`, `oneOf`, a list of `type`s). Alternatives may take the same JSON
+    /// type (two objects, integer and number): the answer keeps every alternative it may still be open, and drops
+    /// each as it parts from it, as a grammar's alternatives. At most `CompiledSchema.maxAlternatives` per type.
     case anyOf([JSONSchema])
     /// The schema `definitions` names (`$ref`), which may refer back to itself.
     case reference(String)
@@ -89,7 +90,7 @@ public indirect enum JSONSchema: Sendable, Equatable {
 }
 
 /// A `JSONSchema` as a table of nodes for `SchemaRecognizer`. Node 0 is "any value". An `anyOf` is a node that
-/// sends each JSON type to the node of the alternative that takes it (`dispatch`); the others describe values of
+/// sends each JSON type to the nodes of the alternatives that take it (`dispatch`); the others describe values of
 /// their `kinds`. Each node knows how deeply an answer of it must nest at least, so that the recognizer never
 /// opens a value it could not finish within `SchemaRecognizer.maxDepth`.
 final class CompiledSchema: Sendable {
@@ -141,8 +142,8 @@ final class CompiledSchema: Sendable {
         /// The types whose values must be one of `literals` (as written).
         var literalKinds: Kinds = []
         var literals: [[UInt8]] = []
-        /// An `anyOf`: per type (`Kinds.each`), the node that takes it, or -1; empty for other nodes.
-        var dispatch: [Int32] = []
+        /// An `anyOf`: per type (`Kinds.each`), the nodes (none an `anyOf`) that take it; empty for other nodes.
+        var dispatch: [[Int32]] = []
         /// An `anyOf`'s alternatives, until `dispatch` is made from them.
         var alternatives: [Int32] = []
         /// Least nesting levels an answer of this node needs: written as an object, as an array, at all.
@@ -154,6 +155,8 @@ final class CompiledSchema: Sendable {
     /// Most properties of one object and values of one `enum`.
     static let maxProperties = 64
     static let maxLiterals = 64
+    /// Most alternatives of one `anyOf` that take the same JSON type (after nested `anyOf`s are flattened).
+    static let maxAlternatives = 128
     /// Most nodes, and most references followed one inside another, in one schema.
     static let maxNodes = 4096
     static let maxReferenceDepth = 128
@@ -169,20 +172,12 @@ final class CompiledSchema: Sendable {
         builder.measureDepths()
         nodes = builder.nodes
         root = top
-        guard let object = Self.resolve(top, .object, in: nodes) else {
+        guard nodes[Int(top)].kinds.contains(.object) else {
             throw ShimmyError(.invalidRequest, "the schema must describe an object: the answer is one JSON object")
         }
-        guard nodes[Int(object)].objectDepth <= SchemaRecognizer.maxDepth else {
+        guard nodes[Int(top)].objectDepth <= SchemaRecognizer.maxDepth else {
             throw ShimmyError(.invalidRequest, "the schema's answers need more than \(SchemaRecognizer.maxDepth) nesting levels, or never end (a property that requires itself)")
         }
-    }
-
-    /// The node that describes a value of `kind` where `node` is expected; nil when it allows none.
-    static func resolve(_ node: Int32, _ kind: Kinds, in nodes: [Node]) -> Int32? {
-        let n = nodes[Int(node)]
-        if n.dispatch.isEmpty { return n.kinds.contains(kind) ? node : nil }
-        let target = n.dispatch[kind.index]
-        return target >= 0 ? target : nil
     }
 
     private struct Builder {
@@ -306,32 +301,34 @@ final class CompiledSchema: Sendable {
                     }
                 }
             }
-            // per type, the one alternative that takes it, followed through nested anyOfs (one already
-            // dispatched answers at once)
-            func target(_ start: Int32, _ kind: Kinds) throws(ShimmyError) -> Int32 {
-                var current = start
-                var seen = 0
-                while !nodes[Int(current)].alternatives.isEmpty {
-                    if current != start, !nodes[Int(current)].dispatch.isEmpty {
-                        return nodes[Int(current)].dispatch[kind.index]
+            // per type, the alternatives that take it, through nested anyOfs (one already dispatched answers at
+            // once), each once, in the schema's order
+            func targets(_ start: Int32, _ kind: Kinds) throws(ShimmyError) -> [Int32] {
+                var found: [Int32] = []
+                var seen: Set<Int32> = [start]
+                var pending: [Int32] = [start]
+                while let current = pending.popLast() {
+                    let node = nodes[Int(current)]
+                    if node.alternatives.isEmpty {
+                        found.append(current)
+                    } else if current != start, !node.dispatch.isEmpty {
+                        for t in node.dispatch[kind.index] where seen.insert(t).inserted { found.append(t) }
+                    } else {
+                        for a in node.alternatives.reversed()
+                        where nodes[Int(a)].kinds.contains(kind) && seen.insert(a).inserted {
+                            pending.append(a)
+                        }
                     }
-                    seen += 1
-                    guard seen <= nodes.count else {
-                        throw ShimmyError(.invalidRequest, "a schema anyOf contains itself")
+                    guard found.count <= CompiledSchema.maxAlternatives else {
+                        throw ShimmyError(.invalidRequest, "a schema anyOf has more than \(CompiledSchema.maxAlternatives) alternatives of one JSON type")
                     }
-                    let takers = nodes[Int(current)].alternatives.filter { nodes[Int($0)].kinds.contains(kind) }
-                    guard takers.count <= 1 else {
-                        throw ShimmyError(.invalidRequest, "the alternatives of a schema anyOf must take different JSON types (object, array, string, number, boolean, null); integer and number count as one")
-                    }
-                    guard let chosen = takers.first else { return -1 }
-                    current = chosen
                 }
-                return current
+                return found
             }
             for u in unions {
-                var dispatch = [Int32](repeating: -1, count: Kinds.each.count)
+                var dispatch = [[Int32]](repeating: [], count: Kinds.each.count)
                 for (i, kind) in Kinds.each.enumerated() where nodes[u].kinds.contains(kind) {
-                    dispatch[i] = try target(Int32(u), kind)
+                    dispatch[i] = try targets(Int32(u), kind)
                 }
                 nodes[u].dispatch = dispatch
             }
@@ -353,7 +350,7 @@ final class CompiledSchema: Sendable {
                     let n = nodes[i]
                     var object = beyond, array = beyond, least = beyond
                     if !n.dispatch.isEmpty {
-                        for t in n.dispatch where t >= 0 {
+                        for t in n.dispatch.joined() {
                             object = min(object, nodes[Int(t)].objectDepth)
                             array = min(array, nodes[Int(t)].arrayDepth)
                             least = min(least, nodes[Int(t)].minDepth)
@@ -383,13 +380,62 @@ final class CompiledSchema: Sendable {
 
 /// `JSONRecognizer` that also keeps the answer to a `CompiledSchema`: each value's type, an object's keys (in
 /// order, required ones present), array lengths, enum values, integers, and nesting (a value is begun only when
-/// it can be finished within `maxDepth` levels, so the answer never reaches a point with no way on). Its state is
-/// a few hundred bytes with no storage of its own, so trying a token on a copy is cheap; the schema is passed to
-/// each call.
+/// it can be finished within `maxDepth` levels, so the answer never reaches a point with no way on).
+///
+/// Where an `anyOf` lets a value be more than one alternative (two objects, integer and number), the answer is
+/// read each way at once: one `SchemaPath` per reading, each dropped when a byte parts from it. All readings have
+/// seen the same bytes, so they agree on whether the object is whole. The state is a few hundred bytes per
+/// reading, with no storage of its own while there is one, so trying a token on a copy is cheap; the schema is
+/// passed to each call.
 struct SchemaRecognizer {
     /// Most nesting levels under a schema.
     static let maxDepth = 32
+    /// Most readings kept at once; beyond, the later alternatives are dropped (what is written still conforms).
+    static let maxReadings = 128
 
+    private var first: SchemaPath
+    private var more: [SchemaPath] = []
+
+    init(schema: CompiledSchema) { first = SchemaPath(schema: schema) }
+
+    /// Whether the bytes fed so far are a whole object that the schema accepts.
+    var isComplete: Bool { first.isComplete }
+
+    /// How many readings of the answer are open.
+    var readings: Int { 1 + more.count }
+
+    mutating func feed(_ bytes: [UInt8], schema: CompiledSchema) -> Bool {
+        for byte in bytes where !feed(byte, schema: schema) { return false }
+        return true
+    }
+
+    /// Feeds one byte; false when no reading can go on with it (the state is then undefined: feed a copy).
+    mutating func feed(_ byte: UInt8, schema: CompiledSchema) -> Bool {
+        var forks: [SchemaPath] = []
+        var head: SchemaPath?
+        var trial = first
+        if trial.feed(byte, schema: schema, forks: &forks) { head = trial }
+        if !more.isEmpty {
+            var kept: [SchemaPath] = []
+            for path in more {
+                var trial = path
+                guard trial.feed(byte, schema: schema, forks: &forks) else { continue }
+                if head == nil { head = trial } else { kept.append(trial) }
+            }
+            more = kept
+        }
+        for fork in forks {
+            if head == nil { head = fork } else if more.count + 1 < Self.maxReadings { more.append(fork) }
+        }
+        guard let head else { return false }
+        first = head
+        return true
+    }
+}
+
+/// One reading of an answer under a `CompiledSchema` (`SchemaRecognizer`): the open containers' nodes and where
+/// each is.
+struct SchemaPath {
     private var lexer = JSONRecognizer()
     /// Per open container: its node.
     private var frames = InlineArray<32, Int32>(repeating: 0)
@@ -413,16 +459,12 @@ struct SchemaRecognizer {
 
     init(schema: CompiledSchema) { expected = schema.root }
 
-    /// Whether the bytes fed so far are a whole object that the schema accepts.
     var isComplete: Bool { lexer.isComplete }
 
-    mutating func feed(_ bytes: [UInt8], schema: CompiledSchema) -> Bool {
-        for byte in bytes where !feed(byte, schema: schema) { return false }
-        return true
-    }
-
-    /// Feeds one byte; false when the answer cannot go on with it (the state is then undefined: feed a copy).
-    mutating func feed(_ byte: UInt8, schema: CompiledSchema) -> Bool {
+    /// Feeds one byte; false when this reading cannot go on with it (the state is then undefined: feed a copy).
+    /// A value that more than one alternative may be continues here as the first, and as copies in `forks` for
+    /// the others.
+    mutating func feed(_ byte: UInt8, schema: CompiledSchema, forks: inout [SchemaPath]) -> Bool {
         var numberEnded = false
         let step = lexer.step(byte, numberEnded: &numberEnded)
         if numberEnded && literalNode >= 0 {
@@ -434,18 +476,22 @@ struct SchemaRecognizer {
         case .keyOpen, .keyByte, .keyClose:
             guard depth > 0 else { return false }
             return key(step, byte, schema)
-        case .open:
+        case .open, .scalarStart:
             let kind = CompiledSchema.Kinds(firstByte: byte)
-            guard let target = CompiledSchema.resolve(expected, kind, in: schema.nodes) else { return false }
-            let node = schema.nodes[Int(target)]
-            // it must fit, with all it requires, in the levels left
-            guard depth + (kind == .object ? node.objectDepth : node.arrayDepth) <= Self.maxDepth,
-                  beginValue(schema) else { return false }
-            frames[depth] = target
-            cursors[depth] = 0
-            if kind == .array { arrays |= 1 << UInt32(depth) } else { arrays &= ~(1 << UInt32(depth)) }
-            depth += 1
-            if kind == .array { expected = node.items }
+            var opens = false
+            if case .open = step { opens = true }
+            let node = schema.nodes[Int(expected)]
+            if node.dispatch.isEmpty {
+                return node.kinds.contains(kind) && begin(expected, kind, opens: opens, byte, schema)
+            }
+            var survivor: SchemaPath?
+            for target in node.dispatch[kind.index] {
+                var trial = self
+                guard trial.begin(target, kind, opens: opens, byte, schema) else { continue }
+                if survivor == nil { survivor = trial } else { forks.append(trial) }
+            }
+            guard let survivor else { return false }
+            self = survivor
             return true
         case .close:
             guard depth > 0 else { return false }
@@ -469,20 +515,6 @@ struct SchemaRecognizer {
             }
             expected = node.items
             return cursor < node.maxItems && fits(node.items, schema)
-        case .scalarStart:
-            let kind = CompiledSchema.Kinds(firstByte: byte)
-            guard let target = CompiledSchema.resolve(expected, kind, in: schema.nodes), beginValue(schema) else {
-                return false
-            }
-            let node = schema.nodes[Int(target)]
-            integerOnly = kind == .number && node.integerOnly
-            if node.literalKinds.contains(kind) {
-                literalNode = target
-                literalCandidates = Self.filter(Self.allBits(node.literals.count), node.literals, at: 0, byte)
-                literalOffset = 1
-                return literalCandidates != 0
-            }
-            return true
         case .scalarByte(let ends):
             if literalNode >= 0 {
                 let literals = schema.nodes[Int(literalNode)].literals
@@ -497,9 +529,36 @@ struct SchemaRecognizer {
         }
     }
 
+    /// A value of `target` (not an `anyOf`), of type `kind`, begins with `byte`: a container opens (`opens`), or a
+    /// scalar starts.
+    private mutating func begin(_ target: Int32, _ kind: CompiledSchema.Kinds, opens: Bool, _ byte: UInt8,
+                                _ schema: CompiledSchema) -> Bool {
+        let node = schema.nodes[Int(target)]
+        if opens {
+            // it must fit, with all it requires, in the levels left
+            guard depth + (kind == .object ? node.objectDepth : node.arrayDepth) <= SchemaRecognizer.maxDepth,
+                  beginValue(schema) else { return false }
+            frames[depth] = target
+            cursors[depth] = 0
+            if kind == .array { arrays |= 1 << UInt32(depth) } else { arrays &= ~(1 << UInt32(depth)) }
+            depth += 1
+            if kind == .array { expected = node.items }
+            return true
+        }
+        guard beginValue(schema) else { return false }
+        integerOnly = kind == .number && node.integerOnly
+        if node.literalKinds.contains(kind) {
+            literalNode = target
+            literalCandidates = Self.filter(Self.allBits(node.literals.count), node.literals, at: 0, byte)
+            literalOffset = 1
+            return literalCandidates != 0
+        }
+        return true
+    }
+
     /// Whether a value of `node` can be written inside the containers open now.
     private func fits(_ node: Int32, _ schema: CompiledSchema) -> Bool {
-        depth + schema.nodes[Int(node)].minDepth <= Self.maxDepth
+        depth + schema.nodes[Int(node)].minDepth <= SchemaRecognizer.maxDepth
     }
 
     /// A byte of an object's key: it must spell one of the properties that may come next.

@@ -5,14 +5,16 @@ import Shimmy
 /// where it is, rather than an answer that ignores it.
 ///
 /// Followed: `type` (one or a list), `properties`, `required`, `additionalProperties: false`, `items`, `minItems`,
-/// `maxItems`, `enum` and `const` of strings, numbers, booleans and null, `anyOf`/`oneOf` whose alternatives take
-/// different JSON types, a one-element `allOf`, `$ref` to `#`, `#/$defs/...` and `#/definitions/...`.
+/// `maxItems`, `enum` and `const` of strings, numbers, booleans and null, `anyOf` and `oneOf` (read as `anyOf`, as
+/// llama.cpp and Ollama read it), a one-element `allOf`, `$ref` to `#`, `#/$defs/...` and `#/definitions/...`.
 /// Ignored as annotations: `title`, `description`, `default`, `examples`, `$schema`, `$id`, `$comment`,
-/// `deprecated`, `readOnly`, `writeOnly`, `x-` keys, and `format` (an annotation in JSON Schema 2020-12: a
-/// `date-time` string is a string, its form not checked).
+/// `deprecated`, `readOnly`, `writeOnly`, `x-` keys, `format` (an annotation in JSON Schema 2020-12: a
+/// `date-time` string is a string, its form not checked), and OpenAPI's `discriminator` (pydantic writes it beside
+/// a `oneOf` whose alternatives a constant tells apart, which the `oneOf` itself enforces).
 enum JSONSchemaDecoder {
     static let annotations: Set<String> = ["title", "description", "default", "examples", "$schema", "$id", "$comment",
-                                           "deprecated", "readOnly", "writeOnly", "$defs", "definitions", "format"]
+                                           "deprecated", "readOnly", "writeOnly", "$defs", "definitions", "format",
+                                           "discriminator"]
     static let known: Set<String> = ["type", "properties", "required", "additionalProperties", "items", "minItems",
                                      "maxItems", "enum", "const", "anyOf", "oneOf", "allOf", "$ref"]
 
