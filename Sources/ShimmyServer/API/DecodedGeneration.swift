@@ -24,6 +24,8 @@ public struct DecodedGeneration: Sendable, Equatable {
     public var logprobs: Int?
     /// OpenAI's `response_format: {"type": "json_object"}`, Ollama's `format: "json"`: JSON mode.
     public var format: OutputFormat?
+    /// The request's tools: the answer is read back into tool calls (`ToolAnswer`).
+    var tools: ToolRequest?
 
     public init(model: String?, prompt: Prompt, sampling: SamplingParameters = SamplingParameters(),
                 maxTokens: Int?, stop: [String] = [], stream: Bool = false, includeUsage: Bool = false) {
@@ -34,6 +36,24 @@ public struct DecodedGeneration: Sendable, Equatable {
         self.stop = stop
         self.stream = stream
         self.includeUsage = includeUsage
+    }
+
+    /// Tools for this generation: listed in the prompt, and the answer held to their form. Not beside a format
+    /// of the request's own (`formatParam` names it) or logprobs, which would be of the tool form's text.
+    mutating func useTools(_ request: ToolRequest, formatParam: String) throws {
+        guard format == nil else {
+            throw APIError.invalidRequest("Field '\(formatParam)' is not supported with tools",
+                                          details: "an answer with tools takes the tools' form; send '\(formatParam)' without tools",
+                                          param: formatParam)
+        }
+        guard logprobs == nil else {
+            throw APIError.invalidRequest("Field 'logprobs' is not supported with tools",
+                                          details: "send logprobs without tools", param: "logprobs")
+        }
+        guard case .messages(let messages) = prompt else { return }
+        prompt = .messages(request.prompt(messages))
+        format = .jsonSchema(request.schema)
+        tools = request
     }
 
     /// The engine request, with `maxTokens` resolved against the room left in the context.
@@ -111,7 +131,6 @@ extension FieldReader {
 /// Why the decoders refuse a field that more than one of them knows (`FieldReader.refuse`).
 enum Unsupported {
     static let format = "format must be \"json\" or a JSON schema object"
-    static let tools = "tool calling is not supported by this model"
     static let think = "thinking is not supported by this model"
     static let images = "images are not supported: the models shimmy runs read text only"
     static let suffix = "fill-in-the-middle (suffix) is not supported"

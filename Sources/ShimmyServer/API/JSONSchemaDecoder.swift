@@ -19,7 +19,9 @@ enum JSONSchemaDecoder {
                                      "maxItems", "enum", "const", "anyOf", "oneOf", "allOf", "$ref"]
 
     /// The schema of `value`, found in the request at `param` (`format`, `response_format.json_schema.schema`).
-    static func decode(_ value: JSONValue, param: String) throws -> JSONSchema {
+    /// `namespace` goes before the names its references use, so that schemas of one request that define the
+    /// same names (each tool's `parameters`) can be parts of one schema.
+    static func decode(_ value: JSONValue, param: String, namespace: String = "") throws -> JSONSchema {
         var definitions: [String: JSONSchema] = [:]
         for (prefix, key) in [("#/$defs/", "$defs"), ("#/definitions/", "definitions")] {
             guard let table = value[key] else { continue }
@@ -32,13 +34,31 @@ enum JSONSchemaDecoder {
         }
         let root = try node(value, at: param)
         definitions["#"] = root
-        let schema = JSONSchema.defining(definitions, root: root)
+        let schema = namespace.isEmpty ? JSONSchema.defining(definitions, root: root)
+            : .defining(Dictionary(uniqueKeysWithValues: definitions.map { (namespace + $0.key, scoped($0.value, namespace)) }),
+                        root: scoped(root, namespace))
         do {
             try schema.check()
         } catch {
             throw APIError.invalidRequest("The schema in '\(param)' cannot be followed", details: error.message, param: param)
         }
         return schema
+    }
+
+    /// `schema` with `namespace` before the names of its references.
+    private static func scoped(_ schema: JSONSchema, _ namespace: String) -> JSONSchema {
+        switch schema {
+        case .reference(let name): return .reference(namespace + name)
+        case .object(let properties):
+            return .object(properties.map { JSONSchema.Property($0.name, scoped($0.schema, namespace), required: $0.required) })
+        case .array(let items, let minItems, let maxItems):
+            return .array(items: scoped(items, namespace), minItems: minItems, maxItems: maxItems)
+        case .anyOf(let alternatives): return .anyOf(alternatives.map { scoped($0, namespace) })
+        case .defining(let definitions, let root):
+            return .defining(Dictionary(uniqueKeysWithValues: definitions.map { (namespace + $0.key, scoped($0.value, namespace)) }),
+                             root: scoped(root, namespace))
+        case .any, .anyObject, .string, .number, .integer, .boolean, .null, .literals: return schema
+        }
     }
 
     private static func wrong(_ path: String, _ what: String) -> APIError {

@@ -7,14 +7,15 @@ public enum OllamaRequestDecoder {
     /// Ollama's own sampling defaults (temperature 0.8, top_p 0.9, top_k 40, min_p 0, repeat_penalty 1.1).
     public static let defaultSampling = SamplingParameters(temperature: 0.8, topK: 40, topP: 0.9, minP: 0, repeatPenalty: 1.1)
 
-    /// A chat request; `options` as in `options(_:)`. No messages only loads the model (`generation` nil), as in
-    /// Ollama. `format`, `tools`, `think` and a message's `images` are refused when they ask for something.
+    /// A chat request; `options` as in `options(_:)`, `tools` as `ToolRequest` (with an assistant's `tool_calls` and
+    /// `tool` results in `messages`). No messages only loads the model (`generation` nil), as in Ollama. `think`
+    /// and a message's `images` are refused when they ask for something.
     public static func chat(_ body: [UInt8]) throws -> (model: String, generation: DecodedGeneration?) {
         let fields = try FieldReader.parse(body)
         let model = try fields.string("model", required: true, nonEmpty: true) ?? ""
         let format = try ollamaFormat(fields)
-        try fields.refuse("tools", Unsupported.tools)
         try fields.refuse("think", Unsupported.think)
+        let tools = try ToolRequest.decode(fields, choosing: false)
         let items = try fields.array("messages") ?? []
         let messages = try items.enumerated().map { index, item -> ChatMessage in
             guard case .object = item else {
@@ -23,8 +24,20 @@ public enum OllamaRequestDecoder {
             }
             let message = FieldReader(object: item, prefix: "messages[\(index)].")
             try message.refuse("images", Unsupported.images)
-            return ChatMessage(role: try message.string("role", required: true) ?? "user",
-                               content: try message.string("content") ?? "")
+            let role = try message.string("role", required: true) ?? "user"
+            let content = try message.string("content") ?? ""
+            if role == "tool" { return ToolHistory.result(name: try message.string("tool_name"), content: content) }
+            guard role == "assistant", let calls = try message.array("tool_calls"), !calls.isEmpty else {
+                return ChatMessage(role: role, content: content)
+            }
+            return ChatMessage(role: role, content: ToolHistory.assistant(content: content, calls: try calls.enumerated().map { number, call in
+                guard let name = call["function"]?["name"]?.stringValue else {
+                    throw APIError.invalidRequest("Field 'messages[\(index)].tool_calls[\(number)]' is not a call",
+                                                  details: "a tool call is {\"function\": {\"name\", \"arguments\"}}",
+                                                  param: "messages[\(index)].tool_calls[\(number)]")
+                }
+                return (name, call["function"]?["arguments"] ?? .object([]))
+            }))
         }
         guard !messages.isEmpty else { return (model, nil) }
         let (sampling, maxTokens, stop) = try options(fields)
@@ -33,6 +46,7 @@ public enum OllamaRequestDecoder {
         generation.dropsOldestMessages = true
         generation.logprobs = try fields.logprobsRequest(topNeedsLogprobs: false)
         generation.format = format
+        if let tools { try generation.useTools(tools, formatParam: "format") }
         return (model, generation)
     }
 

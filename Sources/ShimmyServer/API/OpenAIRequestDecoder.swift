@@ -1,21 +1,27 @@
 import Shimmy
 
 /// Decoding of OpenAI `/v1/chat/completions` and `/v1/completions` bodies. Unknown fields are ignored; known ones
-/// that would change the answer in a way shimmy cannot follow (tools, logit bias, a JSON schema keyword it cannot
-/// follow; echo, suffix, best_of on completions) are refused with invalid_request when they ask for something.
+/// that would change the answer in a way shimmy cannot follow (logit bias, a JSON schema keyword it cannot follow,
+/// the legacy `functions`; echo, suffix, best_of on completions) are refused with invalid_request when they ask for
+/// something.
 public enum OpenAIRequestDecoder {
-    /// A chat completion: `messages` with string or text-part content, and the sampling fields.
+    /// A chat completion: `messages` with string or text-part content (an assistant's `tool_calls` and `tool`
+    /// results among them), the sampling fields, and `tools` (`ToolRequest`).
     public static func chat(_ body: [UInt8]) throws -> DecodedGeneration {
         let fields = try FieldReader.parse(body)
         guard let items = try fields.array("messages", required: true), !items.isEmpty else {
             throw APIError.invalidRequest("Field 'messages' is empty", details: "send at least one message", param: "messages")
         }
-        let messages = try items.enumerated().map { try message($0.element, index: $0.offset) }
-        try fields.refuse("tools", Unsupported.tools)
-        try fields.refuse("functions", "function calling is not supported by this model")
+        // the tool each call id named, for the results that answer it
+        var callNames: [String: String] = [:]
+        let messages = try items.enumerated().map { try message($0.element, index: $0.offset, callNames: &callNames) }
+        try fields.refuse("functions", "the legacy functions field is not supported; send tools")
         var decoded = try common(fields, prompt: .messages(messages))
         decoded.maxTokens = try fields.integer("max_completion_tokens", in: RequestRanges.maxTokens) ?? decoded.maxTokens
         decoded.logprobs = try fields.logprobsRequest(topNeedsLogprobs: true)
+        if let tools = try ToolRequest.decode(fields, choosing: true) {
+            try decoded.useTools(tools, formatParam: "response_format")
+        }
         return decoded
     }
 
@@ -40,7 +46,7 @@ public enum OpenAIRequestDecoder {
         return decoded
     }
 
-    private static func message(_ value: JSONValue, index: Int) throws -> ChatMessage {
+    private static func message(_ value: JSONValue, index: Int, callNames: inout [String: String]) throws -> ChatMessage {
         guard case .object = value else {
             throw APIError.invalidRequest("Field 'messages[\(index)]' has the wrong type",
                                           details: "'messages[\(index)]' must be an object, got \(value.typeName)", param: "messages[\(index)]")
@@ -63,6 +69,29 @@ public enum OpenAIRequestDecoder {
             }.joined()
         case .some(let other):
             throw fields.wrongType("content", "a string or an array of text parts", other)
+        }
+        switch role {
+        case "assistant":
+            guard let items = try fields.array("tool_calls"), !items.isEmpty else { break }
+            let calls = try items.enumerated().map { number, item -> (name: String, arguments: JSONValue) in
+                let call = FieldReader(object: item, prefix: "messages[\(index)].tool_calls[\(number)].")
+                guard case .object = item, let function = try call.nested("function"),
+                      let name = try function.string("name", required: true) else {
+                    throw APIError.invalidRequest("Field 'messages[\(index)].tool_calls[\(number)]' is not a call",
+                                                  details: "a tool call is {\"id\", \"type\": \"function\", \"function\": {\"name\", \"arguments\"}}",
+                                                  param: "messages[\(index)].tool_calls[\(number)]")
+                }
+                if let id = try call.string("id") { callNames[id] = name }
+                return (name, function.present("arguments") ?? .object([]))
+            }
+            return ChatMessage(role: role, content: ToolHistory.assistant(content: content, calls: calls))
+        case "tool":
+            let id = try fields.string("tool_call_id")
+            return ToolHistory.result(name: id.flatMap { callNames[$0] }, content: content)
+        case "function":
+            return ToolHistory.result(name: try fields.string("name"), content: content)
+        default:
+            break
         }
         return ChatMessage(role: role, content: content)
     }

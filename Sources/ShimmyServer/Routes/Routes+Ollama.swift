@@ -66,7 +66,13 @@ extension Routes {
         let (model, decoded) = try OllamaRequestDecoder.chat(request.body)
         let message: (String) -> (String, JSONValue) = { ("message", ["role": "assistant", "content": .string($0)]) }
         guard let decoded else { return try ollamaLoad(model, content: message("")) }
-        return try ollamaRespond(decoded, content: message)
+        guard decoded.tools != nil else { return try ollamaRespond(decoded, content: message) }
+        // with tools, the answer is read whole (`ToolAnswer`) and goes out as one message: its calls, or its text
+        return try ollamaRespond(decoded, whole: true) { text in
+            let answer = ToolAnswer(text)
+            return ("message", answer.calls.isEmpty ? ["role": "assistant", "content": .string(answer.content)]
+                                                    : ["role": "assistant", "content": "", "tool_calls": answer.ollamaCalls])
+        }
     }
 
     /// POST /api/generate in Ollama's form (`OllamaRequestDecoder.isOllamaGenerate`): NDJSON lines
@@ -87,8 +93,9 @@ extension Routes {
     }
 
     /// Ollama's answer to a generation: `{model, created_at, <content>, done}` lines (NDJSON when streaming), the
-    /// last with `done_reason`, the token counts and the durations in nanoseconds.
-    private func ollamaRespond(_ decoded: DecodedGeneration,
+    /// last with `done_reason`, the token counts and the durations in nanoseconds. `whole`: a stream's text is
+    /// held until the end and goes out in one line before the last.
+    private func ollamaRespond(_ decoded: DecodedGeneration, whole: Bool = false,
                                content: @escaping (String) -> (String, JSONValue)) throws -> RouteOutcome {
         let model = JSONValue.string(decoded.model ?? "default")
         func line(_ text: String, done: Bool, logprobs: [TokenLogprob]) -> [(String, JSONValue)] {
@@ -110,11 +117,19 @@ extension Routes {
                 .object(line($0.text, done: true, logprobs: $0.logprobs) + final($0.stats))
             }
         }
+        var held = ""
         return try respondStreaming(
             decoded, contentType: "application/x-ndjson",
-            event: { Array((JSONValue.object(line($0, done: false, logprobs: $1)).serialized + "\n").utf8) },
+            event: { text, entries in
+                if whole {
+                    held += text
+                    return []
+                }
+                return Array((JSONValue.object(line(text, done: false, logprobs: entries)).serialized + "\n").utf8)
+            },
             finish: { stats, entries in
-                Array((JSONValue.object(line("", done: true, logprobs: entries) + final(stats)).serialized + "\n").utf8)
+                let last = whole ? JSONValue.object(line(held, done: false, logprobs: [])).serialized + "\n" : ""
+                return Array((last + JSONValue.object(line("", done: true, logprobs: entries) + final(stats)).serialized + "\n").utf8)
             },
             failure: { Array(($0.json.serialized + "\n").utf8) })
     }

@@ -24,7 +24,8 @@ extension Routes {
          "owned_by": "shimmy"]
     }
 
-    /// POST /v1/chat/completions.
+    /// POST /v1/chat/completions. With tools, the answer is read whole (`ToolAnswer`) before it goes out: a
+    /// message with `tool_calls` and finish reason `tool_calls`, or one with the response's text.
     func chatCompletions() throws -> RouteOutcome {
         let decoded = try OpenAIRequestDecoder.chat(request.body)
         let id = "chatcmpl-" + OpenAIIDs.random()
@@ -32,13 +33,22 @@ extension Routes {
         let model = JSONValue.string(try servedModelName(decoded.model))
         // null unless the request asked for logprobs
         let logprobs: ([TokenLogprob]) -> JSONValue = { decoded.logprobs == nil ? nil : LogprobsJSON.openAIChat($0) }
+        let tools = decoded.tools != nil
+        func finishReason(_ stats: GenerationStats, _ answer: ToolAnswer?) -> JSONValue {
+            answer?.calls.isEmpty == false ? "tool_calls" : .string(stats.finishReason.apiValue)
+        }
         if !decoded.stream {
             return try respondWhole(decoded) { completed in
-                ["id": .string(id), "object": "chat.completion", "created": created, "model": model,
-                 "choices": [["index": 0, "message": ["role": "assistant", "content": .string(completed.text)],
-                              "logprobs": logprobs(completed.logprobs),
-                              "finish_reason": .string(completed.stats.finishReason.apiValue)]],
-                 "usage": completed.stats.usageJSON]
+                let answer = tools ? ToolAnswer(completed.text) : nil
+                let message: JSONValue = if let answer, !answer.calls.isEmpty {
+                    ["role": "assistant", "content": nil, "tool_calls": answer.openAICalls()]
+                } else {
+                    ["role": "assistant", "content": .string(answer?.content ?? completed.text)]
+                }
+                return ["id": .string(id), "object": "chat.completion", "created": created, "model": model,
+                        "choices": [["index": 0, "message": message, "logprobs": logprobs(completed.logprobs),
+                                     "finish_reason": finishReason(completed.stats, answer)]],
+                        "usage": completed.stats.usageJSON]
             }
         }
         let usageField: [(String, JSONValue)] = decoded.includeUsage ? [("usage", .null)] : []
@@ -49,6 +59,8 @@ extension Routes {
         }
         // the first chunk carries the role, as OpenAI's does
         var first = true
+        // with tools, the text until the answer is whole
+        var held = ""
         return try respondStreaming(
             decoded, contentType: "text/event-stream",
             event: { text, entries in
@@ -57,14 +69,23 @@ extension Routes {
                     first = false
                     bytes += SSE.event(chunk(["role": "assistant", "content": ""], finish: nil))
                 }
+                if tools {
+                    held += text
+                    return bytes
+                }
                 return bytes + SSE.event(chunk(["content": .string(text)], logprobs: logprobs(entries), finish: nil))
             },
             finish: { stats, entries in
                 var bytes: [UInt8] = []
                 if first { bytes += SSE.event(chunk(["role": "assistant", "content": ""], finish: nil)) }
+                let answer = tools ? ToolAnswer(held) : nil
+                if let answer {
+                    bytes += SSE.event(chunk(answer.calls.isEmpty ? ["content": .string(answer.content)]
+                                                                  : ["tool_calls": answer.openAICalls(indexed: true)], finish: nil))
+                }
                 // a stop string's tokens, which gave no text
                 bytes += SSE.event(chunk([:], logprobs: entries.isEmpty ? nil : logprobs(entries),
-                                         finish: .string(stats.finishReason.apiValue)))
+                                         finish: finishReason(stats, answer)))
                 if decoded.includeUsage {
                     bytes += SSE.event(["id": .string(id), "object": "chat.completion.chunk", "created": created,
                                         "model": model, "choices": [], "usage": stats.usageJSON])

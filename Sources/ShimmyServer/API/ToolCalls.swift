@@ -1,0 +1,213 @@
+import Shimmy
+
+/// Tool calling (OpenAI's `tools`, `tool_choice`, `parallel_tool_calls`; Ollama's `tools`) for any model, as
+/// llama.cpp's generic tool format does for chat templates that describe no tools (SmolLM2's among them):
+///
+/// - the tools are listed in the system message, with the form of the answer;
+/// - the answer is held by structured output to one JSON object, `{"tool_calls": [{"name": ..., "arguments":
+///   {...}}]}` (each call's `arguments` of its tool's `parameters` schema) or, when the model may choose,
+///   `{"response": "..."}`;
+/// - the server reads that object back into the API's `tool_calls`, or its `response` into the message's content.
+///
+/// Earlier calls and results in the conversation are written in the same forms (`ToolHistory`), so that the model
+/// reads back what it would have written.
+struct ToolRequest: Sendable, Equatable {
+    struct Function: Sendable, Equatable {
+        let name: String
+        let description: String
+        /// The parameters' schema as the request wrote it, for the prompt.
+        let parameters: JSONValue
+        let schema: JSONSchema
+    }
+
+    enum Choice: Sendable, Equatable {
+        /// Call tools or answer (`tool_choice: "auto"`, the default).
+        case auto
+        /// Call one or more tools (`"required"`).
+        case required
+        /// Call this tool (`{"type": "function", "function": {"name": ...}}`).
+        case named(String)
+    }
+
+    let functions: [Function]
+    let choice: Choice
+    /// Most calls in one answer: 1 unless parallel calls are allowed.
+    let maxCalls: Int
+
+    /// Most tools in a request (OpenAI's limit) and most calls in one answer.
+    static let mostTools = 128
+    static let mostCalls = 16
+
+    /// `tools` with OpenAI's `tool_choice` and `parallel_tool_calls` (`choosing`: Ollama's routes have neither,
+    /// and allow parallel calls); nil when there are none or `tool_choice` is `"none"`.
+    static func decode(_ fields: FieldReader, choosing: Bool) throws -> ToolRequest? {
+        let items = try fields.array("tools") ?? []
+        var choice = Choice.auto
+        if choosing, let given = fields.present("tool_choice") {
+            switch given {
+            case .string("none"): return nil
+            case .string("auto"): choice = .auto
+            case .string("required"): choice = .required
+            case .object:
+                guard given["type"]?.stringValue ?? "function" == "function",
+                      let name = given["function"]?["name"]?.stringValue else {
+                    throw APIError.invalidRequest("Field 'tool_choice' is not valid",
+                                                  details: "'tool_choice' must be none, auto, required or {\"type\": \"function\", \"function\": {\"name\": ...}}",
+                                                  param: "tool_choice")
+                }
+                choice = .named(name)
+            default:
+                throw APIError.invalidRequest("Field 'tool_choice' is not valid",
+                                              details: "'tool_choice' must be none, auto, required or {\"type\": \"function\", \"function\": {\"name\": ...}}",
+                                              param: "tool_choice")
+            }
+        }
+        guard !items.isEmpty else {
+            if choice != .auto {
+                throw APIError.invalidRequest("Field 'tool_choice' needs tools", details: "'tool_choice' names a tool, or requires one, but 'tools' lists none", param: "tool_choice")
+            }
+            return nil
+        }
+        guard items.count <= mostTools else {
+            throw APIError.invalidRequest("Field 'tools' has too many tools", details: "at most \(mostTools) tools", param: "tools")
+        }
+        var functions: [Function] = []
+        for (index, item) in items.enumerated() {
+            let path = "tools[\(index)]"
+            guard case .object = item else {
+                throw APIError.invalidRequest("Field '\(path)' has the wrong type", details: "'\(path)' must be an object, got \(item.typeName)", param: path)
+            }
+            let tool = FieldReader(object: item, prefix: path + ".")
+            if let type = try tool.string("type"), type != "function" {
+                throw APIError.invalidRequest("Field '\(path).type' is not supported", details: "tools must be of type function, not \(type)", param: path + ".type")
+            }
+            guard let function = try tool.nested("function") else {
+                throw APIError.invalidRequest("Missing field '\(path).function'", details: "'\(path).function' is required", param: path + ".function")
+            }
+            let name = try function.string("name", required: true, nonEmpty: true) ?? ""
+            guard !functions.contains(where: { $0.name == name }) else {
+                throw APIError.invalidRequest("Field '\(path).function.name' repeats a tool", details: "two tools are named '\(name)'", param: path + ".function.name")
+            }
+            // no parameters: a function that takes none
+            let parameters = function.present("parameters") ?? ["type": "object", "properties": [:]]
+            let schema = try JSONSchemaDecoder.decode(parameters, param: path + ".function.parameters", namespace: path)
+            functions.append(Function(name: name, description: try function.string("description") ?? "",
+                                      parameters: parameters, schema: schema))
+        }
+        if case .named(let name) = choice, !functions.contains(where: { $0.name == name }) {
+            throw APIError.invalidRequest("Field 'tool_choice' names no tool", details: "'tool_choice' names '\(name)', which 'tools' does not list", param: "tool_choice")
+        }
+        let parallel = choosing ? try fields.bool("parallel_tool_calls") ?? false : true
+        let request = ToolRequest(functions: functions, choice: choice, maxCalls: parallel ? mostCalls : 1)
+        do {
+            try request.schema.check()
+        } catch {
+            throw APIError.invalidRequest("The tools cannot be followed", details: error.message, param: "tools")
+        }
+        return request
+    }
+
+    /// The answer's schema: the calls, or (when the model may choose) a response.
+    var schema: JSONSchema {
+        let callable = functions.filter { if case .named(let name) = choice { $0.name == name } else { true } }
+        let calls = callable.map { function in
+            JSONSchema.object([.init("name", .literals([.string(function.name)])), .init("arguments", function.schema)])
+        }
+        let answer = JSONSchema.object([.init("tool_calls", .array(items: calls.count == 1 ? calls[0] : .anyOf(calls),
+                                                                   minItems: 1, maxItems: maxCalls))])
+        return choice == .auto ? .anyOf([answer, .object([.init("response", .string)])]) : answer
+    }
+
+    /// `messages` with the tools and the answer's form in the system message (a new one first when there is none).
+    func prompt(_ messages: [ChatMessage]) -> [ChatMessage] {
+        let listed = functions.map {
+            JSONValue.object([("name", .string($0.name)), ("description", .string($0.description)), ("parameters", $0.parameters)]).serialized
+        }
+        let many = maxCalls > 1 ? ", one object per call" : ""
+        var text = "You can call these tools:\n" + listed.joined(separator: "\n") + "\n\n"
+        switch choice {
+        case .auto:
+            text += #"Answer with one JSON object: {"tool_calls": [{"name": "<tool>", "arguments": {<its parameters>}}]} to call a tool\#(many), or {"response": "<your answer>"} to answer the user yourself."#
+        case .required:
+            text += #"Call a tool: answer with one JSON object, {"tool_calls": [{"name": "<tool>", "arguments": {<its parameters>}}]}\#(many)."#
+        case .named(let name):
+            text += #"Call \#(name): answer with one JSON object, {"tool_calls": [{"name": "\#(name)", "arguments": {<its parameters>}}]}\#(many)."#
+        }
+        var messages = messages
+        if let first = messages.first, first.role == "system" {
+            messages[0].content = first.content.isEmpty ? text : first.content + "\n\n" + text
+        } else {
+            messages.insert(.system(text), at: 0)
+        }
+        return messages
+    }
+}
+
+/// The assistant's answer to a request with tools: the calls it made, else its text.
+struct ToolAnswer {
+    struct Call {
+        /// `call_` and 24 random hex digits, as OpenAI's ids look.
+        let id: String
+        let name: String
+        let arguments: JSONValue
+    }
+
+    /// The message's text: the `response`, or the whole answer when it is not one of the two forms (cut short by
+    /// `max_tokens` or a stop string); empty when there are calls.
+    let content: String
+    let calls: [Call]
+
+    init(_ text: String) {
+        let value = try? JSONParser.parse(Array(text.utf8))
+        if let response = value?["response"]?.stringValue {
+            content = response
+            calls = []
+        } else if case .array(let items)? = value?["tool_calls"] {
+            let calls = items.compactMap { item -> Call? in
+                guard let name = item["name"]?.stringValue, let arguments = item["arguments"] else { return nil }
+                return Call(id: "call_" + OpenAIIDs.random(), name: name, arguments: arguments)
+            }
+            content = calls.isEmpty ? text : ""
+            self.calls = calls
+        } else {
+            content = text
+            calls = []
+        }
+    }
+
+    /// OpenAI's `tool_calls` (`arguments` as JSON text); `indexed` adds each call's `index`, as stream deltas have.
+    func openAICalls(indexed: Bool = false) -> JSONValue {
+        .array(calls.enumerated().map { index, call in
+            .object((indexed ? [("index", .int(index))] : []) + [
+                ("id", .string(call.id)), ("type", "function"),
+                ("function", ["name": .string(call.name), "arguments": .string(call.arguments.serialized)]),
+            ])
+        })
+    }
+
+    /// Ollama's `tool_calls` (`arguments` as an object).
+    var ollamaCalls: JSONValue {
+        .array(calls.map { ["function": ["name": .string($0.name), "arguments": $0.arguments]] })
+    }
+}
+
+/// Earlier tool calls and their results in a conversation, written as `ToolRequest`'s answers are, since the chat
+/// templates shimmy renders describe no tools: an assistant's calls as `{"tool_calls": [...]}`, a result as a user
+/// message `{"tool_response": {"name", "content"}}`.
+enum ToolHistory {
+    /// An assistant message's content with its calls (`arguments` parsed when they are JSON text).
+    static func assistant(content: String, calls: [(name: String, arguments: JSONValue)]) -> String {
+        let answer = JSONValue.object([("tool_calls", .array(calls.map { call in
+            var arguments = call.arguments
+            if case .string(let text) = arguments, let parsed = try? JSONParser.parse(Array(text.utf8)) { arguments = parsed }
+            return .object([("name", .string(call.name)), ("arguments", arguments)])
+        }))]).serialized
+        return content.isEmpty ? answer : content + "\n" + answer
+    }
+
+    /// A tool's result, as the user message that brings it.
+    static func result(name: String?, content: String) -> ChatMessage {
+        .user(JSONValue.object([("tool_response", .object((name.map { [("name", JSONValue.string($0))] } ?? [])
+                                                              + [("content", .string(content))]))]).serialized)
+    }
+}
