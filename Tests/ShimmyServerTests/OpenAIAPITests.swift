@@ -56,7 +56,7 @@ struct OpenAIAPITests {
     }
 
     @Test("fields that would change the answer in a way shimmy cannot follow are refused, naming the field",
-          arguments: [("/v1/chat/completions", #""tools": [{"type": "function", "function": {"name": "f"}}]"#, "tools"),
+          arguments: [("/v1/chat/completions", #""functions": [{"name": "f"}]"#, "functions"),
                       ("/v1/chat/completions", #""response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "string"}}}"#, "response_format.json_schema.schema"),
                       ("/v1/completions", #""response_format": {"type": "xml"}"#, "response_format"),
                       ("/v1/chat/completions", #""logit_bias": {"50256": -100}"#, "logit_bias"),
@@ -341,7 +341,7 @@ struct OllamaAPITests {
         #expect(accepted.status == 200 && accepted.json?["done"] == true, "\(accepted.text)")
     }
 
-    @Test("/api/chat refuses a format other than json or an object schema, tools, think and images when they ask for something",
+    @Test("/api/chat refuses a format other than json or an object schema, a tool without its function, think and images when they ask for something",
           arguments: [#""format": {"type": "array"}"#, #""tools": [{"type": "function"}]"#, #""think": true"#,
                       #""messages": [{"role": "user", "content": "x", "images": ["aGk="]}]"#])
     func chatRefuses(field: String) throws {

@@ -18,6 +18,8 @@ final class ScriptedSession: InferenceSession, @unchecked Sendable {
     let stopLatency: Duration
     /// The last tokens that give no text, as a stop string's.
     let silentTail: Int
+    /// The tokens' texts, in place of the words derived from the prompt (and as many tokens).
+    let script: [String]?
 
     private let lock = NSLock()
     private var _cancellations = 0
@@ -25,12 +27,13 @@ final class ScriptedSession: InferenceSession, @unchecked Sendable {
     private var _lastRequest: GenerationRequest?
 
     init(name: String, contextLength: Int = 512, tokenDelay: Duration = .zero, failAfter: Int? = nil,
-         naturalLength: Int? = nil, stopLatency: Duration = .zero, silentTail: Int = 0) {
+         naturalLength: Int? = nil, stopLatency: Duration = .zero, silentTail: Int = 0, script: [String]? = nil) {
+        self.script = script
         self.modelName = name
         self.contextLength = contextLength
         self.tokenDelay = tokenDelay
         self.failAfter = failAfter
-        self.naturalLength = naturalLength
+        self.naturalLength = script?.count ?? naturalLength
         self.stopLatency = stopLatency
         self.silentTail = silentTail
         self.details = ModelDetails(family: "llama", parameterCount: 134_515_008, quantizationLevel: "Q4_1",
@@ -153,7 +156,8 @@ final class ScriptedSession: InferenceSession, @unchecked Sendable {
                     }
                     request.logprobs.map { $0.record(ScriptedSession.logprob(index, prompt: request.prompt, top: $0.top)) }
                     let silent = index >= count - silentTail
-                    continuation.yield(.chunk(text: silent ? "" : ScriptedSession.token(index, prompt: request.prompt),
+                    let text = script?[index] ?? ScriptedSession.token(index, prompt: request.prompt)
+                    continuation.yield(.chunk(text: silent ? "" : text,
                                               tokens: [Int32(index)]))
                 }
                 continuation.yield(.done(GenerationStats(promptTokens: promptTokens, completionTokens: count,

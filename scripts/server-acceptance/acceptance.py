@@ -481,6 +481,114 @@ def structured_output():
     expect_error(bad, 400, "invalid_request")
 
 
+@check
+def discriminated_union():
+    """pydantic's discriminated union (a oneOf of two objects told apart by a constant, with OpenAPI's
+    discriminator) through the openai client's parse(): answers validate against the model."""
+    from typing import Literal, Union
+
+    from pydantic import BaseModel, Field
+
+    class Cat(BaseModel):
+        pet_type: Literal["cat"]
+        meows: int
+
+    class Dog(BaseModel):
+        pet_type: Literal["dog"]
+        barks: float
+
+    class Owner(BaseModel):
+        name: str
+        pet: Union[Cat, Dog] = Field(discriminator="pet_type")
+
+    prompt = [{"role": "user", "content": "Describe a pet owner and their pet."}]
+    done = 0
+    kinds = set()
+    for seed in (1, 2, 3, 4):
+        try:
+            parsed = oai().chat.completions.parse(model=MODEL, messages=prompt, max_tokens=200, temperature=0.8,
+                                                  seed=seed, response_format=Owner)
+        except openai.LengthFinishReasonError:
+            continue
+        expect(isinstance(parsed.choices[0].message.parsed, Owner), f"{parsed.choices[0].message}")
+        kinds.add(type(parsed.choices[0].message.parsed.pet).__name__)
+        done += 1
+    expect(done >= 1, "no answer ended within 200 tokens")
+    print(f"    pets written: {sorted(kinds)}")
+
+
+WEATHER = {"type": "function", "function": {
+    "name": "get_weather", "description": "The current weather in a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"},
+                                                    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+                   "required": ["city"]}}}
+ADD = {"type": "function", "function": {
+    "name": "add", "description": "Add two numbers",
+    "parameters": {"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}},
+                   "required": ["a", "b"]}}}
+
+
+@check
+def tool_calling():
+    """Tools through both official clients: calls come back as tool_calls whose arguments are JSON of the tool's
+    parameters, streamed ones too, and a conversation with a call and its result goes on."""
+    client = oai()
+    messages = [{"role": "user", "content": "What is the weather in Paris?"}]
+    result = client.chat.completions.create(model=MODEL, messages=messages, tools=[WEATHER, ADD],
+                                            tool_choice="required", temperature=0, max_tokens=100)
+    choice = result.choices[0]
+    expect(choice.finish_reason == "tool_calls" and choice.message.tool_calls, f"{choice}")
+    call = choice.message.tool_calls[0]
+    arguments = json.loads(call.function.arguments)
+    wanted = {"get_weather": {"city"}, "add": {"a", "b"}}[call.function.name]
+    expect(wanted <= set(arguments), f"{call.function.name}: {arguments}")
+    expect(call.id.startswith("call_") and call.type == "function", f"{call}")
+    # the call and its result go back; the model answers or calls again
+    messages += [choice.message.model_dump(exclude_none=True),
+                 {"role": "tool", "tool_call_id": call.id, "content": "18 degrees, sunny"}]
+    again = client.chat.completions.create(model=MODEL, messages=messages, tools=[WEATHER, ADD], temperature=0,
+                                           max_tokens=100)
+    reply = again.choices[0]
+    expect(reply.finish_reason in ("stop", "tool_calls", "length"), f"{reply}")
+    expect(reply.message.tool_calls or isinstance(reply.message.content, str), f"{reply}")
+    # streamed, with a named tool: the deltas add up to one call
+    name, text = None, ""
+    for chunk in client.chat.completions.create(model=MODEL, messages=messages[:1], tools=[WEATHER, ADD],
+                                                tool_choice={"type": "function", "function": {"name": "get_weather"}},
+                                                temperature=0, max_tokens=100, stream=True):
+        for delta in chunk.choices[0].delta.tool_calls or [] if chunk.choices else []:
+            name = delta.function.name or name
+            text += delta.function.arguments or ""
+    expect(name == "get_weather" and "city" in json.loads(text), f"{name}: {text!r}")
+
+    def get_weather(city: str) -> str:
+        """The current weather in a city.
+
+        Args:
+          city: The city's name
+        """
+        return "18 degrees"
+
+    ollama_client = ollama.Client(host=ARGS.base)
+    options = {"temperature": 0, "num_predict": 100}
+    chat = ollama_client.chat(model=MODEL, messages=messages[:1], tools=[get_weather], stream=False, options=options)
+    calls = chat.message.tool_calls or []
+    expect(calls or chat.message.content, f"{chat.message}")
+    for call in calls:
+        expect(call.function.name == "get_weather" and isinstance(call.function.arguments.get("city"), str),
+               f"{call}")
+    print(f"    ollama: {'calls ' + str([c.function.arguments for c in calls]) if calls else 'text'}")
+    follow = ollama_client.chat(model=MODEL, tools=[get_weather], stream=False, options=options, messages=[
+        messages[0], {"role": "assistant", "content": "", "tool_calls": [
+            {"function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]},
+        {"role": "tool", "content": "18 degrees", "tool_name": "get_weather"}])
+    expect(follow.done and (follow.message.tool_calls or isinstance(follow.message.content, str)), f"{follow}")
+    bad = requests.post(url("/v1/chat/completions"), json={"model": MODEL, "messages": messages[:1], "tools": [WEATHER],
+                                                            "tool_choice": {"type": "function", "function": {"name": "nope"}}},
+                        timeout=60)
+    expect_error(bad, 400, "invalid_request")
+
+
 # ---------------------------------------------------------------- concurrency
 
 
