@@ -33,6 +33,21 @@ public enum OpenAPIDocument {
                                                 ("json_schema", object([("name", string("")), ("strict", ["type": "boolean"]),
                                                                         ("schema", ["type": "object", "description": "A JSON schema whose root is an object (docs/API.md lists the keywords followed)."])]))],
                                                required: ["type"])
+    /// OpenAI's and Ollama's `tools`.
+    private static let tools: JSONValue = [
+        "type": "array", "maxItems": .int(ToolRequest.mostTools),
+        "description": "Functions the model may call (docs/API.md, Tool calling).",
+        "items": object([("type", ["type": "string", "enum": ["function"]]),
+                         ("function", object([("name", string("", minLength: 1)), ("description", string("")),
+                                              ("parameters", ["type": "object", "description": "A JSON schema whose root is an object (the keywords of structured output)."])],
+                                             required: ["name"]))],
+                        required: ["function"]),
+    ]
+    /// A call in an assistant message of the conversation.
+    private static let toolCall = object([("id", string("")), ("type", ["type": "string", "enum": ["function"]]),
+                                          ("function", object([("name", string("")), ("arguments", string("The arguments as JSON text."))],
+                                                              required: ["name"]))],
+                                         required: ["function"])
     private static func topLogprobs(_ description: String) -> JSONValue {
         integer(description, minimum: RequestRanges.topLogprobs.lowerBound, maximum: RequestRanges.topLogprobs.upperBound)
     }
@@ -139,12 +154,15 @@ public enum OpenAPIDocument {
                                                              ("finish_reason", ["type": "string", "enum": ["stop", "length"]])])]),
             ("usage", ref("Usage")),
         ])),
-        ("ChatMessage", object([("role", string("system, user or assistant")),
+        ("ChatMessage", object([("role", string("system, developer, user, assistant or tool")),
                                 ("content", ["oneOf": [["type": "string"],
                                                       ["type": "array",
                                                        "items": object([("type", ["type": "string", "enum": ["text"]]), ("text", string(""))],
-                                                                       required: ["type", "text"])]]])],
-                               required: ["role", "content"])),
+                                                                       required: ["type", "text"])]],
+                                             "nullable": true]),
+                                ("tool_calls", ["type": "array", "items": toolCall, "description": "An assistant's calls."]),
+                                ("tool_call_id", string("A tool result's call."))],
+                               required: ["role"])),
         ("ChatCompletionRequest", object([
             ("model", string("Model name.")), ("messages", ["type": "array", "items": ref("ChatMessage"), "minItems": 1]),
             ("max_tokens", tokens("Most tokens to generate; default: the rest of the context.")),
@@ -156,6 +174,13 @@ public enum OpenAPIDocument {
             ("logprobs", boolean("Each generated token's log-probability, in choices[].logprobs.content.", defaultValue: false)),
             ("top_logprobs", topLogprobs("Most likely tokens listed at each position; above 0 needs logprobs: true.")),
             ("response_format", responseFormat),
+            ("tools", tools),
+            ("tool_choice", ["oneOf": [["type": "string", "enum": ["none", "auto", "required"]],
+                                       object([("type", ["type": "string", "enum": ["function"]]),
+                                               ("function", object([("name", string(""))], required: ["name"]))],
+                                              required: ["function"])],
+                             "description": "auto (the default with tools): call tools or answer; required: call; a named function: call it; none: no tools."]),
+            ("parallel_tool_calls", boolean("More than one call in an answer.", defaultValue: false)),
         ] + sampling, required: ["messages"])),
         ("CompletionRequest", object([
             ("model", string("Model name.")),
@@ -191,8 +216,16 @@ public enum OpenAPIDocument {
             ] + ollamaIgnored, required: ["model"])),
         ("OllamaChatRequest", object([
             ("model", string("Model name.", minLength: 1)),
-            ("messages", ["type": "array", "items": object([("role", string("system, user or assistant")), ("content", string(""))], required: ["role"]),
+            ("messages", ["type": "array",
+                          "items": object([("role", string("system, user, assistant or tool")), ("content", string("")),
+                                           ("tool_calls", ["type": "array", "description": "An assistant's calls.",
+                                                           "items": object([("function", object([("name", string("")), ("arguments", ["type": "object"])],
+                                                                                                required: ["name"]))],
+                                                                           required: ["function"])]),
+                                           ("tool_name", string("The tool whose result this is."))],
+                                          required: ["role"]),
                           "description": "None or [] only loads the model (done_reason load)."]),
+            ("tools", tools),
             ("stream", boolean("NDJSON lines, the last with done: true and counts.", defaultValue: true)),
             ("logprobs", boolean("Each generated token's log-probability, in logprobs.", defaultValue: false)),
             ("top_logprobs", topLogprobs("Most likely tokens listed at each position (with logprobs: true).")),
