@@ -41,10 +41,14 @@ public struct SamplingParameters: Sendable, Equatable {
     public var frequencyPenalty: Float = 0
     /// Fixes the random sequence; nil picks a random seed.
     public var seed: UInt64? = nil
+    /// Added to these tokens' logits before anything else (OpenAI's and llama.cpp's `logit_bias`): -100 all but
+    /// bans a token, 100 all but forces it. Ids outside the vocabulary are ignored.
+    public var logitBias: [TokenID: Float] = [:]
 
     public init(temperature: Float = 0.7, topK: Int = 40, topP: Float = 0.95, minP: Float = 0.05,
                 repeatPenalty: Float = 1.0, repeatLastN: Int = 64, presencePenalty: Float = 0,
-                frequencyPenalty: Float = 0, seed: UInt64? = nil) {
+                frequencyPenalty: Float = 0, seed: UInt64? = nil, logitBias: [TokenID: Float] = [:]) {
+        self.logitBias = logitBias
         self.temperature = temperature
         self.topK = topK
         self.topP = topP

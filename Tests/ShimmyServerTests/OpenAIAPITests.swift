@@ -59,7 +59,6 @@ struct OpenAIAPITests {
           arguments: [("/v1/chat/completions", #""functions": [{"name": "f"}]"#, "functions"),
                       ("/v1/chat/completions", #""response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "string"}}}"#, "response_format.json_schema.schema"),
                       ("/v1/completions", #""response_format": {"type": "xml"}"#, "response_format"),
-                      ("/v1/chat/completions", #""logit_bias": {"50256": -100}"#, "logit_bias"),
                       ("/v1/completions", #""echo": true"#, "echo"),
                       ("/v1/completions", #""suffix": "}""#, "suffix"),
                       ("/v1/completions", #""best_of": 3"#, "best_of"),
@@ -73,6 +72,24 @@ struct OpenAIAPITests {
         #expect(error?["code"] == "invalid_request" && error?["type"] == "invalid_request_error", "\(response.text)")
         #expect(error?["param"] == .string(name), "\(response.text)")
         #expect(server.session.lastRequest == nil)
+    }
+
+    @Test("logit_bias reaches the sampler on both routes; what it cannot be is a 400 naming the field",
+          arguments: [(#"{"12": -100, "7": 2.5}"#, nil), (#"{"x": 1}"#, "logit_bias"), (#"{"-1": 1}"#, "logit_bias"),
+                      (#"{"3": 101}"#, "logit_bias.3"), (#"{"3": "ban"}"#, "logit_bias.3"), (#"[1]"#, "logit_bias"),
+                      (#"{"50000": 1}"#, "logit_bias"), ("{" + (0..<1025).map { "\"\($0)\": 1" }.joined(separator: ",") + "}", "logit_bias")])
+    func logitBias(bias: String, param: String?) throws {
+        let server = try TestServer()
+        for (path, input) in [("/v1/chat/completions", #""messages": [{"role": "user", "content": "x"}]"#), ("/v1/completions", #""prompt": "x""#)] {
+            let response = try server.client().request("POST", path, body: #"{"#  + input + #", "logit_bias": "# + bias + "}")
+            if let param {
+                #expect(response.status == 400 && response.json?["error"]?["param"] == .string(param), "\(response.text)")
+            } else {
+                #expect(response.status == 200, "\(response.text)")
+                #expect(server.session.lastRequest?.sampling.logitBias == [12: -100, 7: 2.5])
+            }
+        }
+        if param != nil { #expect(server.session.lastRequest == nil) }
     }
 
     @Test("the same fields asking for nothing are accepted; developer is the system role; model names the model that ran")

@@ -126,6 +126,28 @@ struct SamplerTests {
         #expect(sampleOnce(&negative, [-1.0, -1.5]) == 1, "-1 * 2 should fall below -1.5")
     }
 
+    @Test("logit bias is added before everything else: -100 bans the best token, +100 forces one; ids beyond the vocabulary are ignored")
+    func logitBias() {
+        let logits = randomLogits(1000, seed: 11)
+        let best = TokenID(logits.indices.max { logits[$0] < logits[$1] }!)
+        var banned = Sampler(parameters: SamplingParameters(temperature: 0, logitBias: [best: -100, 5000: 3]),
+                             vocabularySize: 1000)
+        var next = logits
+        next[Int(best)] = -.infinity
+        #expect(sampleOnce(&banned, logits) == Sampler.argmax(next, count: 1000))
+        #expect(logits == randomLogits(1000, seed: 11), "the caller's logits were written")
+        let worst = TokenID(logits.indices.min { logits[$0] < logits[$1] }!)
+        let forced = histogram(logits, SamplingParameters(temperature: 1, seed: 3, logitBias: [worst: 100]), draws: 200)
+        #expect(forced[Int(worst)] == 200)
+        // before the penalties, as llama.cpp's chain: the repeat penalty divides the biased logit, (3 + 1) / 2 = 2,
+        // which 2.1 beats (penalized first, 3 / 2 + 1 = 2.5 would win)
+        var sampler = Sampler(parameters: SamplingParameters(temperature: 0, repeatPenalty: 2, logitBias: [0: 1]),
+                              vocabularySize: 2)
+        sampler.accept(0)
+        #expect(sampleOnce(&sampler, [3, 1.9]) == 0)
+        #expect(sampleOnce(&sampler, [3, 2.1]) == 1)
+    }
+
     @Test("frequency penalty grows with the count, presence penalty does not")
     func frequencyAndPresence() {
         let logits: [Float] = [1.0, 0.5]

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Picks each next token from the model's logits with llama.cpp's default sampler chain:
-/// penalties → top-k → top-p → min-p → temperature → a draw from the remaining distribution.
+/// logit bias → penalties → top-k → top-p → min-p → temperature → a draw from the remaining distribution.
 ///
 /// A temperature of 0 (or less) is greedy: the highest penalized logit, ties going to the lowest id.
 /// A fixed `seed` gives the same tokens for the same logits on every run and at every thread count.
@@ -26,6 +26,8 @@ public struct Sampler: Sendable {
     private let repeatPenalty: Float
     private let frequencyPenalty: Float
     private let presencePenalty: Float
+    /// `logitBias` within the vocabulary, by id.
+    private let bias: [(index: Int, value: Float)]
 
     /// Scratch space, allocated once and only as large as the configured chain needs (at least one entry each,
     /// so every buffer has an address).
@@ -42,12 +44,13 @@ public struct Sampler: Sendable {
 
         init() {}
 
-        init(_ p: SamplingParameters, vocabularySize n: Int, penalties: Bool) {
+        init(_ p: SamplingParameters, vocabularySize n: Int, rewrites: Bool) {
+            // `rewrites`: the logits are rewritten (biased or penalized) into `logits`
             let sampling = p.temperature > 0
             let topK = sampling && p.topK > 0 && p.topK < n
             let whole = sampling && !topK
             ids = [TokenID](repeating: 0, count: whole ? n : 1)
-            logits = [Float](repeating: 0, count: whole || penalties ? n : 1)
+            logits = [Float](repeating: 0, count: whole || rewrites ? n : 1)
             let second = topK ? p.topK : (whole && p.topP < 1 ? n : 1)
             otherIDs = [TokenID](repeating: 0, count: second)
             otherLogits = [Float](repeating: 0, count: second)
@@ -104,7 +107,10 @@ public struct Sampler: Sendable {
         presencePenalty = parameters.presencePenalty.isFinite ? parameters.presencePenalty : 0
         penaltiesEnabled = parameters.repeatLastN != 0
             && (repeatPenalty != 1 || frequencyPenalty != 0 || presencePenalty != 0)
-        buffers = Buffers(parameters, vocabularySize: self.vocabularySize, penalties: penaltiesEnabled)
+        let n = self.vocabularySize
+        bias = parameters.logitBias.filter { $0.key >= 0 && Int($0.key) < n && $0.value.isFinite }
+            .map { (Int($0.key), $0.value) }.sorted { $0.index < $1.index }
+        buffers = Buffers(parameters, vocabularySize: n, rewrites: penaltiesEnabled || !bias.isEmpty)
     }
 
     /// Records a token (prompt or generated) for the repeat, frequency and presence penalties.
@@ -128,12 +134,16 @@ public struct Sampler: Sendable {
         swap(&b, &buffers)
         defer { swap(&b, &buffers) }
         let chosen = b.withPointers { p -> TokenID in
-            // the penalized logits go to the first pair's logits; without penalties the input is read in place
+            // the biased and penalized logits go to the first pair's logits; without either the input is read in
+            // place
             var input = logits
-            if penaltiesEnabled {
+            if penaltiesEnabled || !bias.isEmpty {
                 p.logits.update(from: logits, count: n)
-                history.apply(to: UnsafeMutableBufferPointer(start: p.logits, count: n), repeat: repeatPenalty,
-                              frequency: frequencyPenalty, presence: presencePenalty)
+                for (index, value) in bias { p.logits[index] += value }
+                if penaltiesEnabled {
+                    history.apply(to: UnsafeMutableBufferPointer(start: p.logits, count: n), repeat: repeatPenalty,
+                                  frequency: frequencyPenalty, presence: presencePenalty)
+                }
                 input = UnsafePointer(p.logits)
             }
             // NaN and non-positive temperatures are greedy

@@ -87,6 +87,9 @@ public enum RequestRanges {
     /// Most likely tokens listed beside each generated one (`top_logprobs`; OpenAI's and Ollama's limit, which
     /// the completions route's `logprobs` number shares).
     public static let topLogprobs = 0...20
+    /// OpenAI's `logit_bias`: each bias, and most tokens biased.
+    public static let logitBias = -100.0...100.0
+    public static let logitBiasTokens = 1024
     /// Most inputs of one embedding request (OpenAI's limit).
     public static let embeddingInputs = 2048
     /// An embedding's `dimensions` (the model's own length is checked when it runs).

@@ -1,9 +1,8 @@
 import Shimmy
 
 /// Decoding of OpenAI `/v1/chat/completions` and `/v1/completions` bodies. Unknown fields are ignored; known ones
-/// that would change the answer in a way shimmy cannot follow (logit bias, a JSON schema keyword it cannot follow,
-/// the legacy `functions`; echo, suffix, best_of on completions) are refused with invalid_request when they ask for
-/// something.
+/// that would change the answer in a way shimmy cannot follow (a JSON schema keyword it cannot follow, the legacy
+/// `functions`; echo, suffix, best_of on completions) are refused with invalid_request when they ask for something.
 public enum OpenAIRequestDecoder {
     /// A chat completion: `messages` with string or text-part content (an assistant's `tool_calls` and `tool`
     /// results among them), the sampling fields, and `tools` (`ToolRequest`).
@@ -100,13 +99,13 @@ public enum OpenAIRequestDecoder {
         if let n = try fields.integer("n", in: 1...128), n != 1 {
             throw APIError.invalidRequest("Field 'n' must be 1", details: "'n' was \(n): one choice per request is supported", param: "n")
         }
-        try fields.refuse("logit_bias", "logit_bias is not supported")
         try fields.refuse("response_format", "the type must be text, json_object (JSON mode) or json_schema",
                           allowing: { ["text", "json_object", "json_schema"].contains($0["type"]?.stringValue ?? "") })
         var sampling = SamplingParameters()
         if let t = try fields.number("temperature", in: RequestRanges.temperature) { sampling.temperature = Float(t) }
         // OpenAI's fields, and top_k, min_p, repeat_penalty, repeat_last_n, which llama.cpp's server takes here too
         try fields.readSampling(into: &sampling)
+        sampling.logitBias = try logitBias(fields)
         let stream = try fields.bool("stream") ?? false
         let includeUsage = try fields.nested("stream_options")?.bool("include_usage") ?? false
         var decoded = DecodedGeneration(
@@ -115,6 +114,25 @@ public enum OpenAIRequestDecoder {
             stop: try fields.stringList("stop", maxCount: RequestRanges.openAIStopStrings) ?? [], stream: stream, includeUsage: includeUsage)
         decoded.format = try responseFormat(fields.present("response_format"))
         return decoded
+    }
+
+    /// `logit_bias`: `{"<token id>": bias}`, each bias -100 to 100, as OpenAI's (the ids are the model's own, as
+    /// `shimmy tokenize` prints them; the vocabulary is checked when the model is known).
+    private static func logitBias(_ fields: FieldReader) throws -> [TokenID: Float] {
+        guard let biases = try fields.nested("logit_bias") else { return [:] }
+        guard case .object(let members) = biases.object, members.count <= RequestRanges.logitBiasTokens else {
+            throw APIError.invalidRequest("Field 'logit_bias' has too many tokens",
+                                          details: "at most \(RequestRanges.logitBiasTokens) tokens", param: "logit_bias")
+        }
+        var bias: [TokenID: Float] = [:]
+        for (key, _) in members {
+            guard let id = TokenID(key), id >= 0 else {
+                throw APIError.invalidRequest("Field 'logit_bias' has a key that is not a token id",
+                                              details: "'\(key)' is not a token id (a number from 0)", param: "logit_bias")
+            }
+            bias[id] = Float(try biases.number(key, in: RequestRanges.logitBias) ?? 0)
+        }
+        return bias
     }
 
     /// `response_format`: `json_object` is JSON mode, `json_schema` its `json_schema.schema`; nil for text.

@@ -47,6 +47,11 @@ extension Routes {
         } catch {
             throw APIError(error)
         }
+        if let id = decoded.sampling.logitBias.keys.filter({ Int($0) >= session.details.vocabularySize }).min() {
+            throw APIError.invalidRequest("Field 'logit_bias' names a token the model does not have",
+                                          details: "token \(id) is beyond the vocabulary of \(session.details.vocabularySize) tokens",
+                                          param: "logit_bias")
+        }
         // Checked here, before any stream starts, so an empty prompt is a 400 rather than an error event.
         guard promptTokens > 0 else {
             throw APIError.invalidRequest("The prompt is empty", details: "the prompt has no tokens")
