@@ -21,10 +21,18 @@ struct ToolCallingAPITests {
         ["tools[1]#": .object([.init("a", .number), .init("b", .number)])], root: .object([.init("a", .number), .init("b", .number)]))
 
     /// The schema an answer is held to: calls of the tools, or a response when the model may choose.
-    static func schema(_ calls: [JSONSchema], choosing: Bool, maxCalls: Int = 1) -> OutputFormat {
+    static func schema(_ calls: [JSONSchema], choosing: Bool, maxCalls: Int = 1,
+                       response: JSONSchema = .string) -> OutputFormat {
         let answer = JSONSchema.object([.init("tool_calls", .array(items: calls.count == 1 ? calls[0] : .anyOf(calls),
                                                                    minItems: 1, maxItems: maxCalls))])
-        return .jsonSchema(choosing ? .anyOf([answer, .object([.init("response", .string)])]) : answer)
+        return .jsonSchema(choosing ? .anyOf([answer, .object([.init("response", response)])]) : answer)
+    }
+
+    static func messages(_ server: TestServer) throws -> [ChatMessage] {
+        guard case .messages(let messages)? = server.session.lastRequest?.prompt else {
+            throw ShimmyError(.invalidRequest, "the session got no messages")
+        }
+        return messages
     }
 
     func post(_ server: TestServer, _ path: String, _ body: String) throws -> RawResponse {
@@ -37,9 +45,8 @@ struct ToolCallingAPITests {
         let both = "[\(Self.weather), \(Self.add)]"
         var r = try post(server, "/v1/chat/completions", #"{"messages": \#(Self.user), "tools": \#(both)}"#)
         #expect(r.status == 200, "\(r.text)")
-        let request = try #require(server.session.lastRequest)
-        #expect(request.format == Self.schema([Self.call("get_weather", Self.weatherArguments), Self.call("add", Self.addArguments)], choosing: true))
-        guard case .messages(let messages) = request.prompt else { Issue.record("not messages"); return }
+        #expect(server.session.lastRequest?.format == Self.schema([Self.call("get_weather", Self.weatherArguments), Self.call("add", Self.addArguments)], choosing: true))
+        var messages = try Self.messages(server)
         #expect(messages.count == 2 && messages[0].role == "system" && messages[1] == .user("Weather in Paris?"))
         #expect(messages[0].content.contains(#"{"name":"get_weather","description":"Weather in a city","parameters":{"type":"object""#))
         #expect(messages[0].content.contains(#"{"name":"add","description":"","parameters""#))
@@ -49,15 +56,32 @@ struct ToolCallingAPITests {
         r = try post(server, "/v1/chat/completions", #"{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "x"}], "tools": [\#(Self.weather)], "tool_choice": "required", "parallel_tool_calls": true}"#)
         #expect(r.status == 200, "\(r.text)")
         #expect(server.session.lastRequest?.format == Self.schema([Self.call("get_weather", Self.weatherArguments)], choosing: false, maxCalls: ToolRequest.mostCalls))
-        if case .messages(let messages)? = server.session.lastRequest?.prompt {
-            #expect(messages.count == 2 && messages[0].content.hasPrefix("Be brief.\n\nYou can call these tools:\n"))
-            #expect(!messages[0].content.contains("response"))
-        }
+        messages = try Self.messages(server)
+        #expect(messages.count == 2 && messages[0].content.hasPrefix("Be brief.\n\nYou can call these tools:\n"))
+        #expect(!messages[0].content.contains("response"))
 
         // a named tool: only its calls
         r = try post(server, "/v1/chat/completions", #"{"messages": \#(Self.user), "tools": \#(both), "tool_choice": {"type": "function", "function": {"name": "add"}}}"#)
         #expect(r.status == 200, "\(r.text)")
         #expect(server.session.lastRequest?.format == Self.schema([Self.call("add", Self.addArguments)], choosing: false))
+
+        // parameters without a type of their own, or none: an object
+        r = try post(server, "/v1/chat/completions", #"{"messages": \#(Self.user), "tools": [{"type": "function", "function": {"name": "now", "parameters": {}}}, {"type": "function", "function": {"name": "later"}}]}"#)
+        #expect(r.status == 200, "\(r.text)")
+        #expect(server.session.lastRequest?.format == Self.schema([Self.call("now", .defining(["tools[0]#": .anyObject], root: .anyObject)),
+                                                                   Self.call("later", .defining(["tools[1]#": .object([])], root: .object([])))], choosing: true))
+
+        // a response format of the request's own is the form of a response
+        let format = #""response_format": {"type": "json_schema", "json_schema": {"name": "r", "schema": {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}}}"#
+        r = try post(server, "/v1/chat/completions", #"{"messages": \#(Self.user), "tools": [\#(Self.weather)], \#(format)}"#)
+        #expect(r.status == 200, "\(r.text)")
+        let ok = JSONSchema.object([.init("ok", .boolean)])
+        #expect(server.session.lastRequest?.format == Self.schema([Self.call("get_weather", Self.weatherArguments)], choosing: true,
+                                                                  response: .defining(["#": ok], root: ok)))
+        #expect(try Self.messages(server)[0].content.contains(#"{"response": <your answer as a JSON object>}"#))
+        r = try post(server, "/api/chat", #"{"model": "tiny", "stream": false, "messages": \#(Self.user), "tools": [\#(Self.weather)], "format": "json"}"#)
+        #expect(server.session.lastRequest?.format == Self.schema([Self.call("get_weather", Self.weatherArguments)], choosing: true,
+                                                                  maxCalls: ToolRequest.mostCalls, response: .anyObject))
 
         // none: no tools at all
         r = try post(server, "/v1/chat/completions", #"{"messages": \#(Self.user), "tools": \#(both), "tool_choice": "none"}"#)
@@ -82,8 +106,7 @@ struct ToolCallingAPITests {
             .assistant(#"{"tool_calls":[{"name":"get_weather","arguments":{"city":"Paris"}}]}"#),
             .user(#"{"tool_response":{"name":"get_weather","content":"18 C"}}"#),
         ]
-        guard case .messages(let messages)? = server.session.lastRequest?.prompt else { Issue.record("not messages"); return }
-        #expect(Array(messages.dropFirst()) == expected)
+        #expect(Array(try Self.messages(server).dropFirst()) == expected)
 
         // without tools the history is written the same way
         r = try post(server, "/v1/chat/completions", #"{"messages": \#(openAI)}"#)
@@ -120,7 +143,7 @@ struct ToolCallingAPITests {
         let events = sseData(r.text)
         #expect(events.count == 4 && events.last == "[DONE]", "\(r.text)")
         let chunks = events.dropLast().compactMap { try? JSONParser.parse(Array($0.utf8)) }
-        #expect(chunks.first?["choices"]?[0]?["delta"] == ["role": "assistant", "content": ""])
+        #expect(chunks.first?["choices"]?[0]?["delta"] == ["role": "assistant", "content": nil])
         let streamed = try #require(chunks.dropFirst().first?["choices"]?[0]?["delta"]?["tool_calls"]?.arrayValue)
         #expect(streamed.map { $0["index"] } == [0, 1] && streamed[1]["function"]?["name"] == "add")
         #expect(streamed[0]["function"]?["arguments"] == #"{"city":"Paris"}"#)
@@ -136,6 +159,10 @@ struct ToolCallingAPITests {
         r = try post(server, "/v1/chat/completions", #"{"messages": \#(Self.user), "tools": [\#(Self.weather)], "stream": true}"#)
         let chunks = sseData(r.text).dropLast().compactMap { try? JSONParser.parse(Array($0.utf8)) }
         #expect(chunks.compactMap { $0["choices"]?[0]?["delta"]?["content"]?.stringValue }.joined() == #"It is "sunny"."#, "\(r.text)")
+        // a JSON response is its text
+        let json = try TestServer([ScriptedSession(name: "tiny", script: [#"{"response": {"ok": "#, "true}}"])])
+        r = try post(json, "/v1/chat/completions", #"{"messages": \#(Self.user), "tools": [\#(Self.weather)], "response_format": {"type": "json_object"}}"#)
+        #expect(r.json?["choices"]?[0]?["message"] == ["role": "assistant", "content": #"{"ok":true}"#], "\(r.text)")
         r = try post(server, "/v1/chat/completions", #"{"messages": \#(Self.user), "tools": [\#(Self.weather)], "max_tokens": 2}"#)
         #expect(r.json?["choices"]?[0]?["message"]?["content"] == #"{"response": "It is \"sunny\".""#, "\(r.text)")
         #expect(r.json?["choices"]?[0]?["finish_reason"] == "length")
@@ -161,11 +188,34 @@ struct ToolCallingAPITests {
         #expect(lines.last?["done"] == true && lines.last?["eval_count"] == 3)
     }
 
+    /// A tool whose parameters nest `levels` objects, each requiring the next.
+    static func deep(_ levels: Int) -> String {
+        let definitions = (0..<levels).map { i in
+            i + 1 < levels ? ##""A\##(i)": {"type": "object", "properties": {"a": {"$ref": "#/$defs/A\##(i + 1)"}}, "required": ["a"]}"##
+                : #""A\#(i)": {"type": "object", "properties": {}}"#
+        }
+        return #"{"type": "function", "function": {"name": "deep", "parameters": {"$defs": {"# + definitions.joined(separator: ", ")
+            + ##"}, "$ref": "#/$defs/A0"}}}"##
+    }
+
+    @Test("parameters that fit the answer's 32 levels with the 3 the form adds are taken; one level more is a 400")
+    func depth() throws {
+        let server = try TestServer()
+        var r = try post(server, "/v1/chat/completions", #"{"messages": \#(Self.user), "tools": [\#(Self.deep(29))]}"#)
+        #expect(r.status == 200, "\(r.text)")
+        r = try post(server, "/api/chat", #"{"model": "tiny", "messages": \#(Self.user), "tools": [\#(Self.weather), \#(Self.deep(30))]}"#)
+        #expect(r.status == 400 && r.json?["error"]?["message"]?.stringValue?.contains("tools[1].function.parameters") == true, "\(r.text)")
+    }
+
     @Test("what tools cannot be is a 400 naming the field",
           arguments: [(#""tools": [\#(ToolCallingAPITests.weather)], "tool_choice": "sometimes""#, "tool_choice"),
                       (#""tools": [\#(ToolCallingAPITests.weather)], "tool_choice": {"type": "function", "function": {"name": "nope"}}"#, "tool_choice"),
                       (#""tool_choice": "required""#, "tool_choice"),
-                      (#""tools": [\#(ToolCallingAPITests.weather)], "response_format": {"type": "json_object"}"#, "response_format"),
+                      (#""tools": [{"type": "function", "function": {"name": "get weather"}}]"#, "tools[0].function.name"),
+                      (#""tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": ["object", "string"]}}}]"#, "tools[0].function.parameters"),
+                      (##""tools": [{"type": "function", "function": {"name": "f", "parameters": {"$defs": {"A": {"type": "array"}}, "$ref": "#/$defs/A"}}}]"##, "tools[0].function.parameters"),
+                      (#""tools": ["junk"], "tool_choice": "none""#, "tools[0]"),
+                      (#""tools": [\#(ToolCallingAPITests.deep(30))]"#, "tools[0].function.parameters"),
                       (#""tools": [\#(ToolCallingAPITests.weather)], "logprobs": true"#, "logprobs"),
                       (#""tools": [{"type": "function"}]"#, "tools[0].function"),
                       (#""tools": [{"type": "retrieval", "function": {"name": "x"}}]"#, "tools[0].type"),

@@ -136,6 +136,23 @@ struct JSONSchemaTests {
         let roots = JSONSchema.anyOf([.object([.init("tool", .string)]), .object([.init("response", .string)])])
         #expect(try Self.accepts(roots, #"{"response":"hi"}"#) == (true, true))
         #expect(try !Self.accepts(roots, #"{"answer""#).accepted)
+        // readings that come together are kept once: a list of Union[int, float] stays at two readings, and
+        // a union after it still has all its alternatives
+        let numbers = JSONSchema.object([.init("nums", .array(items: .anyOf([.integer, .number]))),
+                                         .init("pet", .anyOf([.object([.init("kind", .literals([.string("cat")]))]),
+                                                              .object([.init("kind", .literals([.string("dog")]))])]))])
+        let list = #"{"nums": ["# + (1...200).map(String.init).joined(separator: ", ") + "], "
+        let compiledNumbers = try CompiledSchema(numbers)
+        var reading = SchemaRecognizer(schema: compiledNumbers)
+        var most = 0
+        var fedAll = true
+        for byte in Array(list.utf8) {
+            fedAll = fedAll && reading.feed(byte, schema: compiledNumbers)
+            most = max(most, reading.readings)
+        }
+        #expect(fedAll && most == 2)
+        let dog = reading.feed(Array(#""pet": {"kind": "dog"}}"#.utf8), schema: compiledNumbers)
+        #expect(dog && reading.isComplete)
         let alternatives = (0..<CompiledSchema.maxAlternatives).map { JSONSchema.object([.init("k\($0)", .null)]) }
         try JSONSchema.anyOf(alternatives).check()
         #expect(throws: ShimmyError.self) { try JSONSchema.anyOf(alternatives + [.anyObject]).check() }

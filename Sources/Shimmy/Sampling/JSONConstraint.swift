@@ -10,8 +10,15 @@ public enum OutputFormat: Sendable, Equatable {
 
 extension JSONSchema {
     /// Throws `ShimmyError` `.invalidRequest` when a generation could not follow this schema (a property twice,
-    /// an undefined reference, an `anyOf` whose alternatives share a type, a root that is not an object).
-    public func check() throws(ShimmyError) { _ = try CompiledSchema(self) }
+    /// an undefined reference, more than `CompiledSchema.maxAlternatives` alternatives of one type, a root that is
+    /// not an object, answers that need more than `SchemaRecognizer.maxDepth` levels).
+    /// `objectsOnly`: the schema must also allow nothing but objects (a tool's parameters).
+    public func check(objectsOnly: Bool = false) throws(ShimmyError) {
+        let compiled = try CompiledSchema(self)
+        guard !objectsOnly || compiled.nodes[Int(compiled.root)].kinds == .object else {
+            throw ShimmyError(.invalidRequest, "the schema must allow objects only")
+        }
+    }
 }
 
 /// JSON mode's sampling rule: the tokens a recognizer in its current state accepts whole.

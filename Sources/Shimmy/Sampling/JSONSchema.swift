@@ -410,32 +410,35 @@ struct SchemaRecognizer {
     }
 
     /// Feeds one byte; false when no reading can go on with it (the state is then undefined: feed a copy).
+    /// Readings that have come to the same state are kept once (`Union[int, float]` forks at each number and
+    /// comes together after it), so the bound is reached only by readings that differ.
     mutating func feed(_ byte: UInt8, schema: CompiledSchema) -> Bool {
         var forks: [SchemaPath] = []
-        var head: SchemaPath?
         var trial = first
-        if trial.feed(byte, schema: schema, forks: &forks) { head = trial }
-        if !more.isEmpty {
-            var kept: [SchemaPath] = []
-            for path in more {
-                var trial = path
-                guard trial.feed(byte, schema: schema, forks: &forks) else { continue }
-                if head == nil { head = trial } else { kept.append(trial) }
-            }
-            more = kept
+        let firstGoesOn = trial.feed(byte, schema: schema, forks: &forks)
+        if more.isEmpty && forks.isEmpty {
+            // one reading: no storage
+            guard firstGoesOn else { return false }
+            first = trial
+            return true
         }
-        for fork in forks {
-            if head == nil { head = fork } else if more.count + 1 < Self.maxReadings { more.append(fork) }
+        var readings: [SchemaPath] = firstGoesOn ? [trial] : []
+        for path in more {
+            var trial = path
+            if trial.feed(byte, schema: schema, forks: &forks) { readings.append(trial) }
         }
-        guard let head else { return false }
+        var kept: [SchemaPath] = []
+        for path in readings + forks where kept.count < Self.maxReadings && !kept.contains(path) { kept.append(path) }
+        guard let head = kept.first else { return false }
         first = head
+        more = Array(kept.dropFirst())
         return true
     }
 }
 
 /// One reading of an answer under a `CompiledSchema` (`SchemaRecognizer`): the open containers' nodes and where
 /// each is.
-struct SchemaPath {
+struct SchemaPath: Equatable {
     private var lexer = JSONRecognizer()
     /// Per open container: its node.
     private var frames = InlineArray<32, Int32>(repeating: 0)
@@ -460,6 +463,20 @@ struct SchemaPath {
     init(schema: CompiledSchema) { expected = schema.root }
 
     var isComplete: Bool { lexer.isComplete }
+
+    /// The same state: what the open containers are and where each is (levels beyond `depth` are left overs).
+    static func == (a: SchemaPath, b: SchemaPath) -> Bool {
+        guard a.lexer == b.lexer, a.depth == b.depth, a.expected == b.expected, a.keyCandidates == b.keyCandidates,
+              a.keyOffset == b.keyOffset, a.literalCandidates == b.literalCandidates,
+              a.literalOffset == b.literalOffset, a.literalNode == b.literalNode, a.integerOnly == b.integerOnly
+        else { return false }
+        let levels: UInt32 = a.depth >= 32 ? ~0 : (1 << UInt32(a.depth)) - 1
+        guard a.arrays & levels == b.arrays & levels else { return false }
+        for level in 0..<a.depth where a.frames[level] != b.frames[level] || a.cursors[level] != b.cursors[level] {
+            return false
+        }
+        return true
+    }
 
     /// Feeds one byte; false when this reading cannot go on with it (the state is then undefined: feed a copy).
     /// A value that more than one alternative may be continues here as the first, and as copies in `forks` for

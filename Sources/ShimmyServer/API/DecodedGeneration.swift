@@ -38,13 +38,23 @@ public struct DecodedGeneration: Sendable, Equatable {
         self.includeUsage = includeUsage
     }
 
-    /// Tools for this generation: listed in the prompt, and the answer held to their form. Not beside a format
-    /// of the request's own (`formatParam` names it) or logprobs, which would be of the tool form's text.
-    mutating func useTools(_ request: ToolRequest, formatParam: String) throws {
-        guard format == nil else {
-            throw APIError.invalidRequest("Field '\(formatParam)' is not supported with tools",
-                                          details: "an answer with tools takes the tools' form; send '\(formatParam)' without tools",
-                                          param: formatParam)
+    /// Tools for this generation: listed in the prompt, and the answer held to their form; a format of the
+    /// request's own is the form of a `response` (JSON mode: any object). Not with logprobs, which would be of the
+    /// tool form's text.
+    mutating func useTools(_ request: ToolRequest) throws {
+        var request = request
+        switch format {
+        case .json?: request.response = .anyObject
+        case .jsonSchema(let schema)?: request.response = schema
+        case nil: break
+        }
+        if format != nil {
+            do {
+                try request.schema.check()
+            } catch {
+                throw APIError.invalidRequest("The tools and the response format cannot be followed together",
+                                              details: error.message + " (a response is 1 level down in the answer)", param: "tools")
+            }
         }
         guard logprobs == nil else {
             throw APIError.invalidRequest("Field 'logprobs' is not supported with tools",

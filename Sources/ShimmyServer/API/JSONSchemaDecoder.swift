@@ -21,7 +21,8 @@ enum JSONSchemaDecoder {
     /// The schema of `value`, found in the request at `param` (`format`, `response_format.json_schema.schema`).
     /// `namespace` goes before the names its references use, so that schemas of one request that define the
     /// same names (each tool's `parameters`) can be parts of one schema.
-    static func decode(_ value: JSONValue, param: String, namespace: String = "") throws -> JSONSchema {
+    /// `objectsOnly`: the schema must allow nothing but objects (a tool's parameters).
+    static func decode(_ value: JSONValue, param: String, namespace: String = "", objectsOnly: Bool = false) throws -> JSONSchema {
         var definitions: [String: JSONSchema] = [:]
         for (prefix, key) in [("#/$defs/", "$defs"), ("#/definitions/", "definitions")] {
             guard let table = value[key] else { continue }
@@ -34,11 +35,9 @@ enum JSONSchemaDecoder {
         }
         let root = try node(value, at: param)
         definitions["#"] = root
-        let schema = namespace.isEmpty ? JSONSchema.defining(definitions, root: root)
-            : .defining(Dictionary(uniqueKeysWithValues: definitions.map { (namespace + $0.key, scoped($0.value, namespace)) }),
-                        root: scoped(root, namespace))
+        let schema = scoped(.defining(definitions, root: root), namespace)
         do {
-            try schema.check()
+            try schema.check(objectsOnly: objectsOnly)
         } catch {
             throw APIError.invalidRequest("The schema in '\(param)' cannot be followed", details: error.message, param: param)
         }
@@ -47,6 +46,7 @@ enum JSONSchemaDecoder {
 
     /// `schema` with `namespace` before the names of its references.
     private static func scoped(_ schema: JSONSchema, _ namespace: String) -> JSONSchema {
+        guard !namespace.isEmpty else { return schema }
         switch schema {
         case .reference(let name): return .reference(namespace + name)
         case .object(let properties):

@@ -15,7 +15,7 @@ public enum OllamaRequestDecoder {
         let model = try fields.string("model", required: true, nonEmpty: true) ?? ""
         let format = try ollamaFormat(fields)
         try fields.refuse("think", Unsupported.think)
-        let tools = try ToolRequest.decode(fields, choosing: false)
+        let tools = try ToolRequest.decode(fields, openAI: false)
         let items = try fields.array("messages") ?? []
         let messages = try items.enumerated().map { index, item -> ChatMessage in
             guard case .object = item else {
@@ -30,14 +30,9 @@ public enum OllamaRequestDecoder {
             guard role == "assistant", let calls = try message.array("tool_calls"), !calls.isEmpty else {
                 return ChatMessage(role: role, content: content)
             }
-            return ChatMessage(role: role, content: ToolHistory.assistant(content: content, calls: try calls.enumerated().map { number, call in
-                guard let name = call["function"]?["name"]?.stringValue else {
-                    throw APIError.invalidRequest("Field 'messages[\(index)].tool_calls[\(number)]' is not a call",
-                                                  details: "a tool call is {\"function\": {\"name\", \"arguments\"}}",
-                                                  param: "messages[\(index)].tool_calls[\(number)]")
-                }
-                return (name, call["function"]?["arguments"] ?? .object([]))
-            }))
+            var ids: [String: String] = [:]
+            return ChatMessage(role: role, content: ToolHistory.assistant(
+                content: content, calls: try ToolHistory.calls(calls, at: "messages[\(index)].tool_calls", ids: &ids)))
         }
         guard !messages.isEmpty else { return (model, nil) }
         let (sampling, maxTokens, stop) = try options(fields)
@@ -46,7 +41,7 @@ public enum OllamaRequestDecoder {
         generation.dropsOldestMessages = true
         generation.logprobs = try fields.logprobsRequest(topNeedsLogprobs: false)
         generation.format = format
-        if let tools { try generation.useTools(tools, formatParam: "format") }
+        if let tools { try generation.useTools(tools) }
         return (model, generation)
     }
 

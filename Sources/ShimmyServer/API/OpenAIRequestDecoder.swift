@@ -18,8 +18,8 @@ public enum OpenAIRequestDecoder {
         var decoded = try common(fields, prompt: .messages(messages))
         decoded.maxTokens = try fields.integer("max_completion_tokens", in: RequestRanges.maxTokens) ?? decoded.maxTokens
         decoded.logprobs = try fields.logprobsRequest(topNeedsLogprobs: true)
-        if let tools = try ToolRequest.decode(fields, choosing: true) {
-            try decoded.useTools(tools, formatParam: "response_format")
+        if let tools = try ToolRequest.decode(fields, openAI: true) {
+            try decoded.useTools(tools)
         }
         return decoded
     }
@@ -72,17 +72,7 @@ public enum OpenAIRequestDecoder {
         switch role {
         case "assistant":
             guard let items = try fields.array("tool_calls"), !items.isEmpty else { break }
-            let calls = try items.enumerated().map { number, item -> (name: String, arguments: JSONValue) in
-                let call = FieldReader(object: item, prefix: "messages[\(index)].tool_calls[\(number)].")
-                guard case .object = item, let function = try call.nested("function"),
-                      let name = try function.string("name", required: true) else {
-                    throw APIError.invalidRequest("Field 'messages[\(index)].tool_calls[\(number)]' is not a call",
-                                                  details: "a tool call is {\"id\", \"type\": \"function\", \"function\": {\"name\", \"arguments\"}}",
-                                                  param: "messages[\(index)].tool_calls[\(number)]")
-                }
-                if let id = try call.string("id") { callNames[id] = name }
-                return (name, function.present("arguments") ?? .object([]))
-            }
+            let calls = try ToolHistory.calls(items, at: "messages[\(index)].tool_calls", ids: &callNames)
             return ChatMessage(role: role, content: ToolHistory.assistant(content: content, calls: calls))
         case "tool":
             let id = try fields.string("tool_call_id")

@@ -130,6 +130,9 @@ public enum OpenAPIDocument {
         ("repeat_penalty", number("1 disables (llama.cpp's extension).", RequestRanges.repeatPenalty, defaultValue: 1)),
         ("repeat_last_n", integer("Tokens the penalties look at; -1: the whole context (llama.cpp's extension).", minimum: RequestRanges.repeatLastN.lowerBound,
                                   maximum: RequestRanges.repeatLastN.upperBound, defaultValue: 64)),
+        ("logit_bias", ["type": "object", "maxProperties": .int(RequestRanges.logitBiasTokens),
+                        "additionalProperties": number("", RequestRanges.logitBias),
+                        "description": "Token id (the model's own, as a string) to a bias added to its logit."]),
     ]
 
     private static let schemas: [(String, JSONValue)] = [

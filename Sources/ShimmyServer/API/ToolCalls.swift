@@ -6,7 +6,7 @@ import Shimmy
 /// - the tools are listed in the system message, with the form of the answer;
 /// - the answer is held by structured output to one JSON object, `{"tool_calls": [{"name": ..., "arguments":
 ///   {...}}]}` (each call's `arguments` of its tool's `parameters` schema) or, when the model may choose,
-///   `{"response": "..."}`;
+///   `{"response": "..."}` (or, with a response format of the request's own, `{"response": {...}}` of it);
 /// - the server reads that object back into the API's `tool_calls`, or its `response` into the message's content.
 ///
 /// Earlier calls and results in the conversation are written in the same forms (`ToolHistory`), so that the model
@@ -33,29 +33,25 @@ struct ToolRequest: Sendable, Equatable {
     let choice: Choice
     /// Most calls in one answer: 1 unless parallel calls are allowed.
     let maxCalls: Int
+    /// What a `response` is: text, or the request's own format (`withResponse`).
+    var response = JSONSchema.string
 
     /// Most tools in a request (OpenAI's limit) and most calls in one answer.
     static let mostTools = 128
     static let mostCalls = 16
 
-    /// `tools` with OpenAI's `tool_choice` and `parallel_tool_calls` (`choosing`: Ollama's routes have neither,
-    /// and allow parallel calls); nil when there are none or `tool_choice` is `"none"`.
-    static func decode(_ fields: FieldReader, choosing: Bool) throws -> ToolRequest? {
+    /// `tools` with OpenAI's `tool_choice` and `parallel_tool_calls` (`openAI`; Ollama's routes have neither, and
+    /// allow parallel calls); nil when there are none or `tool_choice` is `"none"` (the tools are checked all
+    /// the same). OpenAI's route also holds names to OpenAI's form, `^[a-zA-Z0-9_-]{1,64}$`.
+    static func decode(_ fields: FieldReader, openAI: Bool) throws -> ToolRequest? {
         let items = try fields.array("tools") ?? []
-        var choice = Choice.auto
-        if choosing, let given = fields.present("tool_choice") {
-            switch given {
-            case .string("none"): return nil
-            case .string("auto"): choice = .auto
-            case .string("required"): choice = .required
-            case .object:
-                guard given["type"]?.stringValue ?? "function" == "function",
-                      let name = given["function"]?["name"]?.stringValue else {
-                    throw APIError.invalidRequest("Field 'tool_choice' is not valid",
-                                                  details: "'tool_choice' must be none, auto, required or {\"type\": \"function\", \"function\": {\"name\": ...}}",
-                                                  param: "tool_choice")
-                }
-                choice = .named(name)
+        var choice: Choice? = .auto
+        if openAI, let given = fields.present("tool_choice") {
+            switch (given, given["function"]?["name"]?.stringValue) {
+            case (.string("none"), _): choice = nil
+            case (.string("auto"), _): choice = .auto
+            case (.string("required"), _): choice = .required
+            case (.object, let name?) where given["type"]?.stringValue ?? "function" == "function": choice = .named(name)
             default:
                 throw APIError.invalidRequest("Field 'tool_choice' is not valid",
                                               details: "'tool_choice' must be none, auto, required or {\"type\": \"function\", \"function\": {\"name\": ...}}",
@@ -63,7 +59,7 @@ struct ToolRequest: Sendable, Equatable {
             }
         }
         guard !items.isEmpty else {
-            if choice != .auto {
+            if let choice, choice != .auto {
                 throw APIError.invalidRequest("Field 'tool_choice' needs tools", details: "'tool_choice' names a tool, or requires one, but 'tools' lists none", param: "tool_choice")
             }
             return nil
@@ -85,19 +81,39 @@ struct ToolRequest: Sendable, Equatable {
                 throw APIError.invalidRequest("Missing field '\(path).function'", details: "'\(path).function' is required", param: path + ".function")
             }
             let name = try function.string("name", required: true, nonEmpty: true) ?? ""
+            guard !openAI || (name.utf8.count <= 64 && name.utf8.allSatisfy { Self.nameBytes.contains($0) }) else {
+                throw APIError.invalidRequest("Field '\(path).function.name' is not a tool name",
+                                              details: "a tool name is 1 to 64 letters, digits, _ and -", param: path + ".function.name")
+            }
             guard !functions.contains(where: { $0.name == name }) else {
                 throw APIError.invalidRequest("Field '\(path).function.name' repeats a tool", details: "two tools are named '\(name)'", param: path + ".function.name")
             }
-            // no parameters: a function that takes none
-            let parameters = function.present("parameters") ?? ["type": "object", "properties": [:]]
-            let schema = try JSONSchemaDecoder.decode(parameters, param: path + ".function.parameters", namespace: path)
-            functions.append(Function(name: name, description: try function.string("description") ?? "",
-                                      parameters: parameters, schema: schema))
+            // no parameters: a function that takes none; a schema with no type of its own describes an object
+            var parameters = function.present("parameters") ?? ["type": "object", "properties": [:]]
+            let composed = ["type", "$ref", "anyOf", "oneOf", "allOf", "enum", "const"]
+            if case .object(let members) = parameters, !composed.contains(where: { parameters[$0] != nil }) {
+                parameters = .object(members + [("type", "object")])
+            }
+            let param = path + ".function.parameters"
+            let schema = try JSONSchemaDecoder.decode(parameters, param: param, namespace: path, objectsOnly: true)
+            let described = Function(name: name, description: try function.string("description") ?? "",
+                                     parameters: parameters, schema: schema)
+            // within the answer's form, which nests the arguments three levels down
+            do throws(ShimmyError) {
+                try ToolRequest(functions: [described], choice: .required, maxCalls: 1).schema.check()
+            } catch {
+                throw APIError.invalidRequest("The parameters in '\(param)' cannot be followed",
+                                              details: error.message + " (a call's arguments are 3 levels down in the answer)", param: param)
+            }
+            functions.append(described)
         }
-        if case .named(let name) = choice, !functions.contains(where: { $0.name == name }) {
+        if case .named(let name)? = choice, !functions.contains(where: { $0.name == name }) {
             throw APIError.invalidRequest("Field 'tool_choice' names no tool", details: "'tool_choice' names '\(name)', which 'tools' does not list", param: "tool_choice")
         }
-        let parallel = choosing ? try fields.bool("parallel_tool_calls") ?? false : true
+        guard let choice else { return nil }
+        // one call unless asked for more, as llama.cpp's server (OpenAI's default is true): a small model asked
+        // for calls it may repeat writes the same call until max_tokens, and no call comes back at all
+        let parallel = openAI ? try fields.bool("parallel_tool_calls") ?? false : true
         let request = ToolRequest(functions: functions, choice: choice, maxCalls: parallel ? mostCalls : 1)
         do {
             try request.schema.check()
@@ -107,6 +123,8 @@ struct ToolRequest: Sendable, Equatable {
         return request
     }
 
+    private static let nameBytes = Set(Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-".utf8))
+
     /// The answer's schema: the calls, or (when the model may choose) a response.
     var schema: JSONSchema {
         let callable = functions.filter { if case .named(let name) = choice { $0.name == name } else { true } }
@@ -115,7 +133,7 @@ struct ToolRequest: Sendable, Equatable {
         }
         let answer = JSONSchema.object([.init("tool_calls", .array(items: calls.count == 1 ? calls[0] : .anyOf(calls),
                                                                    minItems: 1, maxItems: maxCalls))])
-        return choice == .auto ? .anyOf([answer, .object([.init("response", .string)])]) : answer
+        return choice == .auto ? .anyOf([answer, .object([.init("response", response)])]) : answer
     }
 
     /// `messages` with the tools and the answer's form in the system message (a new one first when there is none).
@@ -127,7 +145,8 @@ struct ToolRequest: Sendable, Equatable {
         var text = "You can call these tools:\n" + listed.joined(separator: "\n") + "\n\n"
         switch choice {
         case .auto:
-            text += #"Answer with one JSON object: {"tool_calls": [{"name": "<tool>", "arguments": {<its parameters>}}]} to call a tool\#(many), or {"response": "<your answer>"} to answer the user yourself."#
+            let answer = response == .string ? #""<your answer>""# : "<your answer as a JSON object>"
+            text += #"Answer with one JSON object: {"tool_calls": [{"name": "<tool>", "arguments": {<its parameters>}}]} to call a tool\#(many), or {"response": \#(answer)} to answer the user yourself."#
         case .required:
             text += #"Call a tool: answer with one JSON object, {"tool_calls": [{"name": "<tool>", "arguments": {<its parameters>}}]}\#(many)."#
         case .named(let name):
@@ -152,15 +171,15 @@ struct ToolAnswer {
         let arguments: JSONValue
     }
 
-    /// The message's text: the `response`, or the whole answer when it is not one of the two forms (cut short by
-    /// `max_tokens` or a stop string); empty when there are calls.
+    /// The message's text: the `response` (a JSON one as its text), or the whole answer when it is not one of the
+    /// two forms (cut short by `max_tokens` or a stop string); empty when there are calls.
     let content: String
     let calls: [Call]
 
     init(_ text: String) {
         let value = try? JSONParser.parse(Array(text.utf8))
-        if let response = value?["response"]?.stringValue {
-            content = response
+        if let response = value?["response"] {
+            content = response.stringValue ?? response.serialized
             calls = []
         } else if case .array(let items)? = value?["tool_calls"] {
             let calls = items.compactMap { item -> Call? in
@@ -195,6 +214,20 @@ struct ToolAnswer {
 /// templates shimmy renders describe no tools: an assistant's calls as `{"tool_calls": [...]}`, a result as a user
 /// message `{"tool_response": {"name", "content"}}`.
 enum ToolHistory {
+    /// An assistant message's `tool_calls` (`messages[i].tool_calls`): each `{"function": {"name", "arguments"}}`,
+    /// with OpenAI's `id` recorded in `ids` for the results that answer it.
+    static func calls(_ items: [JSONValue], at path: String, ids: inout [String: String]) throws -> [(name: String, arguments: JSONValue)] {
+        try items.enumerated().map { number, item in
+            guard case .object = item, let function = item["function"], let name = function["name"]?.stringValue else {
+                throw APIError.invalidRequest("Field '\(path)[\(number)]' is not a call",
+                                              details: "a tool call is {\"function\": {\"name\", \"arguments\"}} (OpenAI's with an id and type)",
+                                              param: "\(path)[\(number)]")
+            }
+            if let id = item["id"]?.stringValue { ids[id] = name }
+            return (name, function["arguments"] ?? .object([]))
+        }
+    }
+
     /// An assistant message's content with its calls (`arguments` parsed when they are JSON text).
     static func assistant(content: String, calls: [(name: String, arguments: JSONValue)]) -> String {
         let answer = JSONValue.object([("tool_calls", .array(calls.map { call in

@@ -57,7 +57,8 @@ extension Routes {
                      ("choices", [["index": 0, "delta": delta, "logprobs": logprobs, "finish_reason": finish]])]
                     + usageField)
         }
-        // the first chunk carries the role, as OpenAI's does
+        // the first chunk carries the role, as OpenAI's does (with tools, content null until the answer is known)
+        let opening: JSONValue = ["role": "assistant", "content": tools ? nil : ""]
         var first = true
         // with tools, the text until the answer is whole
         var held = ""
@@ -67,7 +68,7 @@ extension Routes {
                 var bytes: [UInt8] = []
                 if first {
                     first = false
-                    bytes += SSE.event(chunk(["role": "assistant", "content": ""], finish: nil))
+                    bytes += SSE.event(chunk(opening, finish: nil))
                 }
                 if tools {
                     held += text
@@ -77,7 +78,7 @@ extension Routes {
             },
             finish: { stats, entries in
                 var bytes: [UInt8] = []
-                if first { bytes += SSE.event(chunk(["role": "assistant", "content": ""], finish: nil)) }
+                if first { bytes += SSE.event(chunk(opening, finish: nil)) }
                 let answer = tools ? ToolAnswer(held) : nil
                 if let answer {
                     bytes += SSE.event(chunk(answer.calls.isEmpty ? ["content": .string(answer.content)]
