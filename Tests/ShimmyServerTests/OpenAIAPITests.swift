@@ -77,7 +77,8 @@ struct OpenAIAPITests {
     @Test("logit_bias reaches the sampler on both routes; what it cannot be is a 400 naming the field",
           arguments: [(#"{"12": -100, "7": 2.5}"#, nil), (#"{"x": 1}"#, "logit_bias"), (#"{"-1": 1}"#, "logit_bias"),
                       (#"{"3": 101}"#, "logit_bias.3"), (#"{"3": "ban"}"#, "logit_bias.3"), (#"[1]"#, "logit_bias"),
-                      (#"{"50000": 1}"#, "logit_bias"), ("{" + (0..<1025).map { "\"\($0)\": 1" }.joined(separator: ",") + "}", "logit_bias")])
+                      (#"{"50000": 1}"#, "logit_bias"),
+                      (#"{"007": 1}"#, "logit_bias"), (#"{"+5": 1}"#, "logit_bias"), (#"{"5": null}"#, "logit_bias.5"), ("{" + (0..<1025).map { "\"\($0)\": 1" }.joined(separator: ",") + "}", "logit_bias")])
     func logitBias(bias: String, param: String?) throws {
         let server = try TestServer()
         for (path, input) in [("/v1/chat/completions", #""messages": [{"role": "user", "content": "x"}]"#), ("/v1/completions", #""prompt": "x""#)] {

@@ -120,7 +120,7 @@ struct ToolCallingAPITests {
     }
 
     static let calls = [#"{"tool_calls": [{"name": "get_weather", "#, #""arguments": {"city": "Paris"}}, "#,
-                        #"{"name": "add", "arguments": {"a": 1, "b": 2.5}}]}"#]
+                        #"{"name": "add", "arguments": {"a": 1E+2, "b": 12345678901234567890123}}]}"#]
 
     @Test("an answer with calls is read back into tool_calls, on OpenAI's route whole and streamed")
     func openAIAnswers() throws {
@@ -134,8 +134,9 @@ struct ToolCallingAPITests {
         let calls = try #require(choice?["message"]?["tool_calls"]?.arrayValue)
         #expect(calls.count == 2)
         #expect(calls[0]["type"] == "function" && calls[0]["function"]?["name"] == "get_weather")
-        #expect(calls[0]["function"]?["arguments"] == #"{"city":"Paris"}"#)
-        #expect(calls[1]["function"]?["arguments"] == #"{"a":1,"b":2.5}"#)
+        // as the model wrote them
+        #expect(calls[0]["function"]?["arguments"] == #"{"city": "Paris"}"#)
+        #expect(calls[1]["function"]?["arguments"] == #"{"a": 1E+2, "b": 12345678901234567890123}"#)
         let ids = calls.compactMap { $0["id"]?.stringValue }
         #expect(ids.count == 2 && ids.allSatisfy { $0.hasPrefix("call_") && $0.count == 29 } && ids[0] != ids[1])
 
@@ -146,7 +147,7 @@ struct ToolCallingAPITests {
         #expect(chunks.first?["choices"]?[0]?["delta"] == ["role": "assistant", "content": nil])
         let streamed = try #require(chunks.dropFirst().first?["choices"]?[0]?["delta"]?["tool_calls"]?.arrayValue)
         #expect(streamed.map { $0["index"] } == [0, 1] && streamed[1]["function"]?["name"] == "add")
-        #expect(streamed[0]["function"]?["arguments"] == #"{"city":"Paris"}"#)
+        #expect(streamed[0]["function"]?["arguments"] == #"{"city": "Paris"}"#)
         #expect(chunks.last?["choices"]?[0]?["finish_reason"] == "tool_calls")
     }
 
@@ -160,9 +161,9 @@ struct ToolCallingAPITests {
         let chunks = sseData(r.text).dropLast().compactMap { try? JSONParser.parse(Array($0.utf8)) }
         #expect(chunks.compactMap { $0["choices"]?[0]?["delta"]?["content"]?.stringValue }.joined() == #"It is "sunny"."#, "\(r.text)")
         // a JSON response is its text
-        let json = try TestServer([ScriptedSession(name: "tiny", script: [#"{"response": {"ok": "#, "true}}"])])
+        let json = try TestServer([ScriptedSession(name: "tiny", script: [#"{"response": {"ok": "#, "true, \"n\": 1E+2}}"])])
         r = try post(json, "/v1/chat/completions", #"{"messages": \#(Self.user), "tools": [\#(Self.weather)], "response_format": {"type": "json_object"}}"#)
-        #expect(r.json?["choices"]?[0]?["message"] == ["role": "assistant", "content": #"{"ok":true}"#], "\(r.text)")
+        #expect(r.json?["choices"]?[0]?["message"] == ["role": "assistant", "content": #"{"ok": true, "n": 1E+2}"#], "\(r.text)")
         r = try post(server, "/v1/chat/completions", #"{"messages": \#(Self.user), "tools": [\#(Self.weather)], "max_tokens": 2}"#)
         #expect(r.json?["choices"]?[0]?["message"]?["content"] == #"{"response": "It is \"sunny\".""#, "\(r.text)")
         #expect(r.json?["choices"]?[0]?["finish_reason"] == "length")
@@ -177,7 +178,7 @@ struct ToolCallingAPITests {
         #expect(r.status == 200, "\(r.text)")
         let expected: JSONValue = ["role": "assistant", "content": "", "tool_calls": [
             ["function": ["name": "get_weather", "arguments": ["city": "Paris"]]],
-            ["function": ["name": "add", "arguments": ["a": 1, "b": 2.5]]],
+            ["function": ["name": "add", "arguments": ["a": 100, "b": 12345678901234567890123.0]]],
         ]]
         #expect(r.json?["message"] == expected)
         #expect(r.json?["done"] == true && r.json?["done_reason"] == "stop")
@@ -188,20 +189,30 @@ struct ToolCallingAPITests {
         #expect(lines.last?["done"] == true && lines.last?["eval_count"] == 3)
     }
 
-    /// A tool whose parameters nest `levels` objects, each requiring the next.
-    static func deep(_ levels: Int) -> String {
+    /// A schema of `levels` objects, each requiring the next (in `$defs`: written inline, the request's own JSON
+    /// would nest too deeply).
+    static func nested(_ levels: Int) -> String {
         let definitions = (0..<levels).map { i in
             i + 1 < levels ? ##""A\##(i)": {"type": "object", "properties": {"a": {"$ref": "#/$defs/A\##(i + 1)"}}, "required": ["a"]}"##
                 : #""A\#(i)": {"type": "object", "properties": {}}"#
         }
-        return #"{"type": "function", "function": {"name": "deep", "parameters": {"$defs": {"# + definitions.joined(separator: ", ")
-            + ##"}, "$ref": "#/$defs/A0"}}}"##
+        return #"{"$defs": {"# + definitions.joined(separator: ", ") + ##"}, "$ref": "#/$defs/A0"}"##
+    }
+
+    /// A tool whose parameters nest `levels` objects, each requiring the next.
+    static func deep(_ levels: Int) -> String {
+        #"{"type": "function", "function": {"name": "deep", "parameters": "# + nested(levels) + "}}"
     }
 
     @Test("parameters that fit the answer's 32 levels with the 3 the form adds are taken; one level more is a 400")
     func depth() throws {
         let server = try TestServer()
         var r = try post(server, "/v1/chat/completions", #"{"messages": \#(Self.user), "tools": [\#(Self.deep(29))]}"#)
+        #expect(r.status == 200, "\(r.text)")
+        // a response format one level down: 31 levels fit beside tools, 32 only alone
+        r = try post(server, "/v1/chat/completions", #"{"messages": \#(Self.user), "tools": [\#(Self.weather)], "response_format": {"type": "json_schema", "json_schema": {"name": "d", "schema": \#(Self.nested(31))}}}"#)
+        #expect(r.status == 200, "\(r.text)")
+        r = try post(server, "/v1/chat/completions", #"{"messages": \#(Self.user), "response_format": {"type": "json_schema", "json_schema": {"name": "d", "schema": \#(Self.nested(32))}}}"#)
         #expect(r.status == 200, "\(r.text)")
         r = try post(server, "/api/chat", #"{"model": "tiny", "messages": \#(Self.user), "tools": [\#(Self.weather), \#(Self.deep(30))]}"#)
         #expect(r.status == 400 && r.json?["error"]?["message"]?.stringValue?.contains("tools[1].function.parameters") == true, "\(r.text)")
@@ -215,6 +226,8 @@ struct ToolCallingAPITests {
                       (#""tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": ["object", "string"]}}}]"#, "tools[0].function.parameters"),
                       (##""tools": [{"type": "function", "function": {"name": "f", "parameters": {"$defs": {"A": {"type": "array"}}, "$ref": "#/$defs/A"}}}]"##, "tools[0].function.parameters"),
                       (#""tools": ["junk"], "tool_choice": "none""#, "tools[0]"),
+                      (#""tools": [\#(ToolCallingAPITests.weather)], "tool_choice": "none", "parallel_tool_calls": "yes""#, "parallel_tool_calls"),
+                      (#""tools": [\#(ToolCallingAPITests.weather)], "response_format": {"type": "json_schema", "json_schema": {"name": "d", "schema": \#(ToolCallingAPITests.nested(32))}}"#, "response_format"),
                       (#""tools": [\#(ToolCallingAPITests.deep(30))]"#, "tools[0].function.parameters"),
                       (#""tools": [\#(ToolCallingAPITests.weather)], "logprobs": true"#, "logprobs"),
                       (#""tools": [{"type": "function"}]"#, "tools[0].function"),

@@ -153,6 +153,22 @@ struct JSONSchemaTests {
         #expect(fedAll && most == 2)
         let dog = reading.feed(Array(#""pet": {"kind": "dog"}}"#.utf8), schema: compiledNumbers)
         #expect(dog && reading.isComplete)
+        // and readings that parted only in what a value spent (a literal's candidates, an integer's rule) too
+        let mixed = JSONSchema.object([.init("nums", .array(items: .anyOf([.literals((0..<64).map { .number(String($0)) }),
+                                                                           .integer, .number]))),
+                                       .init("pet", .anyOf([.object([.init("kind", .literals([.string("cat")]))]),
+                                                            .object([.init("kind", .literals([.string("dog")]))])]))])
+        let compiledMixed = try CompiledSchema(mixed)
+        var mixedReading = SchemaRecognizer(schema: compiledMixed)
+        var mostMixed = 0
+        var fedMixed = true
+        for byte in Array((#"{"nums": ["# + (0..<64).map(String.init).joined(separator: ", ") + "], ").utf8) {
+            fedMixed = fedMixed && mixedReading.feed(byte, schema: compiledMixed)
+            mostMixed = max(mostMixed, mixedReading.readings)
+        }
+        #expect(fedMixed && mostMixed == 3)
+        let mixedDog = mixedReading.feed(Array(#""pet": {"kind": "dog"}}"#.utf8), schema: compiledMixed)
+        #expect(mixedDog && mixedReading.isComplete)
         let alternatives = (0..<CompiledSchema.maxAlternatives).map { JSONSchema.object([.init("k\($0)", .null)]) }
         try JSONSchema.anyOf(alternatives).check()
         #expect(throws: ShimmyError.self) { try JSONSchema.anyOf(alternatives + [.anyObject]).check() }

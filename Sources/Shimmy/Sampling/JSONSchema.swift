@@ -29,8 +29,8 @@ public indirect enum JSONSchema: Sendable, Equatable {
     /// One of these strings, numbers, booleans or nulls (`enum`, `const`).
     case literals([Literal])
     /// A value of one of these schemas (`anyOf`, `oneOf`, a list of `type`s). Alternatives may take the same JSON
-    /// type (two objects, integer and number): the answer keeps every alternative it may still be open, and drops
-    /// each as it parts from it, as a grammar's alternatives. At most `CompiledSchema.maxAlternatives` per type.
+    /// type (two objects, integer and number): every alternative the answer may still be is kept open, and each
+    /// is dropped as the answer parts from it, as a grammar's alternatives. At most `CompiledSchema.maxAlternatives` per type.
     case anyOf([JSONSchema])
     /// The schema `definitions` names (`$ref`), which may refer back to itself.
     case reference(String)
@@ -464,7 +464,8 @@ struct SchemaPath: Equatable {
 
     var isComplete: Bool { lexer.isComplete }
 
-    /// The same state: what the open containers are and where each is (levels beyond `depth` are left overs).
+    /// The same state: what the open containers are and where each is (levels beyond `depth` are left overs; what
+    /// a value, key or literal spent is cleared when it ends).
     static func == (a: SchemaPath, b: SchemaPath) -> Bool {
         guard a.lexer == b.lexer, a.depth == b.depth, a.expected == b.expected, a.keyCandidates == b.keyCandidates,
               a.keyOffset == b.keyOffset, a.literalCandidates == b.literalCandidates,
@@ -484,8 +485,9 @@ struct SchemaPath: Equatable {
     mutating func feed(_ byte: UInt8, schema: CompiledSchema, forks: inout [SchemaPath]) -> Bool {
         var numberEnded = false
         let step = lexer.step(byte, numberEnded: &numberEnded)
-        if numberEnded && literalNode >= 0 {
-            guard endsLiteral(schema) else { return false }
+        if numberEnded {
+            integerOnly = false
+            if literalNode >= 0 { guard endsLiteral(schema) else { return false } }
         }
         switch step {
         case .rejected: return false
@@ -559,10 +561,12 @@ struct SchemaPath: Equatable {
             cursors[depth] = 0
             if kind == .array { arrays |= 1 << UInt32(depth) } else { arrays &= ~(1 << UInt32(depth)) }
             depth += 1
-            if kind == .array { expected = node.items }
+            // what is spent is cleared, so that readings in the same state compare equal
+            expected = kind == .array ? node.items : 0
             return true
         }
         guard beginValue(schema) else { return false }
+        expected = 0
         integerOnly = kind == .number && node.integerOnly
         if node.literalKinds.contains(kind) {
             literalNode = target
@@ -607,6 +611,7 @@ struct SchemaPath: Equatable {
             guard let k = Self.whole(keyCandidates, node.names, length: keyOffset) else { return false }
             cursors[depth - 1] = Int32(k + 1)
             expected = node.children[k]
+            (keyCandidates, keyOffset) = (0, 0)
             return true
         default:
             return false
@@ -627,8 +632,10 @@ struct SchemaPath: Equatable {
     /// The literal being written ends here: it must be whole.
     private mutating func endsLiteral(_ schema: CompiledSchema) -> Bool {
         let literals = schema.nodes[Int(literalNode)].literals
-        literalNode = -1
-        return Self.whole(literalCandidates, literals, length: literalOffset) != nil
+        let length = literalOffset
+        (literalNode, literalOffset) = (-1, 0)
+        defer { literalCandidates = 0 }
+        return Self.whole(literalCandidates, literals, length: length) != nil
     }
 
     private static func allBits(_ count: Int) -> UInt64 { count >= 64 ? ~0 : (1 << UInt64(count)) - 1 }

@@ -39,21 +39,23 @@ public struct DecodedGeneration: Sendable, Equatable {
     }
 
     /// Tools for this generation: listed in the prompt, and the answer held to their form; a format of the
-    /// request's own is the form of a `response` (JSON mode: any object). Not with logprobs, which would be of the
-    /// tool form's text.
-    mutating func useTools(_ request: ToolRequest) throws {
+    /// request's own (at `formatParam`) is the form of a `response` (JSON mode: any object), and has no part when
+    /// the tools must be called. Not with logprobs, which would be of the tool form's text.
+    mutating func useTools(_ request: ToolRequest, formatParam: String) throws {
         var request = request
         switch format {
         case .json?: request.response = .anyObject
         case .jsonSchema(let schema)?: request.response = schema
         case nil: break
         }
-        if format != nil {
+        if format != nil, request.choice == .auto {
             do {
-                try request.schema.check()
+                // the response one level down in the answer
+                try JSONSchema.object([.init("response", request.response)]).check()
             } catch {
-                throw APIError.invalidRequest("The tools and the response format cannot be followed together",
-                                              details: error.message + " (a response is 1 level down in the answer)", param: "tools")
+                throw APIError.invalidRequest("The schema in '\(formatParam)' cannot be followed with tools",
+                                              details: error.message + " (with tools, a response is 1 level down in the answer)",
+                                              param: formatParam)
             }
         }
         guard logprobs == nil else {

@@ -41,7 +41,7 @@ public enum OllamaRequestDecoder {
         generation.dropsOldestMessages = true
         generation.logprobs = try fields.logprobsRequest(topNeedsLogprobs: false)
         generation.format = format
-        if let tools { try generation.useTools(tools) }
+        if let tools { try generation.useTools(tools, formatParam: "format") }
         return (model, generation)
     }
 

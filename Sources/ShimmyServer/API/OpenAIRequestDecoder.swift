@@ -19,7 +19,7 @@ public enum OpenAIRequestDecoder {
         decoded.maxTokens = try fields.integer("max_completion_tokens", in: RequestRanges.maxTokens) ?? decoded.maxTokens
         decoded.logprobs = try fields.logprobsRequest(topNeedsLogprobs: true)
         if let tools = try ToolRequest.decode(fields, openAI: true) {
-            try decoded.useTools(tools)
+            try decoded.useTools(tools, formatParam: "response_format")
         }
         return decoded
     }
@@ -116,11 +116,17 @@ public enum OpenAIRequestDecoder {
         }
         var bias: [TokenID: Float] = [:]
         for (key, _) in members {
-            guard let id = TokenID(key), id >= 0 else {
+            // as a number is written: digits, no sign, no leading zero
+            guard let id = TokenID(key), id >= 0, key.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+                  key == "0" || !key.hasPrefix("0") else {
                 throw APIError.invalidRequest("Field 'logit_bias' has a key that is not a token id",
-                                              details: "'\(key)' is not a token id (a number from 0)", param: "logit_bias")
+                                              details: "'\(key)' is not a token id (a number from 0, as digits)", param: "logit_bias")
             }
-            bias[id] = Float(try biases.number(key, in: RequestRanges.logitBias) ?? 0)
+            guard let value = try biases.number(key, in: RequestRanges.logitBias) else {
+                throw APIError.invalidRequest("Field 'logit_bias.\(key)' is null", details: "a bias is a number from -100 to 100",
+                                              param: "logit_bias.\(key)")
+            }
+            bias[id] = Float(value)
         }
         return bias
     }

@@ -33,7 +33,7 @@ struct ToolRequest: Sendable, Equatable {
     let choice: Choice
     /// Most calls in one answer: 1 unless parallel calls are allowed.
     let maxCalls: Int
-    /// What a `response` is: text, or the request's own format (`withResponse`).
+    /// What a `response` is: text, or the request's own format (`DecodedGeneration.useTools`).
     var response = JSONSchema.string
 
     /// Most tools in a request (OpenAI's limit) and most calls in one answer.
@@ -110,10 +110,10 @@ struct ToolRequest: Sendable, Equatable {
         if case .named(let name)? = choice, !functions.contains(where: { $0.name == name }) {
             throw APIError.invalidRequest("Field 'tool_choice' names no tool", details: "'tool_choice' names '\(name)', which 'tools' does not list", param: "tool_choice")
         }
-        guard let choice else { return nil }
         // one call unless asked for more, as llama.cpp's server (OpenAI's default is true): a small model asked
         // for calls it may repeat writes the same call until max_tokens, and no call comes back at all
         let parallel = openAI ? try fields.bool("parallel_tool_calls") ?? false : true
+        guard let choice else { return nil }
         let request = ToolRequest(functions: functions, choice: choice, maxCalls: parallel ? mostCalls : 1)
         do {
             try request.schema.check()
@@ -168,30 +168,38 @@ struct ToolAnswer {
         /// `call_` and 24 random hex digits, as OpenAI's ids look.
         let id: String
         let name: String
-        let arguments: JSONValue
+        /// The arguments as the model wrote them (numbers as written).
+        let arguments: String
     }
 
-    /// The message's text: the `response` (a JSON one as its text), or the whole answer when it is not one of the
-    /// two forms (cut short by `max_tokens` or a stop string); empty when there are calls.
+    /// The message's text: the `response` (a JSON one as the model wrote it), or the whole answer when it is not
+    /// one of the two forms (cut short by `max_tokens` or a stop string); empty when there are calls.
     let content: String
     let calls: [Call]
 
     init(_ text: String) {
-        let value = try? JSONParser.parse(Array(text.utf8))
-        if let response = value?["response"] {
-            content = response.stringValue ?? response.serialized
+        let bytes = Array(text.utf8)
+        var reader = JSONSpans(bytes: bytes)
+        let top = reader.members()
+        if let response = top?["response"] {
+            let raw = Array(bytes[response])
+            content = (try? JSONParser.parse(raw))?.stringValue ?? String(decoding: raw, as: UTF8.self)
             calls = []
-        } else if case .array(let items)? = value?["tool_calls"] {
-            let calls = items.compactMap { item -> Call? in
-                guard let name = item["name"]?.stringValue, let arguments = item["arguments"] else { return nil }
-                return Call(id: "call_" + OpenAIIDs.random(), name: name, arguments: arguments)
-            }
-            content = calls.isEmpty ? text : ""
-            self.calls = calls
-        } else {
-            content = text
-            calls = []
+            return
         }
+        var calls: [Call] = []
+        if let list = top?["tool_calls"] {
+            var items = JSONSpans(bytes: bytes, at: list.lowerBound)
+            for item in items.elements() ?? [] {
+                var call = JSONSpans(bytes: bytes, at: item.lowerBound)
+                guard let members = call.members(), let name = members["name"], let arguments = members["arguments"],
+                      let decoded = (try? JSONParser.parse(Array(bytes[name])))?.stringValue else { continue }
+                calls.append(Call(id: "call_" + OpenAIIDs.random(), name: decoded,
+                                  arguments: String(decoding: bytes[arguments], as: UTF8.self)))
+            }
+        }
+        content = calls.isEmpty ? text : ""
+        self.calls = calls
     }
 
     /// OpenAI's `tool_calls` (`arguments` as JSON text); `indexed` adds each call's `index`, as stream deltas have.
@@ -199,14 +207,105 @@ struct ToolAnswer {
         .array(calls.enumerated().map { index, call in
             .object((indexed ? [("index", .int(index))] : []) + [
                 ("id", .string(call.id)), ("type", "function"),
-                ("function", ["name": .string(call.name), "arguments": .string(call.arguments.serialized)]),
+                ("function", ["name": .string(call.name), "arguments": .string(call.arguments)]),
             ])
         })
     }
 
-    /// Ollama's `tool_calls` (`arguments` as an object).
+    /// Ollama's `tool_calls` (`arguments` as an object; as text in the odd case the server's parser refuses it,
+    /// such as a number beyond a double's range).
     var ollamaCalls: JSONValue {
-        .array(calls.map { ["function": ["name": .string($0.name), "arguments": $0.arguments]] })
+        .array(calls.map { call in
+            let arguments = (try? JSONParser.parse(Array(call.arguments.utf8))) ?? .string(call.arguments)
+            return ["function": ["name": .string(call.name), "arguments": arguments]]
+        })
+    }
+}
+
+/// Where the values of a JSON text are, read without decoding them: the tool form's answers give back what the
+/// model wrote (`1E+2`, 23 digits) rather than a parsed and reserialized copy. The text is trusted to be JSON (it
+/// was held to a schema); anything else reads as nil.
+struct JSONSpans {
+    let bytes: [UInt8]
+    private var position: Int
+
+    init(bytes: [UInt8], at position: Int = 0) {
+        self.bytes = bytes
+        self.position = position
+    }
+
+    /// An object's members from here, by key (the key as the JSON text writes it, decoded); nil unless a whole
+    /// object is here.
+    mutating func members() -> [String: Range<Int>]? {
+        var found: [String: Range<Int>] = [:]
+        guard opens(UInt8(ascii: "{")) else { return nil }
+        if opens(UInt8(ascii: "}")) { return found }
+        repeat {
+            guard let keySpan = value(), let key = (try? JSONParser.parse(Array(bytes[keySpan])))?.stringValue,
+                  opens(UInt8(ascii: ":")), let span = value() else { return nil }
+            found[key] = span
+        } while opens(UInt8(ascii: ","))
+        return opens(UInt8(ascii: "}")) ? found : nil
+    }
+
+    /// An array's elements from here; nil unless a whole array is here.
+    mutating func elements() -> [Range<Int>]? {
+        var found: [Range<Int>] = []
+        guard opens(UInt8(ascii: "[")) else { return nil }
+        if opens(UInt8(ascii: "]")) { return found }
+        repeat {
+            guard let span = value() else { return nil }
+            found.append(span)
+        } while opens(UInt8(ascii: ","))
+        return opens(UInt8(ascii: "]")) ? found : nil
+    }
+
+    /// The next value (whitespace before it skipped): a string, a container with all inside it, or a scalar.
+    private mutating func value() -> Range<Int>? {
+        skipSpace()
+        let start = position
+        var depth = 0
+        var inString = false
+        while position < bytes.count {
+            let byte = bytes[position]
+            if inString {
+                if byte == UInt8(ascii: "\\") { position += 2; continue }
+                position += 1
+                if byte == UInt8(ascii: "\"") {
+                    inString = false
+                    if depth == 0 { return start..<position }
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if depth == 0 { return position > start ? start..<position : nil }
+                depth -= 1
+                if depth == 0 {
+                    position += 1
+                    return start..<position
+                }
+            case UInt8(ascii: ","), 0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: ":"):
+                if depth == 0 { return position > start ? start..<position : nil }
+            default: break
+            }
+            position += 1
+        }
+        return nil
+    }
+
+    private mutating func skipSpace() {
+        while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
+    }
+
+    /// Skips whitespace and `byte` when it comes next.
+    private mutating func opens(_ byte: UInt8) -> Bool {
+        skipSpace()
+        guard position < bytes.count, bytes[position] == byte else { return false }
+        position += 1
+        return true
     }
 }
 
@@ -224,7 +323,7 @@ enum ToolHistory {
                                               param: "\(path)[\(number)]")
             }
             if let id = item["id"]?.stringValue { ids[id] = name }
-            return (name, function["arguments"] ?? .object([]))
+            return (name, function["arguments"].flatMap { $0 == .null ? nil : $0 } ?? .object([]))
         }
     }
 
