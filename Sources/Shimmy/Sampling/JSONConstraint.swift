@@ -27,9 +27,13 @@ extension JSONSchema {
 /// recognizer refuses set to -inf and the pick made again, as llama.cpp applies a grammar. Control tokens (and so
 /// the end of generation) are never allowed: the generation ends when the object is whole.
 struct JSONConstraint {
-    private var plain = JSONRecognizer()
-    private var shaped: SchemaRecognizer?
-    private let schema: CompiledSchema?
+    /// The recognizer of the format: any object, or one of a schema.
+    private enum Recognizer {
+        case plain(JSONRecognizer)
+        case shaped(SchemaRecognizer, CompiledSchema)
+    }
+
+    private var recognizer: Recognizer
     /// Each token's bytes; empty for control tokens.
     let pieces: [[UInt8]]
 
@@ -37,29 +41,34 @@ struct JSONConstraint {
         self.pieces = pieces
         switch format {
         case .json:
-            schema = nil
+            recognizer = .plain(JSONRecognizer())
         case .jsonSchema(let description):
             let compiled = try CompiledSchema(description)
-            schema = compiled
-            shaped = SchemaRecognizer(schema: compiled)
+            recognizer = .shaped(SchemaRecognizer(schema: compiled), compiled)
         }
     }
 
     /// Whether the text so far is a whole object (of the schema).
-    var isComplete: Bool { shaped?.isComplete ?? plain.isComplete }
+    var isComplete: Bool {
+        switch recognizer {
+        case .plain(let plain): plain.isComplete
+        case .shaped(let shaped, _): shaped.isComplete
+        }
+    }
 
-    /// The recognizers after `bytes`; nil when they cannot take them.
-    private func fed(_ bytes: [UInt8]) -> (plain: JSONRecognizer, shaped: SchemaRecognizer?)? {
-        if let schema, var trial = shaped { return trial.feed(bytes, schema: schema) ? (plain, trial) : nil }
-        var trial = plain
-        return trial.feed(bytes) ? (trial, nil) : nil
+    /// The recognizer after `bytes`; nil when it cannot take them.
+    private func fed(_ bytes: [UInt8]) -> Recognizer? {
+        switch recognizer {
+        case .plain(var trial): return trial.feed(bytes) ? .plain(trial) : nil
+        case .shaped(var trial, let schema): return trial.feed(bytes, schema: schema) ? .shaped(trial, schema) : nil
+        }
     }
 
     /// Takes `token` when it may come next (true); when it may not, the state stays as it was (false).
     mutating func accept(_ token: TokenID) -> Bool {
         guard token >= 0, Int(token) < pieces.count, !pieces[Int(token)].isEmpty,
               let next = fed(pieces[Int(token)]) else { return false }
-        (plain, shaped) = next
+        recognizer = next
         return true
     }
 

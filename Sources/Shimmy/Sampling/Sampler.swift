@@ -28,6 +28,8 @@ public struct Sampler: Sendable {
     private let presencePenalty: Float
     /// `logitBias` within the vocabulary, by id.
     private let bias: [(index: Int, value: Float)]
+    /// Whether the logits are rewritten (biased or penalized) into a buffer before the chain reads them.
+    private let rewritesLogits: Bool
 
     /// Scratch space, allocated once and only as large as the configured chain needs (at least one entry each,
     /// so every buffer has an address).
@@ -110,7 +112,8 @@ public struct Sampler: Sendable {
         let n = self.vocabularySize
         bias = parameters.logitBias.filter { $0.key >= 0 && Int($0.key) < n && $0.value.isFinite }
             .map { (Int($0.key), $0.value) }.sorted { $0.index < $1.index }
-        buffers = Buffers(parameters, vocabularySize: n, rewrites: penaltiesEnabled || !bias.isEmpty)
+        rewritesLogits = penaltiesEnabled || !bias.isEmpty
+        buffers = Buffers(parameters, vocabularySize: n, rewrites: rewritesLogits)
     }
 
     /// Records a token (prompt or generated) for the repeat, frequency and presence penalties.
@@ -137,7 +140,7 @@ public struct Sampler: Sendable {
             // the biased and penalized logits go to the first pair's logits; without either the input is read in
             // place
             var input = logits
-            if penaltiesEnabled || !bias.isEmpty {
+            if rewritesLogits {
                 p.logits.update(from: logits, count: n)
                 for (index, value) in bias { p.logits[index] += value }
                 if penaltiesEnabled {
