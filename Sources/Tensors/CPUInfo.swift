@@ -59,10 +59,21 @@ public struct CPUInfo: Sendable, Equatable {
                        blasConfig: blas.config, blasCoreName: blas.coreName, blasThreads: blas.threads)
     }
 
-    /// Reads the feature flags, model name and physical core count out of `/proc/cpuinfo` text.
-    static func parseProcCPUInfo(_ text: String) -> (features: [String], modelName: String, physicalCores: Int?) {
+    /// The vendor of `/proc/cpuinfo`'s first processor (`AuthenticAMD`, `GenuineIntel`), or "unknown"; read once,
+    /// from the file's first 4 KB (its second line on x86), without loading BLAS as `current` does.
+    public static let vendorID: String = {
+        guard let file = FileHandle(forReadingAtPath: "/proc/cpuinfo") else { return "unknown" }
+        defer { try? file.close() }
+        let head = (try? file.read(upToCount: 4096)) ?? Data()
+        return parseProcCPUInfo(String(decoding: head, as: UTF8.self)).vendor
+    }()
+
+    /// Reads the feature flags, model name, vendor and physical core count out of `/proc/cpuinfo` text.
+    static func parseProcCPUInfo(_ text: String)
+        -> (features: [String], modelName: String, vendor: String, physicalCores: Int?) {
         var flags = Set<String>()
         var model = "unknown"
+        var vendor = "unknown"
         var cores = Set<String>()
         var physicalID = ""
         for line in text.split(separator: "\n") {
@@ -72,12 +83,13 @@ public struct CPUInfo: Sendable, Equatable {
             switch key {
             case "flags" where flags.isEmpty: flags = Set(value.split(separator: " ").map(String.init))
             case "model name" where model == "unknown": model = value
+            case "vendor_id" where vendor == "unknown": vendor = value
             case "physical id": physicalID = value
             case "core id": cores.insert(physicalID + "/" + value)
             default: break
             }
         }
-        return (knownFeatures.filter { flags.contains($0) }, model, cores.isEmpty ? nil : cores.count)
+        return (knownFeatures.filter { flags.contains($0) }, model, vendor, cores.isEmpty ? nil : cores.count)
     }
 
     /// Cores in this process's affinity mask (`Cpus_allowed` in /proc/self/status, which is what

@@ -283,20 +283,20 @@ enum DotFloat {
     }
 
     /// `out[b · outStride + r] = W[r] · x[b]` for the rows in `rows` and every activation row.
-    static func rows(_ type: WeightKind, _ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
-                     outStride: Int, rows: Range<Int>, batch: Int) {
+    static func rows(_ type: WeightKind, _ tiles: FloatTiles, _ w: WeightMatrix, _ x: ActivationRows,
+                     _ out: UnsafeMutablePointer<Float>, outStride: Int, rows: Range<Int>, batch: Int) {
         // A constant kind per call below lets each copy of the loop drop the switch in `load`.
         switch type {
-        case .f32: rowsOf(.f32, w, x, out, outStride: outStride, rows: rows, batch: batch)
-        case .f16: rowsOf(.f16, w, x, out, outStride: outStride, rows: rows, batch: batch)
-        case .bf16: rowsOf(.bf16, w, x, out, outStride: outStride, rows: rows, batch: batch)
+        case .f32: rowsOf(.f32, tiles, w, x, out, outStride: outStride, rows: rows, batch: batch)
+        case .f16: rowsOf(.f16, tiles, w, x, out, outStride: outStride, rows: rows, batch: batch)
+        case .bf16: rowsOf(.bf16, tiles, w, x, out, outStride: outStride, rows: rows, batch: batch)
         }
     }
 
     @_transparent  // one copy per kind in `rows`: with @inline(__always) LLVM kept one copy with the kind's switch
     // inside the tile loop (a branch per 16 columns and spilled row pointers)
-    static func rowsOf(_ type: WeightKind, _ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
-                       outStride: Int, rows: Range<Int>, batch: Int) {
+    static func rowsOf(_ type: WeightKind, _ tiles: FloatTiles, _ w: WeightMatrix, _ x: ActivationRows,
+                       _ out: UnsafeMutablePointer<Float>, outStride: Int, rows: Range<Int>, batch: Int) {
         let rowBytes = x.cols &* type.bytes
         // llama.cpp hands batches of two or more tokens to tinyBLAS when the row length allows it (BF16 takes
         // other instructions there; it keeps the one-token order)
@@ -306,8 +306,9 @@ enum DotFloat {
             // bit. In the 2x8 tile each weight vector feeds eight FMAs instead of four: F16 pp512 at 1 thread, 8
             // interleaved runs on this session's Xeon, median 292 -> 340 t/s (`KernelBench gemm`, best of 6:
             // 576-column shapes +10-35%, 1536 columns +3%). Blocks of F16 rows converted once for all the tokens
-            // (`tiles2x8`): 16 interleaved runs, median 316 -> 352 t/s (2 threads level, 608 -> 622).
-            let tiled = batch / 8 &* 8
+            // (`tiles2x8`): 16 interleaved runs, median 316 -> 352 t/s (2 threads level, 608 -> 622). On the
+            // EPYC (Zen 5) the 4x4 tiles alone are faster: see `FloatTiles`.
+            let tiled = tiles == .blocks2x8 ? batch / 8 &* 8 : 0
             if tiled > 0 { tiles2x8(type, w, x, out, outStride: outStride, rows: rows, tokens: tiled) }
             // The reduction's permute indices with a zero LLVM cannot see: with constant ones it rewrote the
             // permutes into ~150 narrow shuffles per tile.
@@ -361,6 +362,26 @@ enum DotFloat {
         }
     }
 
+}
+
+/// How F16 and F32 prompt batches (two or more tokens) are tiled. Every output keeps tinyBLAS's order either way,
+/// so both give the same bits; which is faster depends on the core.
+public enum FloatTiles: Sendable, Equatable, CaseIterable, CustomStringConvertible {
+    /// 2 rows x 8 tokens over blocks of 32 rows, F16 rows converted to f32 once per block (`DotFloat.tiles2x8`),
+    /// then 4x4 tiles for the tokens left over. On the Intel Xeon of the benchmarks (where a zmm `vcvtph2ps` is two
+    /// uops on the FMA ports) F16 pp512 at 1 thread rose from 292 to 352 t/s over the 4x4 tiles.
+    case blocks2x8
+    /// 4 rows x 4 tokens (`DotFloat.tile4x4`), F16 weights converted in the tile. On the AMD EPYC (Zen 5) of the
+    /// benchmarks, interleaved runs against `blocks2x8` (4 pairs): F16 pp512 medians 778 -> 847 t/s at 1 thread,
+    /// 1484 -> 1684 at 2; F32 (3 pairs) 665 -> 753 and 1265 -> 1577.
+    case tiles4x4
+
+    /// `tiles4x4` on AMD processors, `blocks2x8` on others (the two measured cores).
+    public static let preferred = preferred(vendor: CPUInfo.vendorID)
+
+    static func preferred(vendor: String) -> FloatTiles { vendor == "AuthenticAMD" ? .tiles4x4 : .blocks2x8 }
+
+    public var description: String { self == .blocks2x8 ? "2x8 on blocks of converted rows" : "4x4" }
 }
 
 /// The float weight formats (the switch in `DotFloat.load` is resolved outside the loops after specialisation).

@@ -15,15 +15,20 @@ public final class KernelContext: @unchecked Sendable {
     public let threadCount: Int
     /// The quantized dot-product kernels used.
     public let kernels: KernelSet
+    /// How F16 and F32 prompt batches are tiled (the same bits either way).
+    public let floatTiles: FloatTiles
     private var scratch: UnsafeMutableRawPointer?
     private var scratchBytes = 0
 
     /// Uses the first `threads` threads of `pool` (all of them when nil; clamped to 1...pool.threadCount) and the
-    /// `kernels` given (`KernelSet.best` when nil or not available in this build).
-    public init(pool: ThreadPool = .shared, threads: Int? = nil, kernels: KernelSet? = nil) {
+    /// `kernels` given (`KernelSet.best` when nil or not available in this build), and `floatTiles`
+    /// (`FloatTiles.preferred` when nil).
+    public init(pool: ThreadPool = .shared, threads: Int? = nil, kernels: KernelSet? = nil,
+                floatTiles: FloatTiles? = nil) {
         self.pool = pool
         self.threadCount = min(max(1, threads ?? pool.threadCount), pool.threadCount)
         self.kernels = kernels.flatMap { $0.isAvailable ? $0 : nil } ?? .best
+        self.floatTiles = floatTiles ?? .preferred
     }
 
     deinit {
@@ -90,7 +95,7 @@ public final class KernelContext: @unchecked Sendable {
         pool.run(tasks: tasks, threads: threadCount) { index, n in
             let range = KernelContext.split(rows, index, n)
             if !range.isEmpty {
-                MatMulKernels.rows(kernels, w, act, out, outStride: rows, rows: range, batch: batch)
+                MatMulKernels.rows(kernels, floatTiles, w, act, out, outStride: rows, rows: range, batch: batch)
             }
         }
     }
@@ -131,7 +136,8 @@ public final class KernelContext: @unchecked Sendable {
                 let task = list[index]
                 let w = ws[task.matrix]
                 if !task.rows.isEmpty {
-                    MatMulKernels.rows(kernels, w, act, outs[task.matrix], outStride: w.rows, rows: task.rows, batch: batch)
+                    MatMulKernels.rows(kernels, floatTiles, w, act, outs[task.matrix], outStride: w.rows,
+                                       rows: task.rows, batch: batch)
                 }
             }
         }

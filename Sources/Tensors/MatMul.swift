@@ -94,7 +94,7 @@ public enum KernelSet: Sendable, Equatable, CustomStringConvertible {
 
 enum MatMulKernels {
     /// Computes `out[b · outStride + r]` for `r` in `rows` and every `b < batch`; `x` is in the layout `set` reads.
-    static func rows(_ set: KernelSet, _ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
+    static func rows(_ set: KernelSet, _ floatTiles: FloatTiles, _ w: WeightMatrix, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
                      outStride: Int, rows: Range<Int>, batch: Int) {
         #if SHIMMY_AVX512VNNI
         if set == .avx512vnni {
@@ -114,9 +114,9 @@ enum MatMulKernels {
         case .q4_0: DotQ4_0.rows(w, x, out, outStride: outStride, rows: rows, batch: batch)
         case .q4_1: DotQ4_1.rows(w, x, out, outStride: outStride, rows: rows, batch: batch)
         case .q8_0: DotQ8_0.rows(w, x, out, outStride: outStride, rows: rows, batch: batch)
-        case .f32: DotFloat.rows(.f32, w, x, out, outStride: outStride, rows: rows, batch: batch)
-        case .f16: DotFloat.rows(.f16, w, x, out, outStride: outStride, rows: rows, batch: batch)
-        case .bf16: DotFloat.rows(.bf16, w, x, out, outStride: outStride, rows: rows, batch: batch)
+        case .f32: DotFloat.rows(.f32, floatTiles, w, x, out, outStride: outStride, rows: rows, batch: batch)
+        case .f16: DotFloat.rows(.f16, floatTiles, w, x, out, outStride: outStride, rows: rows, batch: batch)
+        case .bf16: DotFloat.rows(.bf16, floatTiles, w, x, out, outStride: outStride, rows: rows, batch: batch)
         }
     }
 }

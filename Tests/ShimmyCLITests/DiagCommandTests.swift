@@ -47,6 +47,8 @@ struct DiagCommandTests {
         let kernels = features.contains("avx512_vnni")
             ? (features.contains("gfni") ? "AVX-512 VNNI, GFNI" : "AVX-512 VNNI") : "portable SIMD"
         #expect(system["quantized_kernels"] as? String == kernels, "system: \(system)")
+        let amd = (try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)).contains("AuthenticAMD")
+        #expect(system["float_prompt_tiles"] as? String == (amd ? "4x4" : "2x8 on blocks of converted rows"))
         let folders = object?["model_folders"] as? [[String: Any]] ?? []
         let mine = folders.first { $0["path"] as? String == folder }
         #expect(mine?["exists"] as? Bool == true, "folders: \(folders)")

@@ -37,10 +37,11 @@ struct KernelContextTests {
         #expect(KernelContext(pool: pool).threadCount == 2)
     }
 
-    @Test("CPU info: cpuinfo flags, core ids and the allowed-CPU mask are parsed")
+    @Test("CPU info: cpuinfo flags, vendor, core ids and the allowed-CPU mask are parsed")
     func cpuInfoParsing() {
         let text = """
         processor\t: 0
+        vendor_id\t: AuthenticAMD
         model name\t: Test CPU
         physical id\t: 0
         core id\t\t: 0
@@ -53,6 +54,11 @@ struct KernelContextTests {
         let parsed = CPUInfo.parseProcCPUInfo(text)
         #expect(parsed.features == ["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni"])
         #expect(parsed.modelName == "Test CPU")
+        #expect(parsed.vendor == "AuthenticAMD")
+        #expect(CPUInfo.parseProcCPUInfo("processor\t: 0\n").vendor == "unknown")
+        #expect(FloatTiles.preferred(vendor: parsed.vendor) == .tiles4x4)
+        #expect(FloatTiles.preferred(vendor: "GenuineIntel") == .blocks2x8)
+        #expect(FloatTiles.preferred(vendor: "unknown") == .blocks2x8)
         #expect(parsed.physicalCores == 1)
         #expect(CPUInfo.allowedCPUCount(status: "Name:\tx\nCpus_allowed:\tff,00000003\n") == 10)
         #expect(CPUInfo.allowedCPUCount(status: "Name:\tx\n") == nil)
@@ -65,6 +71,8 @@ struct KernelContextTests {
         #expect(info.physicalCores >= 1)
         #expect(info.numaNodes >= 1)
         #expect(!info.blasCoreName.isEmpty)
+        #expect(["AuthenticAMD", "GenuineIntel"].contains(CPUInfo.vendorID), "\(CPUInfo.vendorID)")
+        #expect(KernelContext(pool: ThreadPool(threadCount: 1)).floatTiles == FloatTiles.preferred)
         #expect(CPUInfo.defaultThreadCount >= 1)
     }
 }

@@ -54,16 +54,24 @@ struct MatMulTests {
     /// (ggml_vec_dot) and a batch (tinyBLAS): there a row of a batch is compared with the same row in a batch of two.
     /// 19 x 128 with 14 tokens: a float 2x8 pass, a 4x4 pass and 2 tokens left over. 37 x 1568 with 9 tokens: the
     /// float 2x8 tiles in a block of 32 rows and one of 5 (two pairs and an odd row), over passes of 768, 768 and
-    /// 32 columns (their sums kept in memory between passes), then one token left over.
+    /// 32 columns (their sums kept in memory between passes), then one token left over. Float weights are run with
+    /// each `FloatTiles` plan (with `.tiles4x4` every full group of four tokens is a 4x4 tile).
     @Test("each batch row equals the same row computed alone, bit for bit (2x8, 4x4, 4x1, 8x1, 1x4 and 1x1 tiles agree)",
           arguments: GGMLType.allCases, [(19, 128, 14), (37, 1568, 9)])
     func batchRowsAreIndependent(type: GGMLType, shape: (rows: Int, cols: Int, batch: Int)) {
-        let (rows, cols, batch) = shape
-        let w = TestWeights(type: type, rows: rows, cols: cols, seed: 9)
-        let x = randomActivations(count: batch * cols, seed: 13)
-        let context = KernelContext(pool: Self.pool)
-        let all = runMatmul(context, w, x, batch: batch)
+        let w = TestWeights(type: type, rows: shape.rows, cols: shape.cols, seed: 9)
+        let x = randomActivations(count: shape.batch * shape.cols, seed: 13)
         let batchOrder = type == .f32 || type == .f16
+        for plan in type.isQuantized ? [FloatTiles.preferred] : FloatTiles.allCases {
+            let context = KernelContext(pool: Self.pool, floatTiles: plan)
+            let all = runMatmul(context, w, x, batch: shape.batch)
+            expectRowsAlone(context, w, x, all, batchOrder: batchOrder, label: "\(type) \(plan)")
+        }
+    }
+
+    func expectRowsAlone(_ context: KernelContext, _ w: TestWeights, _ x: [Float], _ all: [Float], batchOrder: Bool,
+                         label: String) {
+        let (rows, cols, batch) = (w.rows, w.cols, all.count / w.rows)
         for b in 0..<batch {
             let row = Array(x[(b * cols)..<((b + 1) * cols)])
             let single = batchOrder
@@ -72,7 +80,7 @@ struct MatMulTests {
             let part = Array(all[(b * rows)..<((b + 1) * rows)])
             let differing = (0..<rows).filter { part[$0].bitPattern != single[$0].bitPattern }
             #expect(differing.isEmpty,
-                    "\(type) batch row \(b): rows \(differing.prefix(5)) differ, e.g. \(differing.first.map { "\(part[$0]) vs \(single[$0])" } ?? "")")
+                    "\(label) batch row \(b): rows \(differing.prefix(5)) differ, e.g. \(differing.first.map { "\(part[$0]) vs \(single[$0])" } ?? "")")
         }
     }
 

@@ -38,6 +38,8 @@ public struct SystemInfo: Sendable, Equatable, Codable {
     public var blasThreads: Int
     /// The quantized dot-product kernels this build runs (`KernelSet.best`), e.g. "AVX-512 VNNI, GFNI".
     public var quantizedKernels: String
+    /// How F16 and F32 prompt batches are tiled on this CPU (`FloatTiles.preferred`), e.g. "4x4".
+    public var floatPromptTiles: String
     /// `MemTotal` from `/proc/meminfo`, in bytes (0 when unknown).
     public var memoryTotalBytes: Int64
     /// `MemAvailable` from `/proc/meminfo`, in bytes (0 when unknown).
@@ -65,7 +67,7 @@ public struct SystemInfo: Sendable, Equatable, Codable {
             architecture: uts.machine, cpuModel: cpu.modelName, cpuFeatures: cpu.features,
             logicalCores: cpu.logicalCores, physicalCores: cpu.physicalCores, numaNodes: cpu.numaNodes,
             blasConfig: cpu.blasConfig, blasCoreName: cpu.blasCoreName, blasThreads: cpu.blasThreads,
-            quantizedKernels: KernelSet.best.description,
+            quantizedKernels: KernelSet.best.description, floatPromptTiles: FloatTiles.preferred.description,
             memoryTotalBytes: memory.total, memoryAvailableBytes: memory.available,
             defaultThreads: CPUInfo.defaultThreadCount,
             environment: environment.filter { relevantVariables.contains($0.key) })
