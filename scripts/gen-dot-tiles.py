@@ -359,36 +359,40 @@ def emit_vnni_q41_wide(p, t, pairs=2):
 
 
 def emit_vnni_mins_4x1(p, t):
-    """Q4_1 mat-vec, four rows: the instruction count per row and block is what bounds it (one core streams ~29 GB/s,
-    the scalar form ran ~22), so each row's nibbles are split by one GFNI instruction (the 16 bytes broadcast to both
-    halves, low nibbles masked in one, high ones shifted in the other), and the four rows' (d, m) pairs convert in
-    one `vcvtph2ps`: one multiply gives the four scale products d_i · e (even lanes) and one FMA adds the four
-    m_i · s terms (odd lanes; the even lanes add d_i · 0). Each output takes the same roundings as the scalar form."""
+    """Q4_1 mat-vec, four rows: the instruction count per row and block is what bounds it (the default model's
+    mat-vec read ~27 GB/s on the EPYC where Q4_0's and Q8_0's reach the ~40 one core reads), so rows go in pairs, one
+    row's eight lanes in each half of a 512-bit vector: one `vpdpbusd`, conversion, scale permute and FMA per two rows,
+    the activations broadcast to both halves once per block. Each row's nibbles are split by GFNI (two rows' 16 bytes,
+    one instruction), and the four rows' (d, m) pairs convert in one `vcvtph2ps`: one multiply gives the four scale
+    products d_i · e (even lanes) and one FMA adds the four m_i · s terms (odd lanes; the even lanes add d_i · 0).
+    Each output takes the same roundings as the scalar form, in the same lanes."""
     bb = t["bb"]
-    for i in range(4):
-        p(f"        var a{i}0 = SIMD8<Float>()")
+    p("        var a01 = SIMD16<Float>(), a23 = SIMD16<Float>()  // rows 0 and 1, rows 2 and 3: eight lanes each")
     p("        var mins = SIMD8<Float>()  // lane 2i + 1: row i's sum of m · s; the even lanes stay 0")
-    p("        // lane 2i of the scale products to all lanes: a `vpermps` each, with indices LLVM cannot see (rowBytes is")
-    p("        // below 2^62), since for constant ones it multiplies four scalars and broadcasts them (six more instructions)")
-    p("        let hidden = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: rowBytes &>> 62))")
-    for i in range(4):
-        p(f"        let lane{2 * i} = hidden &+ {2 * i}")
+    p("        // lanes 2i and 2i + 2 of the scale products to the halves: a `vpermps` each, with indices LLVM cannot see")
+    p("        // (rowBytes is below 2^62), since for constant ones it multiplies scalars and broadcasts them")
+    p("        let hidden = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: rowBytes &>> 62))")
+    p("        let lanes01 = hidden &+ SIMD16(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2)")
+    p("        let lanes23 = hidden &+ SIMD16(4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6)")
     p("        for b in 0..<x.blocks {")
     for i in range(4):
         p(f"            let k{i} = w{i} + b &* {bb}")
         p(f"            prefetch(k{i} + prefetchDistance)")
-        p(f"            let y{i} = (k{i} + {t['qoff']}).loadUnaligned(as: SIMD16<UInt8>.self)")
-        p(f"            let q{i} = splitNibbles(y{i})")
+    for i in (0, 2):
+        p(f"            let q{i}{i + 1} = splitNibblesPair((k{i} + {t['qoff']}).loadUnaligned(as: SIMD16<UInt8>.self),")
+        p(f"                                     (k{i + 1} + {t['qoff']}).loadUnaligned(as: SIMD16<UInt8>.self))")
     p("            let dm = halfPairs(k0, k1, k2, k3)  // d0 m0 d1 m1 ...")
-    p("            let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)")
+    p("            let xh = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)")
+    p("            let xv0 = SIMD64(lowHalf: xh, highHalf: xh)")
     p("            let e0 = s0[b], v0 = u0[b]")
     p("            let scales = dm * e0")
+    p("            let both = SIMD16(lowHalf: scales, highHalf: scales)")
     p("            mins = fma(mins, dm, SIMD8(0, v0, 0, v0, 0, v0, 0, v0))")
-    for i in range(4):
-        p(f"            a{i}0 = fma(a{i}0, toFloat(dotBytes(SIMD8<Int32>(), q{i}, xv0)), permute(scales, lane{2 * i}))")
+    p("            a01 = fma(a01, toFloat(dotBytes(SIMD16<Int32>(), q01, xv0)), permute(both, lanes01))")
+    p("            a23 = fma(a23, toFloat(dotBytes(SIMD16<Int32>(), q23, xv0)), permute(both, lanes23))")
     p("        }")
-    for i in range(4):
-        p(f"        out[t0 &* outStride &+ r0 &+ {i} &* rowStep] = treeSum(a{i}0) + mins[{2 * i + 1}]")
+    for i, acc in enumerate(["a01.lowHalf", "a01.highHalf", "a23.lowHalf", "a23.highHalf"]):
+        p(f"        out[t0 &* outStride &+ r0 &+ {i} &* rowStep] = treeSum({acc}) + mins[{2 * i + 1}]")
     p("    }")
     p("")
 

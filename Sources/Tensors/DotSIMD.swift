@@ -281,6 +281,20 @@ func splitNibblesTwice(_ y: SIMD16<UInt8>) -> SIMD64<UInt8> {
 #endif
 }
 
+/// Two Q4 blocks' 32 values each in the 256-bit halves of a 512-bit vector, `y0`'s low: with GFNI, each block's 16
+/// bytes in two quarters and one `vgf2p8affineqb` (low nibbles kept in quarters 0 and 2, high ones moved down in 1
+/// and 3), as `splitNibbles` does for one block.
+@inline(__always)
+func splitNibblesPair(_ y0: SIMD16<UInt8>, _ y1: SIMD16<UInt8>) -> SIMD64<UInt8> {
+#if SHIMMY_GFNI
+    let low = lowNibbles, high = highNibbles
+    let quarters = SIMD64<UInt8>(lowHalf: SIMD32(lowHalf: y0, highHalf: y0), highHalf: SIMD32(lowHalf: y1, highHalf: y1))
+    return affineBytes(quarters, SIMD8(low, low, high, high, low, low, high, high))
+#else
+    return SIMD64(lowHalf: splitNibbles(y0), highHalf: splitNibbles(y1))
+#endif
+}
+
 /// The two Float16 values at each of four Q4_1 blocks (`d`, `m`) as floats d0 m0 d1 m1 ...: one 4-byte load per
 /// block and one `vcvtph2ps`.
 @inline(__always)

@@ -194,49 +194,40 @@ extension DotQ4_1 {
         let w3 = w + (r0 &+ 3 &* rowStep) &* rowBytes
         let x0 = x.int8Row(t0 &+ 0), s0 = x.scaleRow(t0 &+ 0)
         let u0 = x.sumRow(t0 &+ 0)
-        var a00 = SIMD8<Float>()
-        var a10 = SIMD8<Float>()
-        var a20 = SIMD8<Float>()
-        var a30 = SIMD8<Float>()
+        var a01 = SIMD16<Float>(), a23 = SIMD16<Float>()  // rows 0 and 1, rows 2 and 3: eight lanes each
         var mins = SIMD8<Float>()  // lane 2i + 1: row i's sum of m · s; the even lanes stay 0
-        // lane 2i of the scale products to all lanes: a `vpermps` each, with indices LLVM cannot see (rowBytes is
-        // below 2^62), since for constant ones it multiplies four scalars and broadcasts them (six more instructions)
-        let hidden = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: rowBytes &>> 62))
-        let lane0 = hidden &+ 0
-        let lane2 = hidden &+ 2
-        let lane4 = hidden &+ 4
-        let lane6 = hidden &+ 6
+        // lanes 2i and 2i + 2 of the scale products to the halves: a `vpermps` each, with indices LLVM cannot see
+        // (rowBytes is below 2^62), since for constant ones it multiplies scalars and broadcasts them
+        let hidden = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: rowBytes &>> 62))
+        let lanes01 = hidden &+ SIMD16(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2)
+        let lanes23 = hidden &+ SIMD16(4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6)
         for b in 0..<x.blocks {
             let k0 = w0 + b &* 20
             prefetch(k0 + prefetchDistance)
-            let y0 = (k0 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
-            let q0 = splitNibbles(y0)
             let k1 = w1 + b &* 20
             prefetch(k1 + prefetchDistance)
-            let y1 = (k1 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
-            let q1 = splitNibbles(y1)
             let k2 = w2 + b &* 20
             prefetch(k2 + prefetchDistance)
-            let y2 = (k2 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
-            let q2 = splitNibbles(y2)
             let k3 = w3 + b &* 20
             prefetch(k3 + prefetchDistance)
-            let y3 = (k3 + 4).loadUnaligned(as: SIMD16<UInt8>.self)
-            let q3 = splitNibbles(y3)
+            let q01 = splitNibblesPair((k0 + 4).loadUnaligned(as: SIMD16<UInt8>.self),
+                                     (k1 + 4).loadUnaligned(as: SIMD16<UInt8>.self))
+            let q23 = splitNibblesPair((k2 + 4).loadUnaligned(as: SIMD16<UInt8>.self),
+                                     (k3 + 4).loadUnaligned(as: SIMD16<UInt8>.self))
             let dm = halfPairs(k0, k1, k2, k3)  // d0 m0 d1 m1 ...
-            let xv0 = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)
+            let xh = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)
+            let xv0 = SIMD64(lowHalf: xh, highHalf: xh)
             let e0 = s0[b], v0 = u0[b]
             let scales = dm * e0
+            let both = SIMD16(lowHalf: scales, highHalf: scales)
             mins = fma(mins, dm, SIMD8(0, v0, 0, v0, 0, v0, 0, v0))
-            a00 = fma(a00, toFloat(dotBytes(SIMD8<Int32>(), q0, xv0)), permute(scales, lane0))
-            a10 = fma(a10, toFloat(dotBytes(SIMD8<Int32>(), q1, xv0)), permute(scales, lane2))
-            a20 = fma(a20, toFloat(dotBytes(SIMD8<Int32>(), q2, xv0)), permute(scales, lane4))
-            a30 = fma(a30, toFloat(dotBytes(SIMD8<Int32>(), q3, xv0)), permute(scales, lane6))
+            a01 = fma(a01, toFloat(dotBytes(SIMD16<Int32>(), q01, xv0)), permute(both, lanes01))
+            a23 = fma(a23, toFloat(dotBytes(SIMD16<Int32>(), q23, xv0)), permute(both, lanes23))
         }
-        out[t0 &* outStride &+ r0 &+ 0 &* rowStep] = treeSum(a00) + mins[1]
-        out[t0 &* outStride &+ r0 &+ 1 &* rowStep] = treeSum(a10) + mins[3]
-        out[t0 &* outStride &+ r0 &+ 2 &* rowStep] = treeSum(a20) + mins[5]
-        out[t0 &* outStride &+ r0 &+ 3 &* rowStep] = treeSum(a30) + mins[7]
+        out[t0 &* outStride &+ r0 &+ 0 &* rowStep] = treeSum(a01.lowHalf) + mins[1]
+        out[t0 &* outStride &+ r0 &+ 1 &* rowStep] = treeSum(a01.highHalf) + mins[3]
+        out[t0 &* outStride &+ r0 &+ 2 &* rowStep] = treeSum(a23.lowHalf) + mins[5]
+        out[t0 &* outStride &+ r0 &+ 3 &* rowStep] = treeSum(a23.highHalf) + mins[7]
     }
 
     /// 1 rows x 4 tokens starting at row `r0` and token `t0`.
