@@ -369,7 +369,8 @@ enum DotFloat {
 public enum FloatTiles: Sendable, Equatable, CaseIterable, CustomStringConvertible {
     /// 2 rows x 8 tokens over blocks of 32 rows, F16 rows converted to f32 once per block (`DotFloat.tiles2x8`),
     /// then 4x4 tiles for the tokens left over. On the Intel Xeon of the benchmarks (where a zmm `vcvtph2ps` is two
-    /// uops on the FMA ports) F16 pp512 at 1 thread rose from 292 to 352 t/s over the 4x4 tiles.
+    /// uops on the FMA ports) each step measured faster: F16 pp512 at 1 thread 292 -> 340 t/s for the 2x8 tile over
+    /// the 4x4 one, then 316 -> 352 for the row blocks (medians of interleaved runs).
     case blocks2x8
     /// 4 rows x 4 tokens (`DotFloat.tile4x4`), F16 weights converted in the tile. On the AMD EPYC (Zen 5) of the
     /// benchmarks, interleaved runs against `blocks2x8` (4 pairs): F16 pp512 medians 778 -> 847 t/s at 1 thread,
