@@ -66,9 +66,15 @@ def emit_rows(p, t, prefix, what, eight=False):
     p("            // DRAM-resident weights); the rest one row at a time.")
     p(f"            let part = rows.count / {mv}")
     p("            for t in 0..<batch {")
-    p("                for r in rows.lowerBound..<(rows.lowerBound &+ part) {")
-    p(f"                    {prefix}tile{mv}x1(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t, rowStep: part)")
-    p("                }")
+    if prefix == "vnni" and t["mins"]:  # the tile takes its rows in one call (see emit_vnni_mins_4x1)
+        p("                if part > 0 {")
+        p(f"                    {prefix}tile{mv}x1(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: rows.lowerBound, t0: t,")
+        p("                                rowStep: part, rowCount: part)")
+        p("                }")
+    else:
+        p("                for r in rows.lowerBound..<(rows.lowerBound &+ part) {")
+        p(f"                    {prefix}tile{mv}x1(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t, rowStep: part)")
+        p("                }")
     p(f"                for r in (rows.lowerBound &+ {mv} &* part)..<rows.upperBound {{")
     p(f"                    {prefix}tile1x1(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t)")
     p("                }")
@@ -144,7 +150,8 @@ def emit_vnni(name, t):
         p(f"    /// {R} rows x {T} tokens starting at row `r0` and token `t0`.")
         p("    @inline(never)  // each tile gets its own register allocation")
         p(f"    static func vnniTile{R}x{T}(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,")
-        p(f"                              outStride: Int, r0: Int, t0: Int{', rowStep: Int = 1' if step else ''}) {{")
+        rows_param = ", rowCount: Int = 1" if t["mins"] and (R, T) == (4, 1) else ""
+        p(f"                              outStride: Int, r0: Int, t0: Int{', rowStep: Int = 1' if step else ''}{rows_param}) {{")
         for i in range(R):
             p(f"        let w{i} = w + (r0 &+ {rs(i)}) &* rowBytes")
         for j in range(T):
@@ -365,34 +372,39 @@ def emit_vnni_mins_4x1(p, t):
     the activations broadcast to both halves once per block. Each row's nibbles are split by GFNI (two rows' 16 bytes,
     one instruction), and the four rows' (d, m) pairs convert in one `vcvtph2ps`: one multiply gives the four scale
     products d_i · e (even lanes) and one FMA adds the four m_i · s terms (odd lanes; the even lanes add d_i · 0).
-    Each output takes the same roundings as the scalar form, in the same lanes."""
+    Each output takes the same roundings as the scalar form, in the same lanes. `rowCount` rows from `r0` (each with
+    its three partners `rowStep` apart) in one call: rows are short (576 columns are 18 blocks), so the call and its
+    setup were paid every 18 blocks."""
     bb = t["bb"]
-    p("        var a01 = SIMD16<Float>(), a23 = SIMD16<Float>()  // rows 0 and 1, rows 2 and 3: eight lanes each")
-    p("        var mins = SIMD8<Float>()  // lane 2i + 1: row i's sum of m · s; the even lanes stay 0")
     p("        // lanes 2i and 2i + 2 of the scale products to the halves: a `vpermps` each, with indices LLVM cannot see")
     p("        // (rowBytes is below 2^62), since for constant ones it multiplies scalars and broadcasts them")
     p("        let hidden = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: rowBytes &>> 62))")
     p("        let lanes01 = hidden &+ SIMD16(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2)")
     p("        let lanes23 = hidden &+ SIMD16(4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6)")
-    p("        for b in 0..<x.blocks {")
+    p("        for row in 0..<rowCount {")
+    p("            let next = row &* rowBytes")
+    p("            var a01 = SIMD16<Float>(), a23 = SIMD16<Float>()  // rows 0 and 1, rows 2 and 3: eight lanes each")
+    p("            var mins = SIMD8<Float>()  // lane 2i + 1: row i's sum of m · s; the even lanes stay 0")
+    p("            for b in 0..<x.blocks {")
     for i in range(4):
-        p(f"            let k{i} = w{i} + b &* {bb}")
-        p(f"            prefetch(k{i} + prefetchDistance)")
+        p(f"                let k{i} = w{i} + (next &+ b &* {bb})")
+        p(f"                prefetch(k{i} + prefetchDistance)")
     for i in (0, 2):
-        p(f"            let q{i}{i + 1} = splitNibblesPair((k{i} + {t['qoff']}).loadUnaligned(as: SIMD16<UInt8>.self),")
-        p(f"                                     (k{i + 1} + {t['qoff']}).loadUnaligned(as: SIMD16<UInt8>.self))")
-    p("            let dm = halfPairs(k0, k1, k2, k3)  // d0 m0 d1 m1 ...")
-    p("            let xh = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)")
-    p("            let xv0 = SIMD64(lowHalf: xh, highHalf: xh)")
-    p("            let e0 = s0[b], v0 = u0[b]")
-    p("            let scales = dm * e0")
-    p("            let both = SIMD16(lowHalf: scales, highHalf: scales)")
-    p("            mins = fma(mins, dm, SIMD8(0, v0, 0, v0, 0, v0, 0, v0))")
-    p("            a01 = fma(a01, toFloat(dotBytes(SIMD16<Int32>(), q01, xv0)), permute(both, lanes01))")
-    p("            a23 = fma(a23, toFloat(dotBytes(SIMD16<Int32>(), q23, xv0)), permute(both, lanes23))")
-    p("        }")
+        p(f"                let q{i}{i + 1} = splitNibblesPair((k{i} + {t['qoff']}).loadUnaligned(as: SIMD16<UInt8>.self),")
+        p(f"                                         (k{i + 1} + {t['qoff']}).loadUnaligned(as: SIMD16<UInt8>.self))")
+    p("                let dm = halfPairs(k0, k1, k2, k3)  // d0 m0 d1 m1 ...")
+    p("                let xh = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)")
+    p("                let xv0 = SIMD64(lowHalf: xh, highHalf: xh)")
+    p("                let e0 = s0[b], v0 = u0[b]")
+    p("                let scales = dm * e0")
+    p("                let both = SIMD16(lowHalf: scales, highHalf: scales)")
+    p("                mins = fma(mins, dm, SIMD8(0, v0, 0, v0, 0, v0, 0, v0))")
+    p("                a01 = fma(a01, toFloat(dotBytes(SIMD16<Int32>(), q01, xv0)), permute(both, lanes01))")
+    p("                a23 = fma(a23, toFloat(dotBytes(SIMD16<Int32>(), q23, xv0)), permute(both, lanes23))")
+    p("            }")
     for i, acc in enumerate(["a01.lowHalf", "a01.highHalf", "a23.lowHalf", "a23.highHalf"]):
-        p(f"        out[t0 &* outStride &+ r0 &+ {i} &* rowStep] = treeSum({acc}) + mins[{2 * i + 1}]")
+        p(f"            out[t0 &* outStride &+ r0 &+ row &+ {i} &* rowStep] = treeSum({acc}) + mins[{2 * i + 1}]")
+    p("        }")
     p("    }")
     p("")
 

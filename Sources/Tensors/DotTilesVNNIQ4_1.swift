@@ -187,47 +187,50 @@ extension DotQ4_1 {
     /// 4 rows x 1 tokens starting at row `r0` and token `t0`.
     @inline(never)  // each tile gets its own register allocation
     static func vnniTile4x1(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
-                              outStride: Int, r0: Int, t0: Int, rowStep: Int = 1) {
+                              outStride: Int, r0: Int, t0: Int, rowStep: Int = 1, rowCount: Int = 1) {
         let w0 = w + (r0 &+ 0 &* rowStep) &* rowBytes
         let w1 = w + (r0 &+ 1 &* rowStep) &* rowBytes
         let w2 = w + (r0 &+ 2 &* rowStep) &* rowBytes
         let w3 = w + (r0 &+ 3 &* rowStep) &* rowBytes
         let x0 = x.int8Row(t0 &+ 0), s0 = x.scaleRow(t0 &+ 0)
         let u0 = x.sumRow(t0 &+ 0)
-        var a01 = SIMD16<Float>(), a23 = SIMD16<Float>()  // rows 0 and 1, rows 2 and 3: eight lanes each
-        var mins = SIMD8<Float>()  // lane 2i + 1: row i's sum of m · s; the even lanes stay 0
         // lanes 2i and 2i + 2 of the scale products to the halves: a `vpermps` each, with indices LLVM cannot see
         // (rowBytes is below 2^62), since for constant ones it multiplies scalars and broadcasts them
         let hidden = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: rowBytes &>> 62))
         let lanes01 = hidden &+ SIMD16(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2)
         let lanes23 = hidden &+ SIMD16(4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6)
-        for b in 0..<x.blocks {
-            let k0 = w0 + b &* 20
-            prefetch(k0 + prefetchDistance)
-            let k1 = w1 + b &* 20
-            prefetch(k1 + prefetchDistance)
-            let k2 = w2 + b &* 20
-            prefetch(k2 + prefetchDistance)
-            let k3 = w3 + b &* 20
-            prefetch(k3 + prefetchDistance)
-            let q01 = splitNibblesPair((k0 + 4).loadUnaligned(as: SIMD16<UInt8>.self),
-                                     (k1 + 4).loadUnaligned(as: SIMD16<UInt8>.self))
-            let q23 = splitNibblesPair((k2 + 4).loadUnaligned(as: SIMD16<UInt8>.self),
-                                     (k3 + 4).loadUnaligned(as: SIMD16<UInt8>.self))
-            let dm = halfPairs(k0, k1, k2, k3)  // d0 m0 d1 m1 ...
-            let xh = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)
-            let xv0 = SIMD64(lowHalf: xh, highHalf: xh)
-            let e0 = s0[b], v0 = u0[b]
-            let scales = dm * e0
-            let both = SIMD16(lowHalf: scales, highHalf: scales)
-            mins = fma(mins, dm, SIMD8(0, v0, 0, v0, 0, v0, 0, v0))
-            a01 = fma(a01, toFloat(dotBytes(SIMD16<Int32>(), q01, xv0)), permute(both, lanes01))
-            a23 = fma(a23, toFloat(dotBytes(SIMD16<Int32>(), q23, xv0)), permute(both, lanes23))
+        for row in 0..<rowCount {
+            let next = row &* rowBytes
+            var a01 = SIMD16<Float>(), a23 = SIMD16<Float>()  // rows 0 and 1, rows 2 and 3: eight lanes each
+            var mins = SIMD8<Float>()  // lane 2i + 1: row i's sum of m · s; the even lanes stay 0
+            for b in 0..<x.blocks {
+                let k0 = w0 + (next &+ b &* 20)
+                prefetch(k0 + prefetchDistance)
+                let k1 = w1 + (next &+ b &* 20)
+                prefetch(k1 + prefetchDistance)
+                let k2 = w2 + (next &+ b &* 20)
+                prefetch(k2 + prefetchDistance)
+                let k3 = w3 + (next &+ b &* 20)
+                prefetch(k3 + prefetchDistance)
+                let q01 = splitNibblesPair((k0 + 4).loadUnaligned(as: SIMD16<UInt8>.self),
+                                         (k1 + 4).loadUnaligned(as: SIMD16<UInt8>.self))
+                let q23 = splitNibblesPair((k2 + 4).loadUnaligned(as: SIMD16<UInt8>.self),
+                                         (k3 + 4).loadUnaligned(as: SIMD16<UInt8>.self))
+                let dm = halfPairs(k0, k1, k2, k3)  // d0 m0 d1 m1 ...
+                let xh = UnsafeRawPointer(x0 + b &* 32).loadUnaligned(as: SIMD32<Int8>.self)
+                let xv0 = SIMD64(lowHalf: xh, highHalf: xh)
+                let e0 = s0[b], v0 = u0[b]
+                let scales = dm * e0
+                let both = SIMD16(lowHalf: scales, highHalf: scales)
+                mins = fma(mins, dm, SIMD8(0, v0, 0, v0, 0, v0, 0, v0))
+                a01 = fma(a01, toFloat(dotBytes(SIMD16<Int32>(), q01, xv0)), permute(both, lanes01))
+                a23 = fma(a23, toFloat(dotBytes(SIMD16<Int32>(), q23, xv0)), permute(both, lanes23))
+            }
+            out[t0 &* outStride &+ r0 &+ row &+ 0 &* rowStep] = treeSum(a01.lowHalf) + mins[1]
+            out[t0 &* outStride &+ r0 &+ row &+ 1 &* rowStep] = treeSum(a01.highHalf) + mins[3]
+            out[t0 &* outStride &+ r0 &+ row &+ 2 &* rowStep] = treeSum(a23.lowHalf) + mins[5]
+            out[t0 &* outStride &+ r0 &+ row &+ 3 &* rowStep] = treeSum(a23.highHalf) + mins[7]
         }
-        out[t0 &* outStride &+ r0 &+ 0 &* rowStep] = treeSum(a01.lowHalf) + mins[1]
-        out[t0 &* outStride &+ r0 &+ 1 &* rowStep] = treeSum(a01.highHalf) + mins[3]
-        out[t0 &* outStride &+ r0 &+ 2 &* rowStep] = treeSum(a23.lowHalf) + mins[5]
-        out[t0 &* outStride &+ r0 &+ 3 &* rowStep] = treeSum(a23.highHalf) + mins[7]
     }
 
     /// 1 rows x 4 tokens starting at row `r0` and token `t0`.
@@ -318,8 +321,9 @@ extension DotQ4_1 {
             // DRAM-resident weights); the rest one row at a time.
             let part = rows.count / 4
             for t in 0..<batch {
-                for r in rows.lowerBound..<(rows.lowerBound &+ part) {
-                    vnniTile4x1(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t, rowStep: part)
+                if part > 0 {
+                    vnniTile4x1(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: rows.lowerBound, t0: t,
+                                rowStep: part, rowCount: part)
                 }
                 for r in (rows.lowerBound &+ 4 &* part)..<rows.upperBound {
                     vnniTile1x1(w.data, rowBytes: rowBytes, x, out, outStride: outStride, r0: r, t0: t)
