@@ -41,8 +41,8 @@ KERNELS = [
     # two rows per 512-bit vector (one vpdpbusd, conversion and FMA per two rows and block), one GFNI split per two
     # rows, the four scale products in one vector multiply and each pair's spread by a `vpermps`/`vpermd` (with
     # constant lane indices LLVM had made four vmulss and their broadcasts)
-    ("$s7Tensors7DotQ4_1O11vnniTile4x1", "Q4_1 VNNI mat-vec tile", ["vpdpbusd/zmm", "vcvtdq2ps/zmm", "vfmadd",
-                                                                   "vgf2p8affineqb/zmm", "vperm", "prefetcht0"],
+    ("$s7Tensors7DotQ4_1O11vnniTile4x1", "Q4_1 VNNI mat-vec tile", ["vpdpbusd/zmm", "vcvtdq2ps/zmm", "vfmadd/zmm",
+                                                                   "vgf2p8affineqb/zmm", "vperm/zmm", "prefetcht0"],
      ["vpmullw", "vpmaddwd", "vmulss", "vinserti128"]),
     # a 32-lane byte operation (|w|, x ^ 0x80) became a loop of vpbroadcastb/movzbl over the lanes twice
     # two tokens per 512-bit vector (Zen 5 issues zmm vpdpbusd/FMA at the ymm rate)

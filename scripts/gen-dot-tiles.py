@@ -147,7 +147,11 @@ def emit_vnni(name, t):
             continue
         step = R > 1 and T == 1
         rs = (lambda i: f"{i} &* rowStep") if step else (lambda i: f"{i}")
-        p(f"    /// {R} rows x {T} tokens starting at row `r0` and token `t0`.")
+        if t["mins"] and (R, T) == (4, 1):
+            p("    /// 4 rows x 1 token starting at row `r0` and token `t0`, the rows `rowStep` apart; then the next `rowCount` - 1")
+            p("    /// such groups, each starting a row further.")
+        else:
+            p(f"    /// {R} rows x {T} tokens starting at row `r0` and token `t0`.")
         p("    @inline(never)  // each tile gets its own register allocation")
         p(f"    static func vnniTile{R}x{T}(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,")
         rows_param = ", rowCount: Int = 1" if t["mins"] and (R, T) == (4, 1) else ""

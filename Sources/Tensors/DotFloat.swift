@@ -1,3 +1,4 @@
+import Foundation
 import X86Intrinsics
 /// F32, F16 and BF16 weights · float activations (already rounded to the weight's precision by `ActivationQuant`,
 /// so the products are those of llama.cpp's `ggml_vec_dot_f16`/`_bf16`, accumulated in f32), summed in the order
@@ -377,12 +378,20 @@ public enum FloatTiles: Sendable, Equatable, CaseIterable, CustomStringConvertib
     /// 1484 -> 1684 at 2; F32 (3 pairs) 665 -> 753 and 1265 -> 1577.
     case tiles4x4
 
-    /// `tiles4x4` on AMD processors, `blocks2x8` on others (the two measured cores).
-    public static let preferred = preferred(vendor: CPUInfo.vendorID)
+    /// `SHIMMY_FLOAT_TILES` when it names a plan (`4x4` or `2x8`, for measuring one against the other), else
+    /// `tiles4x4` on AMD processors (and Hygon's, a Zen design) and `blocks2x8` on others: the two cores measured.
+    public static let preferred = preferred(vendor: CPUInfo.vendorID,
+                                            setting: ProcessInfo.processInfo.environment["SHIMMY_FLOAT_TILES"])
 
-    static func preferred(vendor: String) -> FloatTiles { vendor == "AuthenticAMD" ? .tiles4x4 : .blocks2x8 }
+    static func preferred(vendor: String, setting: String? = nil) -> FloatTiles {
+        if let setting, let plan = allCases.first(where: { $0.name == setting }) { return plan }
+        return vendor == "AuthenticAMD" || vendor == "HygonGenuine" ? .tiles4x4 : .blocks2x8
+    }
 
-    public var description: String { self == .blocks2x8 ? "2x8 on blocks of converted rows" : "4x4" }
+    /// The plan's name in `SHIMMY_FLOAT_TILES`.
+    public var name: String { self == .blocks2x8 ? "2x8" : "4x4" }
+
+    public var description: String { self == .blocks2x8 ? "2x8 on blocks of rows (F16 converted once)" : "4x4" }
 }
 
 /// The float weight formats (the switch in `DotFloat.load` is resolved outside the loops after specialisation).

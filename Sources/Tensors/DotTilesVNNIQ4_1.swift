@@ -184,7 +184,8 @@ extension DotQ4_1 {
         UnsafeMutableRawPointer(out + ((t0 &+ 7) &* outStride &+ r0)).storeBytes(of: sums1.highHalf.highHalf, as: SIMD4<Float>.self)
     }
 
-    /// 4 rows x 1 tokens starting at row `r0` and token `t0`.
+    /// 4 rows x 1 token starting at row `r0` and token `t0`, the rows `rowStep` apart; then the next `rowCount` - 1
+    /// such groups, each starting a row further.
     @inline(never)  // each tile gets its own register allocation
     static func vnniTile4x1(_ w: UnsafeRawPointer, rowBytes: Int, _ x: ActivationRows, _ out: UnsafeMutablePointer<Float>,
                               outStride: Int, r0: Int, t0: Int, rowStep: Int = 1, rowCount: Int = 1) {

@@ -12,14 +12,16 @@ struct DiagCommandTests {
         let result = try RegistryCLIProcess.run(
             ["diag"],
             environment: ["HOME": root.appendingPathComponent("home").path, "SHIMMY_MODEL_PATHS": folder,
-                          "SHIMMY_THREADS": "3"],
+                          "SHIMMY_THREADS": "3", "SHIMMY_FLOAT_TILES": "2x8"],
             directory: root)
         #expect(result.status == 0, "stderr: \(result.stderr)")
         for label in ["Version:", "OS:", "CPU:", "CPU features:", "Cores:", "NUMA nodes:", "BLAS:", "Memory:",
-                      "Threads:", "Model folders searched"] {
+                      "Threads:", "Float prompt tiles:", "Model folders searched"] {
             #expect(result.stdout.contains(label), "missing \(label) in:\n\(result.stdout)")
         }
         #expect(result.stdout.contains("shimmy 1.1.0"))
+        #expect(result.stdout.contains("2x8 on blocks of rows (F16 converted once) (F16/F32 batches, SHIMMY_FLOAT_TILES)"),
+                "\(result.stdout)")
         #expect(result.stdout.contains("\(folder)  (1 model)"), "stdout:\n\(result.stdout)")
         #expect(result.stdout.contains(root.appendingPathComponent("home").path + "/.ollama/models  (not found)"))
         #expect(result.stdout.contains("Threads:") && result.stdout.contains("3 (SHIMMY_THREADS)"))
@@ -48,7 +50,7 @@ struct DiagCommandTests {
             ? (features.contains("gfni") ? "AVX-512 VNNI, GFNI" : "AVX-512 VNNI") : "portable SIMD"
         #expect(system["quantized_kernels"] as? String == kernels, "system: \(system)")
         let amd = (try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)).contains("AuthenticAMD")
-        #expect(system["float_prompt_tiles"] as? String == (amd ? "4x4" : "2x8 on blocks of converted rows"))
+        #expect(system["float_prompt_tiles"] as? String == (amd ? "4x4" : "2x8 on blocks of rows (F16 converted once)"))
         let folders = object?["model_folders"] as? [[String: Any]] ?? []
         let mine = folders.first { $0["path"] as? String == folder }
         #expect(mine?["exists"] as? Bool == true, "folders: \(folders)")

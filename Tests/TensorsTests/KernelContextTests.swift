@@ -59,6 +59,10 @@ struct KernelContextTests {
         #expect(FloatTiles.preferred(vendor: parsed.vendor) == .tiles4x4)
         #expect(FloatTiles.preferred(vendor: "GenuineIntel") == .blocks2x8)
         #expect(FloatTiles.preferred(vendor: "unknown") == .blocks2x8)
+        #expect(FloatTiles.preferred(vendor: "HygonGenuine") == .tiles4x4)
+        #expect(FloatTiles.preferred(vendor: "GenuineIntel", setting: "4x4") == .tiles4x4)
+        #expect(FloatTiles.preferred(vendor: "AuthenticAMD", setting: "2x8") == .blocks2x8)
+        #expect(FloatTiles.preferred(vendor: "AuthenticAMD", setting: "8x8") == .tiles4x4)
         #expect(parsed.physicalCores == 1)
         #expect(CPUInfo.allowedCPUCount(status: "Name:\tx\nCpus_allowed:\tff,00000003\n") == 10)
         #expect(CPUInfo.allowedCPUCount(status: "Name:\tx\n") == nil)
@@ -71,7 +75,8 @@ struct KernelContextTests {
         #expect(info.physicalCores >= 1)
         #expect(info.numaNodes >= 1)
         #expect(!info.blasCoreName.isEmpty)
-        #expect(["AuthenticAMD", "GenuineIntel"].contains(CPUInfo.vendorID), "\(CPUInfo.vendorID)")
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        #expect(CPUInfo.vendorID == CPUInfo.parseProcCPUInfo(cpuinfo).vendor)
         #expect(KernelContext(pool: ThreadPool(threadCount: 1)).floatTiles == FloatTiles.preferred)
         #expect(CPUInfo.defaultThreadCount >= 1)
     }

@@ -52,7 +52,7 @@ public struct SystemInfo: Sendable, Equatable, Codable {
     /// The variables `environment` reports.
     public static let relevantVariables = [
         "SHIMMY_THREADS", "SHIMMY_MODEL_PATHS", "SHIMMY_MODELS_DIR", "OLLAMA_MODELS", "HF_HOME", "HF_HUB_CACHE",
-        "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OPENBLAS_THREAD_TIMEOUT",
+        "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OPENBLAS_THREAD_TIMEOUT", "SHIMMY_FLOAT_TILES",
     ]
 
     /// Reads this machine's facts.
