@@ -385,6 +385,7 @@ def emit_vnni_mins_4x1(p, t):
     p("        let hidden = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: rowBytes &>> 62))")
     p("        let lanes01 = hidden &+ SIMD16(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2)")
     p("        let lanes23 = hidden &+ SIMD16(4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6)")
+    p("        let folds = Ops.FoldIndices(hidden: UInt32(truncatingIfNeeded: rowBytes &>> 56))  // 0, hidden from LLVM")
     p("        for row in 0..<rowCount {")
     p("            let next = row &* rowBytes")
     p("            var a01 = SIMD16<Float>(), a23 = SIMD16<Float>()  // rows 0 and 1, rows 2 and 3: eight lanes each")
@@ -406,8 +407,12 @@ def emit_vnni_mins_4x1(p, t):
     p("                a01 = fma(a01, toFloat(dotBytes(SIMD16<Int32>(), q01, xv0)), permute(both, lanes01))")
     p("                a23 = fma(a23, toFloat(dotBytes(SIMD16<Int32>(), q23, xv0)), permute(both, lanes23))")
     p("            }")
-    for i, acc in enumerate(["a01.lowHalf", "a01.highHalf", "a23.lowHalf", "a23.highHalf"]):
-        p(f"            out[t0 &* outStride &+ r0 &+ row &+ {i} &* rowStep] = treeSum({acc}) + mins[{2 * i + 1}]")
+    p("            // the four rows' `treeSum`s side by side, the same pairs: lane 4i + k is row i's l_k + l_(k+4), then")
+    p("            // lane 2i + k row i's (l_k + l_(k+4)) + (l_(k+2) + l_(k+6)), then lane i the row's sum")
+    p("            let quarters = folds.fold(a01, a23, 1)")
+    p("            let sums = folds.fold(folds.fold(quarters, quarters, 2), quarters, 3)")
+    for i in range(4):
+        p(f"            out[t0 &* outStride &+ r0 &+ row &+ {i} &* rowStep] = sums[{i}] + mins[{2 * i + 1}]")
     p("        }")
     p("    }")
     p("")

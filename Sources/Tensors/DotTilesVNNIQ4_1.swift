@@ -200,6 +200,7 @@ extension DotQ4_1 {
         let hidden = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: rowBytes &>> 62))
         let lanes01 = hidden &+ SIMD16(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2)
         let lanes23 = hidden &+ SIMD16(4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6)
+        let folds = Ops.FoldIndices(hidden: UInt32(truncatingIfNeeded: rowBytes &>> 56))  // 0, hidden from LLVM
         for row in 0..<rowCount {
             let next = row &* rowBytes
             var a01 = SIMD16<Float>(), a23 = SIMD16<Float>()  // rows 0 and 1, rows 2 and 3: eight lanes each
@@ -227,10 +228,14 @@ extension DotQ4_1 {
                 a01 = fma(a01, toFloat(dotBytes(SIMD16<Int32>(), q01, xv0)), permute(both, lanes01))
                 a23 = fma(a23, toFloat(dotBytes(SIMD16<Int32>(), q23, xv0)), permute(both, lanes23))
             }
-            out[t0 &* outStride &+ r0 &+ row &+ 0 &* rowStep] = treeSum(a01.lowHalf) + mins[1]
-            out[t0 &* outStride &+ r0 &+ row &+ 1 &* rowStep] = treeSum(a01.highHalf) + mins[3]
-            out[t0 &* outStride &+ r0 &+ row &+ 2 &* rowStep] = treeSum(a23.lowHalf) + mins[5]
-            out[t0 &* outStride &+ r0 &+ row &+ 3 &* rowStep] = treeSum(a23.highHalf) + mins[7]
+            // the four rows' `treeSum`s side by side, the same pairs: lane 4i + k is row i's l_k + l_(k+4), then
+            // lane 2i + k row i's (l_k + l_(k+4)) + (l_(k+2) + l_(k+6)), then lane i the row's sum
+            let quarters = folds.fold(a01, a23, 1)
+            let sums = folds.fold(folds.fold(quarters, quarters, 2), quarters, 3)
+            out[t0 &* outStride &+ r0 &+ row &+ 0 &* rowStep] = sums[0] + mins[1]
+            out[t0 &* outStride &+ r0 &+ row &+ 1 &* rowStep] = sums[1] + mins[3]
+            out[t0 &* outStride &+ r0 &+ row &+ 2 &* rowStep] = sums[2] + mins[5]
+            out[t0 &* outStride &+ r0 &+ row &+ 3 &* rowStep] = sums[3] + mins[7]
         }
     }
 
