@@ -60,9 +60,9 @@ struct DiagCommand: AsyncParsableCommand {
             ("NUMA nodes", "\(s.numaNodes)"),
             ("BLAS", "\(s.blasConfig) (kernels: \(s.blasCoreName), \(s.blasThreads) thread\(s.blasThreads == 1 ? "" : "s"))"),
             ("Quantized kernels", s.quantizedKernels),
-            ("Float prompt tiles", s.floatPromptTiles + (s.environment["SHIMMY_FLOAT_TILES"] == nil
-                ? " (F16/F32 batches, chosen for this CPU's vendor; SHIMMY_FLOAT_TILES=4x4 or 2x8 to change)"
-                : " (F16/F32 batches, SHIMMY_FLOAT_TILES)")),
+            ("Float prompt tiles", s.floatPromptTiles + (s.floatPromptTilesFromEnvironment
+                ? " (F16/F32 batches, SHIMMY_FLOAT_TILES)"
+                : " (F16/F32 batches, chosen for this CPU's vendor; SHIMMY_FLOAT_TILES=4x4 or 2x8 to change)")),
             ("Memory", "\(ModelDescriptor.sizeText(s.memoryTotalBytes)) total, \(ModelDescriptor.sizeText(s.memoryAvailableBytes)) available"),
             ("Threads", "\(s.defaultThreads)" + (s.environment["SHIMMY_THREADS"] == nil ? " (one per core this process may use; set SHIMMY_THREADS to change)" : " (SHIMMY_THREADS)")),
         ]

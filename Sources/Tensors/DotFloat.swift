@@ -384,8 +384,14 @@ public enum FloatTiles: Sendable, Equatable, CaseIterable, CustomStringConvertib
                                             setting: ProcessInfo.processInfo.environment["SHIMMY_FLOAT_TILES"])
 
     static func preferred(vendor: String, setting: String? = nil) -> FloatTiles {
-        if let setting, let plan = allCases.first(where: { $0.name == setting }) { return plan }
+        if let plan = setting.flatMap(FloatTiles.init(name:)) { return plan }
         return vendor == "AuthenticAMD" || vendor == "HygonGenuine" ? .tiles4x4 : .blocks2x8
+    }
+
+    /// The plan named `name` in `SHIMMY_FLOAT_TILES` (`4x4`, `2x8`); nil for any other text.
+    public init?(name: String) {
+        guard let plan = Self.allCases.first(where: { $0.name == name }) else { return nil }
+        self = plan
     }
 
     /// The plan's name in `SHIMMY_FLOAT_TILES`.

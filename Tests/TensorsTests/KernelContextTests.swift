@@ -63,6 +63,7 @@ struct KernelContextTests {
         #expect(FloatTiles.preferred(vendor: "GenuineIntel", setting: "4x4") == .tiles4x4)
         #expect(FloatTiles.preferred(vendor: "AuthenticAMD", setting: "2x8") == .blocks2x8)
         #expect(FloatTiles.preferred(vendor: "AuthenticAMD", setting: "8x8") == .tiles4x4)
+        #expect(FloatTiles(name: "2x8") == .blocks2x8 && FloatTiles(name: "4x4") == .tiles4x4 && FloatTiles(name: "") == nil)
         #expect(parsed.physicalCores == 1)
         #expect(CPUInfo.allowedCPUCount(status: "Name:\tx\nCpus_allowed:\tff,00000003\n") == 10)
         #expect(CPUInfo.allowedCPUCount(status: "Name:\tx\n") == nil)

@@ -40,6 +40,10 @@ public struct SystemInfo: Sendable, Equatable, Codable {
     public var quantizedKernels: String
     /// How F16 and F32 prompt batches are tiled on this CPU (`FloatTiles.preferred`), e.g. "4x4".
     public var floatPromptTiles: String
+    /// Whether `SHIMMY_FLOAT_TILES` names the plan (any other value is ignored, and the vendor's plan taken).
+    public var floatPromptTilesFromEnvironment: Bool {
+        environment["SHIMMY_FLOAT_TILES"].flatMap(FloatTiles.init(name:)) != nil
+    }
     /// `MemTotal` from `/proc/meminfo`, in bytes (0 when unknown).
     public var memoryTotalBytes: Int64
     /// `MemAvailable` from `/proc/meminfo`, in bytes (0 when unknown).
