@@ -380,12 +380,11 @@ def emit_vnni_mins_4x1(p, t):
     its three partners `rowStep` apart) in one call: rows are short (576 columns are 18 blocks), so the call and its
     setup were paid every 18 blocks."""
     bb = t["bb"]
-    p("        // lanes 2i and 2i + 2 of the scale products to the halves: a `vpermps` each, with indices LLVM cannot see")
-    p("        // (rowBytes is below 2^62), since for constant ones it multiplies scalars and broadcasts them")
-    p("        let hidden = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: rowBytes &>> 62))")
-    p("        let lanes01 = hidden &+ SIMD16(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2)")
-    p("        let lanes23 = hidden &+ SIMD16(4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6)")
     p("        let folds = Ops.FoldIndices(hidden: UInt32(truncatingIfNeeded: rowBytes &>> 56))  // 0, hidden from LLVM")
+    p("        // lanes 2i and 2i + 2 of the scale products to the halves: a `vpermps` each, with indices LLVM cannot see")
+    p("        // (the folds' zero), since for constant ones it multiplies scalars and broadcasts them")
+    p("        let lanes01 = folds.zero &+ SIMD16(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2)")
+    p("        let lanes23 = folds.zero &+ SIMD16(4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6)")
     p("        for row in 0..<rowCount {")
     p("            let next = row &* rowBytes")
     p("            var a01 = SIMD16<Float>(), a23 = SIMD16<Float>()  // rows 0 and 1, rows 2 and 3: eight lanes each")

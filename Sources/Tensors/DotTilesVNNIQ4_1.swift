@@ -195,12 +195,11 @@ extension DotQ4_1 {
         let w3 = w + (r0 &+ 3 &* rowStep) &* rowBytes
         let x0 = x.int8Row(t0 &+ 0), s0 = x.scaleRow(t0 &+ 0)
         let u0 = x.sumRow(t0 &+ 0)
-        // lanes 2i and 2i + 2 of the scale products to the halves: a `vpermps` each, with indices LLVM cannot see
-        // (rowBytes is below 2^62), since for constant ones it multiplies scalars and broadcasts them
-        let hidden = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: rowBytes &>> 62))
-        let lanes01 = hidden &+ SIMD16(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2)
-        let lanes23 = hidden &+ SIMD16(4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6)
         let folds = Ops.FoldIndices(hidden: UInt32(truncatingIfNeeded: rowBytes &>> 56))  // 0, hidden from LLVM
+        // lanes 2i and 2i + 2 of the scale products to the halves: a `vpermps` each, with indices LLVM cannot see
+        // (the folds' zero), since for constant ones it multiplies scalars and broadcasts them
+        let lanes01 = folds.zero &+ SIMD16(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2)
+        let lanes23 = folds.zero &+ SIMD16(4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6)
         for row in 0..<rowCount {
             let next = row &* rowBytes
             var a01 = SIMD16<Float>(), a23 = SIMD16<Float>()  // rows 0 and 1, rows 2 and 3: eight lanes each
