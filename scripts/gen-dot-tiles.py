@@ -375,7 +375,8 @@ def emit_vnni_mins_4x1(p, t):
     row's eight lanes in each half of a 512-bit vector: one `vpdpbusd`, conversion, scale permute and FMA per two rows,
     the activations broadcast to both halves once per block. Each row's nibbles are split by GFNI (two rows' 16 bytes,
     one instruction), and the four rows' (d, m) pairs convert in one `vcvtph2ps`: one multiply gives the four scale
-    products d_i · e (even lanes) and one FMA adds the four m_i · s terms (odd lanes; the even lanes add d_i · 0).
+    products d_i · e (even lanes) and one FMA adds the four m_i · s terms (odd lanes; the even lanes' d_i · s are
+    never read, so s comes as one broadcast).
     Each output takes the same roundings as the scalar form, in the same lanes. `rowCount` rows from `r0` (each with
     its three partners `rowStep` apart) in one call: rows are short (576 columns are 18 blocks), so the call and its
     setup were paid every 18 blocks."""
@@ -388,7 +389,7 @@ def emit_vnni_mins_4x1(p, t):
     p("        for row in 0..<rowCount {")
     p("            let next = row &* rowBytes")
     p("            var a01 = SIMD16<Float>(), a23 = SIMD16<Float>()  // rows 0 and 1, rows 2 and 3: eight lanes each")
-    p("            var mins = SIMD8<Float>()  // lane 2i + 1: row i's sum of m · s; the even lanes stay 0")
+    p("            var mins = SIMD8<Float>()  // lane 2i + 1: row i's sum of m · s (the even lanes' d · s are not read)")
     p("            for b in 0..<x.blocks {")
     for i in range(4):
         p(f"                let k{i} = w{i} + (next &+ b &* {bb})")
@@ -402,7 +403,7 @@ def emit_vnni_mins_4x1(p, t):
     p("                let e0 = s0[b], v0 = u0[b]")
     p("                let scales = dm * e0")
     p("                let both = SIMD16(lowHalf: scales, highHalf: scales)")
-    p("                mins = fma(mins, dm, SIMD8(0, v0, 0, v0, 0, v0, 0, v0))")
+    p("                mins = fma(mins, dm, SIMD8(repeating: v0))")
     p("                a01 = fma(a01, toFloat(dotBytes(SIMD16<Int32>(), q01, xv0)), permute(both, lanes01))")
     p("                a23 = fma(a23, toFloat(dotBytes(SIMD16<Int32>(), q23, xv0)), permute(both, lanes23))")
     p("            }")

@@ -295,13 +295,18 @@ func splitNibblesPair(_ y0: SIMD16<UInt8>, _ y1: SIMD16<UInt8>) -> SIMD64<UInt8>
 #endif
 }
 
-/// The two Float16 values at each of four Q4_1 blocks (`d`, `m`) as floats d0 m0 d1 m1 ...: one 4-byte load per
-/// block and one `vcvtph2ps`.
+/// The two Float16 values at each of four Q4_1 blocks (`d`, `m`) as floats d0 m0 d1 m1 ...: one `vcvtph2ps`.
+///
+/// Lane i comes from a 16-byte load at `k_i` - 4i, so the four loads combine with three blends (`vblendps` with a
+/// memory operand, on any vector ALU) where 4-byte loads took an insert each (`vpinsrd`, a shuffle). The loads start
+/// up to 12 bytes before a block: `k_i` must be at least 4i bytes into the matrix, which holds where `k_i` is in row
+/// i or later (rows are at least 20 bytes).
 @inline(__always)
 func halfPairs(_ k0: UnsafeRawPointer, _ k1: UnsafeRawPointer, _ k2: UnsafeRawPointer,
                _ k3: UnsafeRawPointer) -> SIMD8<Float> {
-    let pairs = SIMD4<UInt32>(k0.loadUnaligned(as: UInt32.self), k1.loadUnaligned(as: UInt32.self),
-                              k2.loadUnaligned(as: UInt32.self), k3.loadUnaligned(as: UInt32.self))
+    let v0 = k0.loadUnaligned(as: SIMD4<UInt32>.self), v1 = (k1 - 4).loadUnaligned(as: SIMD4<UInt32>.self)
+    let v2 = (k2 - 8).loadUnaligned(as: SIMD4<UInt32>.self), v3 = (k3 - 12).loadUnaligned(as: SIMD4<UInt32>.self)
+    let pairs = v0 & SIMD4(~0, 0, 0, 0) | v1 & SIMD4(0, ~0, 0, 0) | v2 & SIMD4(0, 0, ~0, 0) | v3 & SIMD4(0, 0, 0, ~0)
     return halvesToFloats(unsafeBitCast(pairs, to: SIMD8<UInt16>.self))
 }
 

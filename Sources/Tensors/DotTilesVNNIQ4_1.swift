@@ -203,7 +203,7 @@ extension DotQ4_1 {
         for row in 0..<rowCount {
             let next = row &* rowBytes
             var a01 = SIMD16<Float>(), a23 = SIMD16<Float>()  // rows 0 and 1, rows 2 and 3: eight lanes each
-            var mins = SIMD8<Float>()  // lane 2i + 1: row i's sum of m · s; the even lanes stay 0
+            var mins = SIMD8<Float>()  // lane 2i + 1: row i's sum of m · s (the even lanes' d · s are not read)
             for b in 0..<x.blocks {
                 let k0 = w0 + (next &+ b &* 20)
                 prefetch(k0 + prefetchDistance)
@@ -223,7 +223,7 @@ extension DotQ4_1 {
                 let e0 = s0[b], v0 = u0[b]
                 let scales = dm * e0
                 let both = SIMD16(lowHalf: scales, highHalf: scales)
-                mins = fma(mins, dm, SIMD8(0, v0, 0, v0, 0, v0, 0, v0))
+                mins = fma(mins, dm, SIMD8(repeating: v0))
                 a01 = fma(a01, toFloat(dotBytes(SIMD16<Int32>(), q01, xv0)), permute(both, lanes01))
                 a23 = fma(a23, toFloat(dotBytes(SIMD16<Int32>(), q23, xv0)), permute(both, lanes23))
             }
