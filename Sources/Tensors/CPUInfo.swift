@@ -43,6 +43,48 @@ public struct CPUInfo: Sendable, Equatable {
         return affinityCoreCount()
     }
 
+    /// The CPUs this process may run on (libnuma's `numa_sched_getaffinity`), ascending; the first
+    /// `affinityCoreCount()` CPU numbers when libnuma cannot read the mask.
+    public static func allowedCPUs() -> [Int] {
+        let cpus = currentThreadCPUs()
+        return cpus.isEmpty ? Array(0..<affinityCoreCount()) : cpus
+    }
+
+    /// `cpus` grouped by NUMA node (libnuma's `numa_node_of_cpu`), the nodes in ascending order and each group's
+    /// CPUs in the order given; one group when libnuma reports NUMA as unavailable.
+    public static func cpusByNode(_ cpus: [Int]) -> [[Int]] {
+        guard numa_available() >= 0 else { return cpus.isEmpty ? [] : [cpus] }
+        let nodes = cpus.map { max(0, Int(numa_node_of_cpu(Int32(truncatingIfNeeded: $0)))) }
+        return Set(nodes).sorted().map { node in zip(cpus, nodes).filter { $0.1 == node }.map(\.0) }
+    }
+
+    /// The order in which pinned threads take CPUs: every node's first CPU, then every node's second, and so on, so
+    /// that consecutive threads spread over the nodes (llama.cpp's `--numa distribute`); on one node, the CPUs as
+    /// given.
+    public static func pinningOrder(_ groups: [[Int]]) -> [Int] {
+        let longest = groups.map(\.count).max() ?? 0
+        return (0..<longest).flatMap { i in groups.compactMap { i < $0.count ? $0[i] : nil } }
+    }
+
+    /// Restricts the calling thread to `cpu` (libnuma's `numa_sched_setaffinity`); false when the system refuses,
+    /// e.g. for a CPU outside the process's mask.
+    @discardableResult
+    public static func pinCurrentThread(toCPU cpu: Int) -> Bool {
+        guard cpu >= 0, let mask = numa_allocate_cpumask() else { return false }
+        defer { numa_bitmask_free(mask) }
+        guard cpu < Int(mask.pointee.size) else { return false }
+        numa_bitmask_setbit(mask, UInt32(cpu))
+        return numa_sched_setaffinity(0, mask) == 0
+    }
+
+    /// The CPUs the calling thread may run on, ascending (empty when libnuma cannot read them).
+    public static func currentThreadCPUs() -> [Int] {
+        guard let mask = numa_allocate_cpumask() else { return [] }
+        defer { numa_bitmask_free(mask) }
+        guard numa_sched_getaffinity(0, mask) >= 0 else { return [] }
+        return (0..<Int(mask.pointee.size)).filter { numa_bitmask_isbitset(mask, UInt32($0)) != 0 }
+    }
+
     /// The feature names kernels look for, in report order.
     public static let knownFeatures = ["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
                                        "avx512_bf16", "gfni"]

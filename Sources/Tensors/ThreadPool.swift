@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import Synchronization
 
 /// A persistent pool of worker threads with a low-overhead fork/join (spin, then park).
@@ -29,17 +30,43 @@ public final class ThreadPool: @unchecked Sendable {
     private let state: PoolState
     private let runLock = Mutex<Void>(())
 
+    /// The CPU each worker thread is pinned to (worker i, the i-th thread after the caller, at index i - 1); empty
+    /// when the pool does not pin. A worker the system refuses to pin runs where the system puts it.
+    public let workerCPUs: [Int]
+
     /// The process-wide pool: one thread per core this process may run on (`sched_getaffinity`), or the value of the
-    /// environment variable `SHIMMY_THREADS` when it is a positive integer.
-    public static let shared: ThreadPool = ThreadPool(threadCount: CPUInfo.defaultThreadCount)
+    /// environment variable `SHIMMY_THREADS` when it is a positive integer; its workers pinned when
+    /// `SHIMMY_PIN_THREADS` is 1 (see `pinsWorkers(environment:)`).
+    public static let shared: ThreadPool = ThreadPool(
+        threadCount: CPUInfo.defaultThreadCount,
+        pinned: pinsWorkers(environment: ProcessInfo.processInfo.environment))
 
     /// Starts `threadCount - 1` worker threads (the thread that calls `run` is the first of `threadCount`).
     /// Values below 1 are treated as 1. `spinMicroseconds` is how long an idle worker spins before it parks.
-    public init(threadCount: Int, spinMicroseconds: Int = 2_000) {
+    /// With `pinned`, each worker is restricted to one CPU of this process's mask (`workerCPUs`), the caller being
+    /// left where it is: worker i takes CPU i of `CPUInfo.pinningOrder` (wrapping around when there are more
+    /// threads than CPUs), the caller's share being CPU 0 of that order.
+    public init(threadCount: Int, spinMicroseconds: Int = 2_000, pinned: Bool = false) {
         let count = max(1, threadCount)
         self.threadCount = count
-        self.state = PoolState(workers: count - 1, spinNanoseconds: max(0, spinMicroseconds) * 1_000)
+        self.workerCPUs = pinned ? ThreadPool.workerCPUs(threads: count, order: CPUInfo.pinningOrder(
+            CPUInfo.cpusByNode(CPUInfo.allowedCPUs()))) : []
+        self.state = PoolState(workers: count - 1, spinNanoseconds: max(0, spinMicroseconds) * 1_000,
+                               cpus: workerCPUs)
         state.start()
+    }
+
+    /// The CPUs of workers 1..<threads when they take CPUs in `order` after the caller (empty for an empty order).
+    public static func workerCPUs(threads: Int, order: [Int]) -> [Int] {
+        guard !order.isEmpty, threads > 1 else { return [] }
+        return (1..<threads).map { order[$0 % order.count] }
+    }
+
+    /// Whether `SHIMMY_PIN_THREADS` asks for pinned workers: `1`, `true`, `yes` or `on` (any case). Unset or any
+    /// other value leaves the threads to the system, as llama.cpp and Ollama do by default.
+    public static func pinsWorkers(environment: [String: String]) -> Bool {
+        guard let value = environment["SHIMMY_PIN_THREADS"] else { return false }
+        return ["1", "true", "yes", "on"].contains(value.lowercased())
     }
 
     deinit {
@@ -85,6 +112,8 @@ public final class ThreadPool: @unchecked Sendable {
 final class PoolState: @unchecked Sendable {
     let workers: Int
     let spinNanoseconds: Int
+    /// The CPU of worker i at index i - 1, when pinned.
+    let cpus: [Int]
     /// Bumped once per job; idle workers wait for it to change.
     let generation = Atomic<Int>(0)
     /// `generation << 16 | closed << 15 | joined workers`: a worker joins the current job only while it is open;
@@ -109,9 +138,10 @@ final class PoolState: @unchecked Sendable {
     static let closedBit = 1 << 15
     static let countMask = (1 << 15) - 1
 
-    init(workers: Int, spinNanoseconds: Int) {
+    init(workers: Int, spinNanoseconds: Int, cpus: [Int] = []) {
         self.workers = workers
         self.spinNanoseconds = spinNanoseconds
+        self.cpus = cpus
         mutex = .allocate(capacity: 1)
         condition = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
@@ -214,6 +244,7 @@ final class PoolState: @unchecked Sendable {
     }
 
     func workerLoop(index: Int) {
+        if index - 1 < cpus.count { CPUInfo.pinCurrentThread(toCPU: cpus[index - 1]) }
         // Jobs are counted from 0 (the value when the pool was made), not from whatever the worker sees when it
         // first runs: a stop issued before this thread got going must not be missed.
         var seen = 0

@@ -12,11 +12,11 @@ struct DiagCommandTests {
         let result = try RegistryCLIProcess.run(
             ["diag"],
             environment: ["HOME": root.appendingPathComponent("home").path, "SHIMMY_MODEL_PATHS": folder,
-                          "SHIMMY_THREADS": "3", "SHIMMY_FLOAT_TILES": "2x8"],
+                          "SHIMMY_THREADS": "3", "SHIMMY_FLOAT_TILES": "2x8", "SHIMMY_PIN_THREADS": "1"],
             directory: root)
         #expect(result.status == 0, "stderr: \(result.stderr)")
         for label in ["Version:", "OS:", "CPU:", "CPU features:", "Cores:", "NUMA nodes:", "BLAS:", "Memory:",
-                      "Threads:", "Float prompt tiles:", "Model folders searched"] {
+                      "Threads:", "Float prompt tiles:", "Thread pinning:", "Model folders searched"] {
             #expect(result.stdout.contains(label), "missing \(label) in:\n\(result.stdout)")
         }
         #expect(result.stdout.contains("shimmy 1.1.0"))
@@ -25,6 +25,37 @@ struct DiagCommandTests {
         #expect(result.stdout.contains("\(folder)  (1 model)"), "stdout:\n\(result.stdout)")
         #expect(result.stdout.contains(root.appendingPathComponent("home").path + "/.ollama/models  (not found)"))
         #expect(result.stdout.contains("Threads:") && result.stdout.contains("3 (SHIMMY_THREADS)"))
+        // two workers pinned (the caller is not), each to one of the CPUs the NUMA line lists
+        let pinning = result.stdout.split(separator: "\n").first { $0.hasPrefix("Thread pinning:") } ?? ""
+        #expect(pinning.contains("worker threads on CPUs ") && pinning.hasSuffix(", the calling thread unpinned (SHIMMY_PIN_THREADS)"),
+                "\(pinning)")
+        #expect(result.stdout.contains("NUMA nodes:") && result.stdout.contains("(node 0: CPU"), "\(result.stdout)")
+    }
+
+    @Test("--json lists each NUMA node's CPUs and the pinned workers' CPUs")
+    func jsonPinning() throws {
+        let root = try RegistryCLIProcess.sandbox(files: ["m/alpha.gguf": 10])
+        defer { try? FileManager.default.removeItem(at: root) }
+        for pin in ["yes", "off"] {
+            let result = try RegistryCLIProcess.run(
+                ["diag", "--json"],
+                environment: ["HOME": root.appendingPathComponent("home").path, "SHIMMY_THREADS": "3",
+                              "SHIMMY_PIN_THREADS": pin],
+                directory: root)
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            let system = object?["system"] as? [String: Any] ?? [:]
+            let nodes = system["cpus_by_numa_node"] as? [[Int]] ?? []
+            let cpus = nodes.flatMap { $0 }
+            #expect(nodes.count == system["numa_nodes"] as? Int && cpus.count == system["logical_cores"] as? Int,
+                    "system: \(system)")
+            let workers = system["pinned_workers"] as? [Int]
+            if pin == "yes" {
+                #expect(workers?.count == 2 && workers?.allSatisfy(cpus.contains) == true, "system: \(system)")
+            } else {
+                #expect(workers == nil, "system: \(system)")
+            }
+        }
     }
 
     @Test("--json has the machine facts and per-folder counts")

@@ -118,3 +118,67 @@ struct ThreadPoolTaskTests {
         #expect(used <= limit, "\(used) threads ran tasks with a limit of \(limit)")
     }
 }
+
+@Suite("ThreadPool pinning")
+struct ThreadPoolPinningTests {
+    /// The CPUs the calling thread may run on, as a worker of `pool` reads them: tasks that last long enough
+    /// that a worker claims one while the caller sleeps in its own.
+    static func workerMask(_ pool: ThreadPool) -> [Int]? {
+        let caller = UInt(pthread_self())
+        let found = Mutex<[Int]?>(nil)
+        for _ in 0..<20 where found.withLock({ $0 }) == nil {
+            pool.run(tasks: 2) { _, _ in
+                if UInt(pthread_self()) != caller {
+                    let cpus = CPUInfo.currentThreadCPUs()
+                    found.withLock { $0 = cpus }
+                } else {
+                    usleep(50_000)
+                }
+            }
+        }
+        return found.withLock { $0 }
+    }
+
+    @Test("a pinned pool's worker runs on its CPU alone; an unpinned one on the process's CPUs; the caller keeps its mask")
+    func workersPinned() throws {
+        let before = CPUInfo.currentThreadCPUs()
+        let allowed = CPUInfo.allowedCPUs()
+        #expect(!allowed.isEmpty && before == allowed, "allowed \(allowed), this thread \(before)")
+        let expected = ThreadPool.workerCPUs(threads: 2, order: CPUInfo.pinningOrder(CPUInfo.cpusByNode(allowed)))
+        let pinned = ThreadPool(threadCount: 2, pinned: true)
+        #expect(pinned.workerCPUs == expected && expected.count == 1, "\(pinned.workerCPUs) / \(expected)")
+        let mask = try #require(Self.workerMask(pinned), "no worker took a task")
+        #expect(mask == expected, "worker mask \(mask), expected \(expected)")
+        #expect(CPUInfo.currentThreadCPUs() == before, "the caller's mask changed")
+
+        let free = ThreadPool(threadCount: 2)
+        #expect(free.workerCPUs.isEmpty)
+        let freeMask = try #require(Self.workerMask(free), "no worker took a task")
+        #expect(freeMask == allowed, "unpinned worker mask \(freeMask), allowed \(allowed)")
+    }
+
+    @Test("pinned threads spread over NUMA nodes, then wrap around after the caller's CPU")
+    func order() {
+        #expect(CPUInfo.pinningOrder([[0, 1, 2, 3], [4, 5, 6, 7]]) == [0, 4, 1, 5, 2, 6, 3, 7])
+        #expect(CPUInfo.pinningOrder([[0, 1, 2], [8]]) == [0, 8, 1, 2])
+        #expect(CPUInfo.pinningOrder([[3, 5]]) == [3, 5])
+        #expect(CPUInfo.pinningOrder([]) == [])
+        #expect(ThreadPool.workerCPUs(threads: 4, order: [0, 1]) == [1, 0, 1])
+        #expect(ThreadPool.workerCPUs(threads: 1, order: [0, 1]) == [])
+        #expect(ThreadPool.workerCPUs(threads: 3, order: []) == [])
+        // one node: every allowed CPU in one group, in order
+        let allowed = CPUInfo.allowedCPUs()
+        #expect(CPUInfo.cpusByNode(allowed).flatMap { $0 }.sorted() == allowed)
+    }
+
+    @Test("SHIMMY_PIN_THREADS pins for 1, true, yes or on only")
+    func environment() {
+        for value in ["1", "true", "YES", "On"] {
+            #expect(ThreadPool.pinsWorkers(environment: ["SHIMMY_PIN_THREADS": value]), "\(value)")
+        }
+        for value in ["0", "false", "no", "off", "", "2", "cores"] {
+            #expect(!ThreadPool.pinsWorkers(environment: ["SHIMMY_PIN_THREADS": value]), "\(value)")
+        }
+        #expect(!ThreadPool.pinsWorkers(environment: [:]))
+    }
+}

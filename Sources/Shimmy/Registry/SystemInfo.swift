@@ -30,6 +30,9 @@ public struct SystemInfo: Sendable, Equatable, Codable {
     public var physicalCores: Int
     /// NUMA nodes (libnuma).
     public var numaNodes: Int
+    /// The CPUs this process may run on, grouped by NUMA node (libnuma), nodes in ascending order; nil in reports
+    /// from before shimmy listed them.
+    public var cpusByNumaNode: [[Int]]?
     /// OpenBLAS's build configuration.
     public var blasConfig: String
     /// The kernel family OpenBLAS chose (`SkylakeX`, `Haswell`, or `Prescott` when misdetected).
@@ -50,6 +53,9 @@ public struct SystemInfo: Sendable, Equatable, Codable {
     public var memoryAvailableBytes: Int64
     /// Worker threads a model uses unless told otherwise (`SHIMMY_THREADS`, else the cores).
     public var defaultThreads: Int
+    /// The CPUs the default pool's worker threads are pinned to (`SHIMMY_PIN_THREADS=1`; the calling thread is
+    /// not pinned), or nil when they are not pinned.
+    public var pinnedWorkers: [Int]?
     /// The environment variables that change shimmy's behaviour, those that are set.
     public var environment: [String: String]
 
@@ -57,6 +63,7 @@ public struct SystemInfo: Sendable, Equatable, Codable {
     public static let relevantVariables = [
         "SHIMMY_THREADS", "SHIMMY_MODEL_PATHS", "SHIMMY_MODELS_DIR", "OLLAMA_MODELS", "HF_HOME", "HF_HUB_CACHE",
         "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OPENBLAS_THREAD_TIMEOUT", "SHIMMY_FLOAT_TILES",
+        "SHIMMY_PIN_THREADS",
     ]
 
     /// Reads this machine's facts.
@@ -66,15 +73,32 @@ public struct SystemInfo: Sendable, Equatable, Codable {
         let memory = parseMeminfo(meminfo)
         let osRelease = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8)) ?? ""
         let uts = unameFields()
+        let nodeCPUs = CPUInfo.cpusByNode(CPUInfo.allowedCPUs())
+        let pinned = ThreadPool.pinsWorkers(environment: environment)
+            ? ThreadPool.workerCPUs(threads: CPUInfo.defaultThreadCount, order: CPUInfo.pinningOrder(nodeCPUs)) : nil
         return SystemInfo(
             operatingSystem: parseOSRelease(osRelease) ?? uts.sysname, kernel: uts.sysname + " " + uts.release,
             architecture: uts.machine, cpuModel: cpu.modelName, cpuFeatures: cpu.features,
             logicalCores: cpu.logicalCores, physicalCores: cpu.physicalCores, numaNodes: cpu.numaNodes,
+            cpusByNumaNode: nodeCPUs,
             blasConfig: cpu.blasConfig, blasCoreName: cpu.blasCoreName, blasThreads: cpu.blasThreads,
             quantizedKernels: KernelSet.best.description, floatPromptTiles: FloatTiles.preferred.description,
             memoryTotalBytes: memory.total, memoryAvailableBytes: memory.available,
-            defaultThreads: CPUInfo.defaultThreadCount,
+            defaultThreads: CPUInfo.defaultThreadCount, pinnedWorkers: pinned,
             environment: environment.filter { relevantVariables.contains($0.key) })
+    }
+
+    /// CPU numbers as ranges, e.g. "0-3,8,10-11" (empty for none).
+    public static func cpuListText(_ cpus: [Int]) -> String {
+        var parts: [String] = []
+        var i = 0
+        while i < cpus.count {
+            var j = i
+            while j + 1 < cpus.count && cpus[j + 1] == cpus[j] + 1 { j += 1 }
+            parts.append(j == i ? "\(cpus[i])" : "\(cpus[i])-\(cpus[j])")
+            i = j + 1
+        }
+        return parts.joined(separator: ",")
     }
 
     /// `MemTotal` and `MemAvailable` in bytes from `/proc/meminfo` text (values there are in kB); 0 when absent.
