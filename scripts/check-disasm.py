@@ -32,17 +32,21 @@ KERNELS = [
     # multiplied in xmm and spread each product with a vpermps)
     # the 16 outputs' tree sums side by side through vpermt2ps (16 treeSums had been ~130 narrow shuffles, each
     # ending in vmovshdup + vaddss)
+    # the four rows' (d, m) pairs blended from 16-byte loads (halfPairs: vpinsrd had made each a shuffle)
     ("$s7Tensors7DotQ4_1O11vnniTile4x4", "Q4_1 VNNI 4x4 tile", ["vpdpbusd/zmm", "vmulps/zmm", "vfmadd231ps/zmm",
-                                                               "vcvtdq2ps/zmm", "vgf2p8affineqb/zmm", "vpermt2ps"],
+                                                               "vcvtdq2ps/zmm", "vgf2p8affineqb/zmm", "vpermt2ps",
+                                                               "vblendps"],
      ["vpmullw", "vpmaddwd", "movzbl", "vmovshdup"]),
     ("$s7Tensors7DotQ4_1O11vnniTile4x8", "Q4_1 VNNI 4x8 tile", ["vpdpbusd/zmm", "vmulps/zmm", "vfmadd231ps/zmm",
-                                                               "vcvtdq2ps/zmm", "vgf2p8affineqb/zmm", "vpermt2ps"],
+                                                               "vcvtdq2ps/zmm", "vgf2p8affineqb/zmm", "vpermt2ps",
+                                                               "vblendps"],
      ["vpmullw", "vpmaddwd", "movzbl", "vmovshdup"]),
     # two rows per 512-bit vector (one vpdpbusd, conversion and FMA per two rows and block), one GFNI split per two
     # rows, the four scale products in one vector multiply and each pair's spread by a `vpermps`/`vpermd` (with
     # constant lane indices LLVM had made four vmulss and their broadcasts)
     ("$s7Tensors7DotQ4_1O11vnniTile4x1", "Q4_1 VNNI mat-vec tile", ["vpdpbusd/zmm", "vcvtdq2ps/zmm", "vfmadd/zmm",
-                                                                   "vgf2p8affineqb/zmm", "vperm/zmm", "prefetcht0"],
+                                                                   "vgf2p8affineqb/zmm", "vperm/zmm", "prefetcht0",
+                                                                   "vblendps"],
      ["vpmullw", "vpmaddwd", "vmulss", "vinserti128"]),
     # a 32-lane byte operation (|w|, x ^ 0x80) became a loop of vpbroadcastb/movzbl over the lanes twice
     # two tokens per 512-bit vector (Zen 5 issues zmm vpdpbusd/FMA at the ymm rate)

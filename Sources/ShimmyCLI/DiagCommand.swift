@@ -57,9 +57,7 @@ struct DiagCommand: AsyncParsableCommand {
             ("CPU", s.cpuModel),
             ("CPU features", s.cpuFeatures.isEmpty ? "none of the SIMD features used" : s.cpuFeatures.joined(separator: " ")),
             ("Cores", "\(s.logicalCores) logical, \(s.physicalCores) physical"),
-            ("NUMA nodes", "\(s.numaNodes)" + (s.cpusByNumaNode.map { groups in
-                " (" + groups.enumerated().map { "node \($0.offset): CPU\($0.element.count == 1 ? "" : "s") "
-                    + SystemInfo.cpuListText($0.element) }.joined(separator: "; ") + ")" } ?? "")),
+            ("NUMA nodes", "\(s.numaNodes)" + (s.numaNodesText.isEmpty ? "" : " (\(s.numaNodesText))")),
             ("BLAS", "\(s.blasConfig) (kernels: \(s.blasCoreName), \(s.blasThreads) thread\(s.blasThreads == 1 ? "" : "s"))"),
             ("Quantized kernels", s.quantizedKernels),
             ("Float prompt tiles", s.floatPromptTiles + (s.floatPromptTilesFromEnvironment
@@ -67,11 +65,7 @@ struct DiagCommand: AsyncParsableCommand {
                 : " (F16/F32 batches, chosen for this CPU's vendor; SHIMMY_FLOAT_TILES=4x4 or 2x8 to change)")),
             ("Memory", "\(ModelDescriptor.sizeText(s.memoryTotalBytes)) total, \(ModelDescriptor.sizeText(s.memoryAvailableBytes)) available"),
             ("Threads", "\(s.defaultThreads)" + (s.environment["SHIMMY_THREADS"] == nil ? " (one per core this process may use; set SHIMMY_THREADS to change)" : " (SHIMMY_THREADS)")),
-            ("Thread pinning", s.pinnedWorkers.map { cpus in
-                cpus.isEmpty ? "on, no worker threads (SHIMMY_PIN_THREADS)"
-                    : "worker threads on CPU\(cpus.count == 1 ? "" : "s") " + cpus.map(String.init).joined(separator: ",")
-                    + ", the calling thread unpinned (SHIMMY_PIN_THREADS)" }
-                ?? "off (SHIMMY_PIN_THREADS=1 pins each worker thread to one CPU)"),
+            ("Thread pinning", s.pinningText),
         ]
         for key in SystemInfo.relevantVariables {
             if let value = s.environment[key] { lines.append(("  " + key, value)) }

@@ -36,53 +36,66 @@ public struct CPUInfo: Sendable, Equatable {
 
     /// Threads a default pool uses: `SHIMMY_THREADS` when it is a positive integer, else the cores this process
     /// may run on.
-    public static var defaultThreadCount: Int {
-        if let text = ProcessInfo.processInfo.environment["SHIMMY_THREADS"], let value = Int(text), value > 0 {
+    public static var defaultThreadCount: Int { defaultThreadCount(environment: ProcessInfo.processInfo.environment) }
+
+    /// `defaultThreadCount` for the variables in `environment`.
+    public static func defaultThreadCount(environment: [String: String]) -> Int {
+        if let text = environment["SHIMMY_THREADS"], let value = Int(text), value > 0 {
             return min(value, 1024)
         }
         return affinityCoreCount()
     }
 
-    /// The CPUs this process may run on (libnuma's `numa_sched_getaffinity`), ascending; the first
-    /// `affinityCoreCount()` CPU numbers when libnuma cannot read the mask.
+    /// Whether libnuma can be used (`numa_available`, which its manual asks to call before anything else).
+    static let libnuma: Bool = numa_available() >= 0
+
+    /// The CPUs this process may run on, ascending: its main thread's mask (libnuma's `numa_sched_getaffinity` of
+    /// the process id, as `/proc/self/status` reports it), whatever the calling thread's own mask; CPUs 0 to
+    /// `affinityCoreCount()` - 1 when libnuma cannot read it.
     public static func allowedCPUs() -> [Int] {
-        let cpus = currentThreadCPUs()
+        let cpus = affinity(of: getpid())
         return cpus.isEmpty ? Array(0..<affinityCoreCount()) : cpus
     }
 
-    /// `cpus` grouped by NUMA node (libnuma's `numa_node_of_cpu`), the nodes in ascending order and each group's
-    /// CPUs in the order given; one group when libnuma reports NUMA as unavailable.
-    public static func cpusByNode(_ cpus: [Int]) -> [[Int]] {
-        guard numa_available() >= 0 else { return cpus.isEmpty ? [] : [cpus] }
-        let nodes = cpus.map { max(0, Int(numa_node_of_cpu(Int32(truncatingIfNeeded: $0)))) }
-        return Set(nodes).sorted().map { node in zip(cpus, nodes).filter { $0.1 == node }.map(\.0) }
+    /// The CPUs the calling thread may run on, ascending (empty when libnuma cannot read them).
+    public static func currentThreadCPUs() -> [Int] { affinity(of: 0) }
+
+    /// The affinity mask of thread `id` (0: the calling thread) as CPU numbers; empty when unknown.
+    private static func affinity(of id: pid_t) -> [Int] {
+        guard libnuma, let mask = numa_allocate_cpumask() else { return [] }
+        defer { numa_bitmask_free(mask) }
+        guard numa_sched_getaffinity(id, mask) >= 0 else { return [] }
+        return (0..<Int(mask.pointee.size)).filter { numa_bitmask_isbitset(mask, UInt32($0)) != 0 }
+    }
+
+    /// `cpus` grouped by NUMA node (libnuma's `numa_node_of_cpu`): the nodes that hold any of them, ascending, each
+    /// with its CPUs in the order given. Node 0 holds them all when libnuma is unavailable; a CPU libnuma places
+    /// on no node is listed under node -1.
+    public static func cpusByNode(_ cpus: [Int]) -> [NUMANodeCPUs] {
+        guard libnuma else { return cpus.isEmpty ? [] : [NUMANodeCPUs(node: 0, cpus: cpus)] }
+        let nodes = cpus.map { max(-1, Int(numa_node_of_cpu(Int32(truncatingIfNeeded: $0)))) }
+        return Set(nodes).sorted().map { node in
+            NUMANodeCPUs(node: node, cpus: zip(cpus, nodes).filter { $0.1 == node }.map(\.0))
+        }
     }
 
     /// The order in which pinned threads take CPUs: every node's first CPU, then every node's second, and so on, so
     /// that consecutive threads spread over the nodes (llama.cpp's `--numa distribute`); on one node, the CPUs as
     /// given.
-    public static func pinningOrder(_ groups: [[Int]]) -> [Int] {
-        let longest = groups.map(\.count).max() ?? 0
-        return (0..<longest).flatMap { i in groups.compactMap { i < $0.count ? $0[i] : nil } }
+    public static func pinningOrder(_ nodes: [NUMANodeCPUs]) -> [Int] {
+        let longest = nodes.map(\.cpus.count).max() ?? 0
+        return (0..<longest).flatMap { i in nodes.compactMap { i < $0.cpus.count ? $0.cpus[i] : nil } }
     }
 
-    /// Restricts the calling thread to `cpu` (libnuma's `numa_sched_setaffinity`); false when the system refuses,
-    /// e.g. for a CPU outside the process's mask.
+    /// Restricts the calling thread to `cpu` (libnuma's `numa_sched_setaffinity`); false when libnuma is unavailable
+    /// or the system refuses, e.g. for a CPU outside the process's mask.
     @discardableResult
     public static func pinCurrentThread(toCPU cpu: Int) -> Bool {
-        guard cpu >= 0, let mask = numa_allocate_cpumask() else { return false }
+        guard libnuma, cpu >= 0, let mask = numa_allocate_cpumask() else { return false }
         defer { numa_bitmask_free(mask) }
         guard cpu < Int(mask.pointee.size) else { return false }
         numa_bitmask_setbit(mask, UInt32(cpu))
         return numa_sched_setaffinity(0, mask) == 0
-    }
-
-    /// The CPUs the calling thread may run on, ascending (empty when libnuma cannot read them).
-    public static func currentThreadCPUs() -> [Int] {
-        guard let mask = numa_allocate_cpumask() else { return [] }
-        defer { numa_bitmask_free(mask) }
-        guard numa_sched_getaffinity(0, mask) >= 0 else { return [] }
-        return (0..<Int(mask.pointee.size)).filter { numa_bitmask_isbitset(mask, UInt32($0)) != 0 }
     }
 
     /// The feature names kernels look for, in report order.
@@ -155,5 +168,18 @@ public struct CPUInfo: Sendable, Equatable {
             count += nibble.nonzeroBitCount
         }
         return count
+    }
+}
+
+/// One NUMA node and the CPUs of this process's mask on it.
+public struct NUMANodeCPUs: Sendable, Equatable, Codable {
+    /// The node number (libnuma's), or -1 for CPUs libnuma places on no node.
+    public var node: Int
+    /// CPU numbers, ascending.
+    public var cpus: [Int]
+
+    public init(node: Int, cpus: [Int]) {
+        self.node = node
+        self.cpus = cpus
     }
 }

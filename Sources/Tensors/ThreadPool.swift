@@ -30,9 +30,11 @@ public final class ThreadPool: @unchecked Sendable {
     private let state: PoolState
     private let runLock = Mutex<Void>(())
 
-    /// The CPU each worker thread is pinned to (worker i, the i-th thread after the caller, at index i - 1); empty
-    /// when the pool does not pin. A worker the system refuses to pin runs where the system puts it.
+    /// The CPU each pinned worker thread was given (worker i, the i-th thread after the caller, at index i - 1);
+    /// empty when the pool does not pin. Workers past the list's end run unpinned.
     public let workerCPUs: [Int]
+    /// How many workers of `workerCPUs` the system refused to pin (they run where the system puts them).
+    public let refusedPins: Int
 
     /// The process-wide pool: one thread per core this process may run on (`sched_getaffinity`), or the value of the
     /// environment variable `SHIMMY_THREADS` when it is a positive integer; its workers pinned when
@@ -43,9 +45,11 @@ public final class ThreadPool: @unchecked Sendable {
 
     /// Starts `threadCount - 1` worker threads (the thread that calls `run` is the first of `threadCount`).
     /// Values below 1 are treated as 1. `spinMicroseconds` is how long an idle worker spins before it parks.
-    /// With `pinned`, each worker is restricted to one CPU of this process's mask (`workerCPUs`), the caller being
-    /// left where it is: worker i takes CPU i of `CPUInfo.pinningOrder` (wrapping around when there are more
-    /// threads than CPUs), the caller's share being CPU 0 of that order.
+    /// With `pinned`, each worker is restricted to a CPU of its own in this process's mask (`workerCPUs`): worker
+    /// i takes CPU i of `CPUInfo.pinningOrder`, so the order's first CPU has no worker. The calling thread is not
+    /// pinned (it may be any thread of the program); it runs where the system puts it. With more threads than
+    /// CPUs, the workers past the last CPU run unpinned rather than two pinned to one CPU. The initializer returns
+    /// once the workers have pinned themselves (`refusedPins`).
     public init(threadCount: Int, spinMicroseconds: Int = 2_000, pinned: Bool = false) {
         let count = max(1, threadCount)
         self.threadCount = count
@@ -54,12 +58,13 @@ public final class ThreadPool: @unchecked Sendable {
         self.state = PoolState(workers: count - 1, spinNanoseconds: max(0, spinMicroseconds) * 1_000,
                                cpus: workerCPUs)
         state.start()
+        self.refusedPins = state.awaitPins()
     }
 
-    /// The CPUs of workers 1..<threads when they take CPUs in `order` after the caller (empty for an empty order).
+    /// The CPUs of workers 1..<threads when they take CPUs in `order` after the caller, one each: CPUs 1, 2, ... of
+    /// the order, as many as there are workers and CPUs (empty for an order of one CPU).
     public static func workerCPUs(threads: Int, order: [Int]) -> [Int] {
-        guard !order.isEmpty, threads > 1 else { return [] }
-        return (1..<threads).map { order[$0 % order.count] }
+        Array(order.dropFirst().prefix(max(0, threads - 1)))
     }
 
     /// Whether `SHIMMY_PIN_THREADS` asks for pinned workers: `1`, `true`, `yes` or `on` (any case). Unset or any
@@ -114,6 +119,11 @@ final class PoolState: @unchecked Sendable {
     let spinNanoseconds: Int
     /// The CPU of worker i at index i - 1, when pinned.
     let cpus: [Int]
+    /// Pinning results reported by the workers of `cpus`, and the refusals among them.
+    let pinsReported = Atomic<Int>(0)
+    let pinsRefused = Atomic<Int>(0)
+    /// Workers started that have a CPU in `cpus` (set by `start`).
+    var pinsExpected = 0
     /// Bumped once per job; idle workers wait for it to change.
     let generation = Atomic<Int>(0)
     /// `generation << 16 | closed << 15 | joined workers`: a worker joins the current job only while it is open;
@@ -168,10 +178,20 @@ final class PoolState: @unchecked Sendable {
             }, box)
             if rc == 0 {
                 threadIDs.append(thread)
+                if index - 1 < cpus.count { pinsExpected += 1 }
             } else {
                 Unmanaged<WorkerStart>.fromOpaque(box).release()
             }
         }
+    }
+
+    /// Waits (at most a second) until every started worker with a CPU has tried to pin itself; returns the refusals.
+    func awaitPins() -> Int {
+        let deadline = monotonicNanoseconds() + 1_000_000_000
+        while pinsReported.load(ordering: .acquiring) < pinsExpected && monotonicNanoseconds() < deadline {
+            sched_yield()
+        }
+        return pinsRefused.load(ordering: .acquiring)
     }
 
     func stop() {
@@ -244,7 +264,10 @@ final class PoolState: @unchecked Sendable {
     }
 
     func workerLoop(index: Int) {
-        if index - 1 < cpus.count { CPUInfo.pinCurrentThread(toCPU: cpus[index - 1]) }
+        if index - 1 < cpus.count {
+            if !CPUInfo.pinCurrentThread(toCPU: cpus[index - 1]) { pinsRefused.add(1, ordering: .relaxed) }
+            pinsReported.add(1, ordering: .releasing)
+        }
         // Jobs are counted from 0 (the value when the pool was made), not from whatever the worker sees when it
         // first runs: a stop issued before this thread got going must not be missed.
         var seen = 0

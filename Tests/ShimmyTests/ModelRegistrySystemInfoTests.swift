@@ -1,5 +1,6 @@
 import Foundation
 import Shimmy
+import Tensors
 import ShimmyTestSupport
 import Testing
 
@@ -26,6 +27,24 @@ struct ModelRegistrySystemInfoTests {
                 == "Debian GNU/Linux 12 (bookworm)")
         #expect(SystemInfo.parseOSRelease("NAME='Alpine Linux'\nID=alpine") == "Alpine Linux")
         #expect(SystemInfo.parseOSRelease("ID=x") == nil)
+    }
+
+    @Test("CPU lists as ranges; the NUMA and pinning lines")
+    func cpuText() {
+        #expect(SystemInfo.cpuListText([]) == "")
+        #expect(SystemInfo.cpuListText([5]) == "5")
+        #expect(SystemInfo.cpuListText([0, 1, 2, 3, 8, 10, 11]) == "0-3,8,10-11")
+        var info = SystemInfo.current(environment: ["SHIMMY_THREADS": "4", "SHIMMY_PIN_THREADS": "1"])
+        #expect(info.defaultThreads == 4, "the thread count comes from the environment given")
+        info.cpusByNumaNode = [NUMANodeCPUs(node: 0, cpus: [0, 1, 2]), NUMANodeCPUs(node: 2, cpus: [8])]
+        #expect(info.numaNodesText == "node 0: CPUs 0-2; node 2: CPU 8")
+        info.pinnedWorkers = [8, 1]
+        #expect(info.pinningText == "2 worker threads on CPUs 8,1, 1 more unpinned, the calling thread unpinned (SHIMMY_PIN_THREADS)")
+        info.pinnedWorkers = nil
+        #expect(info.pinningText.hasPrefix("off"))
+        let pinned = SystemInfo.current(environment: ["SHIMMY_THREADS": "2", "SHIMMY_PIN_THREADS": "yes"])
+        #expect(pinned.pinnedWorkers?.count == ((pinned.cpusByNumaNode ?? []).flatMap(\.cpus).count > 1 ? 1 : 0))
+        #expect(SystemInfo.current(environment: ["SHIMMY_PIN_THREADS": "no"]).pinnedWorkers == nil)
     }
 
     @Test("current() reports this machine")

@@ -30,9 +30,9 @@ public struct SystemInfo: Sendable, Equatable, Codable {
     public var physicalCores: Int
     /// NUMA nodes (libnuma).
     public var numaNodes: Int
-    /// The CPUs this process may run on, grouped by NUMA node (libnuma), nodes in ascending order; nil in reports
+    /// The CPUs this process may run on, by NUMA node (libnuma): the nodes that hold any, ascending; nil in reports
     /// from before shimmy listed them.
-    public var cpusByNumaNode: [[Int]]?
+    public var cpusByNumaNode: [NUMANodeCPUs]?
     /// OpenBLAS's build configuration.
     public var blasConfig: String
     /// The kernel family OpenBLAS chose (`SkylakeX`, `Haswell`, or `Prescott` when misdetected).
@@ -53,8 +53,8 @@ public struct SystemInfo: Sendable, Equatable, Codable {
     public var memoryAvailableBytes: Int64
     /// Worker threads a model uses unless told otherwise (`SHIMMY_THREADS`, else the cores).
     public var defaultThreads: Int
-    /// The CPUs the default pool's worker threads are pinned to (`SHIMMY_PIN_THREADS=1`; the calling thread is
-    /// not pinned), or nil when they are not pinned.
+    /// The CPUs the default pool pins its worker threads to (`SHIMMY_PIN_THREADS=1`; `ThreadPool.workerCPUs`: the
+    /// calling thread and workers past the last CPU are not pinned), or nil when it does not pin.
     public var pinnedWorkers: [Int]?
     /// The environment variables that change shimmy's behaviour, those that are set.
     public var environment: [String: String]
@@ -74,8 +74,9 @@ public struct SystemInfo: Sendable, Equatable, Codable {
         let osRelease = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8)) ?? ""
         let uts = unameFields()
         let nodeCPUs = CPUInfo.cpusByNode(CPUInfo.allowedCPUs())
+        let threads = CPUInfo.defaultThreadCount(environment: environment)
         let pinned = ThreadPool.pinsWorkers(environment: environment)
-            ? ThreadPool.workerCPUs(threads: CPUInfo.defaultThreadCount, order: CPUInfo.pinningOrder(nodeCPUs)) : nil
+            ? ThreadPool.workerCPUs(threads: threads, order: CPUInfo.pinningOrder(nodeCPUs)) : nil
         return SystemInfo(
             operatingSystem: parseOSRelease(osRelease) ?? uts.sysname, kernel: uts.sysname + " " + uts.release,
             architecture: uts.machine, cpuModel: cpu.modelName, cpuFeatures: cpu.features,
@@ -84,8 +85,27 @@ public struct SystemInfo: Sendable, Equatable, Codable {
             blasConfig: cpu.blasConfig, blasCoreName: cpu.blasCoreName, blasThreads: cpu.blasThreads,
             quantizedKernels: KernelSet.best.description, floatPromptTiles: FloatTiles.preferred.description,
             memoryTotalBytes: memory.total, memoryAvailableBytes: memory.available,
-            defaultThreads: CPUInfo.defaultThreadCount, pinnedWorkers: pinned,
+            defaultThreads: threads, pinnedWorkers: pinned,
             environment: environment.filter { relevantVariables.contains($0.key) })
+    }
+
+    /// Each NUMA node's CPUs, e.g. "node 0: CPUs 0-3; node 1: CPUs 4-7" (empty when unknown).
+    public var numaNodesText: String {
+        (cpusByNumaNode ?? []).map { "node \($0.node): CPU\($0.cpus.count == 1 ? "" : "s") " + Self.cpuListText($0.cpus) }
+            .joined(separator: "; ")
+    }
+
+    /// Where the default pool's threads run, e.g. "1 worker thread on CPU 1, the calling thread unpinned
+    /// (SHIMMY_PIN_THREADS)".
+    public var pinningText: String {
+        guard let cpus = pinnedWorkers else { return "off (SHIMMY_PIN_THREADS=1 pins each worker thread to a CPU of its own)" }
+        let workers = max(0, defaultThreads - 1)
+        let plural = cpus.count == 1 ? "" : "s"
+        let rest = workers > cpus.count ? ", \(workers - cpus.count) more unpinned" : ""
+        if workers == 0 { return "on, but one thread has no workers to pin (SHIMMY_PIN_THREADS)" }
+        return cpus.isEmpty ? "on, but no worker thread has a CPU of its own (SHIMMY_PIN_THREADS)"
+            : "\(cpus.count) worker thread\(plural) on CPU\(plural) \(cpus.map(String.init).joined(separator: ","))\(rest), "
+            + "the calling thread unpinned (SHIMMY_PIN_THREADS)"
     }
 
     /// CPU numbers as ranges, e.g. "0-3,8,10-11" (empty for none).
