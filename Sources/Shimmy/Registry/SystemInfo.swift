@@ -91,21 +91,25 @@ public struct SystemInfo: Sendable, Equatable, Codable {
 
     /// Each NUMA node's CPUs, e.g. "node 0: CPUs 0-3; node 1: CPUs 4-7" (empty when unknown).
     public var numaNodesText: String {
-        (cpusByNumaNode ?? []).map { "node \($0.node): CPU\($0.cpus.count == 1 ? "" : "s") " + Self.cpuListText($0.cpus) }
-            .joined(separator: "; ")
+        (cpusByNumaNode ?? []).map { node in
+            "node \(node.node): CPU\(node.cpus.count == 1 ? "" : "s") " + Self.cpuListText(node.cpus)
+        }.joined(separator: "; ")
     }
 
     /// Where the default pool's threads run, e.g. "1 worker thread on CPU 1, the calling thread unpinned
     /// (SHIMMY_PIN_THREADS)".
     public var pinningText: String {
-        guard let cpus = pinnedWorkers else { return "off (SHIMMY_PIN_THREADS=1 pins each worker thread to a CPU of its own)" }
+        guard let cpus = pinnedWorkers else {
+            return "off (SHIMMY_PIN_THREADS=1 pins each worker thread to a CPU of its own)"
+        }
         let workers = max(0, defaultThreads - 1)
-        let plural = cpus.count == 1 ? "" : "s"
-        let rest = workers > cpus.count ? ", \(workers - cpus.count) more unpinned" : ""
         if workers == 0 { return "on, but one thread has no workers to pin (SHIMMY_PIN_THREADS)" }
-        return cpus.isEmpty ? "on, but no worker thread has a CPU of its own (SHIMMY_PIN_THREADS)"
-            : "\(cpus.count) worker thread\(plural) on CPU\(plural) \(cpus.map(String.init).joined(separator: ","))\(rest), "
-            + "the calling thread unpinned (SHIMMY_PIN_THREADS)"
+        if cpus.isEmpty { return "on, but no worker thread has a CPU of its own (SHIMMY_PIN_THREADS)" }
+        let plural = cpus.count == 1 ? "" : "s"
+        let list = cpus.map(String.init).joined(separator: ",")
+        let rest = workers > cpus.count ? ", \(workers - cpus.count) more unpinned" : ""
+        return "\(cpus.count) worker thread\(plural) on CPU\(plural) \(list)\(rest), the calling thread unpinned "
+            + "(SHIMMY_PIN_THREADS)"
     }
 
     /// CPU numbers as ranges, e.g. "0-3,8,10-11" (empty for none).
